@@ -1,0 +1,163 @@
+"""Places: the 11 cities, 3 jurisdictions, 3 border corridors and 4 cooperation zones.
+
+The figures live in ``flowsim/data/*.csv``; every figure there carries its
+source or the assumption behind it. This module turns them into arrays that the
+mechanisms index by city number (the order of :data:`CITIES`).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+import numpy as np
+
+JURISDICTIONS: tuple[str, ...] = ("GD", "HK", "MO")
+"""Guangdong (mainland), Hong Kong SAR, Macao SAR."""
+
+CITIES: tuple[str, ...] = (
+    "Guangzhou",
+    "Shenzhen",
+    "Zhuhai",
+    "Foshan",
+    "Huizhou",
+    "Dongguan",
+    "Zhongshan",
+    "Jiangmen",
+    "Zhaoqing",
+    "Hong Kong",
+    "Macao",
+)
+"""The 11 cities of the Greater Bay Area; a city's number is its index here."""
+
+CORRIDORS: tuple[str, ...] = ("GD-HK", "GD-MO", "HK-MO")
+"""The three internal borders; a corridor's number is its index here."""
+
+ELEMENTS: tuple[str, ...] = ("talent", "capital", "data", "samples")
+"""The four flow elements that cross borders."""
+
+ZONES: tuple[str, ...] = ("Hetao", "Qianhai", "Hengqin", "Nansha")
+"""Cooperation zones; agents have zone number -1 outside every zone."""
+
+DOMESTIC = -1
+"""Corridor number of a flow that stays inside one jurisdiction."""
+
+
+def corridor_name(jurisdiction_a: str, jurisdiction_b: str) -> str | None:
+    """Name of the corridor between two jurisdictions, or None inside one."""
+    if jurisdiction_a == jurisdiction_b:
+        return None
+    pair = {jurisdiction_a, jurisdiction_b}
+    for name in CORRIDORS:
+        if set(name.split("-")) == pair:
+            return name
+    raise ValueError(f"no corridor between {jurisdiction_a!r} and {jurisdiction_b!r}")
+
+
+@dataclass(frozen=True)
+class Geography:
+    """City attributes and the pairwise matrices the mechanisms use.
+
+    Attributes:
+        city_jurisdiction: jurisdiction number of each city, shape (11,).
+        lat, lon: city centres in degrees.
+        figures: real-world city figures by name (researchers, firms, ...), each shape (11,).
+        travel_minutes: door-to-door travel time between city centres, shape (11, 11).
+        corridor: corridor number for each city pair, ``DOMESTIC`` (-1) inside a jurisdiction.
+        zone_city: city number of each zone.
+        zone_corridors: boolean (zones, corridors): which corridors a zone's rules cover.
+        zone_population_share: share of its city's agents located in each zone.
+        sources: ``(city, figure) -> source`` for every city figure.
+    """
+
+    city_jurisdiction: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    figures: dict[str, np.ndarray]
+    travel_minutes: np.ndarray
+    corridor: np.ndarray
+    zone_city: np.ndarray
+    zone_corridors: np.ndarray
+    zone_population_share: np.ndarray
+    sources: dict[tuple[str, str], str]
+
+    @property
+    def n_cities(self) -> int:
+        """Number of cities."""
+        return len(CITIES)
+
+    def distance_km(self) -> np.ndarray:
+        """Great-circle distance between city centres in km, shape (11, 11)."""
+        lat = np.radians(self.lat)
+        lon = np.radians(self.lon)
+        dlat = lat[:, None] - lat[None, :]
+        dlon = lon[:, None] - lon[None, :]
+        h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+        return 2 * 6371.0 * np.arcsin(np.sqrt(h))
+
+
+def _read_csv(name: str) -> list[dict[str, str]]:
+    text = resources.files("flowsim.data").joinpath(name).read_text(encoding="utf-8")
+    return list(csv.DictReader(text.splitlines()))
+
+
+@cache
+def load_geography() -> Geography:
+    """Load the shipped city, travel-time and zone tables (cached; the result is read-only)."""
+    city_index = {c: i for i, c in enumerate(CITIES)}
+    n = len(CITIES)
+    jurisdiction = np.full(n, -1, dtype=np.int8)
+    figures: dict[str, np.ndarray] = {}
+    sources: dict[tuple[str, str], str] = {}
+    for row in _read_csv("cities.csv"):
+        i = city_index[row["city"]]
+        jurisdiction[i] = JURISDICTIONS.index(row["jurisdiction"])
+        sources[(row["city"], row["figure"])] = row["source"]
+        if row["figure"] == "name_zh":
+            continue
+        figures.setdefault(row["figure"], np.full(n, math.nan))[i] = float(row["value"])
+    if (jurisdiction < 0).any():
+        missing = [CITIES[i] for i in np.flatnonzero(jurisdiction < 0)]
+        raise ValueError(f"cities.csv lacks rows for {missing}")
+
+    travel = np.full((n, n), math.nan)
+    for row in _read_csv("travel_times.csv"):
+        a, b = city_index[row["origin"]], city_index[row["destination"]]
+        travel[a, b] = travel[b, a] = float(row["minutes"])
+    if np.isnan(travel).any():
+        raise ValueError("travel_times.csv does not cover every pair of cities")
+
+    corridor = np.full((n, n), -1, dtype=np.int8)
+    for a in range(n):
+        for b in range(n):
+            name = corridor_name(JURISDICTIONS[jurisdiction[a]], JURISDICTIONS[jurisdiction[b]])
+            if name is not None:
+                corridor[a, b] = CORRIDORS.index(name)
+
+    zone_city = np.zeros(len(ZONES), dtype=np.int8)
+    zone_corridors = np.zeros((len(ZONES), len(CORRIDORS)), dtype=bool)
+    zone_share = np.zeros(len(ZONES))
+    for row in _read_csv("zones.csv"):
+        z = ZONES.index(row["zone"])
+        zone_city[z] = city_index[row["city"]]
+        for name in row["corridors"].split(";"):
+            zone_corridors[z, CORRIDORS.index(name)] = True
+        zone_share[z] = float(row["population_share"])
+
+    for array in (jurisdiction, travel, corridor, zone_city, zone_corridors, zone_share, *figures.values()):
+        array.flags.writeable = False
+    return Geography(
+        city_jurisdiction=jurisdiction,
+        lat=figures.pop("lat"),
+        lon=figures.pop("lon"),
+        figures=figures,
+        travel_minutes=travel,
+        corridor=corridor,
+        zone_city=zone_city,
+        zone_corridors=zone_corridors,
+        zone_population_share=zone_share,
+        sources=sources,
+    )

@@ -1,0 +1,63 @@
+"""Shared core of the two input flows a project may need from elsewhere: data and samples.
+
+A project in field f needs the input with probability ``need[f]``. The input is
+held in its collaborator's city (with probability ``collaborator_source_prob``,
+when it has a collaborator) or else in a city drawn by research mass and travel
+time. The request then crosses the border, if any, under the element's friction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from flowsim.pools import choose_rows
+from flowsim.policy import Crossing, FrictionTables, cross
+
+
+@dataclass
+class Requests:
+    """Requests made by a batch of projects: which projects asked, from where, and the outcome."""
+
+    project: np.ndarray
+    source: np.ndarray
+    crossing: Crossing
+
+
+def request_inputs(
+    field: np.ndarray,
+    city: np.ndarray,
+    zone: np.ndarray,
+    collaborator_city: np.ndarray,
+    need: np.ndarray,
+    collaborator_source_prob: float,
+    source_weights: np.ndarray,
+    element: int,
+    tables: FrictionTables,
+    corridor_matrix: np.ndarray,
+    quota_left: np.ndarray,
+    rng: np.random.Generator,
+) -> Requests:
+    """Which projects need the input, where it comes from, and whether it gets through (pure core).
+
+    Args:
+        field, city, zone: of each new project (its PI).
+        collaborator_city: city of each project's collaborator, -1 none.
+        need: probability of needing the input, by field.
+        collaborator_source_prob: probability the input is held by the collaborator.
+        source_weights: (origin city, source city) pull for inputs held elsewhere.
+        element, tables, corridor_matrix, quota_left: border control (see :func:`flowsim.policy.cross`).
+        rng: the element's Generator.
+    """
+    n = field.size
+    needs = rng.random(n) < need[field]
+    from_collaborator = (collaborator_city >= 0) & (rng.random(n) < collaborator_source_prob)
+    proj = np.flatnonzero(needs)
+    source = np.where(from_collaborator[proj], collaborator_city[proj], -1)
+    other = source < 0
+    if other.any():
+        source[other] = choose_rows(source_weights, city[proj][other], rng)
+    # the input travels from its source to the project
+    c = cross(source, city[proj], zone[proj], element, tables, corridor_matrix, quota_left, rng)
+    return Requests(proj, source, c)

@@ -1,0 +1,84 @@
+"""Technology transfer: lab inventions are licensed to firms, spun off, or abandoned.
+
+Each month every invention in a lab's stock is licensed with probability
+``licence_rate``, else spun off with probability ``spinoff_rate`` (times
+``ownership_spinoff_multiplier`` in labs where researchers own their results),
+else abandoned with probability 1 / ``invention_expiry_months``. A licensee is a
+firm of the invention's field, in a city drawn by gravity under the capital
+friction; its licence fee crosses the border as capital. Licensed inventions go
+into development at the licensee; spin-offs become new start-ups.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flowsim.policy import cross
+
+if TYPE_CHECKING:
+    from flowsim.world import World
+
+CAPITAL = 1
+
+
+def transfer_outcomes(
+    stock: np.ndarray, licence_rate: float, spinoff_rate: np.ndarray, expiry_rate: float, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Licence candidates, spin-offs and abandoned inventions per lab this month (pure core).
+
+    The three are drawn in turn from what is left, so their sum never exceeds the stock.
+    """
+    stock = np.asarray(stock, dtype=np.int64)
+    licences = rng.binomial(stock, licence_rate)
+    spinoffs = rng.binomial(stock - licences, spinoff_rate)
+    expired = rng.binomial(stock - licences - spinoffs, expiry_rate)
+    return licences, spinoffs, expired
+
+
+def step(world: World, t: int) -> None:
+    """Licences, spin-offs and expiry of lab inventions."""
+    rng = world.rngs["transfer"]
+    L = world.labs
+    p = world.params.transfer
+    spin_rate = p.spinoff_rate * np.where(L.ownership, p.ownership_spinoff_multiplier, 1.0)
+    licences, spinoffs, expired = transfer_outcomes(
+        L.inventions, p.licence_rate, np.minimum(spin_rate, 1.0), 1.0 / p.invention_expiry_months, rng
+    )
+    L.inventions[:] -= (spinoffs + expired).astype(np.int32)
+    world.count("inventions_abandoned", expired.sum())
+
+    # licences: find a licensee firm and move the fee across the border
+    lab = np.repeat(np.arange(L.n), licences)
+    if lab.size:
+        lab_city = L.city[lab].astype(np.int64)
+        field = L.field[lab].astype(np.int64)
+        firm_city = world.choose_capital_city(lab_city, np.full(lab.size, -1), rng)
+        ok = firm_city >= 0
+        lab, lab_city, field, firm_city = lab[ok], lab_city[ok], field[ok], firm_city[ok]
+        firm = world.firm_pools.sample(firm_city * world.n_fields + field, rng)
+        fee = rng.exponential(p.licence_fee_mean, lab.size) if p.licence_fee_mean > 0 else np.zeros(lab.size)
+        ok = firm >= 0
+        lab, lab_city, firm, fee, firm_city = lab[ok], lab_city[ok], firm[ok], fee[ok], firm_city[ok]
+        F = world.firms
+        affordable = F.cash[firm] >= fee
+        lab, lab_city, firm, fee, firm_city = (a[affordable] for a in (lab, lab_city, firm, fee, firm_city))
+        c = cross(firm_city, lab_city, F.zone[firm], CAPITAL, world.tables, world.geo.corridor, world.quota_left, rng)
+        world.ledger.record(CAPITAL, firm_city, lab_city, c.approved, fee, c.delay_days)
+        lab, firm, fee = lab[c.approved], firm[c.approved], fee[c.approved]
+        # a firm licensing several inventions at once pays for all; cash cannot go negative
+        cost = np.bincount(firm, weights=fee, minlength=F.n)
+        paid = np.minimum(cost, F.cash)
+        F.cash[:] -= paid
+        L.inventions[:] -= np.bincount(lab, minlength=L.n).astype(np.int32)
+        world.count("licences", lab.size)
+        world.count("licences_cross_border", (c.corridor[c.approved] >= 0).sum())
+        world.count("licence_fees", fee.sum())
+        world.new_developments(firm, t, rng)
+
+    # spin-offs: new start-ups in the lab's city, zone and field
+    lab = np.repeat(np.arange(L.n), spinoffs)
+    world.count("spinoffs", lab.size)
+    if lab.size:
+        world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, spinoff=True)

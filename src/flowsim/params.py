@@ -1,0 +1,454 @@
+"""Every model parameter and policy lever, with its default, unit and source.
+
+This is the one place where defaults live. A scenario file (see
+:mod:`flowsim.scenario`) is validated into a :class:`Scenario`; the model reads
+nothing else. Every object is immutable (pydantic ``frozen``) and rejects
+unknown keys, so a misspelt lever is an error, never a silently ignored value.
+
+Units: money in million yuan (RMB m) unless a field says otherwise; rates per
+agent per month; delays in days; shares and probabilities in [0, 1].
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from flowsim.geography import CORRIDORS, ELEMENTS, ZONES
+
+FIELDS: tuple[str, ...] = (
+    "biomedicine",
+    "ict",
+    "ai_data",
+    "advanced_manufacturing",
+    "new_materials",
+    "energy_environment",
+)
+"""Research fields (and firm sectors); a field's number is its index here."""
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+
+
+def _share(default: float, doc: str) -> Any:
+    return Field(default, ge=0.0, le=1.0, description=doc)
+
+
+def _positive(default: float, doc: str) -> Any:
+    return Field(default, gt=0.0, description=doc)
+
+
+def _nonneg(default: float, doc: str) -> Any:
+    return Field(default, ge=0.0, description=doc)
+
+
+# --------------------------------------------------------------------------- policy
+
+
+class Friction(_Frozen):
+    """Border friction for one corridor and one element."""
+
+    delay_days: float = _nonneg(0.0, "mean delay of a crossing [days]")
+    approval: float = _share(1.0, "probability a crossing is approved [0-1]")
+    cost: float = _nonneg(0.0, "cost of one crossing [thousand yuan]")
+    quota: float | None = Field(
+        None, ge=0.0, description="most crossings approved per month, real-world units; null = none"
+    )
+
+
+class FrictionOverride(_Frozen):
+    """A zone's override of some friction fields; a missing field keeps the corridor's value."""
+
+    delay_days: float | None = Field(None, ge=0.0, description="mean delay [days]")
+    approval: float | None = Field(None, ge=0.0, le=1.0, description="approval probability")
+    cost: float | None = Field(None, ge=0.0, description="cost per crossing [thousand yuan]")
+    quota: float | None = Field(None, ge=0.0, description="monthly quota, real-world units")
+
+
+class CorridorPolicy(_Frozen):
+    """Friction of one corridor for each of the four elements."""
+
+    talent: Friction = Friction()
+    capital: Friction = Friction()
+    data: Friction = Friction()
+    samples: Friction = Friction()
+
+
+class ZonePolicy(_Frozen):
+    """Overrides that apply to agents located in a zone, on the corridors the zone covers."""
+
+    talent: FrictionOverride = FrictionOverride()
+    capital: FrictionOverride = FrictionOverride()
+    data: FrictionOverride = FrictionOverride()
+    samples: FrictionOverride = FrictionOverride()
+
+
+# Baseline frictions: the pre-reform state (about 2019-2022). Sources / assumptions:
+# talent: two-way permits and HK/Macao work visas take days to weeks; most researcher
+#   trips are approved (assumption). Samples: ~20 days clearance (Our Hong Kong
+#   Foundation 2020). Data: mainland export needs a security assessment (45 working
+#   days in the CAC measures, 2022) and most research data is not exported
+#   (approval is an assumption). Capital: mainland research grants largely cannot be
+#   spent outside the mainland before the Hetao pilot; FX filings take days.
+def _gd_hk() -> CorridorPolicy:
+    return CorridorPolicy(
+        talent=Friction(delay_days=7.0, approval=0.85, cost=2.0),
+        capital=Friction(delay_days=10.0, approval=0.5, cost=1.5),
+        data=Friction(delay_days=60.0, approval=0.3, cost=50.0),
+        samples=Friction(delay_days=20.0, approval=0.7, cost=5.0),
+    )
+
+
+def _gd_mo() -> CorridorPolicy:
+    return CorridorPolicy(
+        talent=Friction(delay_days=7.0, approval=0.85, cost=2.0),
+        capital=Friction(delay_days=10.0, approval=0.5, cost=1.5),
+        data=Friction(delay_days=60.0, approval=0.3, cost=50.0),
+        samples=Friction(delay_days=20.0, approval=0.7, cost=5.0),
+    )
+
+
+def _hk_mo() -> CorridorPolicy:
+    return CorridorPolicy(
+        talent=Friction(delay_days=2.0, approval=0.95, cost=1.0),
+        capital=Friction(delay_days=2.0, approval=0.95, cost=0.5),
+        data=Friction(delay_days=14.0, approval=0.7, cost=10.0),
+        samples=Friction(delay_days=5.0, approval=0.9, cost=2.0),
+    )
+
+
+class Corridors(_Frozen):
+    """Friction on each of the three border corridors."""
+
+    gd_hk: CorridorPolicy = Field(default_factory=_gd_hk, alias="GD-HK")
+    gd_mo: CorridorPolicy = Field(default_factory=_gd_mo, alias="GD-MO")
+    hk_mo: CorridorPolicy = Field(default_factory=_hk_mo, alias="HK-MO")
+
+    def for_corridor(self, name: str) -> CorridorPolicy:
+        """The policy of the corridor called ``name`` (e.g. ``"GD-HK"``)."""
+        return getattr(self, name.lower().replace("-", "_"))
+
+
+class Zones(_Frozen):
+    """Overrides for agents in each cooperation zone (baseline: none)."""
+
+    Hetao: ZonePolicy = ZonePolicy()
+    Qianhai: ZonePolicy = ZonePolicy()
+    Hengqin: ZonePolicy = ZonePolicy()
+    Nansha: ZonePolicy = ZonePolicy()
+
+
+class Policy(_Frozen):
+    """Border-friction policy: corridor x element, and zone overrides."""
+
+    corridors: Corridors = Corridors()
+    zones: Zones = Zones()
+
+
+# --------------------------------------------------------------------------- behaviour
+
+
+class ByField(_Frozen):
+    """One value per research field."""
+
+    biomedicine: float = Field(0.0, ge=0.0)
+    ict: float = Field(0.0, ge=0.0)
+    ai_data: float = Field(0.0, ge=0.0)
+    advanced_manufacturing: float = Field(0.0, ge=0.0)
+    new_materials: float = Field(0.0, ge=0.0)
+    energy_environment: float = Field(0.0, ge=0.0)
+
+    def as_array(self) -> list[float]:
+        """Values in the order of :data:`FIELDS`."""
+        return [getattr(self, f) for f in FIELDS]
+
+
+class ByJurisdiction(_Frozen):
+    """One value per jurisdiction."""
+
+    GD: float = Field(0.0, ge=0.0)
+    HK: float = Field(0.0, ge=0.0)
+    MO: float = Field(0.0, ge=0.0)
+
+    def as_array(self) -> list[float]:
+        """Values in the order GD, HK, MO."""
+        return [self.GD, self.HK, self.MO]
+
+
+class PopulationParams(_Frozen):
+    """How the initial agents are drawn from the city figures."""
+
+    field_shares: ByField = Field(
+        default_factory=lambda: ByField(
+            biomedicine=0.2,
+            ict=0.3,
+            ai_data=0.15,
+            advanced_manufacturing=0.15,
+            new_materials=0.1,
+            energy_environment=0.1,
+        ),
+        description="share of researchers and firms in each field (assumption; normalised)",
+    )
+    researchers_per_lab: float = _positive(
+        40.0, "public-sector researchers per lab (research group or institute) [persons] (assumption)"
+    )
+    skill_sigma: float = _nonneg(0.5, "sigma of the lognormal researcher skill, mean 1 (assumption)")
+    guidance_fund_share: float = _share(
+        0.05, "share of fund managers that are government guidance funds (assumption)"
+    )
+    corporate_vc_share: float = _share(0.15, "share of fund managers that are corporate VC (assumption)")
+    fund_size_mean: float = _positive(500.0, "mean fund size [RMB m] (assumption)")
+    fund_size_sigma: float = _nonneg(1.0, "sigma of the lognormal fund size (assumption)")
+    dry_powder_share: float = _share(0.4, "share of a fund not yet invested at the start (assumption)")
+    firm_cash_mean: float = _nonneg(5.0, "mean cash of a firm at the start [RMB m] (assumption)")
+
+
+class TalentParams(_Frozen):
+    """Job moves, visits and the gravity model of where researchers go."""
+
+    move_rate: float = _share(0.01, "job moves per researcher per month (assumption: ~12%/year)")
+    visit_rate: float = _share(0.03, "visits to another city per researcher per month (assumption)")
+    distance_decay_minutes: float = _positive(
+        45.0, "travel time at which a city's pull falls by e [min] (assumption)"
+    )
+    border_effect: float = _share(
+        0.5,
+        "residual weight of a cross-border destination beyond policy friction "
+        "(assumption; Peri 2005: 20% of knowledge learned outside its region, 9% outside its country)",
+    )
+    cost_scale: float = _positive(10.0, "cost at which a crossing's pull falls by e [thousand yuan]")
+    delay_scale_days: float = _positive(30.0, "delay at which a crossing's pull falls by e [days]")
+    visit_tie_months: float = _positive(
+        12.0, "months a visit keeps a researcher's cross-city tie active (assumption)"
+    )
+
+
+class ResearchParams(_Frozen):
+    """Research projects: who starts them, what they need, what they produce."""
+
+    project_rate_lab: float = _share(0.01, "projects started per lab researcher per month (assumption)")
+    project_rate_firm: float = _share(0.003, "projects started per firm researcher per month (assumption)")
+    duration_months: float = _positive(18.0, "mean project duration [months] (assumption)")
+    collaboration_prob: float = _share(
+        0.3, "probability a project recruits a collaborator from another city (assumption)"
+    )
+    tie_collaboration_boost: float = _nonneg(
+        1.0, "extra collaboration odds for a PI with an active visit tie (assumption)"
+    )
+    papers_per_project_lab: float = _nonneg(2.0, "mean papers per lab project (calibrated to GII papers share)")
+    papers_per_project_firm: float = _nonneg(0.2, "mean papers per firm project (assumption)")
+    inventions_per_project_lab: float = _nonneg(0.8, "mean inventions per lab project (assumption)")
+    inventions_per_project_firm: float = _nonneg(
+        7.0, "mean inventions per firm project (calibrated to Guangdong PCT filings)"
+    )
+    cross_border_bonus: float = _nonneg(
+        0.2, "extra output of a team spanning two jurisdictions (assumption: recombination of knowledge)"
+    )
+    data_need: ByField = Field(
+        default_factory=lambda: ByField(
+            biomedicine=0.5,
+            ict=0.3,
+            ai_data=0.8,
+            advanced_manufacturing=0.2,
+            new_materials=0.1,
+            energy_environment=0.3,
+        ),
+        description="probability a project in each field needs an external dataset (assumption)",
+    )
+    samples_need: ByField = Field(
+        default_factory=lambda: ByField(
+            biomedicine=0.6,
+            ict=0.05,
+            ai_data=0.0,
+            advanced_manufacturing=0.1,
+            new_materials=0.3,
+            energy_environment=0.15,
+        ),
+        description="probability a project in each field needs external research samples (assumption)",
+    )
+    collaborator_source_prob: float = _share(
+        0.7, "probability that a project with a collaborator needs data/samples from the collaborator's city"
+    )
+    refused_stop_prob: float = _share(
+        0.5, "probability a project whose data or samples are refused stops (else it goes on weakened)"
+    )
+    refused_output_penalty: float = _share(
+        0.5, "output lost by a project that goes on without refused data or samples"
+    )
+    mainland_grant_share: float = _share(
+        0.6, "share of mainland lab projects funded by mainland grants (assumption)"
+    )
+    grant_portability: float = _share(
+        0.0,
+        "probability a mainland grant may be spent across the border (0 before the Hetao pilot; lever)",
+    )
+    self_funded_collaboration: float = _share(
+        0.5, "probability an unfunded cross-border collaborator joins anyway (assumption)"
+    )
+    patent_prob: float = _share(0.9, "probability an invention is filed as an invention patent (assumption)")
+    pct_prob: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=0.095, HK=0.2, MO=0.11),
+        description="probability an invention patent is also filed under the PCT (calibrated to CNIPA 2023)",
+    )
+
+
+class TransferParams(_Frozen):
+    """Licences and spin-offs of lab inventions."""
+
+    licence_rate: float = _share(0.02, "licences per lab invention per month (assumption)")
+    spinoff_rate: float = _share(0.003, "spin-offs per lab invention per month (assumption)")
+    researcher_ownership: float = _share(
+        0.0, "share of labs where researchers own their results (negative-list reform; lever)"
+    )
+    ownership_spinoff_multiplier: float = _nonneg(
+        3.0, "spin-off rate multiplier where researchers own results (assumption)"
+    )
+    invention_expiry_months: float = _positive(
+        60.0, "mean months before an unused lab invention is abandoned (assumption)"
+    )
+    licence_fee_mean: float = _nonneg(1.0, "mean licence fee [RMB m] (assumption)")
+
+
+class CapitalParams(_Frozen):
+    """Venture capital, guidance funds and fundraising."""
+
+    seek_rate_startup: float = _share(0.0015, "funding rounds sought per start-up per month (calibrated to the GII VC-deal share)")
+    seek_rate_growth: float = _share(0.0005, "funding rounds sought per growth firm per month (assumption)")
+    seek_rate_waiting: float = _share(
+        0.01, "funding rounds sought per month by a firm whose development waits for money (assumption)"
+    )
+    round_size_startup: float = _positive(15.0, "mean start-up round [RMB m] (assumption)")
+    round_size_growth: float = _positive(80.0, "mean growth round [RMB m] (assumption)")
+    round_size_sigma: float = _nonneg(1.0, "sigma of the lognormal round size (assumption)")
+    home_bias: float = _nonneg(
+        3.0, "extra weight of investors in the firm's own city (assumption: VC local bias)"
+    )
+    fundraise_rate: float = _share(0.01, "new funds raised per investor per month (assumption)")
+    guidance_leverage: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=2.0, HK=5.0, MO=1.0),
+        description="private yuan co-invested per yuan of a guidance fund (HK: >5, BRIEF; GD, MO assumptions)",
+    )
+    failure_rate_startup: float = _share(0.01, "failures per start-up per month (assumption)")
+    failure_rate_growth: float = _share(0.002, "failures per growth firm per month (assumption)")
+    rounds_to_grow: int = Field(2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm")
+    startup_birth_rate: float = _share(
+        0.003, "new start-ups per existing firm per month, besides spin-offs (assumption)"
+    )
+
+
+class CommercializationParams(_Frozen):
+    """Development projects that turn inventions into products."""
+
+    develop_prob: float = _share(0.2, "probability a firm invention or licence starts development (assumption)")
+    duration_months: float = _positive(12.0, "mean development time [months] (assumption)")
+    cost_mean: float = _positive(3.0, "mean development cost [RMB m] (assumption)")
+    funding_wait_months: int = Field(
+        6, ge=0, le=120, description="months a development project waits for capital before it is dropped"
+    )
+    success_prob: float = _share(0.6, "probability a funded development project reaches market (assumption)")
+    manufacturing_weight: float = _share(
+        0.5, "how much success depends on access to manufacturing capacity (assumption)"
+    )
+    value_mean: float = _positive(
+        0.7,
+        "mean value of a commercialized project [RMB m] (Zhuhai-Macao institute: >180 projects, >120M yuan)",
+    )
+    value_sigma: float = _nonneg(1.0, "sigma of the lognormal project value (assumption)")
+
+
+class WorldParams(_Frozen):
+    """World totals that turn the region's outputs into GII-style shares."""
+
+    pct_per_year: float = _positive(272_600.0, "world PCT applications per year (WIPO, 2023)")
+    papers_per_year: float = _positive(
+        2_500_000.0, "world scientific articles per year (assumption, SCIE-indexed)"
+    )
+    vc_deals_per_year: float = _positive(60_000.0, "world venture-capital deals per year (assumption)")
+
+
+class OutputParams(_Frozen):
+    """What a run records."""
+
+    flows: bool = Field(True, description="record flows by element x origin x destination each step")
+
+
+class Scenario(_Frozen):
+    """A whole scenario: what to run, the parameters and the policy."""
+
+    name: str = Field("baseline", min_length=1, description="short name of the scenario")
+    description: str = Field("", description="what the scenario represents")
+    sources: list[str] = Field(default_factory=list, description="where the policy comes from")
+    seed: int = Field(20250904, ge=0, lt=2**63, description="root seed of the run")
+    steps: int = Field(120, ge=1, le=1200, description="number of monthly steps")
+    scale: float = Field(0.01, gt=0.0, le=2.0, description="agents per real entity")
+    start_year: int = Field(2025, ge=1900, le=2200, description="calendar year of step 0")
+    warmup_steps: int = Field(
+        36,
+        ge=0,
+        le=240,
+        description="months simulated before step 0 and not reported, so that projects, "
+        "invention stocks and portfolios start in flight (assumption: 36 months covers research then development)",
+    )
+    population: PopulationParams = PopulationParams()
+    talent: TalentParams = TalentParams()
+    research: ResearchParams = ResearchParams()
+    transfer: TransferParams = TransferParams()
+    capital: CapitalParams = CapitalParams()
+    commercialization: CommercializationParams = CommercializationParams()
+    world: WorldParams = WorldParams()
+    policy: Policy = Policy()
+    outputs: OutputParams = OutputParams()
+
+
+def scenario_defaults() -> dict[str, Any]:
+    """The default scenario as a plain dictionary (aliases as keys, as written in YAML)."""
+    return Scenario().model_dump(by_alias=True, mode="json")
+
+
+def deep_merge(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """Return ``base`` with ``override`` merged in, recursing into nested mappings."""
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
+    """Return a copy of ``data`` with the value at a dotted path (e.g. ``talent.move_rate``) set."""
+    head, _, rest = dotted.partition(".")
+    out = dict(data)
+    if rest:
+        inner = out.get(head)
+        out[head] = set_path(inner if isinstance(inner, dict) else {}, rest, value)
+    else:
+        out[head] = value
+    return out
+
+
+def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
+    """A new scenario with dotted-path overrides applied and validated."""
+    data = scenario.model_dump(by_alias=True, mode="json")
+    for path, value in overrides.items():
+        data = set_path(data, path, value)
+    return Scenario.model_validate(data)
+
+
+__all__ = [
+    "CORRIDORS",
+    "ELEMENTS",
+    "FIELDS",
+    "ZONES",
+    "Friction",
+    "FrictionOverride",
+    "Policy",
+    "Scenario",
+    "deep_merge",
+    "scenario_defaults",
+    "set_path",
+    "with_overrides",
+]

@@ -1,0 +1,78 @@
+"""Pools: draw agents by key (city, field, ...) without looking at all pairs.
+
+A :class:`Pools` groups the rows of a population by an integer key with one
+stable sort (O(n log n), radix sort for small integer keys). Drawing a member of
+pool ``k`` for each of m requests is O(m) (uniform) or O(m log n) (weighted).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class Pools:
+    """Members grouped by key; ``sample`` draws one member per request.
+
+    Args:
+        keys: key of each row, integers in [0, n_keys); rows with a negative key are left out.
+        n_keys: number of distinct keys.
+        weights: optional non-negative weight of each row for weighted draws.
+    """
+
+    def __init__(self, keys: np.ndarray, n_keys: int, weights: np.ndarray | None = None):
+        keys = np.asarray(keys)
+        members = np.flatnonzero(keys >= 0)
+        order = members[np.argsort(keys[members], kind="stable")]
+        self.members = order
+        self.counts = np.bincount(keys[order], minlength=n_keys)[:n_keys]
+        self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1]))
+        self.weighted = weights is not None
+        if weights is not None:
+            w = np.asarray(weights, dtype=np.float64)[order]
+            self.cum = np.cumsum(w)
+            self.totals = np.bincount(keys[order], weights=w, minlength=n_keys)[:n_keys]
+            self.cum_start = self.cum[self.starts + self.counts - 1] - self.totals
+            self.cum_start[self.counts == 0] = 0.0
+
+    def size(self, keys: np.ndarray) -> np.ndarray:
+        """Number of members (or total weight, if weighted) of each requested pool."""
+        return self.totals[keys] if self.weighted else self.counts[keys]
+
+    def sample(self, keys: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """One member per requested key (with replacement); -1 where the pool is empty."""
+        keys = np.asarray(keys, dtype=np.int64)
+        out = np.full(keys.shape, -1, dtype=np.int64)
+        u = rng.random(keys.shape)
+        if keys.size == 0:
+            return out
+        if not self.weighted:
+            n = self.counts[keys]
+            ok = n > 0
+            pos = self.starts[keys[ok]] + np.minimum((u[ok] * n[ok]).astype(np.int64), n[ok] - 1)
+            out[ok] = self.members[pos]
+            return out
+        total = self.totals[keys]
+        ok = total > 0
+        target = self.cum_start[keys[ok]] + u[ok] * total[ok]
+        pos = np.searchsorted(self.cum, target, side="right")
+        lo = self.starts[keys[ok]]
+        hi = lo + self.counts[keys[ok]] - 1
+        out[ok] = self.members[np.clip(pos, lo, hi)]
+        return out
+
+
+def choose_rows(weights: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """For each request i, a column drawn with probability proportional to ``weights[rows[i]]``.
+
+    ``weights`` is a small (k x m) matrix (e.g. origin city x destination city);
+    rows whose weights are all zero give -1.
+    """
+    weights = np.asarray(weights, dtype=np.float64)
+    totals = weights.sum(axis=1)
+    cum = np.cumsum(weights, axis=1) / np.where(totals > 0, totals, 1.0)[:, None]
+    rows = np.asarray(rows, dtype=np.int64)
+    u = rng.random(rows.shape)
+    choice = (u[:, None] >= cum[rows]).sum(axis=1)
+    choice = np.minimum(choice, weights.shape[1] - 1)
+    choice[totals[rows] <= 0] = -1
+    return choice

@@ -1,0 +1,148 @@
+"""Run a scenario: ``run(scenario, seed) -> RunResult``, tidy tables in memory.
+
+Writing results to disk (files and manifest) is :mod:`flowsim.results`; this
+module only runs models and shapes their outputs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from flowsim.geography import CITIES, ELEMENTS
+from flowsim.model import FlowModel
+from flowsim.outputs import COUNTERS, GAUGES
+from flowsim.params import Scenario, with_overrides
+from flowsim.streams import replicate_seeds
+
+FLOW_MEASURES = ("count", "volume", "delay_days", "refusals")
+
+
+@dataclass
+class RunResult:
+    """Outputs of one run (one replicate).
+
+    Attributes:
+        scenario: the scenario that was run (after overrides).
+        seed: the run's seed.
+        timeseries: one row per step: ``step``, ``year``, then every output in real-world units.
+        flows: one row per (step, element, origin, destination) with any flow: ``count``,
+            ``volume``, ``mean_delay_days``, ``refusals`` (real-world units).
+        yearly: one row per simulated year: counters summed, gauges at year end, GII shares.
+        n_agents: agents at the end of the run (model units).
+    """
+
+    scenario: Scenario
+    seed: int
+    timeseries: pd.DataFrame
+    flows: pd.DataFrame
+    yearly: pd.DataFrame
+    n_agents: int
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
+    """Tidy flows from the per-step ledger arrays (measure, element, origin, destination)."""
+    if not history:
+        return pd.DataFrame(
+            columns=["step", "element", "origin", "destination", "count", "volume", "mean_delay_days", "refusals"]
+        )
+    arr = np.stack(history)  # step, measure, element, origin, destination
+    steps, _, n_el, n_c, _ = arr.shape
+    s_idx, e_idx, o_idx, d_idx = np.meshgrid(
+        np.arange(steps), np.arange(n_el), np.arange(n_c), np.arange(n_c), indexing="ij"
+    )
+    count = arr[:, 0]
+    volume = arr[:, 1]
+    delay = arr[:, 2]
+    refused = arr[:, 3]
+    keep = (count > 0) | (refused > 0)
+    mean_delay = np.divide(delay, count, out=np.zeros_like(delay), where=count > 0)
+    return pd.DataFrame(
+        {
+            "step": s_idx[keep].astype(np.int32),
+            "element": pd.Categorical.from_codes(e_idx[keep], ELEMENTS),
+            "origin": pd.Categorical.from_codes(o_idx[keep], CITIES),
+            "destination": pd.Categorical.from_codes(d_idx[keep], CITIES),
+            "count": count[keep] / scale,
+            "volume": volume[keep] / scale,
+            "mean_delay_days": mean_delay[keep],
+            "refusals": refused[keep] / scale,
+        }
+    )
+
+
+def yearly_frame(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
+    """Counters summed per simulated year, gauges at the year's end, and GII-style shares.
+
+    A trailing partial year is summed over the months it has (column ``months``).
+    """
+    year = timeseries["year"]
+    counts = timeseries.groupby(year)[list(COUNTERS)].sum()
+    gauges = timeseries.groupby(year)[list(GAUGES)].last()
+    out = counts.join(gauges)
+    out.insert(0, "months", timeseries.groupby(year).size())
+    started = out["projects_started"].where(out["projects_started"] > 0)
+    out["cross_border_collaboration_share"] = (out["projects_cross_border"] / started).fillna(0.0)
+    w = scenario.world
+    per_year = 12.0 / out["months"]
+    out["world_share_pct"] = out["pct_applications"] * per_year / w.pct_per_year
+    out["world_share_papers"] = out["papers"] * per_year / w.papers_per_year
+    out["world_share_vc_deals"] = out["vc_deals"] * per_year / w.vc_deals_per_year
+    out["gii_cluster_score"] = out[["world_share_pct", "world_share_papers", "world_share_vc_deals"]].mean(axis=1)
+    return out.reset_index()
+
+
+def run_model(model: FlowModel, progress: Callable[[int], None] | None = None) -> None:
+    """Step a model to its end, calling ``progress(1)`` after each step."""
+    while model.running:
+        model.step()
+        if progress is not None:
+            progress(1)
+
+
+def run(
+    scenario: Scenario | None = None,
+    seed: int | None = None,
+    *,
+    overrides: dict[str, Any] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> RunResult:
+    """Run one replicate of a scenario and return its tidy outputs.
+
+    Args:
+        scenario: what to run; defaults to the baseline defaults.
+        seed: the run's seed; defaults to ``scenario.seed``.
+        overrides: dotted-path parameter overrides (``{"scale": 0.01}``).
+        progress: called with 1 after each step (e.g. ``tqdm.update``).
+    """
+    scenario = scenario or Scenario()
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    seed = scenario.seed if seed is None else int(seed)
+    model = FlowModel(scenario, rng=seed)
+    run_model(model, progress)
+    ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    ts.insert(0, "step", np.arange(len(ts), dtype=np.int32))
+    ts.insert(1, "year", (scenario.start_year + ts["step"] // 12).astype(np.int32))
+    flows = flows_frame(model.flow_history, scenario.scale)
+    return RunResult(
+        scenario=scenario,
+        seed=seed,
+        timeseries=ts,
+        flows=flows,
+        yearly=yearly_frame(ts, scenario),
+        n_agents=model.n_agents,
+    )
+
+
+def run_replicates(
+    scenario: Scenario, replications: int = 1, root_seed: int | None = None, progress: Callable[[int], None] | None = None
+) -> list[RunResult]:
+    """Run ``replications`` replicates with seeds spawned from the root seed (default: the scenario's)."""
+    seeds = replicate_seeds(scenario.seed if root_seed is None else root_seed, replications)
+    return [run(scenario, s, progress=progress) for s in seeds]

@@ -1,0 +1,331 @@
+"""The simulated world: populations, compiled policy, random streams and shared helpers.
+
+:func:`build_world` draws the initial agents from the city figures times the
+scale. The mechanisms read and update a :class:`World`; the model owns one.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowsim.flows import FlowLedger
+from flowsim.geography import CITIES, Geography, load_geography
+from flowsim.mechanisms.commercialization import manufacturing_access
+from flowsim.mechanisms.talent import balanced_mass, gravity
+from flowsim.outputs import COUNTERS
+from flowsim.params import FIELDS, Scenario
+from flowsim.policy import border_weights, compile_policy, fresh_quota
+from flowsim.pools import Pools, choose_rows
+from flowsim.populations import (
+    DEAL_COLUMNS,
+    DEVELOPMENT_COLUMNS,
+    FIRM_COLUMNS,
+    INVESTOR_COLUMNS,
+    LAB_COLUMNS,
+    PROJECT_COLUMNS,
+    RESEARCHER_COLUMNS,
+    Population,
+    compact,
+)
+from flowsim.streams import make_streams, stochastic_round
+
+TALENT, CAPITAL = 0, 1
+LAB, FIRM = 0, 1
+
+
+class World:
+    """Everything a step reads and writes. Built by :func:`build_world`."""
+
+    def __init__(self, params: Scenario, seed: int, geo: Geography | None = None):
+        self.params = params
+        self.seed = int(seed)
+        self.geo = geo or load_geography()
+        self.scale = params.scale
+        self.n_fields = len(FIELDS)
+        self.rngs = make_streams(self.seed)
+        self.tables = compile_policy(params.policy, self.geo, params.scale)
+        self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
+        self.ledger = FlowLedger()
+        self.counters = dict.fromkeys(COUNTERS, 0.0)
+        rp = params.research
+        self.data_need = np.asarray(rp.data_need.as_array())
+        self.samples_need = np.asarray(rp.samples_need.as_array())
+        tp = params.talent
+        mass = self.geo.figures["researchers"] / self.geo.figures["researchers"].sum()
+        talent_border = border_weights(self.tables, TALENT, self.geo.corridor, tp)
+        self.capital_border = border_weights(self.tables, CAPITAL, self.geo.corridor, tp)
+        decay = np.exp(-self.geo.travel_minutes / tp.distance_decay_minutes)
+        move_mass = balanced_mass(mass, decay * talent_border[0])
+        self.move_weights = gravity(move_mass, self.geo.travel_minutes, tp.distance_decay_minutes, talent_border)
+        self.visit_weights = gravity(mass, self.geo.travel_minutes, tp.distance_decay_minutes, talent_border)
+        self.visit_weights *= (1.0 - np.eye(len(CITIES)))[None]
+        self.source_weights = mass[None, :] * np.exp(-self.geo.travel_minutes / tp.distance_decay_minutes)
+        self.manufacturing_access = manufacturing_access(
+            self.geo.figures["manufacturing_capacity"], self.geo.travel_minutes, talent_border
+        )
+        self.public_share = self.geo.figures["public_research_share"]
+
+    # ------------------------------------------------------------------ bookkeeping
+
+    def count(self, name: str, value: float) -> None:
+        """Add to this step's counter ``name`` (model units)."""
+        self.counters[name] += float(value)
+
+    def begin_step(self) -> None:
+        """Reset counters and quotas, rebuild the pools from the current state."""
+        for k in self.counters:
+            self.counters[k] = 0.0
+        self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
+        self.refresh_pools()
+
+    def refresh_pools(self) -> None:
+        """Group agents by city (and field) for drawing partners."""
+        R, F, L = self.researchers, self.firms, self.labs
+        nf = self.n_fields
+        settled = R.arrive_step < 0
+        self.researcher_pools = Pools(
+            np.where(settled, R.city.astype(np.int64) * nf + R.field, -1), len(CITIES) * nf
+        )
+        alive = F.alive
+        self.firm_pools = Pools(np.where(alive, F.city.astype(np.int64) * nf + F.sector, -1), len(CITIES) * nf)
+        self.firm_city_pools = Pools(np.where(alive, F.city.astype(np.int64), -1), len(CITIES))
+        self.lab_pools = Pools(L.city.astype(np.int64), len(CITIES), weights=L.budget)
+        self.refresh_investor_pools()
+
+    def refresh_investor_pools(self) -> None:
+        """Investors by city, weighted by dry powder."""
+        I = self.investors
+        self.investor_pools = Pools(I.city.astype(np.int64), len(CITIES), weights=np.maximum(I.held, 0.0))
+
+    # ------------------------------------------------------------------ partner choice
+
+    def choose_capital_city(self, origin: np.ndarray, zone: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """City of the counterpart of a capital flow, by gravity on investors' dry powder.
+
+        Used by firms looking for investors and labs looking for licensees.
+        """
+        p = self.params
+        held = np.bincount(self.investors.city, weights=np.maximum(self.investors.held, 0.0), minlength=len(CITIES))
+        base = gravity(held, self.geo.travel_minutes, p.talent.distance_decay_minutes, self.capital_border)
+        base = base * (1.0 + p.capital.home_bias * np.eye(len(CITIES)))[None]
+        slots, n, _ = base.shape
+        rows = (np.asarray(zone, dtype=np.int64) + 1) * n + np.asarray(origin, dtype=np.int64)
+        return choose_rows(base.reshape(slots * n, n), rows, rng)
+
+    def pick_employers(self, city: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A new employer in each given city: a lab with the city's public-research share, else a firm.
+
+        Returns (employer kind, employer row or -1 if the city has none, employer zone).
+        """
+        city = np.asarray(city, dtype=np.int64)
+        n = city.size
+        kind = np.where(rng.random(n) < self.public_share[np.maximum(city, 0)], LAB, FIRM)
+        employer = np.full(n, -1, dtype=np.int64)
+        lab = kind == LAB
+        employer[lab] = self.lab_pools.sample(city[lab], rng)
+        employer[~lab] = self.firm_city_pools.sample(city[~lab], rng)
+        # a city with no employer of that kind: try the other kind
+        missing_lab = lab & (employer < 0)
+        employer[missing_lab] = self.firm_city_pools.sample(city[missing_lab], rng)
+        kind[missing_lab] = FIRM
+        missing_firm = ~lab & (employer < 0)
+        employer[missing_firm] = self.lab_pools.sample(city[missing_firm], rng)
+        kind[missing_firm] = LAB
+        employer[city < 0] = -1
+        zone = np.full(n, -1, dtype=np.int64)
+        ok = employer >= 0
+        zone[ok & (kind == LAB)] = self.labs.zone[employer[ok & (kind == LAB)]]
+        zone[ok & (kind == FIRM)] = self.firms.zone[employer[ok & (kind == FIRM)]]
+        return kind, employer, zone
+
+    # ------------------------------------------------------------------ state changes
+
+    def add_staff(self, kind: np.ndarray, employer: np.ndarray) -> None:
+        """Count researchers joining employers."""
+        self.labs.staff[:] += np.bincount(employer[kind == LAB], minlength=self.labs.n).astype(np.int32)
+        self.firms.staff[:] += np.bincount(employer[kind == FIRM], minlength=self.firms.n).astype(np.int32)
+
+    def remove_staff(self, kind: np.ndarray, employer: np.ndarray) -> None:
+        """Count researchers leaving employers."""
+        self.labs.staff[:] -= np.bincount(employer[kind == LAB], minlength=self.labs.n).astype(np.int32)
+        self.firms.staff[:] -= np.bincount(employer[kind == FIRM], minlength=self.firms.n).astype(np.int32)
+
+    def rehome_researchers(self, rng: np.random.Generator) -> None:
+        """Researchers of failed firms (or heading to one) join another employer in their city."""
+        R, F = self.researchers, self.firms
+        self.firm_city_pools = Pools(np.where(F.alive, F.city.astype(np.int64), -1), len(CITIES))
+        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
+        if orphan.size:
+            self.remove_staff(R.employer_kind[orphan], R.employer[orphan])
+            kind, employer, zone = self.pick_employers(R.city[orphan], rng)
+            # nowhere to go in the city (tiny scales): stay with the failed firm's row
+            stay = employer < 0
+            kind[stay], employer[stay] = FIRM, R.employer[orphan[stay]]
+            zone[stay] = R.zone[orphan[stay]]
+            R.employer_kind[orphan] = kind
+            R.employer[orphan] = employer
+            R.zone[orphan] = zone
+            self.add_staff(kind, employer)
+        pending = np.flatnonzero((R.arrive_step >= 0) & (R.dest_employer_kind == FIRM))
+        pending = pending[~F.alive[R.dest_employer[pending]]]
+        if pending.size:
+            kind, employer, zone = self.pick_employers(R.dest_city[pending], rng)
+            ok = employer >= 0
+            R.dest_employer_kind[pending[ok]] = kind[ok]
+            R.dest_employer[pending[ok]] = employer[ok]
+            R.dest_zone[pending[ok]] = zone[ok]
+
+    def new_firms(self, city: np.ndarray, zone: np.ndarray, sector: np.ndarray, t: int, spinoff: bool) -> np.ndarray:
+        """Found start-ups; returns their rows."""
+        ids = self.firms.add(
+            np.asarray(city).size, city=city, zone=zone, sector=sector, stage=0, alive=True,
+            cash=0.5, born_step=t, spinoff=spinoff,
+        )
+        self.count("startups", ids.size)
+        return ids
+
+    def new_developments(self, firm: np.ndarray, t: int, rng: np.random.Generator) -> None:
+        """Open development projects at the given firms (one per entry)."""
+        firm = np.asarray(firm, dtype=np.int64)
+        firm = firm[self.firms.alive[firm]]
+        if firm.size == 0:
+            return
+        p = self.params.commercialization
+        cost = p.cost_mean * np.exp(0.8 * rng.standard_normal(firm.size) - 0.32)
+        self.developments.add(firm.size, firm=firm, cost=cost, funded=False, created_step=t, end_step=-1)
+        self.count("developments_started", firm.size)
+
+    def firms_waiting_for_capital(self) -> np.ndarray:
+        """Boolean per firm: it has a development project waiting for money."""
+        D = self.developments
+        waiting = D.active & ~D.funded
+        return np.bincount(D.firm[waiting], minlength=self.firms.n)[: self.firms.n] > 0
+
+    def compact_developments(self) -> None:
+        """Drop finished development rows once they are most of the table."""
+        D = self.developments
+        if D.n > 1024 and D.active.sum() < D.n // 2:
+            compact(D, D.active.copy())
+
+    # ------------------------------------------------------------------ reporting
+
+    def gauges(self) -> dict[str, float]:
+        """Stocks at the end of the step, real-world units."""
+        F, I = self.firms, self.investors
+        s = self.scale
+        return {
+            "researchers": self.researchers.n / s,
+            "labs": self.labs.n / s,
+            "firms_alive": F.alive.sum() / s,
+            "startups_alive": (F.alive & (F.stage == 0)).sum() / s,
+            "projects_active": self.projects.active.sum() / s,
+            "developments_active": self.developments.active.sum() / s,
+            "lab_invention_stock": self.labs.inventions.sum() / s,
+            "capital_raised": I.raised.sum() / s,
+            "capital_held": I.held.sum() / s,
+            "capital_invested": I.invested.sum() / s,
+            "capital_written_off": I.written_off.sum() / s,
+        }
+
+
+def _split_by_city(real: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+    return stochastic_round(np.asarray(real, dtype=np.float64) * scale, rng)
+
+
+def _zones_for(city: np.ndarray, geo: Geography, rng: np.random.Generator) -> np.ndarray:
+    """Zone of each agent: in each zone's city, a share ``zone_population_share`` is in the zone."""
+    zone = np.full(city.size, -1, dtype=np.int8)
+    u = rng.random(city.size)
+    for z, zc in enumerate(geo.zone_city):
+        share = geo.zone_population_share[z]
+        inside = (city == zc) & (zone < 0) & (u < share)
+        zone[inside] = z
+        u = np.where(city == zc, u - share, u)
+    return zone
+
+
+def build_world(params: Scenario, seed: int) -> World:
+    """Draw the initial agents from the city figures times ``params.scale``."""
+    w = World(params, seed)
+    geo, rng, s = w.geo, w.rngs["population"], params.scale
+    pp = params.population
+    n_cities = len(CITIES)
+    fig = geo.figures
+    field_p = np.asarray(pp.field_shares.as_array())
+    if field_p.sum() <= 0:
+        raise ValueError("population.field_shares must not all be zero")
+    field_p = field_p / field_p.sum()
+
+    researchers_by_city = _split_by_city(fig["researchers"], s, rng)
+    public = rng.binomial(researchers_by_city, fig["public_research_share"])
+    labs_by_city = _split_by_city(fig["researchers"] * fig["public_research_share"] / pp.researchers_per_lab, s, rng)
+    labs_by_city = np.where(public > 0, np.maximum(labs_by_city, 1), labs_by_city)
+    firms_by_city = _split_by_city(fig["firms"], s, rng)
+    firms_by_city = np.where(researchers_by_city - public > 0, np.maximum(firms_by_city, 1), firms_by_city)
+    investors_by_city = _split_by_city(fig["fund_managers"], s, rng)
+
+    # labs
+    lab_city = np.repeat(np.arange(n_cities), labs_by_city).astype(np.int8)
+    lab_budget = (fig["gerd"] * 100.0 * fig["public_research_share"] / np.maximum(labs_by_city / s, 1.0))
+    w.labs = Population("labs", LAB_COLUMNS, lab_city.size)
+    L = w.labs
+    L.city[:] = lab_city
+    L.zone[:] = _zones_for(lab_city, geo, rng)
+    L.field[:] = rng.choice(len(FIELDS), size=L.n, p=field_p)
+    L.lab_type[:] = rng.choice(4, size=L.n, p=[0.85, 0.08, 0.02, 0.05])
+    L.budget[:] = lab_budget[lab_city] * np.exp(0.5 * rng.standard_normal(L.n) - 0.125)
+    L.ownership[:] = rng.random(L.n) < params.transfer.researcher_ownership
+
+    # firms (room for the start-ups to come, so appends rarely reallocate)
+    firm_city = np.repeat(np.arange(n_cities), firms_by_city).astype(np.int8)
+    w.firms = Population("firms", FIRM_COLUMNS, firm_city.size, capacity=int(firm_city.size * 1.6) + 16)
+    F = w.firms
+    F.city[:] = firm_city
+    F.zone[:] = _zones_for(firm_city, geo, rng)
+    F.sector[:] = rng.choice(len(FIELDS), size=F.n, p=field_p)
+    F.stage[:] = np.where(rng.random(F.n) < fig["startup_share"][firm_city], 0, 1)
+    F.cash[:] = rng.exponential(pp.firm_cash_mean, F.n) if pp.firm_cash_mean > 0 else 0.0
+
+    # researchers: employed by a random lab or firm of their city
+    n_res = int(researchers_by_city.sum())
+    w.researchers = Population("researchers", RESEARCHER_COLUMNS, n_res)
+    R = w.researchers
+    R.city[:] = np.repeat(np.arange(n_cities), researchers_by_city)
+    is_public = np.concatenate([np.arange(k) < p for k, p in zip(researchers_by_city, public, strict=True)]) \
+        if n_res else np.zeros(0, bool)
+    lab_start = np.concatenate(([0], np.cumsum(labs_by_city)[:-1]))
+    firm_start = np.concatenate(([0], np.cumsum(firms_by_city)[:-1]))
+    city = R.city.astype(np.int64)
+    u = rng.random(n_res)
+    R.employer_kind[:] = np.where(is_public, LAB, FIRM)
+    R.employer[:] = np.where(
+        is_public,
+        lab_start[city] + (u * labs_by_city[city]).astype(np.int64),
+        firm_start[city] + (u * firms_by_city[city]).astype(np.int64),
+    )
+    lab_rows = R.employer_kind == LAB
+    R.zone[:] = np.where(lab_rows, L.zone[np.where(lab_rows, R.employer, 0)], F.zone[np.where(lab_rows, 0, R.employer)])
+    R.field[:] = np.where(lab_rows, L.field[np.where(lab_rows, R.employer, 0)], F.sector[np.where(lab_rows, 0, R.employer)])
+    sigma = pp.skill_sigma
+    R.skill[:] = np.exp(sigma * rng.standard_normal(n_res) - 0.5 * sigma**2)
+    w.add_staff(R.employer_kind.astype(np.int64), R.employer.astype(np.int64))
+
+    # investors
+    inv_city = np.repeat(np.arange(n_cities), investors_by_city).astype(np.int8)
+    w.investors = Population("investors", INVESTOR_COLUMNS, inv_city.size)
+    I = w.investors
+    I.city[:] = inv_city
+    I.zone[:] = _zones_for(inv_city, geo, rng)
+    u = rng.random(I.n)
+    I.investor_type[:] = np.where(u < pp.guidance_fund_share, 1, np.where(u < pp.guidance_fund_share + pp.corporate_vc_share, 2, 0))
+    size = pp.fund_size_mean * np.exp(pp.fund_size_sigma * rng.standard_normal(I.n) - 0.5 * pp.fund_size_sigma**2)
+    I.fund_size[:] = size
+    I.raised[:] = size
+    I.held[:] = size * pp.dry_powder_share
+    I.invested[:] = size - I.held
+
+    w.deals = Population("deals", DEAL_COLUMNS, 0, capacity=1024)
+    w.projects = Population("projects", PROJECT_COLUMNS, 0, capacity=max(1024, n_res // 8))
+    w.developments = Population("developments", DEVELOPMENT_COLUMNS, 0, capacity=max(1024, F.n // 4))
+    w.refresh_pools()
+    return w
