@@ -82,20 +82,23 @@ class World:
         """Group agents by city (and field) for drawing partners."""
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
+        # 16-bit keys: the pools sort them with a radix sort (see flowsim.pools)
         settled = R.arrive_step < 0
         self.researcher_pools = Pools(
-            np.where(settled, R.city.astype(np.int64) * nf + R.field, -1), len(CITIES) * nf
+            np.where(settled, R.city.astype(np.int16) * np.int16(nf) + R.field, np.int16(-1)), len(CITIES) * nf
         )
         alive = F.alive
-        self.firm_pools = Pools(np.where(alive, F.city.astype(np.int64) * nf + F.sector, -1), len(CITIES) * nf)
-        self.firm_city_pools = Pools(np.where(alive, F.city.astype(np.int64), -1), len(CITIES))
-        self.lab_pools = Pools(L.city.astype(np.int64), len(CITIES), weights=L.budget)
+        self.firm_pools = Pools(
+            np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1)), len(CITIES) * nf
+        )
+        self.firm_city_pools = Pools(np.where(alive, F.city, np.int8(-1)), len(CITIES))
+        self.lab_pools = Pools(L.city, len(CITIES), weights=L.budget)
         self.refresh_investor_pools()
 
     def refresh_investor_pools(self) -> None:
         """Investors by city, weighted by dry powder."""
         I = self.investors
-        self.investor_pools = Pools(I.city.astype(np.int64), len(CITIES), weights=np.maximum(I.held, 0.0))
+        self.investor_pools = Pools(I.city, len(CITIES), weights=np.maximum(I.held, 0.0))
 
     # ------------------------------------------------------------------ partner choice
 
@@ -153,7 +156,7 @@ class World:
     def rehome_researchers(self, rng: np.random.Generator) -> None:
         """Researchers of failed firms (or heading to one) join another employer in their city."""
         R, F = self.researchers, self.firms
-        self.firm_city_pools = Pools(np.where(F.alive, F.city.astype(np.int64), -1), len(CITIES))
+        self.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES))
         orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
         if orphan.size:
             self.remove_staff(R.employer_kind[orphan], R.employer[orphan])
