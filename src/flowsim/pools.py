@@ -1,9 +1,9 @@
 """Pools: draw agents by key (city, field, ...) without looking at all pairs.
 
 A :class:`Pools` groups the rows of a population by an integer key with one
-stable sort. Keys are cast to 16-bit integers whenever the number of pools
-allows, because numpy's stable sort of 16-bit keys is a radix sort (O(n), about
-five times faster than a comparison sort on a million rows): the pools are
+stable sort. Keys are cast to 8- or 16-bit integers whenever the number of
+pools allows, because numpy's stable sort of such keys is a radix sort (O(n),
+five to ten times faster than a comparison sort on a million rows): the pools are
 rebuilt every step, so this sort is the hottest line of the model. Drawing a
 member of pool ``k`` for each of m requests is O(m) (uniform) or O(m log n)
 (weighted).
@@ -68,13 +68,13 @@ class Pools:
 def _group(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
     """Rows with a non-negative key, sorted by key (stable), and the count of each key.
 
-    With fewer than 2**15 keys, the keys are viewed as unsigned 16-bit integers:
-    -1 (and any negative key) becomes a value above every real key, so one radix
-    sort of all rows puts the members first, in the same order as a stable sort
-    of the members alone.
+    With fewer than 255 (or 2**15) keys, the keys are cast to unsigned 8-bit (or
+    16-bit) integers: -1 (and any negative key) wraps to a value above every real
+    key, so one radix sort of all rows puts the members first, in the same order
+    as a stable sort of the members alone.
     """
-    if n_keys < 2**15 and keys.dtype.kind in "iub":
-        small = keys.astype(np.int16, copy=False).view(np.uint16)
+    if keys.dtype.kind in "iub" and n_keys < 2**15:
+        small = keys.astype(np.uint8 if n_keys < 255 else np.uint16)
         order = np.argsort(small, kind="stable")
         counts = np.bincount(small, minlength=n_keys)[:n_keys]
         return order[: int(counts.sum())], counts

@@ -47,6 +47,8 @@ class World:
         self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
         self.ledger = FlowLedger()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
+        self.pending_moves = np.zeros(0, dtype=np.int64)
+        """Rows of the researchers with a job move under way (``arrive_step >= 0``), an event list."""
         rp = params.research
         self.data_need = np.asarray(rp.data_need.as_array())
         self.samples_need = np.asarray(rp.samples_need.as_array())
@@ -169,7 +171,8 @@ class World:
             R.employer[orphan] = employer
             R.zone[orphan] = zone
             self.add_staff(kind, employer)
-        pending = np.flatnonzero((R.arrive_step >= 0) & (R.dest_employer_kind == FIRM))
+        pending = np.sort(self.pending_moves)
+        pending = pending[R.dest_employer_kind[pending] == FIRM]
         pending = pending[~F.alive[R.dest_employer[pending]]]
         if pending.size:
             kind, employer, zone = self.pick_employers(R.dest_city[pending], rng)
