@@ -84,11 +84,13 @@ class World:
         """Group agents by city (and field) for drawing partners."""
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
-        # 16-bit keys: the pools sort them with a radix sort (see flowsim.pools)
-        settled = R.arrive_step < 0
-        self.researcher_pools = Pools(
-            np.where(settled, R.city.astype(np.int16) * np.int16(nf) + R.field, np.int16(-1)), len(CITIES) * nf
-        )
+        # small integer keys, built in place: the pools radix-sort them (see flowsim.pools);
+        # researchers with a move under way are left out, found from the event list
+        key = R.city.astype(np.int16)
+        key *= nf
+        key += R.field
+        key[self.pending_moves] = -1
+        self.researcher_pools = Pools(key, len(CITIES) * nf)
         alive = F.alive
         self.firm_pools = Pools(
             np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1)), len(CITIES) * nf
@@ -159,8 +161,10 @@ class World:
         """Researchers of failed firms (or heading to one) join another employer in their city."""
         R, F = self.researchers, self.firms
         self.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES))
-        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
-        if orphan.size:
+        # staff counts say whether any failed firm still has researchers, without a scan
+        has_orphans = bool(F.staff[~F.alive].any())
+        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer]) if has_orphans else []
+        if len(orphan):
             self.remove_staff(R.employer_kind[orphan], R.employer[orphan])
             kind, employer, zone = self.pick_employers(R.city[orphan], rng)
             # nowhere to go in the city (tiny scales): stay with the failed firm's row
