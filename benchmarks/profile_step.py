@@ -21,12 +21,20 @@ from flowsim.params import Scenario
 def main(argv: list[str] | None = None) -> int:
     """Parse arguments, profile the steps, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=1.0, help="agents per real entity (default 1.0)")
-    parser.add_argument("--steps", type=int, default=24, help="monthly steps to profile (default 24)")
+    parser.add_argument(
+        "--scale", type=float, default=1.0, help="agents per real entity (default 1.0)"
+    )
+    parser.add_argument(
+        "--steps", type=int, default=24, help="monthly steps to profile (default 24)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="run seed (default 1)")
-    parser.add_argument("--sort", default="tottime", choices=("tottime", "cumulative"), help="sort key")
+    parser.add_argument(
+        "--sort", default="tottime", choices=("tottime", "cumulative"), help="sort key"
+    )
     parser.add_argument("--top", type=int, default=30, help="rows to print (default 30)")
-    parser.add_argument("--setup", action="store_true", help="profile set-up and warm-up instead of steps")
+    parser.add_argument(
+        "--setup", action="store_true", help="profile set-up and warm-up instead of steps"
+    )
     args = parser.parse_args(argv)
 
     scenario = Scenario(scale=args.scale, steps=args.steps)

@@ -47,8 +47,8 @@ class World:
         self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
         self.ledger = FlowLedger()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
+        # event list: rows of the researchers with a job move under way (arrive_step >= 0)
         self.pending_moves = np.zeros(0, dtype=np.int64)
-        """Rows of the researchers with a job move under way (``arrive_step >= 0``), an event list."""
         rp = params.research
         self.data_need = np.asarray(rp.data_need.as_array())
         self.samples_need = np.asarray(rp.samples_need.as_array())
@@ -92,9 +92,8 @@ class World:
         key[self.pending_moves] = -1
         self.researcher_pools = Pools(key, len(CITIES) * nf)
         alive = F.alive
-        self.firm_pools = Pools(
-            np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1)), len(CITIES) * nf
-        )
+        firm_key = np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+        self.firm_pools = Pools(firm_key, len(CITIES) * nf)
         self.firm_city_pools = Pools(np.where(alive, F.city, np.int8(-1)), len(CITIES))
         self.lab_pools = Pools(L.city, len(CITIES), weights=L.budget)
         self.refresh_investor_pools()
@@ -161,10 +160,11 @@ class World:
         """Researchers of failed firms (or heading to one) join another employer in their city."""
         R, F = self.researchers, self.firms
         self.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES))
-        # staff counts say whether any failed firm still has researchers, without a scan
-        has_orphans = bool(F.staff[~F.alive].any())
-        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer]) if has_orphans else []
-        if len(orphan):
+        orphan = np.zeros(0, dtype=np.int64)
+        # staff counts tell, without a scan, whether a failed firm still has researchers
+        if F.staff[~F.alive].any():
+            orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
+        if orphan.size:
             self.remove_staff(R.employer_kind[orphan], R.employer[orphan])
             kind, employer, zone = self.pick_employers(R.city[orphan], rng)
             # nowhere to go in the city (tiny scales): stay with the failed firm's row
