@@ -288,7 +288,7 @@ def build_world(params: Scenario, seed: int) -> World:
 
     # firms (room for the start-ups to come, so appends rarely reallocate)
     firm_city = np.repeat(np.arange(n_cities), firms_by_city).astype(np.int8)
-    w.firms = Population("firms", FIRM_COLUMNS, firm_city.size, capacity=int(firm_city.size * 1.6) + 16)
+    w.firms = Population("firms", FIRM_COLUMNS, firm_city.size, capacity=2 * firm_city.size + 16)
     F = w.firms
     F.city[:] = firm_city
     F.zone[:] = _zones_for(firm_city, geo, rng)
