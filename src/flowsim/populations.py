@@ -31,6 +31,8 @@ class Population:
     ``pop.city`` is a view of the live rows of column ``city``; writing into it
     (``pop.city[idx] = 3``) updates the population in place. Capacity grows by
     doubling when rows are appended, so appending is amortised O(1) per row.
+    Rows beyond the live ones are allocated but never written until appended, so
+    the operating system only commits their memory as the population grows.
     """
 
     def __init__(self, kind: str, columns: Sequence[Column], n: int, capacity: int | None = None):
@@ -38,7 +40,10 @@ class Population:
         self.columns = {c.name: c for c in columns}
         self.n = int(n)
         capacity = max(int(capacity or 0), self.n, 1)
-        self._data = {c.name: np.full(capacity, c.default, dtype=c.dtype) for c in columns}
+        self._data = {}
+        for c in columns:
+            self._data[c.name] = np.empty(capacity, dtype=c.dtype)
+            self._data[c.name][: self.n] = c.default
 
     def __getattr__(self, name: str) -> np.ndarray:
         data = self.__dict__.get("_data")
@@ -64,7 +69,7 @@ class Population:
         if new_n > self.capacity:
             new_cap = max(new_n, 2 * self.capacity)
             for name, arr in self._data.items():
-                grown = np.full(new_cap, self.columns[name].default, dtype=arr.dtype)
+                grown = np.empty(new_cap, dtype=arr.dtype)
                 grown[: self.n] = arr[: self.n]
                 self._data[name] = grown
         ids = np.arange(self.n, new_n)

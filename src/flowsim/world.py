@@ -47,6 +47,8 @@ class World:
         self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
         self.ledger = FlowLedger()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
+        # event list: rows of the researchers with a job move under way (arrive_step >= 0)
+        self.pending_moves = np.zeros(0, dtype=np.int64)
         rp = params.research
         self.data_need = np.asarray(rp.data_need.as_array())
         self.samples_need = np.asarray(rp.samples_need.as_array())
@@ -82,20 +84,24 @@ class World:
         """Group agents by city (and field) for drawing partners."""
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
-        settled = R.arrive_step < 0
-        self.researcher_pools = Pools(
-            np.where(settled, R.city.astype(np.int64) * nf + R.field, -1), len(CITIES) * nf
-        )
+        # small integer keys, built in place: the pools radix-sort them (see flowsim.pools);
+        # researchers with a move under way are left out, found from the event list
+        key = R.city.astype(np.int16)
+        key *= nf
+        key += R.field
+        key[self.pending_moves] = -1
+        self.researcher_pools = Pools(key, len(CITIES) * nf)
         alive = F.alive
-        self.firm_pools = Pools(np.where(alive, F.city.astype(np.int64) * nf + F.sector, -1), len(CITIES) * nf)
-        self.firm_city_pools = Pools(np.where(alive, F.city.astype(np.int64), -1), len(CITIES))
-        self.lab_pools = Pools(L.city.astype(np.int64), len(CITIES), weights=L.budget)
+        firm_key = np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+        self.firm_pools = Pools(firm_key, len(CITIES) * nf)
+        self.firm_city_pools = Pools(np.where(alive, F.city, np.int8(-1)), len(CITIES))
+        self.lab_pools = Pools(L.city, len(CITIES), weights=L.budget)
         self.refresh_investor_pools()
 
     def refresh_investor_pools(self) -> None:
         """Investors by city, weighted by dry powder."""
         I = self.investors
-        self.investor_pools = Pools(I.city.astype(np.int64), len(CITIES), weights=np.maximum(I.held, 0.0))
+        self.investor_pools = Pools(I.city, len(CITIES), weights=np.maximum(I.held, 0.0))
 
     # ------------------------------------------------------------------ partner choice
 
@@ -153,8 +159,11 @@ class World:
     def rehome_researchers(self, rng: np.random.Generator) -> None:
         """Researchers of failed firms (or heading to one) join another employer in their city."""
         R, F = self.researchers, self.firms
-        self.firm_city_pools = Pools(np.where(F.alive, F.city.astype(np.int64), -1), len(CITIES))
-        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
+        self.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES))
+        orphan = np.zeros(0, dtype=np.int64)
+        # staff counts tell, without a scan, whether a failed firm still has researchers
+        if F.staff[~F.alive].any():
+            orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
         if orphan.size:
             self.remove_staff(R.employer_kind[orphan], R.employer[orphan])
             kind, employer, zone = self.pick_employers(R.city[orphan], rng)
@@ -166,7 +175,8 @@ class World:
             R.employer[orphan] = employer
             R.zone[orphan] = zone
             self.add_staff(kind, employer)
-        pending = np.flatnonzero((R.arrive_step >= 0) & (R.dest_employer_kind == FIRM))
+        pending = np.sort(self.pending_moves)
+        pending = pending[R.dest_employer_kind[pending] == FIRM]
         pending = pending[~F.alive[R.dest_employer[pending]]]
         if pending.size:
             kind, employer, zone = self.pick_employers(R.dest_city[pending], rng)
@@ -278,7 +288,7 @@ def build_world(params: Scenario, seed: int) -> World:
 
     # firms (room for the start-ups to come, so appends rarely reallocate)
     firm_city = np.repeat(np.arange(n_cities), firms_by_city).astype(np.int8)
-    w.firms = Population("firms", FIRM_COLUMNS, firm_city.size, capacity=int(firm_city.size * 1.6) + 16)
+    w.firms = Population("firms", FIRM_COLUMNS, firm_city.size, capacity=2 * firm_city.size + 16)
     F = w.firms
     F.city[:] = firm_city
     F.zone[:] = _zones_for(firm_city, geo, rng)

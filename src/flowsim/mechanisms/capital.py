@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.policy import cross
+from flowsim.streams import bernoulli_rows
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -64,7 +65,7 @@ def step(world: World, t: int) -> None:
     found_startups(world, t, rng)
 
     # fundraising: new funds add to what investors hold
-    new_fund = np.flatnonzero(rng.random(I.n) < p.fundraise_rate)
+    new_fund = bernoulli_rows(I.n, p.fundraise_rate, rng)
     size = lognormal(world.params.population.fund_size_mean, world.params.population.fund_size_sigma,
                      new_fund.size, rng)
     I.raised[new_fund] += size
@@ -73,11 +74,13 @@ def step(world: World, t: int) -> None:
     world.count("funds_raised", size.sum())
     world.refresh_investor_pools()
 
-    # who seeks a round
+    # who seeks a round: candidates drawn at the highest rate, thinned to each firm's own
     waiting = world.firms_waiting_for_capital()
-    rate = np.where(F.stage == 0, p.seek_rate_startup, p.seek_rate_growth)
-    rate = np.where(waiting, np.maximum(rate, p.seek_rate_waiting), rate)
-    seekers = np.flatnonzero(F.alive & (rng.random(F.n) < rate))
+    top = max(p.seek_rate_startup, p.seek_rate_growth, p.seek_rate_waiting)
+    candidates = bernoulli_rows(F.n, top, rng)
+    rate = np.where(F.stage[candidates] == 0, p.seek_rate_startup, p.seek_rate_growth)
+    rate = np.where(waiting[candidates], np.maximum(rate, p.seek_rate_waiting), rate)
+    seekers = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
     if seekers.size and I.n:
         firm_city = F.city[seekers].astype(np.int64)
         inv_city = world.choose_capital_city(firm_city, F.zone[seekers], rng)
@@ -128,13 +131,18 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     """Firms fail; their deals are written off and their researchers find other employers."""
     p = world.params.capital
     I, F, D = world.investors, world.firms, world.deals
-    rate = np.where(F.stage == 0, p.failure_rate_startup, p.failure_rate_growth)
-    failed = F.alive & (rng.random(F.n) < rate)
-    if not failed.any():
+    # candidates drawn at the higher rate, thinned to each firm's own (no draw per firm)
+    top = max(p.failure_rate_startup, p.failure_rate_growth)
+    candidates = bernoulli_rows(F.n, top, rng)
+    rate = np.where(F.stage[candidates] == 0, p.failure_rate_startup, p.failure_rate_growth)
+    rows = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
+    if rows.size == 0:
         return
-    F.alive[failed] = False
-    F.cash[failed] = 0.0
-    world.count("firm_failures", failed.sum())
+    failed = np.zeros(F.n, dtype=bool)
+    failed[rows] = True
+    F.alive[rows] = False
+    F.cash[rows] = 0.0
+    world.count("firm_failures", rows.size)
     gone = failed[D.firm] & ~D.written_off
     D.written_off[gone] = True
     np.subtract.at(I.invested, D.investor[gone], D.amount[gone])

@@ -20,6 +20,7 @@ import numpy as np
 
 from flowsim.pools import choose_rows
 from flowsim.policy import cross
+from flowsim.streams import bernoulli_rows
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -66,8 +67,7 @@ def choose_destinations(
 
 def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rows of the researchers who act this month: each available row with probability ``rate``."""
-    k = rng.binomial(n, rate)
-    rows = np.unique(rng.integers(0, n, size=k))
+    rows = bernoulli_rows(n, rate, rng)
     return rows[available[rows]]
 
 
@@ -107,6 +107,7 @@ def step(world: World, t: int) -> None:
         world.ledger.record(TALENT, origin, dest, c.approved, 1.0, c.delay_days)
         go = movers[c.approved]
         R.arrive_step[go] = t + c.delay_steps[c.approved]
+        world.pending_moves = np.concatenate((world.pending_moves, go))
         R.dest_city[go] = dest[c.approved]
         R.dest_zone[go] = zone[c.approved]
         R.dest_employer_kind[go] = kind[c.approved]
@@ -120,11 +121,18 @@ def step(world: World, t: int) -> None:
 
 
 def arrive(world: World, t: int) -> None:
-    """Complete the moves due this step: staff counts follow the researchers."""
+    """Complete the moves due this step: staff counts follow the researchers.
+
+    Only the pending moves (an event list kept by the world) are looked at, not
+    every researcher.
+    """
     R = world.researchers
-    due = np.flatnonzero(R.arrive_step == t)
-    if due.size == 0:
+    pending = world.pending_moves
+    arriving = R.arrive_step[pending] <= t
+    if not arriving.any():
         return
+    due = pending[arriving]
+    world.pending_moves = pending[~arriving]
     world.remove_staff(R.employer_kind[due], R.employer[due])
     R.city[due] = R.dest_city[due]
     R.zone[due] = R.dest_zone[due]
