@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from flowsim.geography import CORRIDORS, ELEMENTS, ZONES
 
@@ -177,8 +177,38 @@ class ByJurisdiction(_Frozen):
         return [self.GD, self.HK, self.MO]
 
 
+def _multiplier(city: str) -> Any:
+    return Field(1.0, ge=0.0, alias=city, description=f"multiplier of {city}'s initial agents")
+
+
+class ByCity(_Frozen):
+    """One multiplier per city (keys as written in YAML: the names in :data:`~flowsim.geography.CITIES`)."""
+
+    guangzhou: float = _multiplier("Guangzhou")
+    shenzhen: float = _multiplier("Shenzhen")
+    zhuhai: float = _multiplier("Zhuhai")
+    foshan: float = _multiplier("Foshan")
+    huizhou: float = _multiplier("Huizhou")
+    dongguan: float = _multiplier("Dongguan")
+    zhongshan: float = _multiplier("Zhongshan")
+    jiangmen: float = _multiplier("Jiangmen")
+    zhaoqing: float = _multiplier("Zhaoqing")
+    hong_kong: float = _multiplier("Hong Kong")
+    macao: float = _multiplier("Macao")
+
+    def as_array(self) -> list[float]:
+        """Values in the order of :data:`~flowsim.geography.CITIES`."""
+        return [getattr(self, name) for name in type(self).model_fields]
+
+
 class PopulationParams(_Frozen):
     """How the initial agents are drawn from the city figures."""
+
+    city_multipliers: ByCity = Field(
+        default_factory=ByCity,
+        description="multiplies a city's initial researchers, labs, firms, investors and R&D spending "
+        "(1 = the city figures; lever for 'what if Shenzhen had 20% more researchers')",
+    )
 
     field_shares: ByField = Field(
         default_factory=lambda: ByField(
@@ -203,6 +233,12 @@ class PopulationParams(_Frozen):
     fund_size_sigma: float = _nonneg(1.0, "sigma of the lognormal fund size (assumption)")
     dry_powder_share: float = _share(0.4, "share of a fund not yet invested at the start (assumption)")
     firm_cash_mean: float = _nonneg(5.0, "mean cash of a firm at the start [RMB m] (assumption)")
+
+    @model_validator(mode="after")
+    def _some_field_share(self) -> PopulationParams:
+        if sum(self.field_shares.as_array()) <= 0:
+            raise ValueError("field_shares must not all be zero: agents need at least one field")
+        return self
 
 
 class TalentParams(_Frozen):
@@ -443,6 +479,7 @@ __all__ = [
     "ELEMENTS",
     "FIELDS",
     "ZONES",
+    "ByCity",
     "Friction",
     "FrictionOverride",
     "Policy",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,18 +221,27 @@ def _describe_limit(ctx: dict[str, Any]) -> str | None:
 
 
 def problems_from_validation(
-    err: ValidationError, loaded: LoadedYaml, model: type[BaseModel], prefix: Path_ = ()
+    err: ValidationError,
+    loaded: LoadedYaml,
+    model: type[BaseModel],
+    prefix: Path_ = (),
+    locate: Callable[[Path_], tuple[str, int | None, int | None]] | None = None,
 ) -> list[Problem]:
     """One :class:`Problem` per pydantic error, positioned in the YAML file.
 
     ``prefix`` is prepended to error locations when the validated data sits below the
-    document root.
+    document root. ``locate(path) -> (file, line, column)`` replaces ``loaded``'s
+    positions when the data was merged from several files (``extends:``).
     """
     problems: list[Problem] = []
     for e in err.errors(include_url=False):
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         path = (*prefix, *loc)
-        line, column = loaded.mark(path)
+        if locate is None:
+            file = loaded.file
+            line, column = loaded.mark(path)
+        else:
+            file, line, column = locate(path)
         kind = e["type"]
         allowed = hint = None
         value = e.get("input")
@@ -268,8 +278,8 @@ def problems_from_validation(
             message = e["msg"]
             if value is not None and not isinstance(value, dict | list):
                 message += f" (got {value!r})"
-        problems.append(Problem(loaded.file, line, column, dotted(path), message, allowed, hint))
-    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+        problems.append(Problem(file, line, column, dotted(path), message, allowed, hint))
+    problems.sort(key=lambda p: (p.file, p.line or 0, p.column or 0))
     return problems
 
 
