@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowsim.geography import CORRIDORS, ELEMENTS, ZONES
 
@@ -234,11 +234,12 @@ class PopulationParams(_Frozen):
     dry_powder_share: float = _share(0.4, "share of a fund not yet invested at the start (assumption)")
     firm_cash_mean: float = _nonneg(5.0, "mean cash of a firm at the start [RMB m] (assumption)")
 
-    @model_validator(mode="after")
-    def _some_field_share(self) -> PopulationParams:
-        if sum(self.field_shares.as_array()) <= 0:
-            raise ValueError("field_shares must not all be zero: agents need at least one field")
-        return self
+    @field_validator("field_shares")
+    @classmethod
+    def _some_field_share(cls, shares: ByField) -> ByField:
+        if sum(shares.as_array()) <= 0:
+            raise ValueError("the shares must not all be zero: agents need at least one field")
+        return shares
 
 
 class TalentParams(_Frozen):

@@ -92,19 +92,19 @@ def read_chain(path: str | Path) -> list[LoadedYaml]:
         if target is None:
             return chain
         if not isinstance(target, str) or not target.strip():
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"extends must be a file name, not {target!r}",
+            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"must be a file name, not {target!r}",
                                            hint="e.g. `extends: baseline.yaml` (relative to this file)")])
         parent = current.parent / target
         names = " -> ".join([c.file for c in chain] + [str(parent)])
         if parent.resolve() in seen:
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"extends makes a cycle: {names}",
+            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"makes a cycle: {names}",
                                            hint="remove `extends:` from one of these files")])
         if not parent.is_file():
-            what = "is a folder" if parent.is_dir() else "does not exist"
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"extends {target!r}: {parent} {what}",
+            what = f"{parent} is a folder, not a scenario file" if parent.is_dir() else f"no such file {parent}"
+            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"{target!r}: {what}",
                                            hint="the path is relative to the folder of the extending file")])
         if len(chain) >= MAX_EXTENDS_DEPTH:
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"extends chain longer than {MAX_EXTENDS_DEPTH} files")])
+            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"the chain is longer than {MAX_EXTENDS_DEPTH} files")])
         current, child = parent, loaded
 
 

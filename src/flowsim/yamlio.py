@@ -262,6 +262,8 @@ def problems_from_validation(
             allowed = _describe_limit(e.get("ctx", {}))
         elif kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type":
             expected = e["msg"].replace("Input should be ", "")
+            if kind in ("model_type", "dict_type"):
+                expected = "a mapping of `key: value` lines"
             message = f"{value!r} has the wrong type: expected {expected}"
             if kind == "model_type":
                 parent = model_at(model, loc)
@@ -274,6 +276,8 @@ def problems_from_validation(
             close = suggest(str(value), options)
             if close:
                 hint = f"did you mean {close!r}?"
+        elif kind == "value_error" and "error" in e.get("ctx", {}):
+            message = str(e["ctx"]["error"])  # a validator's own words, without pydantic's prefix
         else:
             message = e["msg"]
             if value is not None and not isinstance(value, dict | list):
