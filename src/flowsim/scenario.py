@@ -166,7 +166,15 @@ def load_scenario(path: str | Path) -> Scenario:
         return Scenario.model_validate(merged, strict=True)
     except ValidationError as err:
         problems = problems_from_validation(err, chain[0], Scenario, locate=_locator(chain))
-        raise ConfigError([_extends_hint(p) for p in problems]) from None
+        raise ConfigError([_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]) from None
+
+
+def _inherited_hint(problem: Problem, file: str) -> Problem:
+    """Say which file inherits a problem that sits in a file it extends."""
+    if problem.file == file:
+        return problem
+    note = f"{file} inherits this value through `extends:`"
+    return dataclasses.replace(problem, hint=f"{problem.hint}; {note}" if problem.hint else note)
 
 
 def _extends_hint(problem: Problem) -> Problem:

@@ -123,7 +123,10 @@ def _construct(node: yaml.Node, path: Path_, marks: dict, problems: list[Problem
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(v, (*path, i), marks, problems, file) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    # a scalar on its own; re-serializing it is not safe (an empty null cannot be re-read)
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
@@ -144,7 +147,14 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
         return LoadedYaml(file, {}, {(): (1, 1)})
     marks: dict[Path_, tuple[int, int]] = {}
     problems: list[Problem] = []
-    data = _construct(node, (), marks, problems, file)
+    try:
+        data = _construct(node, (), marks, problems, file)
+    except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(
+            [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
+                     f"not valid here: {exc.problem or exc}", hint="write plain values; YAML tags (!!...) are not used")]
+        ) from None
     if problems:
         raise ConfigError(problems)
     return LoadedYaml(file, data, marks)

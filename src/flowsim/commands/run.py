@@ -9,6 +9,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import yaml
 from tqdm import tqdm
 
 from flowsim.results import (
@@ -23,7 +24,7 @@ from flowsim.run import run
 from flowsim.scenario import apply_overrides, load_scenario
 from flowsim.streams import replicate_seeds
 from flowsim.tables import headline_text
-from flowsim.yamlio import ConfigError
+from flowsim.yamlio import ConfigError, Problem
 
 NAME = "run"
 HELP = "run a scenario and write a results folder (time series, flows, summary, manifest)"
@@ -39,12 +40,45 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def parse_settings(settings: list[str]) -> dict[str, object]:
+    """``["talent.move_rate=0.02"]`` -> ``{"talent.move_rate": 0.02}``, each value read as YAML.
+
+    Raises:
+        ConfigError: a setting without ``=`` or whose value is not valid YAML.
+    """
+    out: dict[str, object] = {}
+    problems = []
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("command line", None, None, f"--set {setting}", "expected KEY=VALUE",
+                                    hint="e.g. --set policy.corridors.GD-HK.data.approval=0.7"))
+            continue
+        try:
+            out[key.strip()] = yaml.safe_load(text) if text.strip() else None
+        except yaml.YAMLError:
+            problems.append(Problem("command line", None, None, f"--set {setting}", "the value is not valid YAML"))
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def _option_name(path: str, args: argparse.Namespace) -> str:
+    """The option that set a scenario key: ``--scale`` or ``--set talent.move_rate``."""
+    if path in ("seed", "steps", "scale") and getattr(args, path) is not None:
+        return f"--{path}"
+    return path if path.startswith("--") else f"--set {path}"
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim run``."""
     parser.add_argument("file", metavar="FILE", help="scenario YAML file")
     parser.add_argument("--seed", type=int, help="root seed (overrides the scenario's `seed`)")
     parser.add_argument("--steps", type=int, help="months to simulate (overrides `steps`)")
     parser.add_argument("--scale", type=float, help="agents per real entity, e.g. 0.01 (overrides `scale`)")
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
+                        help="override any scenario value by its dotted key, e.g. "
+                        "--set policy.corridors.GD-HK.data.approval=0.7 (VALUE is read as YAML; repeatable)")
     parser.add_argument("--replications", type=_positive_int, default=1, metavar="N",
                         help="replicates, each with a seed spawned from the root seed (default 1)")
     parser.add_argument("--out", type=Path, metavar="DIR",
@@ -57,13 +91,14 @@ def main(args: argparse.Namespace) -> int:
     """Load, run, write; exit 2 on bad input, 1 if the run fails, 0 on success."""
     overrides = {key: getattr(args, key) for key in ("seed", "steps", "scale") if getattr(args, key) is not None}
     try:
+        overrides = {**parse_settings(args.settings), **overrides}
         scenario = apply_overrides(load_scenario(args.file), overrides, source="command line")
         out_dir = args.out if args.out is not None else default_out_dir(scenario)
         check_out_dir(out_dir, args.force)
     except ConfigError as err:
         # name the option the user typed, not the scenario key it overrides
-        problems = [dataclasses.replace(p, path=f"--{p.path}") if p.path in overrides and p.file == "command line"
-                    else p for p in err.problems]
+        problems = [dataclasses.replace(p, path=_option_name(p.path, args)) if p.file == "command line" else p
+                    for p in err.problems]
         print(ConfigError(problems).report(), file=sys.stderr)
         return 2
     except (ResultsExistError, IncompleteResultsError) as err:
