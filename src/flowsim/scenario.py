@@ -73,6 +73,17 @@ def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
     return loaded
 
 
+def _unusable_file(path: Path) -> str | None:
+    """Why ``path`` cannot be read as a scenario file, or None if it can."""
+    try:
+        if path.is_file():
+            path.resolve()
+            return None
+        return f"{path} is a folder, not a scenario file" if path.is_dir() else f"no such file {path}"
+    except (OSError, ValueError) as exc:  # too long, a NUL byte, no permission...
+        return f"cannot be used as a file name ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})"
+
+
 def read_chain(path: str | Path) -> list[LoadedYaml]:
     """The file at ``path`` and every file it extends, the given file first.
 
@@ -95,14 +106,14 @@ def read_chain(path: str | Path) -> list[LoadedYaml]:
             raise ConfigError([_problem_at(loaded, (EXTENDS,), f"must be a file name, not {target!r}",
                                            hint="e.g. `extends: baseline.yaml` (relative to this file)")])
         parent = current.parent / target
-        names = " -> ".join([c.file for c in chain] + [str(parent)])
+        unusable = _unusable_file(parent)
+        if unusable:
+            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"{target!r}: {unusable}",
+                                           hint="the path is relative to the folder of the extending file")])
         if parent.resolve() in seen:
+            names = " -> ".join([c.file for c in chain] + [str(parent)])
             raise ConfigError([_problem_at(loaded, (EXTENDS,), f"makes a cycle: {names}",
                                            hint="remove `extends:` from one of these files")])
-        if not parent.is_file():
-            what = f"{parent} is a folder, not a scenario file" if parent.is_dir() else f"no such file {parent}"
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"{target!r}: {what}",
-                                           hint="the path is relative to the folder of the extending file")])
         if len(chain) >= MAX_EXTENDS_DEPTH:
             raise ConfigError([_problem_at(loaded, (EXTENDS,), f"the chain is longer than {MAX_EXTENDS_DEPTH} files")])
         current, child = parent, loaded

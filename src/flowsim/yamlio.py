@@ -174,6 +174,8 @@ def load_yaml(path: str | Path) -> LoadedYaml:
         raise ConfigError([Problem(str(path), None, None, "", f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc.strerror}")]) from None
+    except ValueError as exc:  # e.g. a NUL byte in the name
+        raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc}")]) from None
     return load_yaml_text(text, str(path))
 
 

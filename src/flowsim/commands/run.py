@@ -115,7 +115,7 @@ def main(args: argparse.Namespace) -> int:
                 results.append(run(scenario, seed, progress=bar.update))
         finished = datetime.now(UTC)
         written = write_run(results, scenario, out_dir, force=args.force, started=started, finished=finished,
-                            command=command_line(), scenario_file=str(args.file))
+                            command=getattr(args, "command_line", None) or command_line(), scenario_file=str(args.file))
     except KeyboardInterrupt:
         print("interrupted: no results were written", file=sys.stderr)
         return 130
