@@ -22,7 +22,9 @@ FAST = ["--scale", "0.002", "--steps", "6", "--set", "warmup_steps=2"]
 def test_console_script_is_installed() -> None:
     script = Path(sys.executable).with_name("flowsim")
     done = subprocess.run([str(script), "--version"], capture_output=True, text=True, timeout=60)
-    assert done.returncode == 0 and "flowsim" in done.stdout, f"flowsim --version failed: {done.stderr}"
+    assert done.returncode == 0 and "flowsim" in done.stdout, (
+        f"flowsim --version failed: {done.stderr}"
+    )
 
 
 def test_validate_says_ok_per_file(capsys) -> None:
@@ -43,16 +45,33 @@ def test_validate_mixed_files_exits_2_and_still_checks_all(capsys) -> None:
 
 def test_run_writes_a_complete_folder_and_prints_tables(tmp_path: Path, capsys) -> None:
     out = tmp_path / "res"
-    assert main(["run", str(BASELINE), *FAST, "--replications", "2", "--seed", "5", "--out", str(out)]) == 0
+    assert (
+        main(["run", str(BASELINE), *FAST, "--replications", "2", "--seed", "5", "--out", str(out)])
+        == 0
+    )
     printed = capsys.readouterr().out
-    for text in ("Yearly outputs", "papers", "pct", "vc_deals", "x_border_collab", "Cross-border flows",
-                 "GD-HK", "mean_delay_days", "refusals", f"results: {out}"):
+    for text in (
+        "Yearly outputs",
+        "papers",
+        "pct",
+        "vc_deals",
+        "x_border_collab",
+        "Cross-border flows",
+        "GD-HK",
+        "mean_delay_days",
+        "refusals",
+        f"results: {out}",
+    ):
         assert text in printed, f"run output lacks {text!r}:\n{printed}"
     folder = read_run(out)
     assert sorted(p.name for p in out.iterdir()) == sorted(FILES), "results folder files"
-    assert folder.scenario.scale == 0.002 and folder.scenario.steps == 6 and folder.scenario.seed == 5, "overrides"
+    assert (
+        folder.scenario.scale == 0.002 and folder.scenario.steps == 6 and folder.scenario.seed == 5
+    ), "overrides"
     assert folder.scenario.warmup_steps == 2, "--set must reach the scenario"
-    assert folder.manifest["command"][:3] == ["flowsim", "run", str(BASELINE)], "the command line is recorded"
+    assert folder.manifest["command"][:3] == ["flowsim", "run", str(BASELINE)], (
+        "the command line is recorded"
+    )
     assert folder.timeseries["replicate"].nunique() == 2, "two replicates"
 
 
@@ -60,7 +79,9 @@ def test_run_refuses_an_existing_folder_unless_forced(tmp_path: Path, capsys) ->
     out = tmp_path / "res"
     assert main(["run", str(BASELINE), *FAST, "--out", str(out), "--quiet"]) == 0
     first = (out / "manifest.json").read_text()
-    assert main(["run", str(BASELINE), *FAST, "--out", str(out), "--quiet"]) == 2, "must refuse to overwrite"
+    assert main(["run", str(BASELINE), *FAST, "--out", str(out), "--quiet"]) == 2, (
+        "must refuse to overwrite"
+    )
     assert "--force" in capsys.readouterr().err, "the refusal must say how to replace"
     assert (out / "manifest.json").read_text() == first, "the refused run must not touch the folder"
     assert main(["run", str(BASELINE), *FAST, "--out", str(out), "--quiet", "--force"]) == 0
@@ -76,12 +97,16 @@ def test_default_folder_goes_under_results(tmp_path: Path, monkeypatch, capsys) 
 
 @pytest.mark.parametrize(
     "options, text",
-    [(["--scale", "-1"], "--scale: -1.0 is out of range"),
-     (["--steps", "0"], "--steps: 0 is out of range"),
-     (["--set", "talent.move_rat=0.1"], "did you mean 'move_rate'?"),
-     (["--set", "nonsense"], "expected KEY=VALUE")],
+    [
+        (["--scale", "-1"], "--scale: -1.0 is out of range"),
+        (["--steps", "0"], "--steps: 0 is out of range"),
+        (["--set", "talent.move_rat=0.1"], "did you mean 'move_rate'?"),
+        (["--set", "nonsense"], "expected KEY=VALUE"),
+    ],
 )
-def test_bad_overrides_exit_2_with_a_message(options: list[str], text: str, tmp_path: Path, capsys) -> None:
+def test_bad_overrides_exit_2_with_a_message(
+    options: list[str], text: str, tmp_path: Path, capsys
+) -> None:
     assert main(["run", str(BASELINE), *options, "--out", str(tmp_path / "res")]) == 2
     err = capsys.readouterr().err
     assert text in err and "Traceback" not in err, f"expected {text!r} in:\n{err}"
@@ -110,7 +135,9 @@ def test_failed_run_exits_1_and_writes_nothing(tmp_path: Path, monkeypatch, caps
     monkeypatch.delenv("FLOWSIM_DEBUG", raising=False)
     assert main(["run", str(BASELINE), *FAST, "--out", str(tmp_path / "res"), "--quiet"]) == 1
     err = capsys.readouterr().err
-    assert "run failed: RuntimeError: model blew up" in err and "no results were written" in err, err
+    assert "run failed: RuntimeError: model blew up" in err and "no results were written" in err, (
+        err
+    )
     assert list(tmp_path.iterdir()) == [], "a failed run must leave nothing behind"
 
 
@@ -118,7 +145,9 @@ def test_describe_prints_the_resolved_scenario(capsys) -> None:
     path = ROOT / "scenarios" / "data_sandbox.yaml"
     assert main(["describe", str(path)]) == 0
     text = capsys.readouterr().out
-    assert yaml.safe_load(text) == scenario_dict(load_scenario(path)), "describe must print the resolved scenario"
+    assert yaml.safe_load(text) == scenario_dict(load_scenario(path)), (
+        "describe must print the resolved scenario"
+    )
     assert "[default: 0.3]" in text, "a changed value shows its default"
     assert main(["describe", "--plain", str(path)]) == 0
     assert "#" not in capsys.readouterr().out.split("sources:")[0], "--plain prints no comments"
@@ -127,3 +156,44 @@ def test_describe_prints_the_resolved_scenario(capsys) -> None:
 def test_describe_bad_file_exits_2(capsys) -> None:
     assert main(["describe", str(ROOT / "tests" / "malformed" / "unknown_city.yaml")]) == 2
     assert "did you mean 'Shenzhen'?" in capsys.readouterr().err
+
+
+# ------------------------------------------------------------------ the README's examples stay true
+
+
+def _readme_block(start: str) -> str:
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    begin = text.index(start)
+    return text[begin : text.index("```", begin)]
+
+
+def test_readme_quick_start_is_two_commands_that_exist() -> None:
+    block = _readme_block("bash scripts/quickstart.sh")
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert commands == ["bash scripts/quickstart.sh", "bash .ci/run"], (
+        f"quick start must be two commands: {commands}"
+    )
+    for script in ("scripts/quickstart.sh", ".ci/run"):
+        assert (ROOT / script).is_file(), f"{script} is missing"
+
+
+def test_readme_scenario_example_validates_and_its_typos_give_the_shown_errors(
+    tmp_path: Path, capsys
+) -> None:
+    example = _readme_block("# scenarios/my_sandbox.yaml")
+    (tmp_path / "baseline.yaml").write_text(BASELINE.read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / "my_sandbox.yaml").write_text(example, encoding="utf-8")
+    assert main(["validate", str(tmp_path / "my_sandbox.yaml")]) == 0, capsys.readouterr().err
+    typos = (
+        example.replace("      data:    {approval", "      dta:    {approval")
+        .replace("    Hengqin:", "    Hengquin:")
+        .replace("{Shenzhen: 1.2}", "{Shenzhen: -1.2}")
+    )
+    (tmp_path / "my_sandbox.yaml").write_text(typos, encoding="utf-8")
+    capsys.readouterr()
+    assert main(["validate", str(tmp_path / "my_sandbox.yaml")]) == 2
+    shown = _readme_block("$ flowsim validate my_sandbox.yaml").splitlines()[1:]
+    printed = capsys.readouterr().err.replace(str(tmp_path) + "/", "").splitlines()
+    assert printed == [line for line in shown if line.strip()], (
+        f"README's error example is out of date:\n{printed}"
+    )

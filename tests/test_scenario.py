@@ -47,13 +47,17 @@ def test_there_are_a_baseline_and_at_least_seven_policy_scenarios() -> None:
 
 
 @pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
-def test_shipped_scenario_validates_describes_itself_and_smoke_runs(path: Path, tmp_path: Path) -> None:
+def test_shipped_scenario_validates_describes_itself_and_smoke_runs(
+    path: Path, tmp_path: Path
+) -> None:
     scenario = load_scenario(path)
     assert scenario.description.strip(), f"{path.name} has no description"
     assert scenario.sources, f"{path.name} names no sources"
     small = apply_overrides(scenario, SMOKE)
     results = flowsim.run_replicates(small, 1)
-    assert results[0].timeseries["researchers"].iloc[0] > 0, f"{path.name}: no researchers in the smoke run"
+    assert results[0].timeseries["researchers"].iloc[0] > 0, (
+        f"{path.name}: no researchers in the smoke run"
+    )
     out = write_run(results, small, tmp_path / "run")
     assert (out / "manifest.json").is_file(), f"{path.name}: smoke run wrote no manifest"
 
@@ -65,14 +69,18 @@ def test_policy_scenario_extends_baseline_and_changes_something(path: Path) -> N
     baseline = load_scenario(ROOT / "scenarios" / "baseline.yaml")
     scenario = load_scenario(path)
     lever_free = {"name", "description", "sources"}
-    changed = {k for k, v in scenario_dict(scenario).items() if v != scenario_dict(baseline)[k]} - lever_free
+    changed = {
+        k for k, v in scenario_dict(scenario).items() if v != scenario_dict(baseline)[k]
+    } - lever_free
     assert changed, f"{path.name} changes no parameter of the baseline"
 
 
 def test_baseline_file_states_the_defaults() -> None:
     baseline = scenario_dict(load_scenario(ROOT / "scenarios" / "baseline.yaml"))
     defaults = scenario_dict(Scenario())
-    differ = [k for k in defaults if baseline[k] != defaults[k] and k not in ("description", "sources")]
+    differ = [
+        k for k in defaults if baseline[k] != defaults[k] and k not in ("description", "sources")
+    ]
     assert differ == [], f"baseline.yaml departs from the defaults in params.py at {differ}"
 
 
@@ -81,7 +89,9 @@ def test_extends_overrides_only_what_differs() -> None:
     gd_hk = sandbox.policy.corridors.for_corridor("GD-HK")
     assert gd_hk.data.approval == 0.7, "the sandbox's own value must win"
     assert gd_hk.samples.delay_days == 20.0, "an untouched sibling must keep the baseline value"
-    assert sandbox.steps == 120 and sandbox.scale == 0.01, "run settings must come from the baseline"
+    assert sandbox.steps == 120 and sandbox.scale == 0.01, (
+        "run settings must come from the baseline"
+    )
 
 
 def test_resolve_scenario_dict_merges_chain(tmp_path: Path) -> None:
@@ -89,8 +99,12 @@ def test_resolve_scenario_dict_merges_chain(tmp_path: Path) -> None:
     _write(tmp_path, "b.yaml", "extends: a.yaml\nname: b\ntalent: {visit_rate: 0.04}\n")
     child = _write(tmp_path, "c.yaml", "extends: b.yaml\nname: c\nscale: 0.005\n")
     merged = resolve_scenario_dict(child)
-    assert merged["name"] == "c" and merged["steps"] == 10 and merged["scale"] == 0.005, f"bad merge: {merged}"
-    assert merged["talent"]["move_rate"] == 0.02 and merged["talent"]["visit_rate"] == 0.04, merged["talent"]
+    assert merged["name"] == "c" and merged["steps"] == 10 and merged["scale"] == 0.005, (
+        f"bad merge: {merged}"
+    )
+    assert merged["talent"]["move_rate"] == 0.02 and merged["talent"]["visit_rate"] == 0.04, merged[
+        "talent"
+    ]
     assert "extends" not in merged, "extends must not reach the scenario"
 
 
@@ -126,7 +140,9 @@ def test_dump_and_describe_round_trip(path: Path, tmp_path: Path) -> None:
     dumped = _write(tmp_path, "dumped.yaml", dump_scenario(scenario))
     assert load_scenario(dumped) == scenario, f"{path.name}: dump_scenario does not load back equal"
     described = describe_scenario(scenario)
-    assert yaml.safe_load(described) == scenario_dict(scenario), f"{path.name}: describe does not parse back"
+    assert yaml.safe_load(described) == scenario_dict(scenario), (
+        f"{path.name}: describe does not parse back"
+    )
     assert scenario_hash(scenario) in described, "describe must show the scenario's hash"
 
 
@@ -134,35 +150,62 @@ def test_describe_shows_every_default_and_what_changed() -> None:
     text = describe_scenario(load_scenario(ROOT / "scenarios" / "materials_whitelist.yaml"))
     assert "distance_decay_minutes: 45.0" in text, "a default the file never mentions must be shown"
     assert "Hong Kong: 1.0" in text, "per-city defaults must be shown"
-    assert "delay_days: 4.0  # mean delay of a crossing [days] [default: 20.0]" in text, "changed values show the default"
+    assert "delay_days: 4.0  # mean delay of a crossing [days] [default: 20.0]" in text, (
+        "changed values show the default"
+    )
 
 
 def test_hash_is_equal_for_equal_scenarios_however_written(tmp_path: Path) -> None:
     a = _write(tmp_path, "a.yaml", "name: x\nsteps: 24\ntalent:\n  move_rate: 0.02\n")
-    b = _write(tmp_path, "b.yaml", "# same, other order and style\ntalent: {move_rate: 0.020}\nsteps: 24\nname: x\n")
-    assert scenario_hash(load_scenario(a)) == scenario_hash(load_scenario(b)), "formatting must not change the hash"
+    b = _write(
+        tmp_path,
+        "b.yaml",
+        "# same, other order and style\ntalent: {move_rate: 0.020}\nsteps: 24\nname: x\n",
+    )
+    assert scenario_hash(load_scenario(a)) == scenario_hash(load_scenario(b)), (
+        "formatting must not change the hash"
+    )
 
 
 @pytest.mark.parametrize(
     "path, value",
-    [("steps", 25), ("scale", 0.011), ("seed", 1), ("name", "y"), ("talent.move_rate", 0.021),
-     ("policy.corridors.HK-MO.samples.quota", 10.0), ("population.city_multipliers.Macao", 1.5)],
+    [
+        ("steps", 25),
+        ("scale", 0.011),
+        ("seed", 1),
+        ("name", "y"),
+        ("talent.move_rate", 0.021),
+        ("policy.corridors.HK-MO.samples.quota", 10.0),
+        ("population.city_multipliers.Macao", 1.5),
+    ],
 )
 def test_hash_changes_with_any_value(path: str, value: Any) -> None:
     base = Scenario()
-    assert scenario_hash(with_overrides(base, {path: value})) != scenario_hash(base), f"{path} must change the hash"
+    assert scenario_hash(with_overrides(base, {path: value})) != scenario_hash(base), (
+        f"{path} must change the hash"
+    )
 
 
 # ------------------------------------------------------------------ random edits (property test)
 
 _leaf = st.one_of(
-    st.none(), st.booleans(), st.integers(-10**20, 10**20), st.floats(allow_nan=True, allow_infinity=True),
+    st.none(),
+    st.booleans(),
+    st.integers(-(10**20), 10**20),
+    st.floats(allow_nan=True, allow_infinity=True),
     st.text(max_size=12),
 )
-_value = st.recursive(_leaf, lambda inner: st.one_of(st.lists(inner, max_size=3),
-                                                     st.dictionaries(st.text(max_size=8), inner, max_size=3)),
-                      max_leaves=6)
-_key = st.one_of(st.text(max_size=12), st.sampled_from(["extends", "steps", "stepz", "GD-HK", "Hetao", "Shenzhen"]))
+_value = st.recursive(
+    _leaf,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=3), st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=6,
+)
+_key = st.one_of(
+    st.text(max_size=12),
+    st.sampled_from(["extends", "steps", "stepz", "GD-HK", "Hetao", "Shenzhen"]),
+)
 
 
 def _paths(data: dict, prefix: tuple = ()) -> list[tuple]:
@@ -181,7 +224,11 @@ def _edit(data: dict, path: tuple, kind: str, key: str, value: Any) -> dict:
     head, *rest = path
     out = dict(data)
     if rest:
-        out[head] = _edit(out[head], tuple(rest), kind, key, value) if isinstance(out[head], dict) else out[head]
+        out[head] = (
+            _edit(out[head], tuple(rest), kind, key, value)
+            if isinstance(out[head], dict)
+            else out[head]
+        )
     elif kind == "delete":
         del out[head]
     elif kind == "rename":
@@ -193,7 +240,9 @@ def _edit(data: dict, path: tuple, kind: str, key: str, value: Any) -> dict:
     return out
 
 
-_STARTS = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in SCENARIOS] + [scenario_dict(Scenario())]
+_STARTS = [yaml.safe_load(p.read_text(encoding="utf-8")) for p in SCENARIOS] + [
+    scenario_dict(Scenario())
+]
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -206,11 +255,15 @@ def test_random_edits_validate_or_fail_cleanly(data: st.DataObject) -> None:
             break
         path = data.draw(st.sampled_from(paths), label="path")
         kind = data.draw(st.sampled_from(["delete", "rename", "replace", "add"]), label="kind")
-        scenario = _edit(scenario, path, kind, data.draw(_key, label="key"), data.draw(_value, label="value"))
+        scenario = _edit(
+            scenario, path, kind, data.draw(_key, label="key"), data.draw(_value, label="value")
+        )
     text = yaml.safe_dump(scenario, sort_keys=False, allow_unicode=True)
     with tempfile.TemporaryDirectory() as folder:
         # the shipped parents are reachable, so `extends: baseline.yaml` still resolves
-        (Path(folder) / "baseline.yaml").write_text((ROOT / "scenarios" / "baseline.yaml").read_text("utf-8"), "utf-8")
+        (Path(folder) / "baseline.yaml").write_text(
+            (ROOT / "scenarios" / "baseline.yaml").read_text("utf-8"), "utf-8"
+        )
         path = Path(folder) / "edited.yaml"
         path.write_text(text, encoding="utf-8")
         try:
@@ -219,7 +272,9 @@ def test_random_edits_validate_or_fail_cleanly(data: st.DataObject) -> None:
             assert err.problems, "a ConfigError must carry at least one problem"
             for problem in err.problems:
                 assert problem.file.endswith(".yaml"), f"problem names no file: {problem}"
-                assert str(problem).startswith(problem.file), f"message must start with the file: {problem}"
+                assert str(problem).startswith(problem.file), (
+                    f"message must start with the file: {problem}"
+                )
                 assert problem.message, f"empty message: {problem}"
         else:
             assert isinstance(result, Scenario), "load_scenario must return a Scenario"
@@ -231,10 +286,14 @@ def test_random_text_damage_fails_cleanly(position: float, junk: str) -> None:
     source = (ROOT / "scenarios" / "data_sandbox.yaml").read_text(encoding="utf-8")
     cut = int(position * len(source))
     with tempfile.TemporaryDirectory() as folder:
-        (Path(folder) / "baseline.yaml").write_text((ROOT / "scenarios" / "baseline.yaml").read_text("utf-8"), "utf-8")
+        (Path(folder) / "baseline.yaml").write_text(
+            (ROOT / "scenarios" / "baseline.yaml").read_text("utf-8"), "utf-8"
+        )
         path = Path(folder) / "damaged.yaml"
         path.write_text(source[:cut] + junk + source[cut:], encoding="utf-8")
         try:
             load_scenario(path)
         except ConfigError as err:
-            assert all(p.file.endswith(".yaml") for p in err.problems), f"problem names no file: {err}"
+            assert all(p.file.endswith(".yaml") for p in err.problems), (
+                f"problem names no file: {err}"
+            )

@@ -30,7 +30,9 @@ FIELDS: tuple[str, ...] = (
 
 class _Frozen(BaseModel):
     # allow_inf_nan=False: an infinite delay or a NaN share would run silently wrong
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False)
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _share(default: float, doc: str) -> Any:
@@ -183,7 +185,7 @@ def _multiplier(city: str) -> Any:
 
 
 class ByCity(_Frozen):
-    """One multiplier per city (keys as written in YAML: the names in :data:`~flowsim.geography.CITIES`)."""
+    """One multiplier per city; YAML keys are the names in :data:`~flowsim.geography.CITIES`."""
 
     guangzhou: float = _multiplier("Guangzhou")
     shenzhen: float = _multiplier("Shenzhen")
@@ -207,8 +209,8 @@ class PopulationParams(_Frozen):
 
     city_multipliers: ByCity = Field(
         default_factory=ByCity,
-        description="multiplies a city's initial researchers, labs, firms, investors and R&D spending "
-        "(1 = the city figures; lever for 'what if Shenzhen had 20% more researchers')",
+        description="multiplies a city's initial researchers, labs, firms, investors and R&D "
+        "spending (1 = the city figures; e.g. Shenzhen: 1.2 for 20% more)",
     )
 
     field_shares: ByField = Field(

@@ -53,7 +53,16 @@ FILES: tuple[str, ...] = (TIMESERIES, FLOWS, SUMMARY, SCENARIO, MANIFEST)
 """Every file of a complete results folder; the manifest is written last."""
 
 FLOW_COLUMNS: tuple[str, ...] = (
-    "replicate", "seed", "step", "element", "origin", "destination", "count", "volume", "mean_delay_days", "refusals",
+    "replicate",
+    "seed",
+    "step",
+    "element",
+    "origin",
+    "destination",
+    "count",
+    "volume",
+    "mean_delay_days",
+    "refusals",
 )
 """Columns of ``flows.parquet``."""
 
@@ -112,7 +121,9 @@ def flows_table(results: list[RunResult]) -> pd.DataFrame:
         frame.insert(1, "seed", result.seed)
         frames.append(frame)
     table = pd.concat(frames, ignore_index=True)
-    return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[list(FLOW_COLUMNS)]
+    return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[
+        list(FLOW_COLUMNS)
+    ]
 
 
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
@@ -147,13 +158,25 @@ def _version(package: str) -> str | None:
 
 
 def git_commit(folder: Path | None = None) -> tuple[str | None, bool | None]:
-    """(commit, has uncommitted changes) of the git checkout holding flowsim's code, or (None, None)."""
+    """(commit, uncommitted changes?) of the checkout holding flowsim's code, or (None, None)."""
     folder = folder or Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=folder, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=folder,
-                                capture_output=True, text=True, timeout=10, check=True).stdout
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
     except (OSError, subprocess.SubprocessError):
         return None, None
     return commit or None, bool(status.strip())
@@ -212,7 +235,9 @@ def manifest(
 # ------------------------------------------------------------------ folders
 
 
-def default_out_dir(scenario: Scenario, root: Path = DEFAULT_ROOT, now: datetime | None = None) -> Path:
+def default_out_dir(
+    scenario: Scenario, root: Path = DEFAULT_ROOT, now: datetime | None = None
+) -> Path:
     """``results/<scenario name>-<UTC time>``, with a numeric suffix if that exists already."""
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario.name).strip("-.") or "scenario"
@@ -233,7 +258,9 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
     """
     if out_dir.exists() or out_dir.is_symlink():
         if not out_dir.is_dir() or out_dir.is_symlink():
-            raise IncompleteResultsError(f"{out_dir}: exists and is not a results folder; choose another --out")
+            raise IncompleteResultsError(
+                f"{out_dir}: exists and is not a results folder; choose another --out"
+            )
         if not force:
             raise ResultsExistError(out_dir)
 
@@ -255,7 +282,8 @@ def write_run(
         scenario: the scenario that ran (after overrides); its root seed is ``scenario.seed``.
         out_dir: the folder to create.
         force: replace ``out_dir`` if it exists (only once the new folder is complete).
-        started, finished: when the run began and ended (default: now).
+        started: when the run began (default: ``finished``).
+        finished: when the run ended (default: now).
         command: the command line that made the run, for the manifest.
         scenario_file: the scenario file the run was loaded from, for the manifest.
 
@@ -274,7 +302,9 @@ def write_run(
     try:
         timeseries_table(results).to_parquet(partial / TIMESERIES, index=False)
         flows_table(results).to_parquet(partial / FLOWS, index=False)
-        (partial / SUMMARY).write_text(json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8")
+        (partial / SUMMARY).write_text(
+            json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
+        )
         (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
         hashes = {name: _sha256(partial / name) for name in FILES if name != MANIFEST}
         record = manifest(results, scenario, started, finished, command, hashes, scenario_file)
@@ -316,15 +346,25 @@ def read_run(path: str | Path, verify: bool = True) -> RunFolder:
     path = Path(path)
     missing = [name for name in FILES if not (path / name).is_file()]
     if missing:
-        raise IncompleteResultsError(f"{path}: not a complete results folder (missing {', '.join(missing)})")
+        raise IncompleteResultsError(
+            f"{path}: not a complete results folder (missing {', '.join(missing)})"
+        )
     record = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
     scenario = load_scenario(path / SCENARIO)
     if verify:
-        changed = [name for name, digest in record.get("files", {}).items() if _sha256(path / name) != digest]
+        changed = [
+            name
+            for name, digest in record.get("files", {}).items()
+            if _sha256(path / name) != digest
+        ]
         if changed:
-            raise IncompleteResultsError(f"{path}: {', '.join(changed)} changed since the run was written")
+            raise IncompleteResultsError(
+                f"{path}: {', '.join(changed)} changed since the run was written"
+            )
         if scenario_hash(scenario) != record.get("scenario_sha256"):
-            raise IncompleteResultsError(f"{path}: {SCENARIO} does not match the manifest's scenario_sha256")
+            raise IncompleteResultsError(
+                f"{path}: {SCENARIO} does not match the manifest's scenario_sha256"
+            )
     return RunFolder(
         path=path,
         timeseries=pd.read_parquet(path / TIMESERIES),

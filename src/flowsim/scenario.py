@@ -60,16 +60,37 @@ def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
             raise
         note = f"this file is extended by {child.file}"
         raise ConfigError(
-            [dataclasses.replace(p, hint=f"{p.hint}; {note}" if p.hint else note) for p in err.problems]
+            [
+                dataclasses.replace(p, hint=f"{p.hint}; {note}" if p.hint else note)
+                for p in err.problems
+            ]
         ) from None
     if loaded.data == {}:
-        raise ConfigError([Problem(loaded.file, 1, 1, "", "the scenario file is empty",
-                                   hint="write at least `name: my-scenario`, or `extends: baseline.yaml` "
-                                        "and the keys that differ")])
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    1,
+                    1,
+                    "",
+                    "the scenario file is empty",
+                    hint="write at least `name: my-scenario`, or `extends: baseline.yaml` "
+                    "and the keys that differ",
+                )
+            ]
+        )
     if not isinstance(loaded.data, dict):
         kind = "a list" if isinstance(loaded.data, list) else f"the value {loaded.data!r}"
-        raise ConfigError([_problem_at(loaded, (), f"a scenario must be a mapping of `key: value` lines, not {kind}",
-                                       hint="start with `name: my-scenario` at the left margin")])
+        raise ConfigError(
+            [
+                _problem_at(
+                    loaded,
+                    (),
+                    f"a scenario must be a mapping of `key: value` lines, not {kind}",
+                    hint="start with `name: my-scenario` at the left margin",
+                )
+            ]
+        )
     return loaded
 
 
@@ -79,9 +100,12 @@ def _unusable_file(path: Path) -> str | None:
         if path.is_file():
             path.resolve()
             return None
-        return f"{path} is a folder, not a scenario file" if path.is_dir() else f"no such file {path}"
+        return (
+            f"{path} is a folder, not a scenario file" if path.is_dir() else f"no such file {path}"
+        )
     except (OSError, ValueError) as exc:  # too long, a NUL byte, no permission...
-        return f"cannot be used as a file name ({exc.__class__.__name__}: {getattr(exc, 'strerror', None) or exc})"
+        reason = getattr(exc, "strerror", None) or exc
+        return f"cannot be used as a file name ({exc.__class__.__name__}: {reason})"
 
 
 def read_chain(path: str | Path) -> list[LoadedYaml]:
@@ -103,19 +127,49 @@ def read_chain(path: str | Path) -> list[LoadedYaml]:
         if target is None:
             return chain
         if not isinstance(target, str) or not target.strip():
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"must be a file name, not {target!r}",
-                                           hint="e.g. `extends: baseline.yaml` (relative to this file)")])
+            raise ConfigError(
+                [
+                    _problem_at(
+                        loaded,
+                        (EXTENDS,),
+                        f"must be a file name, not {target!r}",
+                        hint="e.g. `extends: baseline.yaml` (relative to this file)",
+                    )
+                ]
+            )
         parent = current.parent / target
         unusable = _unusable_file(parent)
         if unusable:
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"{target!r}: {unusable}",
-                                           hint="the path is relative to the folder of the extending file")])
+            raise ConfigError(
+                [
+                    _problem_at(
+                        loaded,
+                        (EXTENDS,),
+                        f"{target!r}: {unusable}",
+                        hint="the path is relative to the folder of the extending file",
+                    )
+                ]
+            )
         if parent.resolve() in seen:
             names = " -> ".join([c.file for c in chain] + [str(parent)])
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"makes a cycle: {names}",
-                                           hint="remove `extends:` from one of these files")])
+            raise ConfigError(
+                [
+                    _problem_at(
+                        loaded,
+                        (EXTENDS,),
+                        f"makes a cycle: {names}",
+                        hint="remove `extends:` from one of these files",
+                    )
+                ]
+            )
         if len(chain) >= MAX_EXTENDS_DEPTH:
-            raise ConfigError([_problem_at(loaded, (EXTENDS,), f"the chain is longer than {MAX_EXTENDS_DEPTH} files")])
+            raise ConfigError(
+                [
+                    _problem_at(
+                        loaded, (EXTENDS,), f"the chain is longer than {MAX_EXTENDS_DEPTH} files"
+                    )
+                ]
+            )
         current, child = parent, loaded
 
 
@@ -177,7 +231,9 @@ def load_scenario(path: str | Path) -> Scenario:
         return Scenario.model_validate(merged, strict=True)
     except ValidationError as err:
         problems = problems_from_validation(err, chain[0], Scenario, locate=_locator(chain))
-        raise ConfigError([_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]) from None
+        raise ConfigError(
+            [_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]
+        ) from None
 
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
@@ -190,12 +246,20 @@ def _inherited_hint(problem: Problem, file: str) -> Problem:
 
 def _extends_hint(problem: Problem) -> Problem:
     """Point a misspelt top-level ``extends`` at the right key (it is not a Scenario field)."""
-    if "." in problem.path or not problem.message.startswith("unknown key") or not suggest(problem.path, [EXTENDS]):
+    if (
+        "." in problem.path
+        or not problem.message.startswith("unknown key")
+        or not suggest(problem.path, [EXTENDS])
+    ):
         return problem
-    return dataclasses.replace(problem, allowed=f"{problem.allowed}, {EXTENDS}", hint=f"did you mean {EXTENDS!r}?")
+    return dataclasses.replace(
+        problem, allowed=f"{problem.allowed}, {EXTENDS}", hint=f"did you mean {EXTENDS!r}?"
+    )
 
 
-def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str = "command line") -> Scenario:
+def apply_overrides(
+    scenario: Scenario, overrides: dict[str, Any], source: str = "command line"
+) -> Scenario:
     """A new scenario with dotted-path overrides (``{"scale": 0.01}``) applied and validated.
 
     Raises:
@@ -207,7 +271,9 @@ def apply_overrides(scenario: Scenario, overrides: dict[str, Any], source: str =
     try:
         return Scenario.model_validate(data, strict=True)
     except ValidationError as err:
-        raise ConfigError(problems_from_validation(err, LoadedYaml(source, data, {}), Scenario)) from None
+        raise ConfigError(
+            problems_from_validation(err, LoadedYaml(source, data, {}), Scenario)
+        ) from None
 
 
 def scenario_dict(scenario: Scenario) -> dict[str, Any]:
@@ -222,7 +288,9 @@ def dump_scenario(scenario: Scenario) -> str:
 
 def scenario_hash(scenario: Scenario) -> str:
     """sha256 of a canonical JSON of the resolved scenario: equal iff the scenarios are equal."""
-    canonical = json.dumps(scenario_dict(scenario), sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    canonical = json.dumps(
+        scenario_dict(scenario), sort_keys=True, separators=(",", ":"), ensure_ascii=True
+    )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -245,7 +313,9 @@ def _annotated(model: BaseModel, indent: int, defaults: BaseModel | None) -> lis
         note = info.description or ""
         if isinstance(value, BaseModel):
             lines.append(f"{pad}{key}:" + (f"  # {note}" if note else ""))
-            lines += _annotated(value, indent + 2, default if isinstance(default, BaseModel) else None)
+            lines += _annotated(
+                value, indent + 2, default if isinstance(default, BaseModel) else None
+            )
             continue
         if defaults is not None and value != default:
             note = f"{note} [default: {_inline(_plain(default))}]".strip()
@@ -263,8 +333,11 @@ def _plain(value: Any) -> Any:
 
 
 def describe_scenario(scenario: Scenario) -> str:
-    """Annotated YAML of the resolved scenario: every value, its meaning and unit, and the
-    default where the scenario changes it. Loading it back gives the same scenario."""
+    """Annotated YAML of the resolved scenario, every default shown.
+
+    Each value carries its meaning and unit as a comment, and the default where the
+    scenario changes it. Loading the text back gives the same scenario.
+    """
     header = (
         f"# scenario {scenario.name!r}, fully resolved (every default shown)\n"
         f"# sha256 {scenario_hash(scenario)}\n"

@@ -26,7 +26,7 @@ HEADLINE: tuple[str, ...] = (
 
 
 def yearly_records(results: list[RunResult]) -> pd.DataFrame:
-    """Every replicate's yearly outputs: ``replicate``, ``seed``, ``year``, ``months``, then the outputs."""
+    """Every replicate's yearly outputs: ``replicate``, ``seed``, ``year``, ``months``, outputs."""
     frames = []
     for replicate, result in enumerate(results):
         frame = result.yearly.copy()
@@ -89,23 +89,31 @@ def corridor_flows(results: list[RunResult]) -> pd.DataFrame:
         )
         rows.append(frame[frame["corridor"] >= 0])
     every = pd.concat(rows, ignore_index=True)
-    full = pd.MultiIndex.from_product([range(len(CORRIDORS)), range(len(ELEMENTS))], names=["corridor", "element"])
+    full = pd.MultiIndex.from_product(
+        [range(len(CORRIDORS)), range(len(ELEMENTS))], names=["corridor", "element"]
+    )
     sums = every.groupby(["corridor", "element"]).sum().reindex(full, fill_value=0.0) / len(results)
     out = sums.reset_index()
     out["mean_delay_days"] = np.divide(
         out["delay_total"], out["count"], out=np.zeros(len(out)), where=out["count"].to_numpy() > 0
     )
     attempts = out["count"] + out["refusals"]
-    out["refusal_share"] = np.divide(out["refusals"], attempts, out=np.zeros(len(out)), where=attempts.to_numpy() > 0)
+    out["refusal_share"] = np.divide(
+        out["refusals"], attempts, out=np.zeros(len(out)), where=attempts.to_numpy() > 0
+    )
     out["corridor"] = [CORRIDORS[c] for c in out["corridor"]]
     out["element"] = [ELEMENTS[e] for e in out["element"]]
-    return out[["corridor", "element", "count", "volume", "mean_delay_days", "refusals", "refusal_share"]]
+    return out[
+        ["corridor", "element", "count", "volume", "mean_delay_days", "refusals", "refusal_share"]
+    ]
 
 
 def headline_text(results: list[RunResult]) -> str:
     """The short tables ``flowsim run`` prints: yearly outputs, then cross-border flows."""
     yearly = mean_yearly(results)[["year", "months", *HEADLINE]].copy()
-    yearly = yearly.rename(columns={"pct_applications": "pct", "cross_border_collaboration_share": "x_border_collab"})
+    yearly = yearly.rename(
+        columns={"pct_applications": "pct", "cross_border_collaboration_share": "x_border_collab"}
+    )
     flows = corridor_flows(results)
     with pd.option_context("display.width", 120, "display.max_columns", 20):
         yearly_text = yearly.to_string(
@@ -113,7 +121,11 @@ def headline_text(results: list[RunResult]) -> str:
             formatters={
                 "year": "{:d}".format,
                 "months": "{:.0f}".format,
-                **{c: "{:,.0f}".format for c in yearly.columns if c not in ("year", "months", "x_border_collab")},
+                **{
+                    c: "{:,.0f}".format
+                    for c in yearly.columns
+                    if c not in ("year", "months", "x_border_collab")
+                },
                 "x_border_collab": "{:.1%}".format,
             },
         )
@@ -134,4 +146,11 @@ def headline_text(results: list[RunResult]) -> str:
     )
 
 
-__all__ = ["HEADLINE", "annual_mean", "corridor_flows", "headline_text", "mean_yearly", "yearly_records"]
+__all__ = [
+    "HEADLINE",
+    "annual_mean",
+    "corridor_flows",
+    "headline_text",
+    "mean_yearly",
+    "yearly_records",
+]

@@ -153,7 +153,8 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(
             [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
-                     f"not valid here: {exc.problem or exc}", hint="write plain values; YAML tags (!!...) are not used")]
+                     f"not valid here: {exc.problem or exc}",
+                     hint="write plain values; YAML tags (!!...) are not used")]
         ) from None
     if problems:
         raise ConfigError(problems)

@@ -15,8 +15,11 @@ HELP = "print the fully resolved scenario (after extends and defaults), each val
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim describe``."""
     parser.add_argument("file", metavar="FILE", help="scenario YAML file")
-    parser.add_argument("--plain", action="store_true",
-                        help="YAML only, without the comments (as written to scenario.resolved.yaml)")
+    parser.add_argument(
+        "--plain",
+        action="store_true",
+        help="YAML only, without the comments (as written to scenario.resolved.yaml)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:

@@ -51,13 +51,25 @@ def parse_settings(settings: list[str]) -> dict[str, object]:
     for setting in settings:
         key, sep, text = setting.partition("=")
         if not sep or not key.strip():
-            problems.append(Problem("command line", None, None, f"--set {setting}", "expected KEY=VALUE",
-                                    hint="e.g. --set policy.corridors.GD-HK.data.approval=0.7"))
+            problems.append(
+                Problem(
+                    "command line",
+                    None,
+                    None,
+                    f"--set {setting}",
+                    "expected KEY=VALUE",
+                    hint="e.g. --set policy.corridors.GD-HK.data.approval=0.7",
+                )
+            )
             continue
         try:
             out[key.strip()] = yaml.safe_load(text) if text.strip() else None
         except yaml.YAMLError:
-            problems.append(Problem("command line", None, None, f"--set {setting}", "the value is not valid YAML"))
+            problems.append(
+                Problem(
+                    "command line", None, None, f"--set {setting}", "the value is not valid YAML"
+                )
+            )
     if problems:
         raise ConfigError(problems)
     return out
@@ -75,21 +87,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="scenario YAML file")
     parser.add_argument("--seed", type=int, help="root seed (overrides the scenario's `seed`)")
     parser.add_argument("--steps", type=int, help="months to simulate (overrides `steps`)")
-    parser.add_argument("--scale", type=float, help="agents per real entity, e.g. 0.01 (overrides `scale`)")
-    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="settings",
-                        help="override any scenario value by its dotted key, e.g. "
-                        "--set policy.corridors.GD-HK.data.approval=0.7 (VALUE is read as YAML; repeatable)")
-    parser.add_argument("--replications", type=_positive_int, default=1, metavar="N",
-                        help="replicates, each with a seed spawned from the root seed (default 1)")
-    parser.add_argument("--out", type=Path, metavar="DIR",
-                        help="results folder to create (default: results/<name>-<UTC time>)")
-    parser.add_argument("--force", action="store_true", help="replace the --out folder if it exists")
+    parser.add_argument(
+        "--scale", type=float, help="agents per real entity, e.g. 0.01 (overrides `scale`)"
+    )
+    parser.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        dest="settings",
+        help="override any scenario value by its dotted key, e.g. "
+        "--set policy.corridors.GD-HK.data.approval=0.7 (VALUE is read as YAML; repeatable)",
+    )
+    parser.add_argument(
+        "--replications",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help="replicates, each with a seed spawned from the root seed (default 1)",
+    )
+    parser.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="results folder to create (default: results/<name>-<UTC time>)",
+    )
+    parser.add_argument(
+        "--force", action="store_true", help="replace the --out folder if it exists"
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no tables")
 
 
 def main(args: argparse.Namespace) -> int:
     """Load, run, write; exit 2 on bad input, 1 if the run fails, 0 on success."""
-    overrides = {key: getattr(args, key) for key in ("seed", "steps", "scale") if getattr(args, key) is not None}
+    overrides = {
+        key: getattr(args, key)
+        for key in ("seed", "steps", "scale")
+        if getattr(args, key) is not None
+    }
     try:
         overrides = {**parse_settings(args.settings), **overrides}
         scenario = apply_overrides(load_scenario(args.file), overrides, source="command line")
@@ -97,8 +132,12 @@ def main(args: argparse.Namespace) -> int:
         check_out_dir(out_dir, args.force)
     except ConfigError as err:
         # name the option the user typed, not the scenario key it overrides
-        problems = [dataclasses.replace(p, path=_option_name(p.path, args)) if p.file == "command line" else p
-                    for p in err.problems]
+        problems = [
+            dataclasses.replace(p, path=_option_name(p.path, args))
+            if p.file == "command line"
+            else p
+            for p in err.problems
+        ]
         print(ConfigError(problems).report(), file=sys.stderr)
         return 2
     except (ResultsExistError, IncompleteResultsError) as err:
@@ -109,13 +148,23 @@ def main(args: argparse.Namespace) -> int:
     started = datetime.now(UTC)
     results = []
     try:
-        with tqdm(total=len(seeds) * scenario.steps, unit="month", disable=args.quiet, file=sys.stderr) as bar:
+        with tqdm(
+            total=len(seeds) * scenario.steps, unit="month", disable=args.quiet, file=sys.stderr
+        ) as bar:
             for replicate, seed in enumerate(seeds):
                 bar.set_description(f"{scenario.name} replicate {replicate + 1}/{len(seeds)}")
                 results.append(run(scenario, seed, progress=bar.update))
         finished = datetime.now(UTC)
-        written = write_run(results, scenario, out_dir, force=args.force, started=started, finished=finished,
-                            command=getattr(args, "command_line", None) or command_line(), scenario_file=str(args.file))
+        written = write_run(
+            results,
+            scenario,
+            out_dir,
+            force=args.force,
+            started=started,
+            finished=finished,
+            command=getattr(args, "command_line", None) or command_line(),
+            scenario_file=str(args.file),
+        )
     except KeyboardInterrupt:
         print("interrupted: no results were written", file=sys.stderr)
         return 130
@@ -125,8 +174,11 @@ def main(args: argparse.Namespace) -> int:
     except Exception as err:  # a bug or a full disk: say so briefly, leave no partial results
         if os.environ.get("FLOWSIM_DEBUG"):
             raise
-        print(f"run failed: {type(err).__name__}: {err}\n    no results were written; "
-              "set FLOWSIM_DEBUG=1 to see the traceback", file=sys.stderr)
+        print(
+            f"run failed: {type(err).__name__}: {err}\n    no results were written; "
+            "set FLOWSIM_DEBUG=1 to see the traceback",
+            file=sys.stderr,
+        )
         return 1
 
     if not args.quiet:
