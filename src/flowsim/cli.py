@@ -11,7 +11,7 @@ import sys
 
 from flowsim import __version__
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("validate", "run", "describe")
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 
 
@@ -35,6 +35,7 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of the console script."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.command_line = ["flowsim", *(sys.argv[1:] if argv is None else argv)]  # for manifests
     if not getattr(args, "handler", None):
         parser.print_help()
         return 2

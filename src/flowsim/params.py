@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from flowsim.geography import CORRIDORS, ELEMENTS, ZONES
 
@@ -29,7 +29,10 @@ FIELDS: tuple[str, ...] = (
 
 
 class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
+    # allow_inf_nan=False: an infinite delay or a NaN share would run silently wrong
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", populate_by_name=True, allow_inf_nan=False
+    )
 
 
 def _share(default: float, doc: str) -> Any:
@@ -177,8 +180,38 @@ class ByJurisdiction(_Frozen):
         return [self.GD, self.HK, self.MO]
 
 
+def _multiplier(city: str) -> Any:
+    return Field(1.0, ge=0.0, alias=city, description=f"multiplier of {city}'s initial agents")
+
+
+class ByCity(_Frozen):
+    """One multiplier per city; YAML keys are the names in :data:`~flowsim.geography.CITIES`."""
+
+    guangzhou: float = _multiplier("Guangzhou")
+    shenzhen: float = _multiplier("Shenzhen")
+    zhuhai: float = _multiplier("Zhuhai")
+    foshan: float = _multiplier("Foshan")
+    huizhou: float = _multiplier("Huizhou")
+    dongguan: float = _multiplier("Dongguan")
+    zhongshan: float = _multiplier("Zhongshan")
+    jiangmen: float = _multiplier("Jiangmen")
+    zhaoqing: float = _multiplier("Zhaoqing")
+    hong_kong: float = _multiplier("Hong Kong")
+    macao: float = _multiplier("Macao")
+
+    def as_array(self) -> list[float]:
+        """Values in the order of :data:`~flowsim.geography.CITIES`."""
+        return [getattr(self, name) for name in type(self).model_fields]
+
+
 class PopulationParams(_Frozen):
     """How the initial agents are drawn from the city figures."""
+
+    city_multipliers: ByCity = Field(
+        default_factory=ByCity,
+        description="multiplies a city's initial researchers, labs, firms, investors and R&D "
+        "spending (1 = the city figures; e.g. Shenzhen: 1.2 for 20% more)",
+    )
 
     field_shares: ByField = Field(
         default_factory=lambda: ByField(
@@ -203,6 +236,13 @@ class PopulationParams(_Frozen):
     fund_size_sigma: float = _nonneg(1.0, "sigma of the lognormal fund size (assumption)")
     dry_powder_share: float = _share(0.4, "share of a fund not yet invested at the start (assumption)")
     firm_cash_mean: float = _nonneg(5.0, "mean cash of a firm at the start [RMB m] (assumption)")
+
+    @field_validator("field_shares")
+    @classmethod
+    def _some_field_share(cls, shares: ByField) -> ByField:
+        if sum(shares.as_array()) <= 0:
+            raise ValueError("the shares must not all be zero: agents need at least one field")
+        return shares
 
 
 class TalentParams(_Frozen):
@@ -443,6 +483,7 @@ __all__ = [
     "ELEMENTS",
     "FIELDS",
     "ZONES",
+    "ByCity",
     "Friction",
     "FrictionOverride",
     "Policy",

@@ -260,7 +260,10 @@ def build_world(params: Scenario, seed: int) -> World:
     geo, rng, s = w.geo, w.rngs["population"], params.scale
     pp = params.population
     n_cities = len(CITIES)
-    fig = geo.figures
+    # population.city_multipliers scales a city's counts and R&D spending, never its shares
+    multiplier = np.asarray(pp.city_multipliers.as_array())
+    fig = {k: v * multiplier if k in ("researchers", "firms", "fund_managers", "gerd") else v
+           for k, v in geo.figures.items()}
     field_p = np.asarray(pp.field_shares.as_array())
     if field_p.sum() <= 0:
         raise ValueError("population.field_shares must not all be zero")

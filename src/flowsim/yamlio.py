@@ -12,6 +12,7 @@ from __future__ import annotations
 import difflib
 import types
 import typing
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,7 +123,10 @@ def _construct(node: yaml.Node, path: Path_, marks: dict, problems: list[Problem
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(v, (*path, i), marks, problems, file) for i, v in enumerate(node.value)]
-    return yaml.safe_load(yaml.serialize(node)) if node.tag != "tag:yaml.org,2002:str" else node.value
+    if node.tag == "tag:yaml.org,2002:str":
+        return node.value
+    # a scalar on its own; re-serializing it is not safe (an empty null cannot be re-read)
+    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
@@ -143,7 +147,15 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
         return LoadedYaml(file, {}, {(): (1, 1)})
     marks: dict[Path_, tuple[int, int]] = {}
     problems: list[Problem] = []
-    data = _construct(node, (), marks, problems, file)
+    try:
+        data = _construct(node, (), marks, problems, file)
+    except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object
+        mark = exc.problem_mark or exc.context_mark
+        raise ConfigError(
+            [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
+                     f"not valid here: {exc.problem or exc}",
+                     hint="write plain values; YAML tags (!!...) are not used")]
+        ) from None
     if problems:
         raise ConfigError(problems)
     return LoadedYaml(file, data, marks)
@@ -163,6 +175,8 @@ def load_yaml(path: str | Path) -> LoadedYaml:
         raise ConfigError([Problem(str(path), None, None, "", f"not UTF-8 text ({exc.reason})")]) from None
     except OSError as exc:
         raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc.strerror}")]) from None
+    except ValueError as exc:  # e.g. a NUL byte in the name
+        raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc}")]) from None
     return load_yaml_text(text, str(path))
 
 
@@ -220,18 +234,27 @@ def _describe_limit(ctx: dict[str, Any]) -> str | None:
 
 
 def problems_from_validation(
-    err: ValidationError, loaded: LoadedYaml, model: type[BaseModel], prefix: Path_ = ()
+    err: ValidationError,
+    loaded: LoadedYaml,
+    model: type[BaseModel],
+    prefix: Path_ = (),
+    locate: Callable[[Path_], tuple[str, int | None, int | None]] | None = None,
 ) -> list[Problem]:
     """One :class:`Problem` per pydantic error, positioned in the YAML file.
 
     ``prefix`` is prepended to error locations when the validated data sits below the
-    document root.
+    document root. ``locate(path) -> (file, line, column)`` replaces ``loaded``'s
+    positions when the data was merged from several files (``extends:``).
     """
     problems: list[Problem] = []
     for e in err.errors(include_url=False):
         loc = tuple(p for p in e["loc"] if not (isinstance(p, str) and p.startswith("function-")))
         path = (*prefix, *loc)
-        line, column = loaded.mark(path)
+        if locate is None:
+            file = loaded.file
+            line, column = loaded.mark(path)
+        else:
+            file, line, column = locate(path)
         kind = e["type"]
         allowed = hint = None
         value = e.get("input")
@@ -252,6 +275,8 @@ def problems_from_validation(
             allowed = _describe_limit(e.get("ctx", {}))
         elif kind.endswith("_type") or kind.endswith("_parsing") or kind == "model_type":
             expected = e["msg"].replace("Input should be ", "")
+            if kind in ("model_type", "dict_type"):
+                expected = "a mapping of `key: value` lines"
             message = f"{value!r} has the wrong type: expected {expected}"
             if kind == "model_type":
                 parent = model_at(model, loc)
@@ -264,12 +289,14 @@ def problems_from_validation(
             close = suggest(str(value), options)
             if close:
                 hint = f"did you mean {close!r}?"
+        elif kind == "value_error" and "error" in e.get("ctx", {}):
+            message = str(e["ctx"]["error"])  # a validator's own words, without pydantic's prefix
         else:
             message = e["msg"]
             if value is not None and not isinstance(value, dict | list):
                 message += f" (got {value!r})"
-        problems.append(Problem(loaded.file, line, column, dotted(path), message, allowed, hint))
-    problems.sort(key=lambda p: (p.line or 0, p.column or 0))
+        problems.append(Problem(file, line, column, dotted(path), message, allowed, hint))
+    problems.sort(key=lambda p: (p.file, p.line or 0, p.column or 0))
     return problems
 
 

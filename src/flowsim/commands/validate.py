@@ -1,0 +1,31 @@
+"""``flowsim validate FILE...``: check scenario files without running them."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from flowsim.scenario import load_scenario
+from flowsim.yamlio import ConfigError
+
+NAME = "validate"
+HELP = "check scenario files: 'ok' per valid file, else every problem (exit 2)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``flowsim validate``."""
+    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Validate each file; exit 0 if all are valid, else 2."""
+    status = 0
+    for file in args.files:
+        try:
+            scenario = load_scenario(file)
+        except ConfigError as err:
+            print(err.report(), file=sys.stderr)
+            status = 2
+        else:
+            print(f"{file}: ok ({scenario.name})")
+    return status

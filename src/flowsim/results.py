@@ -1,0 +1,398 @@
+"""Results on disk: one folder per run, written atomically, with a manifest.
+
+A results folder holds:
+
+- ``timeseries.parquet`` — one row per replicate and month: ``replicate``, ``seed``,
+  ``step``, ``year``, then every output of :data:`flowsim.outputs.REPORTED` in
+  real-world units;
+- ``flows.parquet`` — one row per replicate, month, element, origin and destination
+  city with any flow: ``count``, ``volume``, ``mean_delay_days``, ``refusals``;
+- ``summary.json`` — yearly outputs per replicate, averaged over replicates, and
+  their annual means, plus cross-border flows per corridor and element;
+- ``scenario.resolved.yaml`` — the whole scenario that ran (after ``extends``,
+  defaults and command-line overrides);
+- ``manifest.json`` — how the results were made: versions, git commit, command,
+  scenario hash, seeds, times, and the sha256 of every other file. It is written
+  last; a folder without it is not a complete result.
+
+:func:`write_run` writes into a hidden sibling folder and renames it into place
+only when every file is written, so a failed or interrupted run never leaves a
+folder that looks complete, and an existing folder is replaced only when asked.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import re
+import shutil
+import subprocess
+import sys
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from flowsim.outputs import REPORTED, UNITS
+from flowsim.params import Scenario
+from flowsim.run import RunResult
+from flowsim.scenario import dump_scenario, load_scenario, scenario_hash
+from flowsim.tables import annual_mean, corridor_flows, mean_yearly, yearly_records
+
+TIMESERIES = "timeseries.parquet"
+FLOWS = "flows.parquet"
+SUMMARY = "summary.json"
+SCENARIO = "scenario.resolved.yaml"
+MANIFEST = "manifest.json"
+FILES: tuple[str, ...] = (TIMESERIES, FLOWS, SUMMARY, SCENARIO, MANIFEST)
+"""Every file of a complete results folder; the manifest is written last."""
+
+FLOW_COLUMNS: tuple[str, ...] = (
+    "replicate",
+    "seed",
+    "step",
+    "element",
+    "origin",
+    "destination",
+    "count",
+    "volume",
+    "mean_delay_days",
+    "refusals",
+)
+"""Columns of ``flows.parquet``."""
+
+DEFAULT_ROOT = Path("results")
+"""Where ``flowsim run`` puts a results folder when no ``--out`` is given."""
+
+
+class ResultsExistError(FileExistsError):
+    """The results folder exists and replacing it was not asked for."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        super().__init__(
+            f"{path}: a results folder already exists here; nothing was written.\n"
+            "    hint: give --force to replace it, or --out to choose another folder"
+        )
+
+
+class IncompleteResultsError(ValueError):
+    """A folder is not a complete, intact results folder."""
+
+
+@dataclass
+class RunFolder:
+    """A results folder read back from disk (see :func:`read_run`)."""
+
+    path: Path
+    timeseries: pd.DataFrame
+    flows: pd.DataFrame
+    summary: dict[str, Any]
+    scenario: Scenario
+    manifest: dict[str, Any]
+
+
+# ------------------------------------------------------------------ tables
+
+
+def timeseries_table(results: list[RunResult]) -> pd.DataFrame:
+    """All replicates' monthly outputs in one tidy table."""
+    frames = []
+    for replicate, result in enumerate(results):
+        frame = result.timeseries[["step", "year", *REPORTED]].copy()
+        frame.insert(0, "replicate", replicate)
+        frame.insert(1, "seed", result.seed)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    return table.astype({"replicate": "int32", "seed": "int64", "step": "int32", "year": "int32"})
+
+
+def flows_table(results: list[RunResult]) -> pd.DataFrame:
+    """All replicates' flows in one tidy table (columns :data:`FLOW_COLUMNS`)."""
+    frames = []
+    for replicate, result in enumerate(results):
+        frame = result.flows.copy()
+        frame.insert(0, "replicate", replicate)
+        frame.insert(1, "seed", result.seed)
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[
+        list(FLOW_COLUMNS)
+    ]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return json.loads(frame.to_json(orient="records", double_precision=15))
+
+
+def summary(results: list[RunResult], scenario: Scenario) -> dict[str, Any]:
+    """The content of ``summary.json``: yearly outputs in real-world units."""
+    return {
+        "scenario": scenario.name,
+        "scale": scenario.scale,
+        "steps": scenario.steps,
+        "start_year": scenario.start_year,
+        "replications": len(results),
+        "seeds": [r.seed for r in results],
+        "units": dict(UNITS),
+        "yearly": _records(yearly_records(results)),
+        "mean_yearly": _records(mean_yearly(results)),
+        "annual_mean": annual_mean(results),
+        "cross_border_flows": _records(corridor_flows(results)),
+    }
+
+
+# ------------------------------------------------------------------ provenance
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def git_commit(folder: Path | None = None) -> tuple[str | None, bool | None]:
+    """(commit, uncommitted changes?) of the checkout holding flowsim's code, or (None, None)."""
+    folder = folder or Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        status = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=folder,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout
+    except (OSError, subprocess.SubprocessError):
+        return None, None
+    return commit or None, bool(status.strip())
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _iso(moment: datetime) -> str:
+    return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def manifest(
+    results: list[RunResult],
+    scenario: Scenario,
+    started: datetime,
+    finished: datetime,
+    command: list[str] | None,
+    file_hashes: dict[str, str],
+    scenario_file: str | None = None,
+) -> dict[str, Any]:
+    """The content of ``manifest.json``."""
+    commit, dirty = git_commit()
+    return {
+        "flowsim": _version("flowsim"),
+        "mesa": _version("mesa"),
+        "numpy": _version("numpy"),
+        "pandas": _version("pandas"),
+        "pyarrow": _version("pyarrow"),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "git_commit": commit,
+        "git_dirty": dirty,
+        "command": command,
+        "scenario": scenario.name,
+        "scenario_file": scenario_file,
+        "scenario_sha256": scenario_hash(scenario),
+        "root_seed": scenario.seed,
+        "seeds": [r.seed for r in results],
+        "replications": len(results),
+        "scale": scenario.scale,
+        "steps": scenario.steps,
+        "warmup_steps": scenario.warmup_steps,
+        "started": _iso(started),
+        "finished": _iso(finished),
+        "wall_seconds": round((finished - started).total_seconds(), 3),
+        "files": file_hashes,
+    }
+
+
+# ------------------------------------------------------------------ folders
+
+
+def default_out_dir(
+    scenario: Scenario, root: Path = DEFAULT_ROOT, now: datetime | None = None
+) -> Path:
+    """``results/<scenario name>-<UTC time>``, with a numeric suffix if that exists already."""
+    stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", scenario.name).strip("-.") or "scenario"
+    candidate = root / f"{safe}-{stamp}"
+    n = 2
+    while candidate.exists():
+        candidate = root / f"{safe}-{stamp}-{n}"
+        n += 1
+    return candidate
+
+
+def check_out_dir(out_dir: Path, force: bool) -> None:
+    """Refuse before any work when ``out_dir`` cannot be written.
+
+    Raises:
+        ResultsExistError: it exists and ``force`` is false.
+        IncompleteResultsError: it exists and is not a folder (never replaced).
+    """
+    if out_dir.exists() or out_dir.is_symlink():
+        if not out_dir.is_dir() or out_dir.is_symlink():
+            raise IncompleteResultsError(
+                f"{out_dir}: exists and is not a results folder; choose another --out"
+            )
+        if not force:
+            raise ResultsExistError(out_dir)
+
+
+def write_run(
+    results: list[RunResult],
+    scenario: Scenario,
+    out_dir: str | Path,
+    force: bool = False,
+    started: datetime | None = None,
+    finished: datetime | None = None,
+    command: list[str] | None = None,
+    scenario_file: str | None = None,
+) -> Path:
+    """Write a complete results folder atomically and return its path.
+
+    Args:
+        results: one :class:`~flowsim.run.RunResult` per replicate, in replicate order.
+        scenario: the scenario that ran (after overrides); its root seed is ``scenario.seed``.
+        out_dir: the folder to create.
+        force: replace ``out_dir`` if it exists (only once the new folder is complete).
+        started: when the run began (default: ``finished``).
+        finished: when the run ended (default: now).
+        command: the command line that made the run, for the manifest.
+        scenario_file: the scenario file the run was loaded from, for the manifest.
+
+    Raises:
+        ResultsExistError: ``out_dir`` exists and ``force`` is false.
+    """
+    if not results:
+        raise ValueError("write_run needs at least one replicate")
+    out_dir = Path(out_dir)
+    check_out_dir(out_dir, force)
+    finished = finished or datetime.now(UTC)
+    started = started or finished
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
+    partial.mkdir()
+    try:
+        timeseries_table(results).to_parquet(partial / TIMESERIES, index=False)
+        flows_table(results).to_parquet(partial / FLOWS, index=False)
+        (partial / SUMMARY).write_text(
+            json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
+        )
+        (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
+        hashes = {name: _sha256(partial / name) for name in FILES if name != MANIFEST}
+        record = manifest(results, scenario, started, finished, command, hashes, scenario_file)
+        (partial / MANIFEST).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        _move_into_place(partial, out_dir, force)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+    return out_dir
+
+
+def _move_into_place(partial: Path, out_dir: Path, force: bool) -> None:
+    check_out_dir(out_dir, force)  # again: another run may have written it meanwhile
+    if not out_dir.exists():
+        partial.rename(out_dir)
+        return
+    old = out_dir.with_name(f".{out_dir.name}.replaced-{uuid.uuid4().hex[:8]}")
+    out_dir.rename(old)
+    try:
+        partial.rename(out_dir)
+    except BaseException:
+        old.rename(out_dir)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def read_run(path: str | Path, verify: bool = True) -> RunFolder:
+    """Read a results folder written by :func:`write_run`.
+
+    Args:
+        path: the folder.
+        verify: check every file against the sha256 in the manifest and the
+            scenario against its hash.
+
+    Raises:
+        IncompleteResultsError: a file is missing or does not match the manifest.
+        flowsim.yamlio.ConfigError: ``scenario.resolved.yaml`` is not a valid scenario.
+    """
+    path = Path(path)
+    missing = [name for name in FILES if not (path / name).is_file()]
+    if missing:
+        raise IncompleteResultsError(
+            f"{path}: not a complete results folder (missing {', '.join(missing)})"
+        )
+    record = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    scenario = load_scenario(path / SCENARIO)
+    if verify:
+        changed = [
+            name
+            for name, digest in record.get("files", {}).items()
+            if _sha256(path / name) != digest
+        ]
+        if changed:
+            raise IncompleteResultsError(
+                f"{path}: {', '.join(changed)} changed since the run was written"
+            )
+        if scenario_hash(scenario) != record.get("scenario_sha256"):
+            raise IncompleteResultsError(
+                f"{path}: {SCENARIO} does not match the manifest's scenario_sha256"
+            )
+    return RunFolder(
+        path=path,
+        timeseries=pd.read_parquet(path / TIMESERIES),
+        flows=pd.read_parquet(path / FLOWS),
+        summary=json.loads((path / SUMMARY).read_text(encoding="utf-8")),
+        scenario=scenario,
+        manifest=record,
+    )
+
+
+def command_line() -> list[str]:
+    """This process's command line, as recorded in a manifest."""
+    return [Path(sys.argv[0]).name, *sys.argv[1:]]
+
+
+__all__ = [
+    "DEFAULT_ROOT",
+    "FILES",
+    "FLOW_COLUMNS",
+    "IncompleteResultsError",
+    "ResultsExistError",
+    "RunFolder",
+    "check_out_dir",
+    "default_out_dir",
+    "flows_table",
+    "git_commit",
+    "read_run",
+    "summary",
+    "timeseries_table",
+    "write_run",
+]

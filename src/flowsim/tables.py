@@ -1,0 +1,156 @@
+"""Tidy tables over the replicates of one scenario: what ``summary.json`` and ``flowsim run`` show.
+
+Each function takes the :class:`~flowsim.run.RunResult` s of a run (one per
+replicate) and returns a pandas DataFrame, so a notebook gets the same figures as
+the command line.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, load_geography
+from flowsim.outputs import COUNTERS
+from flowsim.run import RunResult
+
+HEADLINE: tuple[str, ...] = (
+    "papers",
+    "pct_applications",
+    "startups",
+    "vc_deals",
+    "commercialized",
+    "cross_border_collaboration_share",
+)
+"""Yearly outputs that ``flowsim run`` prints."""
+
+
+def yearly_records(results: list[RunResult]) -> pd.DataFrame:
+    """Every replicate's yearly outputs: ``replicate``, ``seed``, ``year``, ``months``, outputs."""
+    frames = []
+    for replicate, result in enumerate(results):
+        frame = result.yearly.copy()
+        frame.insert(0, "replicate", replicate)
+        frame.insert(1, "seed", np.int64(result.seed))
+        frames.append(frame)
+    return pd.concat(frames, ignore_index=True)
+
+
+def mean_yearly(results: list[RunResult]) -> pd.DataFrame:
+    """Yearly outputs averaged over replicates, one row per year (``replicates`` counts them)."""
+    records = yearly_records(results)
+    means = records.drop(columns=["replicate", "seed"]).groupby("year", as_index=False).mean()
+    means.insert(1, "replicates", records.groupby("year").size().to_numpy())
+    return means
+
+
+def annual_mean(results: list[RunResult]) -> dict[str, float]:
+    """Each output's mean per year over all years and replicates.
+
+    Counters are summed over all months and scaled to 12 months, so a trailing
+    partial year counts for the months it has; stocks and shares are averaged with
+    each year weighted by its months.
+    """
+    records = yearly_records(results)
+    months = records["months"].to_numpy(dtype=float)
+    out: dict[str, float] = {}
+    for column in records.columns.drop(["replicate", "seed", "year", "months"]):
+        values = records[column].to_numpy(dtype=float)
+        if column in COUNTERS:
+            out[column] = float(values.sum() / months.sum() * 12.0)
+        else:
+            out[column] = float(np.average(values, weights=months))
+    return out
+
+
+def corridor_flows(results: list[RunResult]) -> pd.DataFrame:
+    """Cross-border flows per corridor and element, per year averaged over replicates.
+
+    Columns: ``corridor``, ``element``, ``count``, ``volume``, ``refusals`` (per year,
+    real-world units), ``mean_delay_days`` (weighted by count) and ``refusal_share``.
+    """
+    geo = load_geography()
+    rows = []
+    for result in results:
+        flows = result.flows
+        years = len(result.timeseries) / 12.0
+        origin = pd.Categorical(flows["origin"], categories=CITIES).codes
+        destination = pd.Categorical(flows["destination"], categories=CITIES).codes
+        corridor = geo.corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
+        frame = pd.DataFrame(
+            {
+                "corridor": corridor,
+                "element": pd.Categorical(flows["element"], categories=ELEMENTS).codes,
+                "count": flows["count"].to_numpy() / years,
+                "volume": flows["volume"].to_numpy() / years,
+                "refusals": flows["refusals"].to_numpy() / years,
+                "delay_total": (flows["count"] * flows["mean_delay_days"]).to_numpy() / years,
+            }
+        )
+        rows.append(frame[frame["corridor"] >= 0])
+    every = pd.concat(rows, ignore_index=True)
+    full = pd.MultiIndex.from_product(
+        [range(len(CORRIDORS)), range(len(ELEMENTS))], names=["corridor", "element"]
+    )
+    sums = every.groupby(["corridor", "element"]).sum().reindex(full, fill_value=0.0) / len(results)
+    out = sums.reset_index()
+    out["mean_delay_days"] = np.divide(
+        out["delay_total"], out["count"], out=np.zeros(len(out)), where=out["count"].to_numpy() > 0
+    )
+    attempts = out["count"] + out["refusals"]
+    out["refusal_share"] = np.divide(
+        out["refusals"], attempts, out=np.zeros(len(out)), where=attempts.to_numpy() > 0
+    )
+    out["corridor"] = [CORRIDORS[c] for c in out["corridor"]]
+    out["element"] = [ELEMENTS[e] for e in out["element"]]
+    return out[
+        ["corridor", "element", "count", "volume", "mean_delay_days", "refusals", "refusal_share"]
+    ]
+
+
+def headline_text(results: list[RunResult]) -> str:
+    """The short tables ``flowsim run`` prints: yearly outputs, then cross-border flows."""
+    yearly = mean_yearly(results)[["year", "months", *HEADLINE]].copy()
+    yearly = yearly.rename(
+        columns={"pct_applications": "pct", "cross_border_collaboration_share": "x_border_collab"}
+    )
+    flows = corridor_flows(results)
+    with pd.option_context("display.width", 120, "display.max_columns", 20):
+        yearly_text = yearly.to_string(
+            index=False,
+            formatters={
+                "year": "{:d}".format,
+                "months": "{:.0f}".format,
+                **{
+                    c: "{:,.0f}".format
+                    for c in yearly.columns
+                    if c not in ("year", "months", "x_border_collab")
+                },
+                "x_border_collab": "{:.1%}".format,
+            },
+        )
+        flows_text = flows.drop(columns=["volume"]).to_string(
+            index=False,
+            formatters={
+                "count": "{:,.0f}".format,
+                "refusals": "{:,.0f}".format,
+                "mean_delay_days": "{:.1f}".format,
+                "refusal_share": "{:.1%}".format,
+            },
+        )
+    n = len(results)
+    mean_of = f"mean of {n} replicates" if n > 1 else "1 replicate"
+    return (
+        f"Yearly outputs (real-world units, {mean_of}):\n{yearly_text}\n\n"
+        f"Cross-border flows per year (real-world units, {mean_of}):\n{flows_text}\n"
+    )
+
+
+__all__ = [
+    "HEADLINE",
+    "annual_mean",
+    "corridor_flows",
+    "headline_text",
+    "mean_yearly",
+    "yearly_records",
+]
