@@ -1,0 +1,74 @@
+"""Capital: allocation, VC rounds across borders, guidance leverage, the capital identity."""
+
+from __future__ import annotations
+
+import numpy as np
+from model_helpers import flows_on, small_run, stepped_worlds
+
+from flowsim.geography import CORRIDORS
+from flowsim.mechanisms.capital import allocate, lognormal
+
+
+def test_allocate_caps_each_investor_at_what_it_holds():
+    amount = np.array([10.0, 30.0, 5.0, 1.0])
+    investor = np.array([0, 0, 1, 2])
+    held = np.array([20.0, 100.0, 0.0])
+    out = allocate(amount, investor, held)
+    assert np.allclose(out, [5.0, 15.0, 5.0, 0.0]), f"investor 0 scales 40 down to 20 pro rata, got {out}"
+    assert np.bincount(investor, weights=out, minlength=3).round(12).tolist() <= held.tolist(), "no overcommitment"
+    assert np.allclose(allocate(np.array([1.0]), np.array([0]), np.array([5.0])), [1.0]), "enough money: unchanged"
+
+
+def test_lognormal_has_the_requested_mean():
+    draws = lognormal(15.0, 1.0, 200_000, np.random.default_rng(0))
+    assert abs(draws.mean() - 15.0) < 0.3, f"mean must be 15 (not the median), got {draws.mean():.2f}"
+    assert (draws > 0).all(), "amounts are positive"
+
+
+def test_raising_capital_approval_raises_cross_border_vc_deals():
+    approval = {f"policy.corridors.{c}.capital.approval": 1.0 for c in CORRIDORS}
+    base = small_run().timeseries["vc_deals_cross_border"].sum()
+    more = small_run(approval).timeseries["vc_deals_cross_border"].sum()
+    assert more > 1.5 * base, f"capital approval 1 must raise cross-border VC deals: {base} -> {more}"
+
+
+def test_guidance_leverage_raises_co_investment():
+    base = small_run().timeseries["guidance_coinvestment"].sum()
+    more = small_run({"capital.guidance_leverage.GD": 6.0}).timeseries["guidance_coinvestment"].sum()
+    # a round's size is fixed, so leverage 2 -> 6 moves the private part from 2/3 to 6/7 of it (x1.29)
+    assert more > 1.15 * base, f"more leverage of GD guidance funds must mobilise more money: {base} -> {more}"
+
+
+def test_vc_volume_equals_the_capital_flows():
+    result = small_run()
+    vc = result.timeseries["vc_volume"].sum()
+    assert vc > 0, "the baseline makes VC deals"
+    capital_flows = sum(flows_on(result.flows, "capital", c, "volume") for c in CORRIDORS)
+    assert capital_flows <= result.timeseries[["vc_volume", "licence_fees"]].sum().sum() + 1e-6 + (
+        0.2 * result.timeseries["grants_cross_border"].sum()
+    ), "cross-border capital flows are VC rounds, licence fees and grants"
+
+
+def test_capital_identity_holds_per_investor_and_in_total_at_every_step():
+    for step, world in stepped_worlds({"capital.failure_rate_startup": 0.05, "capital.seek_rate_startup": 0.02}):
+        I = world.investors
+        gap = I.raised - (I.invested + I.held + I.written_off)
+        tol = 1e-9 * np.maximum(I.raised, 1.0)
+        assert (np.abs(gap) <= tol).all(), f"step {step}: raised != invested + held + written off, worst {gap.max()}"
+        total_gap = I.raised.sum() - I.invested.sum() - I.held.sum() - I.written_off.sum()
+        assert abs(total_gap) <= 1e-9 * I.raised.sum(), f"step {step}: the total identity fails by {total_gap}"
+        assert (I.held >= -1e-9).all(), f"step {step}: an investor holds negative dry powder"
+        assert (I.invested >= -1e-9).all(), f"step {step}: negative investments at cost"
+        assert (I.written_off >= 0).all(), f"step {step}: negative write-offs"
+        D = world.deals
+        live = np.bincount(D.investor[~D.written_off], weights=D.amount[~D.written_off], minlength=I.n)
+        dead = np.bincount(D.investor[D.written_off], weights=D.amount[D.written_off], minlength=I.n)
+        assert np.all(dead <= I.written_off + 1e-6), f"step {step}: deals written off exceed the ledger"
+        assert live.sum() <= I.invested.sum() + 1e-6, f"step {step}: live deals exceed investments at cost"
+        assert (world.firms.cash >= -1e-9).all(), f"step {step}: a firm's cash went negative"
+
+
+def test_failures_write_off_deals():
+    ts = small_run({"capital.failure_rate_startup": 0.05}).timeseries
+    assert ts["firm_failures"].sum() > 0 and ts["vc_written_off"].sum() > 0, "failing firms' deals are written off"
+    assert (ts["capital_written_off"].diff().dropna() >= -1e-6).all(), "write-offs only accumulate"
