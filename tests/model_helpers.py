@@ -102,4 +102,20 @@ def stepped_worlds(
         yield model.step_index - 1, model.world
 
 
-__all__ = ["DIRECTION", "DIRECTION_SEED", "stepped_worlds", "flows_on", "lowest_friction", "small_run"]
+
+
+def load_script(name: str):
+    """Import ``scripts/<name>.py`` (the scripts folder is not a package) as a module."""
+    import importlib.util
+    import sys
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{name}.py"
+    spec = importlib.util.spec_from_file_location(f"flowsim_scripts_{name}", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    return module
+
+
+__all__ = ["DIRECTION", "DIRECTION_SEED", "flows_on", "load_script", "lowest_friction", "small_run", "stepped_worlds"]

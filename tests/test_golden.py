@@ -6,18 +6,13 @@ If this fails after an intended change to the model, run
 
 from __future__ import annotations
 
-import importlib.util
 import json
-from pathlib import Path
 
-SCRIPT = Path(__file__).resolve().parents[1] / "scripts" / "refresh_golden.py"
+from model_helpers import load_script
 
 
 def _golden_module():
-    spec = importlib.util.spec_from_file_location("refresh_golden", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("refresh_golden")
 
 
 def test_fresh_run_matches_the_golden_baseline():
