@@ -27,10 +27,12 @@ def test_lognormal_has_the_requested_mean():
 
 
 def test_raising_capital_approval_raises_cross_border_vc_deals():
+    # firms seek rounds more often in both runs, so that cross-border deals are not a handful
+    seeking = {"capital.seek_rate_startup": 0.01, "capital.seek_rate_growth": 0.005}
     approval = {f"policy.corridors.{c}.capital.approval": 1.0 for c in CORRIDORS}
-    base = small_run().timeseries["vc_deals_cross_border"].sum()
-    more = small_run(approval).timeseries["vc_deals_cross_border"].sum()
-    assert more > 1.5 * base, f"capital approval 1 must raise cross-border VC deals: {base} -> {more}"
+    base = small_run(seeking).timeseries["vc_deals_cross_border"].sum()
+    more = small_run(seeking | approval).timeseries["vc_deals_cross_border"].sum()
+    assert more > 1.8 * base, f"capital approval 1 must raise cross-border VC deals: {base} -> {more}"
 
 
 def test_guidance_leverage_raises_co_investment():
@@ -41,7 +43,8 @@ def test_guidance_leverage_raises_co_investment():
 
 
 def test_capital_flows_account_for_rounds_fees_and_grants():
-    result = small_run({"research.grant_portability": 1.0})
+    result = small_run({"research.grant_portability": 1.0, "research.mainland_grant_share": 1.0,
+                        "research.collaboration_prob": 1.0})
     ts = result.timeseries
     assert ts["vc_volume"].sum() > 0 and ts["grants_cross_border"].sum() > 0, "the run makes deals and grants"
     ledger = result.flows.loc[result.flows["element"] == "capital", "volume"].sum()
