@@ -39,14 +39,18 @@ def measure(scale: float, steps: int, seed: int = 1) -> dict[str, float]:
 def main(argv: list[str] | None = None) -> None:
     """Print one line per scale."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scales", type=float, nargs="+", default=[0.01, 0.1], help="agent scales to time")
+    parser.add_argument(
+        "--scales", type=float, nargs="+", default=[0.01, 0.1], help="agent scales to time"
+    )
     parser.add_argument("--steps", type=int, default=120, help="reported months per run")
     args = parser.parse_args(argv)
     print(f"{'scale':>6} {'agents':>10} {'build+warm-up s':>16} {'run s':>8} {'agent-steps/s':>15}")
     for scale in args.scales:
         m = measure(scale, args.steps)
-        print(f"{m['scale']:>6g} {m['agents']:>10,d} {m['build_s']:>16.2f} {m['run_s']:>8.2f} "
-              f"{m['agent_steps_per_s']:>15,.0f}")
+        print(
+            f"{m['scale']:>6g} {m['agents']:>10,d} {m['build_s']:>16.2f} {m['run_s']:>8.2f} "
+            f"{m['agent_steps_per_s']:>15,.0f}"
+        )
 
 
 if __name__ == "__main__":

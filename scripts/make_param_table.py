@@ -36,7 +36,16 @@ STATE_END = "<!-- END state variables -->"
 PLACEHOLDERS = {"Zones": "<zone>", "ZonePolicy": "<element>"}
 """Models whose fields are all equal are collapsed into one placeholder path segment."""
 
-RUN_SETTINGS = {"name", "description", "sources", "seed", "steps", "scale", "start_year", "outputs.flows"}
+RUN_SETTINGS = {
+    "name",
+    "description",
+    "sources",
+    "seed",
+    "steps",
+    "scale",
+    "start_year",
+    "outputs.flows",
+}
 
 UNITS = {
     "name": "text",
@@ -70,16 +79,22 @@ HK_MO_SOURCE = (
     "between them than with the mainland"
 )
 
-SOURCE_WORDS = re.compile(r"assumption|calibrat|lever|BRIEF|WIPO|CNIPA|Foundation|institute|normalised|(19|20)\d\d")
+SOURCE_WORDS = re.compile(
+    r"assumption|calibrat|lever|BRIEF|WIPO|CNIPA|Foundation|institute|normalised|(19|20)\d\d"
+)
 """A description's final parenthesis is its source only if it reads like one."""
 
 POLICY_SOURCES = {
-    "talent": "assumption: two-way permits and HK/Macao work visas take days to weeks; most trips approved",
-    "capital": "assumption: mainland research grants largely could not be spent outside the mainland "
+    "talent": "assumption: two-way permits and HK/Macao work visas take days to weeks; "
+    "most trips approved",
+    "capital": "assumption: mainland research grants largely could not be spent outside the "
+    "mainland "
     "before the Hetao pilot; FX filings take days",
-    "data": "assumption: mainland export needs a security assessment (45 working days, CAC measures 2022); "
+    "data": "assumption: mainland export needs a security assessment "
+    "(45 working days, CAC measures 2022); "
     "most research data is not exported",
-    "samples": "Our Hong Kong Foundation 2020: ~20 days clearance (3 working days with service platforms)",
+    "samples": "Our Hong Kong Foundation 2020: ~20 days clearance "
+    "(3 working days with service platforms)",
 }
 """Source of the baseline corridor frictions, by element (also commented in flowsim/params.py)."""
 
@@ -159,8 +174,14 @@ def _infer_unit(path: str, meaning: str, info: FieldInfo, value: Any) -> str:
     if re.search(r"\bmonths\b", meaning):
         return "months"
     bounded = any(getattr(m, "le", None) == 1.0 for m in info.metadata)
-    if bounded or path.startswith(("research.data_need", "research.samples_need", "research.pct_prob")):
-        return "probability" if "probability" in meaning or "need" in path or "pct_prob" in path else "share 0-1"
+    if bounded or path.startswith(
+        ("research.data_need", "research.samples_need", "research.pct_prob")
+    ):
+        return (
+            "probability"
+            if "probability" in meaning or "need" in path or "pct_prob" in path
+            else "share 0-1"
+        )
     return ""
 
 
@@ -187,9 +208,11 @@ def _leaves(model: BaseModel, prefix: str, parent: FieldInfo | None = None) -> l
     fields = cls.model_fields
     values = {name: getattr(model, name) for name in fields}
     collapse = cls.__name__ in PLACEHOLDERS and len({repr(v) for v in values.values()}) == 1
-    items = [(PLACEHOLDERS[cls.__name__], next(iter(fields)))] if collapse else [
-        (info.alias or name, name) for name, info in fields.items()
-    ]
+    items = (
+        [(PLACEHOLDERS[cls.__name__], next(iter(fields)))]
+        if collapse
+        else [(info.alias or name, name) for name, info in fields.items()]
+    )
     for key, name in items:
         info = fields[name]
         value = values[name]
@@ -203,7 +226,9 @@ def _leaves(model: BaseModel, prefix: str, parent: FieldInfo | None = None) -> l
         if not own and parent is not None:
             meaning = f"{meaning}: {key}"
         unit = _unit_label(unit) or _infer_unit(path, meaning, info, value)
-        rows.append(Row(path, _format_value(value), unit, _allowed(info), meaning, _source(path, source)))
+        rows.append(
+            Row(path, _format_value(value), unit, _allowed(info), meaning, _source(path, source))
+        )
     return rows
 
 
@@ -253,7 +278,13 @@ def state_table() -> str:
     }
     lines = [STATE_BEGIN]
     for title, columns in tables.items():
-        lines += ["", f"**{title}**", "", "| column | type | initial/new-row value | meaning |", "|---|---|---|---|"]
+        lines += [
+            "",
+            f"**{title}**",
+            "",
+            "| column | type | initial/new-row value | meaning |",
+            "|---|---|---|---|",
+        ]
         for c in columns:
             dtype = c.dtype.__name__
             lines.append(f"| `{c.name}` | {dtype} | {_format_value(c.default)} | {_cell(c.doc)} |")
@@ -277,14 +308,18 @@ def generated_blocks() -> list[tuple[str, str, str]]:
 def main(argv: list[str] | None = None) -> int:
     """Rewrite (or with ``--check``, verify) the generated tables in docs/ODD.md."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="exit 1 if a table is out of date; write nothing")
+    parser.add_argument(
+        "--check", action="store_true", help="exit 1 if a table is out of date; write nothing"
+    )
     args = parser.parse_args(argv)
     text = ODD_PATH.read_text(encoding="utf-8")
     stale = []
     for begin, end, new in generated_blocks():
         old = block(text, begin, end)
         if old is None:
-            print(f"{ODD_PATH}: marker lines missing; add\n{begin}\n{end}\nwhere the table belongs.")
+            print(
+                f"{ODD_PATH}: marker lines missing; add\n{begin}\n{end}\nwhere the table belongs."
+            )
             return 2
         if old != new:
             stale.append(begin)
@@ -293,7 +328,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{ODD_PATH}: the generated tables are up to date.")
         return 0
     if args.check:
-        print(f"{ODD_PATH}: {len(stale)} table(s) out of date; run python scripts/make_param_table.py")
+        print(
+            f"{ODD_PATH}: {len(stale)} table(s) out of date; run python scripts/make_param_table.py"
+        )
         return 1
     ODD_PATH.write_text(text, encoding="utf-8")
     print(f"{ODD_PATH}: {len(stale)} table(s) rewritten ({len(parameter_rows())} parameters).")

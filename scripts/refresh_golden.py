@@ -39,13 +39,17 @@ def summarize() -> dict[str, Any]:
     return {
         "run": dict(GOLDEN_RUN),
         "yearly": {
-            str(int(row["year"])): {name: float(row[name]) for name in yearly.columns if name != "year"}
+            str(int(row["year"])): {
+                name: float(row[name]) for name in yearly.columns if name != "year"
+            }
             for _, row in yearly.iterrows()
         },
     }
 
 
-def differences(stored: dict[str, Any], fresh: dict[str, Any], rel: float = RELATIVE_TOLERANCE) -> list[str]:
+def differences(
+    stored: dict[str, Any], fresh: dict[str, Any], rel: float = RELATIVE_TOLERANCE
+) -> list[str]:
     """Lines describing every value that differs between two summaries (empty when they match)."""
     lines: list[str] = []
     if stored.get("run") != fresh.get("run"):
@@ -70,7 +74,9 @@ def differences(stored: dict[str, Any], fresh: dict[str, Any], rel: float = RELA
 def main(argv: list[str] | None = None) -> int:
     """Compare the stored golden summary with a fresh run; write it with ``--write``."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--write", action="store_true", help="update the stored summary with the fresh run")
+    parser.add_argument(
+        "--write", action="store_true", help="update the stored summary with the fresh run"
+    )
     args = parser.parse_args(argv)
     fresh = summarize()
     stored = json.loads(GOLDEN_PATH.read_text(encoding="utf-8")) if GOLDEN_PATH.exists() else {}
@@ -82,7 +88,10 @@ def main(argv: list[str] | None = None) -> int:
     for line in changed:
         print("  " + line)
     if not args.write:
-        print("Nothing written. If the change is intended, run again with --write and commit the file.")
+        print(
+            "Nothing written. If the change is intended, "
+            "run again with --write and commit the file."
+        )
         return 1
     GOLDEN_PATH.parent.mkdir(parents=True, exist_ok=True)
     GOLDEN_PATH.write_text(json.dumps(fresh, indent=1, sort_keys=True) + "\n", encoding="utf-8")

@@ -1,4 +1,4 @@
-"""Shared helpers for the model tests (imported as ``model_helpers``): small seeded runs (cached) and flow selections.
+"""Shared helpers for the model tests (``import model_helpers``): cached small runs, flow sums.
 
 Runs are cached by (scale, steps, warm-up, seed, overrides) so that a baseline
 used by several direction tests is simulated once per session.
@@ -29,7 +29,9 @@ seeds (they were checked with 1-4) before changing a threshold or the run size."
 
 
 @cache
-def _cached_run(scale: float, steps: int, warmup: int, seed: int, overrides: tuple[tuple[str, Any], ...]) -> RunResult:
+def _cached_run(
+    scale: float, steps: int, warmup: int, seed: int, overrides: tuple[tuple[str, Any], ...]
+) -> RunResult:
     scenario = Scenario(scale=scale, steps=steps, warmup_steps=warmup)
     return run(scenario, seed=seed, overrides=dict(overrides))
 
@@ -62,12 +64,17 @@ def flows_on(flows: pd.DataFrame, element: str, corridor: str, measure: str = "c
     """Total of a flow measure for one element on one corridor, both directions, whole run."""
     names = corridor_of_cities()
     selected = flows[flows["element"] == element]
-    on = [names[(o, d)] == corridor for o, d in zip(selected["origin"], selected["destination"], strict=True)]
+    on = [
+        names[(o, d)] == corridor
+        for o, d in zip(selected["origin"], selected["destination"], strict=True)
+    ]
     return float(selected.loc[np.asarray(on, dtype=bool), measure].sum())
 
 
-def lowest_friction(corridors: tuple[str, ...] = CORRIDORS, elements: tuple[str, ...] = ELEMENTS) -> dict[str, float]:
-    """Overrides that remove the friction (approval 1, delay 0, cost 0) of the given corridors x elements."""
+def lowest_friction(
+    corridors: tuple[str, ...] = CORRIDORS, elements: tuple[str, ...] = ELEMENTS
+) -> dict[str, float]:
+    """Overrides removing the friction (approval 1, delay 0, cost 0) of corridors x elements."""
     out: dict[str, float] = {}
     for corridor in corridors:
         for element in elements:
@@ -76,8 +83,6 @@ def lowest_friction(corridors: tuple[str, ...] = CORRIDORS, elements: tuple[str,
             out[f"{base}.delay_days"] = 0.0
             out[f"{base}.cost"] = 0.0
     return out
-
-
 
 
 def stepped_worlds(
@@ -102,8 +107,6 @@ def stepped_worlds(
         yield model.step_index - 1, model.world
 
 
-
-
 def load_script(name: str):
     """Import ``scripts/<name>.py`` (the scripts folder is not a package) as a module."""
     import importlib.util
@@ -118,4 +121,12 @@ def load_script(name: str):
     return module
 
 
-__all__ = ["DIRECTION", "DIRECTION_SEED", "flows_on", "load_script", "lowest_friction", "small_run", "stepped_worlds"]
+__all__ = [
+    "DIRECTION",
+    "DIRECTION_SEED",
+    "flows_on",
+    "load_script",
+    "lowest_friction",
+    "small_run",
+    "stepped_worlds",
+]

@@ -16,7 +16,9 @@ def test_fund_in_order_pays_oldest_first_within_cash():
     cost = np.array([3.0, 5.0, 2.0, 1.0, 1.0])
     cash = np.array([5.5, 4.0])
     ok = fund_in_order(firm, cost, cash)
-    assert ok.tolist() == [True, False, True, False, False], f"cumulative cost per firm must fit its cash, got {ok}"
+    assert ok.tolist() == [True, False, True, False, False], (
+        f"cumulative cost per firm must fit its cash, got {ok}"
+    )
 
 
 def test_manufacturing_access_is_bounded_and_falls_with_the_border():
@@ -36,14 +38,25 @@ def test_hong_kong_access_depends_on_the_talent_border():
     hk = CITIES.index("Hong Kong")
     shut = build_world(Scenario(scale=0.002), seed=1)
     opened = build_world(
-        Scenario.model_validate({"scale": 0.002, "talent": {"border_effect": 1.0}, "policy": {"corridors": {
-            "GD-HK": {"talent": {"approval": 1.0, "delay_days": 0.0, "cost": 0.0}}}}}),
+        Scenario.model_validate(
+            {
+                "scale": 0.002,
+                "talent": {"border_effect": 1.0},
+                "policy": {
+                    "corridors": {
+                        "GD-HK": {"talent": {"approval": 1.0, "delay_days": 0.0, "cost": 0.0}}
+                    }
+                },
+            }
+        ),
         seed=1,
     )
     assert opened.manufacturing_access[0, hk] > shut.manufacturing_access[0, hk], (
         "opening the Shenzhen border gives Hong Kong firms more manufacturing access"
     )
-    assert load_geography().figures["manufacturing_capacity"][hk] < 1.0, "Hong Kong manufactures little itself"
+    assert load_geography().figures["manufacturing_capacity"][hk] < 1.0, (
+        "Hong Kong manufactures little itself"
+    )
 
 
 def test_higher_success_probability_raises_commercialized_projects():
@@ -53,13 +66,21 @@ def test_higher_success_probability_raises_commercialized_projects():
         f"success 1.0 must raise commercialized projects: {base['commercialized'].sum()} -> "
         f"{more['commercialized'].sum()}"
     )
-    assert more["commercialized_value"].sum() > base["commercialized_value"].sum(), "and their value"
+    assert more["commercialized_value"].sum() > base["commercialized_value"].sum(), (
+        "and their value"
+    )
 
 
 def test_no_capital_no_development():
-    ts = small_run({"population.firm_cash_mean": 0.0, "capital.seek_rate_startup": 0.0,
-                    "capital.seek_rate_growth": 0.0, "capital.seek_rate_waiting": 0.0,
-                    "transfer.licence_rate": 0.0}).timeseries
+    ts = small_run(
+        {
+            "population.firm_cash_mean": 0.0,
+            "capital.seek_rate_startup": 0.0,
+            "capital.seek_rate_growth": 0.0,
+            "capital.seek_rate_waiting": 0.0,
+            "transfer.licence_rate": 0.0,
+        }
+    ).timeseries
     base = small_run().timeseries
     assert ts["developments_funded"].sum() < 0.5 * base["developments_funded"].sum(), (
         "firms with no cash and no VC fund far fewer developments"
@@ -71,4 +92,6 @@ def test_cash_and_development_stocks_stay_non_negative():
         assert (world.firms.cash >= -1e-9).all(), f"step {step}: negative firm cash"
         D = world.developments
         assert (D.cost[D.active] > 0).all(), f"step {step}: a development with no cost"
-        assert (~D.active | world.firms.alive[D.firm]).all(), f"step {step}: a failed firm still develops"
+        assert (~D.active | world.firms.alive[D.firm]).all(), (
+            f"step {step}: a failed firm still develops"
+        )

@@ -20,8 +20,18 @@ def _request(need, collaborator_city, overrides=None, source_weights=None, seed=
     n = collaborator_city.size
     weights = source_weights if source_weights is not None else np.eye(len(CITIES))
     return request_inputs(
-        np.zeros(n, dtype=np.int64), np.full(n, SZ), np.full(n, -1), collaborator_city, np.asarray(need),
-        1.0, weights, DATA, tables, geo.corridor, tables.quota.copy(), np.random.default_rng(seed),
+        np.zeros(n, dtype=np.int64),
+        np.full(n, SZ),
+        np.full(n, -1),
+        collaborator_city,
+        np.asarray(need),
+        1.0,
+        weights,
+        DATA,
+        tables,
+        geo.corridor,
+        tables.quota.copy(),
+        np.random.default_rng(seed),
     )
 
 
@@ -35,14 +45,24 @@ def test_need_probability_decides_who_requests():
 def test_source_is_the_collaborators_city_or_drawn_by_weights():
     collab = np.array([HK] * 50 + [-1] * 50)
     req = _request([1.0], collab)
-    assert (req.source[req.project < 50] == HK).all(), "with collaborator_source_prob 1 the collaborator holds it"
-    assert (req.source[req.project >= 50] == SZ).all(), "identity weights: the input is held at home"
+    assert (req.source[req.project < 50] == HK).all(), (
+        "with collaborator_source_prob 1 the collaborator holds it"
+    )
+    assert (req.source[req.project >= 50] == SZ).all(), (
+        "identity weights: the input is held at home"
+    )
 
 
 def test_data_friction_refuses_and_delays_only_cross_border_requests():
     collab = np.array([HK] * 5000 + [GZ] * 5000)
-    req = _request([1.0], collab, {"policy.corridors.GD-HK.data.approval": 0.3,
-                                   "policy.corridors.GD-HK.data.delay_days": 60.0})
+    req = _request(
+        [1.0],
+        collab,
+        {
+            "policy.corridors.GD-HK.data.approval": 0.3,
+            "policy.corridors.GD-HK.data.delay_days": 60.0,
+        },
+    )
     c = req.crossing
     border = c.corridor >= 0
     assert abs(c.approved[border].mean() - 0.3) < 0.03, "GD-HK data approval 0.3"
@@ -53,12 +73,20 @@ def test_data_friction_refuses_and_delays_only_cross_border_requests():
 def test_raising_gd_hk_data_approval_raises_gd_hk_data_crossings():
     base = flows_on(small_run().flows, "data", "GD-HK")
     more = flows_on(small_run({"policy.corridors.GD-HK.data.approval": 1.0}).flows, "data", "GD-HK")
-    assert more > 1.5 * base, f"GD-HK data approval 1 must raise GD-HK data crossings: {base} -> {more}"
+    assert more > 1.5 * base, (
+        f"GD-HK data approval 1 must raise GD-HK data crossings: {base} -> {more}"
+    )
 
 
 def test_lower_data_friction_raises_gd_hk_data_crossings_and_cuts_refusals():
     base = small_run()
     low = small_run(lowest_friction(("GD-HK",), ("data",)))
-    assert flows_on(low.flows, "data", "GD-HK") > flows_on(base.flows, "data", "GD-HK"), "more crossings"
-    assert flows_on(low.flows, "data", "GD-HK", "refusals") == 0, "approval 1 refuses nothing on GD-HK"
-    assert flows_on(base.flows, "data", "GD-HK", "refusals") > 0, "the baseline refuses some GD-HK data"
+    assert flows_on(low.flows, "data", "GD-HK") > flows_on(base.flows, "data", "GD-HK"), (
+        "more crossings"
+    )
+    assert flows_on(low.flows, "data", "GD-HK", "refusals") == 0, (
+        "approval 1 refuses nothing on GD-HK"
+    )
+    assert flows_on(base.flows, "data", "GD-HK", "refusals") > 0, (
+        "the baseline refuses some GD-HK data"
+    )

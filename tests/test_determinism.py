@@ -27,15 +27,21 @@ def test_different_seeds_give_different_outputs():
 def test_the_scenario_seed_is_the_default_seed():
     a = run(SMALL.model_copy(update={"seed": 7}))
     b = run(SMALL, seed=7)
-    pd.testing.assert_frame_equal(a.timeseries, b.timeseries, check_exact=True, obj="seed from the scenario")
+    pd.testing.assert_frame_equal(
+        a.timeseries, b.timeseries, check_exact=True, obj="seed from the scenario"
+    )
 
 
 def test_replicates_are_reproducible_and_distinct():
     first = run_replicates(SMALL, replications=2, root_seed=11)
     again = run_replicates(SMALL, replications=2, root_seed=11)
-    assert [r.seed for r in first] == [r.seed for r in again], "replicate seeds depend only on the root seed"
+    assert [r.seed for r in first] == [r.seed for r in again], (
+        "replicate seeds depend only on the root seed"
+    )
     assert first[0].seed == 11, "replicate 0 uses the root seed itself"
-    pd.testing.assert_frame_equal(first[1].timeseries, again[1].timeseries, check_exact=True, obj="replicate 1")
+    pd.testing.assert_frame_equal(
+        first[1].timeseries, again[1].timeseries, check_exact=True, obj="replicate 1"
+    )
     assert not first[0].timeseries.equals(first[1].timeseries), "replicates differ from one another"
 
 
@@ -43,4 +49,6 @@ def test_a_run_does_not_depend_on_what_ran_before():
     alone = run(SMALL, seed=5)
     run(SMALL.model_copy(update={"scale": 0.002}), seed=99)  # unrelated run in between
     after = run(SMALL, seed=5)
-    pd.testing.assert_frame_equal(alone.timeseries, after.timeseries, check_exact=True, obj="no hidden state")
+    pd.testing.assert_frame_equal(
+        alone.timeseries, after.timeseries, check_exact=True, obj="no hidden state"
+    )

@@ -7,7 +7,15 @@ from importlib import resources
 
 import numpy as np
 
-from flowsim.geography import CITIES, CORRIDORS, DOMESTIC, JURISDICTIONS, ZONES, corridor_name, load_geography
+from flowsim.geography import (
+    CITIES,
+    CORRIDORS,
+    DOMESTIC,
+    JURISDICTIONS,
+    ZONES,
+    corridor_name,
+    load_geography,
+)
 
 
 def _rows(name: str) -> list[dict[str, str]]:
@@ -20,7 +28,9 @@ def test_eleven_cities_in_three_jurisdictions():
     assert len(CITIES) == 11, f"the GBA has 11 cities, got {len(CITIES)}"
     assert JURISDICTIONS == ("GD", "HK", "MO"), f"jurisdictions are GD, HK, MO, got {JURISDICTIONS}"
     by_jurisdiction = np.bincount(geo.city_jurisdiction, minlength=3)
-    assert by_jurisdiction.tolist() == [9, 1, 1], f"9 Guangdong cities, HK, Macao; got {by_jurisdiction}"
+    assert by_jurisdiction.tolist() == [9, 1, 1], (
+        f"9 Guangdong cities, HK, Macao; got {by_jurisdiction}"
+    )
     assert geo.city_jurisdiction[CITIES.index("Hong Kong")] == 1, "Hong Kong is in jurisdiction HK"
     assert geo.city_jurisdiction[CITIES.index("Macao")] == 2, "Macao is in jurisdiction MO"
 
@@ -29,7 +39,9 @@ def test_travel_matrix_is_symmetric_positive_and_complete():
     t = load_geography().travel_minutes
     assert t.shape == (11, 11), f"travel matrix must be 11 x 11, got {t.shape}"
     assert np.array_equal(t, t.T), "travel times must be symmetric"
-    assert np.isfinite(t).all() and (t > 0).all(), "every pair (and every city to itself) needs a positive time"
+    assert np.isfinite(t).all() and (t > 0).all(), (
+        "every pair (and every city to itself) needs a positive time"
+    )
     west_kowloon_futian = t[CITIES.index("Hong Kong"), CITIES.index("Shenzhen")]
     assert west_kowloon_futian < t[CITIES.index("Hong Kong"), CITIES.index("Guangzhou")], (
         "Hong Kong is closer to Shenzhen than to Guangzhou by rail"
@@ -53,7 +65,12 @@ def test_corridors_cover_exactly_the_cross_jurisdiction_pairs():
 
 def test_zones_sit_in_their_cities_and_cover_border_corridors():
     geo = load_geography()
-    expected = {"Hetao": "Shenzhen", "Qianhai": "Shenzhen", "Hengqin": "Zhuhai", "Nansha": "Guangzhou"}
+    expected = {
+        "Hetao": "Shenzhen",
+        "Qianhai": "Shenzhen",
+        "Hengqin": "Zhuhai",
+        "Nansha": "Guangzhou",
+    }
     for z, zone in enumerate(ZONES):
         assert CITIES[geo.zone_city[z]] == expected[zone], f"{zone} is in {expected[zone]}"
         assert geo.zone_corridors[z].any(), f"{zone} must cover at least one corridor"
@@ -78,9 +95,13 @@ def test_city_figures_are_complete_and_anchor_on_the_brief():
         assert np.isfinite(values).all(), f"figure {figure!r} is missing for some city"
         assert (values >= 0).all(), f"figure {figure!r} must not be negative"
     gz, sz = CITIES.index("Guangzhou"), CITIES.index("Shenzhen")
-    assert geo.figures["researchers"][gz] == 278_700, "Guangzhou's R&D personnel are 278,700 (2022 yearbook)"
+    assert geo.figures["researchers"][gz] == 278_700, (
+        "Guangzhou's R&D personnel are 278,700 (2022 yearbook)"
+    )
     assert geo.figures["gerd"][sz] == 1328.3, "Shenzhen's 2019 GERD is 1,328.3 (100m yuan)"
-    assert geo.figures["fund_managers"][sz] == 1772, "Shenzhen has 1,772 equity fund managers (Zero2IPO 2023)"
+    assert geo.figures["fund_managers"][sz] == 1772, (
+        "Shenzhen has 1,772 equity fund managers (Zero2IPO 2023)"
+    )
     km = geo.distance_km()
     assert 90 < km[gz, sz] < 120, f"Guangzhou-Shenzhen is ~105 km apart, got {km[gz, sz]:.0f}"
 
@@ -91,4 +112,6 @@ def test_geography_arrays_are_read_only():
         geo.travel_minutes[0, 0] = 1.0
     except ValueError:
         return
-    raise AssertionError("the cached geography must be read-only so that no run can alter another's")
+    raise AssertionError(
+        "the cached geography must be read-only so that no run can alter another's"
+    )

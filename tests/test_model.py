@@ -20,7 +20,9 @@ def test_a_model_runs_its_steps_and_stops():
     assert model.month == 2, "the warm-up months were simulated at construction"
     while model.running:
         model.step()
-    assert model.step_index == 6, f"the model stops after `steps` months, stopped at {model.step_index}"
+    assert model.step_index == 6, (
+        f"the model stops after `steps` months, stopped at {model.step_index}"
+    )
     assert model.n_agents > 0, "the model has agents"
 
 
@@ -32,40 +34,57 @@ def test_datacollector_reports_every_output_column():
     missing = set(REPORTED) - set(frame.columns)
     assert not missing, f"DataCollector lacks reported outputs {sorted(missing)}"
     assert len(frame) == 3, f"one row per step, got {len(frame)}"
-    assert np.isfinite(frame[list(REPORTED)].to_numpy(dtype=float)).all(), "every reported value is finite"
+    assert np.isfinite(frame[list(REPORTED)].to_numpy(dtype=float)).all(), (
+        "every reported value is finite"
+    )
     assert (frame["researchers"] > 0).all(), "gauges are read at every step"
 
 
 def test_outputs_are_declared_once():
     assert len(set(REPORTED)) == len(REPORTED), "an output name is declared twice"
-    assert set(COUNTERS).isdisjoint(GAUGES) and set(SHARES).isdisjoint(COUNTERS), "outputs have one kind each"
+    assert set(COUNTERS).isdisjoint(GAUGES) and set(SHARES).isdisjoint(COUNTERS), (
+        "outputs have one kind each"
+    )
 
 
 def test_keyword_overrides_take_dotted_paths():
-    model = FlowModel(rng=1, **SMALL, **{"talent.move_rate": 0.07, "policy.corridors.GD-HK.data.approval": 0.9})
+    model = FlowModel(
+        rng=1, **SMALL, **{"talent.move_rate": 0.07, "policy.corridors.GD-HK.data.approval": 0.9}
+    )
     assert model.params.talent.move_rate == 0.07, "a dotted-path keyword sets a nested parameter"
-    assert model.params.policy.corridors.gd_hk.data.approval == 0.9, "corridor aliases work as keyword paths"
+    assert model.params.policy.corridors.gd_hk.data.approval == 0.9, (
+        "corridor aliases work as keyword paths"
+    )
     assert model.params.scale == 0.002, "plain keywords set top-level parameters"
 
 
 def test_a_scenario_and_overrides_combine():
     scenario = Scenario(name="x", **SMALL)
     model = FlowModel(scenario, rng=4, **{"research.grant_portability": 1.0})
-    assert model.params.name == "x" and model.params.research.grant_portability == 1.0, "overrides apply on top"
+    assert model.params.name == "x" and model.params.research.grant_portability == 1.0, (
+        "overrides apply on top"
+    )
     assert scenario.research.grant_portability == 0.0, "the given scenario is not modified"
 
 
 def test_batch_run_returns_rows_with_outputs():
     rows = mesa.batch_run(
         FlowModel,
-        parameters={"scale": 0.002, "steps": 4, "warmup_steps": 0, "talent.move_rate": [0.01, 0.05]},
+        parameters={
+            "scale": 0.002,
+            "steps": 4,
+            "warmup_steps": 0,
+            "talent.move_rate": [0.01, 0.05],
+        },
         iterations=2,
         max_steps=4,
         number_processes=1,
         display_progress=False,
     )
     frame = pd.DataFrame(rows)
-    assert len(frame) == 4, f"2 parameter values x 2 iterations, one final row each; got {len(frame)}"
+    assert len(frame) == 4, (
+        f"2 parameter values x 2 iterations, one final row each; got {len(frame)}"
+    )
     assert set(frame["talent.move_rate"]) == {0.01, 0.05}, "rows carry the swept parameter"
     for column in ("papers", "researcher_moves", "vc_deals", "cross_border_collaboration_share"):
         assert column in frame.columns, f"batch_run rows lack output {column!r}"
@@ -79,11 +98,16 @@ def test_run_gives_tidy_tables_in_real_world_units():
     ts = result.timeseries
     assert ts["step"].tolist() == list(range(6)), "one row per reported step"
     assert (ts["year"] == 2025).all(), "six months starting in 2025 are all in 2025"
-    assert len(result.yearly) == 1 and result.yearly["months"].iloc[0] == 6, "one partial year of 6 months"
-    assert np.isclose(ts["researchers"].iloc[0] * SMALL["scale"],
-                      FlowModel(**SMALL, rng=2).world.researchers.n), "gauges are divided by the scale"
+    assert len(result.yearly) == 1 and result.yearly["months"].iloc[0] == 6, (
+        "one partial year of 6 months"
+    )
+    assert np.isclose(
+        ts["researchers"].iloc[0] * SMALL["scale"], FlowModel(**SMALL, rng=2).world.researchers.n
+    ), "gauges are divided by the scale"
     flows = result.flows
-    assert set(flows.columns) >= {"step", "element", "origin", "destination", "count", "volume"}, "tidy flows"
+    assert set(flows.columns) >= {"step", "element", "origin", "destination", "count", "volume"}, (
+        "tidy flows"
+    )
     assert (flows["count"] >= 0).all() and (flows["refusals"] >= 0).all(), "flows are non-negative"
 
 

@@ -26,7 +26,9 @@ def _odd_text() -> str:
 def test_odd_has_every_section():
     text = _odd_text()
     for title in SECTIONS:
-        assert f"## {SECTIONS.index(title) + 1}. {title}" in text, f"docs/ODD.md lacks section {title!r}"
+        assert f"## {SECTIONS.index(title) + 1}. {title}" in text, (
+            f"docs/ODD.md lacks section {title!r}"
+        )
 
 
 def test_generated_tables_are_up_to_date():
@@ -74,26 +76,49 @@ def test_every_scenario_field_is_in_the_table():
 
 def test_every_declared_column_is_documented():
     text = _odd_text()
-    for columns in (populations.RESEARCHER_COLUMNS, populations.LAB_COLUMNS, populations.FIRM_COLUMNS,
-                    populations.INVESTOR_COLUMNS, populations.DEAL_COLUMNS, populations.PROJECT_COLUMNS,
-                    populations.DEVELOPMENT_COLUMNS):
+    for columns in (
+        populations.RESEARCHER_COLUMNS,
+        populations.LAB_COLUMNS,
+        populations.FIRM_COLUMNS,
+        populations.INVESTOR_COLUMNS,
+        populations.DEAL_COLUMNS,
+        populations.PROJECT_COLUMNS,
+        populations.DEVELOPMENT_COLUMNS,
+    ):
         for column in columns:
             assert f"| `{column.name}` |" in text, f"column {column.name!r} is not in docs/ODD.md"
 
 
 def test_the_step_order_matches_the_model():
     text = _odd_text()
-    order = ["**Begin**", "**Talent**", "**Research: start**", "**Research: complete**", "**Transfer**",
-             "**Capital**", "**Commercialization**", "**Record**"]
+    order = [
+        "**Begin**",
+        "**Talent**",
+        "**Research: start**",
+        "**Research: complete**",
+        "**Transfer**",
+        "**Capital**",
+        "**Commercialization**",
+        "**Record**",
+    ]
     positions = [text.index(phase) for phase in order]
-    assert positions == sorted(positions), "the ODD's process overview must list the phases in model order"
+    assert positions == sorted(positions), (
+        "the ODD's process overview must list the phases in model order"
+    )
     import inspect
 
     from flowsim.model import FlowModel
 
     source = inspect.getsource(FlowModel._advance)
-    calls = ["talent.step", "research.start_projects", "research.complete_projects", "transfer.step",
-             "capital.step", "commercialization.step"]
+    calls = [
+        "talent.step",
+        "research.start_projects",
+        "research.complete_projects",
+        "transfer.step",
+        "capital.step",
+        "commercialization.step",
+    ]
     assert [source.index(c) for c in calls] == sorted(source.index(c) for c in calls), (
-        "FlowModel._advance no longer runs the mechanisms in the documented order; update docs/ODD.md §3"
+        "FlowModel._advance no longer runs the mechanisms in the documented order; "
+        "update docs/ODD.md §3"
     )

@@ -16,7 +16,9 @@ def test_uniform_draws_stay_in_their_pool_and_empty_pools_give_minus_one():
     got = pools.sample(want, rng)
     assert (got[want == 1] == -1).all(), "an empty pool yields -1"
     assert set(got[want == 0]) == {0, 4}, f"pool 0 holds rows 0 and 4, drew {set(got[want == 0])}"
-    assert set(got[want == 2]) == {1, 2, 5}, f"pool 2 holds rows 1, 2, 5, drew {set(got[want == 2])}"
+    assert set(got[want == 2]) == {1, 2, 5}, (
+        f"pool 2 holds rows 1, 2, 5, drew {set(got[want == 2])}"
+    )
     assert 3 not in got, "a row with a negative key is in no pool"
 
 

@@ -21,7 +21,8 @@ def test_cutting_samples_delay_lowers_the_mean_delay():
     base = small_run().timeseries
     fast = small_run(pilot).timeseries
     assert _mean_delay(fast) < 0.5 * _mean_delay(base), (
-        f"3-day clearance must cut the mean samples delay: {_mean_delay(base):.1f} -> {_mean_delay(fast):.1f} days"
+        "3-day clearance must cut the mean samples delay: "
+        f"{_mean_delay(base):.1f} -> {_mean_delay(fast):.1f} days"
     )
     assert fast["samples_shipments_cross_border"].sum() > 0, "samples still cross"
 
@@ -30,8 +31,12 @@ def test_lower_samples_friction_raises_gd_hk_samples_crossings():
     # every project needs samples (both runs), so the GD-HK shipments are not a few dozen agents
     needy = {f"research.samples_need.{field}": 1.0 for field in FIELDS}
     base = flows_on(small_run(needy).flows, "samples", "GD-HK")
-    low = flows_on(small_run(needy | lowest_friction(("GD-HK",), ("samples",))).flows, "samples", "GD-HK")
-    assert low > 1.15 * base, f"no GD-HK samples friction must raise GD-HK samples crossings: {base} -> {low}"
+    low = flows_on(
+        small_run(needy | lowest_friction(("GD-HK",), ("samples",))).flows, "samples", "GD-HK"
+    )
+    assert low > 1.15 * base, (
+        f"no GD-HK samples friction must raise GD-HK samples crossings: {base} -> {low}"
+    )
 
 
 def test_a_project_waits_for_its_samples_and_data():
@@ -39,11 +44,21 @@ def test_a_project_waits_for_its_samples_and_data():
     world = build_world(Scenario(scale=0.002), seed=1)
     world.projects = Population("projects", PROJECT_COLUMNS, 0)
     world.projects.add(
-        3, employer_kind=0, employer=0, pi=0, city=0, field=0, quality=1.0, end_step=5,
-        data_ready=np.array([5, -1, 9]), samples_ready=np.array([-1, 9, -1]),
+        3,
+        employer_kind=0,
+        employer=0,
+        pi=0,
+        city=0,
+        field=0,
+        quality=1.0,
+        end_step=5,
+        data_ready=np.array([5, -1, 9]),
+        samples_ready=np.array([-1, 9, -1]),
     )
     complete_projects(world, 5)
-    assert world.projects.active.tolist() == [False, True, True], "projects wait for late samples and data"
+    assert world.projects.active.tolist() == [False, True, True], (
+        "projects wait for late samples and data"
+    )
     complete_projects(world, 9)
     assert not world.projects.active.any(), "once the inputs are in, the projects complete"
     assert world.counters["projects_completed"] == 3, "each project completes once"

@@ -22,14 +22,20 @@ def _step0(**overrides) -> dict[str, float]:
 def test_a_stream_depends_only_on_seed_and_name():
     a = stream(1, "talent").random(5)
     made = make_streams(1, tuple(reversed(MECHANISMS)))
-    assert np.array_equal(a, made["talent"].random(5)), "the order in which streams are made does not matter"
-    assert not np.array_equal(a, stream(1, "research").random(5)), "two mechanisms draw different numbers"
+    assert np.array_equal(a, made["talent"].random(5)), (
+        "the order in which streams are made does not matter"
+    )
+    assert not np.array_equal(a, stream(1, "research").random(5)), (
+        "two mechanisms draw different numbers"
+    )
     assert not np.array_equal(a, stream(2, "talent").random(5)), "two seeds draw different numbers"
     assert set(make_streams(3)) == set(MECHANISMS), "one stream per mechanism"
 
 
 def test_replicate_seeds_do_not_depend_on_how_many_are_asked_for():
-    assert replicate_seeds(9, 5)[:3] == replicate_seeds(9, 3), "replicate k's seed depends on root and k only"
+    assert replicate_seeds(9, 5)[:3] == replicate_seeds(9, 3), (
+        "replicate k's seed depends on root and k only"
+    )
     assert len(set(replicate_seeds(9, 50))) == 50, "replicate seeds are distinct"
     assert all(0 <= s < 2**63 for s in replicate_seeds(9, 50)), "seeds fit a scenario's seed field"
 
@@ -47,16 +53,32 @@ def test_data_lever_leaves_samples_draws_unchanged():
     base = _step0()
     lever = _step0(**{"research.data_need.ict": 1.0, "research.data_need.biomedicine": 1.0})
     assert lever["data_requests"] != base["data_requests"], "the lever acts on data requests"
-    for name in ("samples_requests", "samples_shipments_cross_border", "samples_refused", "samples_delay_days"):
-        assert lever[name] == base[name], f"a data lever changed {name}: {base[name]} -> {lever[name]}"
+    for name in (
+        "samples_requests",
+        "samples_shipments_cross_border",
+        "samples_refused",
+        "samples_delay_days",
+    ):
+        assert lever[name] == base[name], (
+            f"a data lever changed {name}: {base[name]} -> {lever[name]}"
+        )
 
 
 def test_capital_lever_leaves_talent_and_research_draws_unchanged():
     base = _step0()
     lever = _step0(**{"capital.fundraise_rate": 0.5, "capital.seek_rate_startup": 0.2})
     assert lever["funds_raised"] != base["funds_raised"], "the lever acts on fundraising"
-    for name in ("visits", "researcher_moves", "projects_started", "papers", "data_requests", "samples_requests"):
-        assert lever[name] == base[name], f"a capital lever changed {name}: {base[name]} -> {lever[name]}"
+    for name in (
+        "visits",
+        "researcher_moves",
+        "projects_started",
+        "papers",
+        "data_requests",
+        "samples_requests",
+    ):
+        assert lever[name] == base[name], (
+            f"a capital lever changed {name}: {base[name]} -> {lever[name]}"
+        )
 
 
 def test_a_lever_without_feedback_changes_only_its_own_outputs():
@@ -69,4 +91,6 @@ def test_a_lever_without_feedback_changes_only_its_own_outputs():
     own = ["commercialized", "commercialized_value", "developments_active", "developments_dropped"]
     assert lever["commercialized"].sum() < base["commercialized"].sum(), "the lever acts"
     others = base.columns.difference(own)
-    pd.testing.assert_frame_equal(base[others], lever[others], check_exact=True, obj="outputs of other mechanisms")
+    pd.testing.assert_frame_equal(
+        base[others], lever[others], check_exact=True, obj="outputs of other mechanisms"
+    )

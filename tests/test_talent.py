@@ -17,7 +17,9 @@ def test_gravity_decays_with_travel_time_and_border_weight():
     pull = gravity(mass, minutes, 45.0, border)
     assert pull.shape == (1, 3, 3), "one pull per (zone slot, origin, destination)"
     assert pull[0, 0, 1] > pull[0, 0, 2], "a nearer city pulls more"
-    assert np.isclose(pull[0, 0, 2], np.exp(-2.0) * 0.5), "pull = mass x exp(-time/decay) x border weight"
+    assert np.isclose(pull[0, 0, 2], np.exp(-2.0) * 0.5), (
+        "pull = mass x exp(-time/decay) x border weight"
+    )
 
 
 def test_balanced_mass_keeps_each_city_share_stationary():
@@ -29,7 +31,9 @@ def test_balanced_mass_keeps_each_city_share_stationary():
     moves = m[None, :] * kernel
     moves /= moves.sum(axis=1, keepdims=True)
     stationary = share @ moves
-    assert np.allclose(stationary, share, atol=1e-6), f"moves must keep shares {share}, got {stationary}"
+    assert np.allclose(stationary, share, atol=1e-6), (
+        f"moves must keep shares {share}, got {stationary}"
+    )
 
 
 def test_choose_destinations_uses_the_zone_slot_row():
@@ -47,20 +51,26 @@ def test_draw_movers_only_draws_available_rows_once():
     rows = draw_movers(10_000, 0.1, available, rng)
     assert np.unique(rows).size == rows.size, "a researcher acts at most once a month"
     assert available[rows].all(), "researchers already moving do not move again"
-    assert 400 < rows.size < 560, f"~10% of the 5,000 available rows act (with duplicates collapsed), got {rows.size}"
+    assert 400 < rows.size < 560, (
+        f"~10% of the 5,000 available rows act (with duplicates collapsed), got {rows.size}"
+    )
 
 
 def test_raising_talent_approval_raises_cross_border_moves():
     approval = {f"policy.corridors.{c}.talent.approval": 1.0 for c in CORRIDORS}
     base = small_run().timeseries["researcher_moves_cross_border"].sum()
     more = small_run(approval).timeseries["researcher_moves_cross_border"].sum()
-    assert more > 1.1 * base, f"approval 1 on every corridor must raise cross-border moves: {base} -> {more}"
+    assert more > 1.1 * base, (
+        f"approval 1 on every corridor must raise cross-border moves: {base} -> {more}"
+    )
 
 
 def test_lower_talent_friction_raises_gd_hk_talent_crossings():
     base = flows_on(small_run().flows, "talent", "GD-HK")
     lower = flows_on(small_run(lowest_friction(("GD-HK",), ("talent",))).flows, "talent", "GD-HK")
-    assert lower > 1.2 * base, f"no GD-HK talent friction must raise GD-HK talent crossings: {base} -> {lower}"
+    assert lower > 1.2 * base, (
+        f"no GD-HK talent friction must raise GD-HK talent crossings: {base} -> {lower}"
+    )
 
 
 def test_stronger_border_effect_raises_cross_border_visits():
@@ -75,7 +85,9 @@ def test_moves_neither_create_nor_lose_researchers_and_staff_follow_them():
         R, L, F = world.researchers, world.labs, world.firms
         n0 = R.n if n0 is None else n0
         assert R.n == n0, f"step {step}: researcher count changed {n0} -> {R.n}"
-        assert L.staff.sum() + F.staff.sum() == R.n, f"step {step}: staff counts must sum to the researchers"
+        assert L.staff.sum() + F.staff.sum() == R.n, (
+            f"step {step}: staff counts must sum to the researchers"
+        )
         lab = R.employer_kind == 0
         assert np.array_equal(np.bincount(R.employer[lab], minlength=L.n), L.staff), (
             f"step {step}: each lab's staff must equal the researchers employed there"
