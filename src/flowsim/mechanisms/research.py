@@ -76,7 +76,10 @@ def start_projects(world: World, t: int) -> None:
         ok = target >= 0
         idx, target = idx[ok], target[ok]
         member = world.researcher_pools.sample(target * world.n_fields + field[idx], rng)
+        # pools date from the start of the month; a member who moved since (a move with no
+        # delay arrives in the talent phase) is no longer in the target city: no collaborator
         ok = member >= 0
+        ok[ok] = R.city[member[ok]] == target[ok]
         idx, target, member = idx[ok], target[ok], member[ok]
         c = cross(city[idx], target, zone[idx], TALENT, world.tables, world.geo.corridor, world.quota_left, rng)
         world.ledger.record(TALENT, city[idx], target, c.approved, 1.0, c.delay_days)

@@ -1,0 +1,121 @@
+"""Capital: allocation, VC rounds across borders, guidance leverage, the capital identity."""
+
+from __future__ import annotations
+
+import numpy as np
+from model_helpers import small_run, stepped_worlds
+
+from flowsim.geography import CORRIDORS
+from flowsim.mechanisms.capital import allocate, lognormal
+from flowsim.mechanisms.research import GRANT_PER_COLLABORATOR
+
+
+def test_allocate_caps_each_investor_at_what_it_holds():
+    amount = np.array([10.0, 30.0, 5.0, 1.0])
+    investor = np.array([0, 0, 1, 2])
+    held = np.array([20.0, 100.0, 0.0])
+    out = allocate(amount, investor, held)
+    assert np.allclose(out, [5.0, 15.0, 5.0, 0.0]), (
+        f"investor 0 scales 40 down to 20 pro rata, got {out}"
+    )
+    assert np.bincount(investor, weights=out, minlength=3).round(12).tolist() <= held.tolist(), (
+        "no overcommitment"
+    )
+    assert np.allclose(allocate(np.array([1.0]), np.array([0]), np.array([5.0])), [1.0]), (
+        "enough money: unchanged"
+    )
+
+
+def test_lognormal_has_the_requested_mean():
+    draws = lognormal(15.0, 1.0, 200_000, np.random.default_rng(0))
+    assert abs(draws.mean() - 15.0) < 0.3, (
+        f"mean must be 15 (not the median), got {draws.mean():.2f}"
+    )
+    assert (draws > 0).all(), "amounts are positive"
+
+
+def test_raising_capital_approval_raises_cross_border_vc_deals():
+    # firms seek rounds more often in both runs, so that cross-border deals are not a handful
+    seeking = {"capital.seek_rate_startup": 0.01, "capital.seek_rate_growth": 0.005}
+    approval = {f"policy.corridors.{c}.capital.approval": 1.0 for c in CORRIDORS}
+    base = small_run(seeking).timeseries["vc_deals_cross_border"].sum()
+    more = small_run(seeking | approval).timeseries["vc_deals_cross_border"].sum()
+    assert more > 1.8 * base, (
+        f"capital approval 1 must raise cross-border VC deals: {base} -> {more}"
+    )
+
+
+def test_guidance_leverage_raises_co_investment():
+    base = small_run().timeseries["guidance_coinvestment"].sum()
+    more = (
+        small_run({"capital.guidance_leverage.GD": 6.0}).timeseries["guidance_coinvestment"].sum()
+    )
+    # a round's size is fixed: leverage 2 -> 6 moves the private part from 2/3 to 6/7 (x1.29)
+    assert more > 1.15 * base, (
+        f"more leverage of GD guidance funds must mobilise more money: {base} -> {more}"
+    )
+
+
+def test_capital_flows_account_for_rounds_fees_and_grants():
+    result = small_run(
+        {
+            "research.grant_portability": 1.0,
+            "research.mainland_grant_share": 1.0,
+            "research.collaboration_prob": 1.0,
+        }
+    )
+    ts = result.timeseries
+    assert ts["vc_volume"].sum() > 0 and ts["grants_cross_border"].sum() > 0, (
+        "the run makes deals and grants"
+    )
+    ledger = result.flows.loc[result.flows["element"] == "capital", "volume"].sum()
+    expected = (
+        ts["vc_volume"].sum()
+        + ts["licence_fees"].sum()
+        + GRANT_PER_COLLABORATOR * ts["grants_cross_border"].sum()
+    )
+    assert np.isclose(ledger, expected, rtol=1e-9), (
+        f"capital in the flow ledger ({ledger:.3f}) must be VC rounds + licence fees + grants "
+        f"({expected:.3f})"
+    )
+
+
+def test_capital_identity_holds_per_investor_and_in_total_at_every_step():
+    for step, world in stepped_worlds(
+        {"capital.failure_rate_startup": 0.05, "capital.seek_rate_startup": 0.02}
+    ):
+        inv = world.investors
+        gap = inv.raised - (inv.invested + inv.held + inv.written_off)
+        tol = 1e-9 * np.maximum(inv.raised, 1.0)
+        assert (np.abs(gap) <= tol).all(), (
+            f"step {step}: raised != invested + held + written off, worst {gap.max()}"
+        )
+        total_gap = inv.raised.sum() - inv.invested.sum() - inv.held.sum() - inv.written_off.sum()
+        assert abs(total_gap) <= 1e-9 * inv.raised.sum(), (
+            f"step {step}: the total identity fails by {total_gap}"
+        )
+        assert (inv.held >= -1e-9).all(), f"step {step}: an investor holds negative dry powder"
+        assert (inv.invested >= -1e-9).all(), f"step {step}: negative investments at cost"
+        assert (inv.written_off >= 0).all(), f"step {step}: negative write-offs"
+        D = world.deals
+        live = np.bincount(
+            D.investor[~D.written_off], weights=D.amount[~D.written_off], minlength=inv.n
+        )
+        dead = np.bincount(
+            D.investor[D.written_off], weights=D.amount[D.written_off], minlength=inv.n
+        )
+        assert np.all(dead <= inv.written_off + 1e-6), (
+            f"step {step}: deals written off exceed the ledger"
+        )
+        assert live.sum() <= inv.invested.sum() + 1e-6, (
+            f"step {step}: live deals exceed investments at cost"
+        )
+        assert (world.firms.cash >= -1e-9).all(), f"step {step}: a firm's cash went negative"
+
+
+def test_failures_write_off_deals():
+    ts = small_run({"capital.failure_rate_startup": 0.05}).timeseries
+    assert ts["firm_failures"].sum() > 0 and ts["vc_written_off"].sum() > 0, (
+        "failing firms' deals are written off"
+    )
+    assert (ts["capital_written_off"].diff().dropna() >= -1e-6).all(), "write-offs only accumulate"

@@ -1,0 +1,122 @@
+"""Research projects: outputs of the pure core, collaboration, grants, PCT filings."""
+
+from __future__ import annotations
+
+import numpy as np
+from model_helpers import DIRECTION_SEED, lowest_friction, small_run, stepped_worlds
+
+from flowsim.mechanisms.research import project_outputs
+from flowsim.model import FlowModel
+
+
+def test_project_outputs_are_poisson_with_mean_rate_times_quality():
+    rng = np.random.default_rng(0)
+    n = 40_000
+    kind = np.repeat([0, 1], n // 2)
+    quality = np.where(kind == 0, 1.0, 2.0)
+    papers, inventions = project_outputs(
+        quality, kind, np.array([2.0, 0.2]), np.array([0.8, 7.0]), rng
+    )
+    assert abs(papers[kind == 0].mean() - 2.0) < 0.05, "lab projects: 2 papers x quality 1"
+    assert abs(papers[kind == 1].mean() - 0.4) < 0.02, "firm projects: 0.2 papers x quality 2"
+    assert abs(inventions[kind == 1].mean() - 14.0) < 0.15, (
+        "firm projects: 7 inventions x quality 2"
+    )
+    zero_p, zero_i = project_outputs(
+        np.zeros(10), np.zeros(10, dtype=np.int64), np.array([2.0, 0.2]), np.array([0.8, 7.0]), rng
+    )
+    assert zero_p.sum() == 0 and zero_i.sum() == 0, "a project of quality 0 yields nothing"
+
+
+def test_more_projects_yield_more_papers_and_patents():
+    base = small_run().timeseries
+    more = small_run({"research.project_rate_lab": 0.02}).timeseries
+    assert more["papers"].sum() > 1.3 * base["papers"].sum(), (
+        "doubling lab projects must raise papers by >30%"
+    )
+    assert more["invention_patents"].sum() > base["invention_patents"].sum(), (
+        "more lab projects, more patents"
+    )
+
+
+def test_removing_every_border_raises_the_cross_border_collaboration_share():
+    full = lowest_friction() | {"talent.border_effect": 1.0}
+    base = small_run().timeseries
+    integrated = small_run(full).timeseries
+    share_base = base["projects_cross_border"].sum() / base["projects_started"].sum()
+    share_full = integrated["projects_cross_border"].sum() / integrated["projects_started"].sum()
+    assert share_full > 1.3 * share_base, (
+        "full integration must raise the cross-border collaboration share: "
+        f"{share_base:.4f} -> {share_full:.4f}"
+    )
+    assert integrated["projects_stopped"].sum() < base["projects_stopped"].sum(), (
+        "with no refusals of data or samples, fewer projects stop"
+    )
+
+
+def _mainland_lab_cross_border_projects(overrides: dict) -> int:
+    """Running projects of Guangdong lab PIs with a HK/MO collaborator after a year."""
+    model = FlowModel(scale=0.05, steps=12, warmup_steps=0, rng=DIRECTION_SEED, **overrides)
+    while model.running:
+        model.step()
+    P, geo = model.world.projects, model.world.geo
+    mainland_lab = (P.employer_kind == 0) & (geo.city_jurisdiction[P.city] == 0)
+    return int((P.active & P.cross_border & mainland_lab).sum())
+
+
+def test_portable_grants_keep_cross_border_collaborators():
+    # every mainland lab project is grant-funded and no collaborator joins unfunded, so a
+    # Guangdong lab project keeps a HK/MO collaborator only if the grant may follow them;
+    # talent friction is lifted in both runs so that such collaborations are not rare.
+    # (Also a regression test: a pool member who moved this month used to count as a
+    # cross-border collaborator without any grant check.)
+    # (At baseline the lever moves the aggregate share little: mainland lab PIs rarely pick
+    # HK/MO partners, and most cross-border projects are HK/MO PIs with mainland partners.)
+    isolate = {
+        "research.mainland_grant_share": 1.0,
+        "research.self_funded_collaboration": 0.0,
+        "research.collaboration_prob": 1.0,
+        "talent.border_effect": 1.0,
+    } | lowest_friction(elements=("talent",))
+    portable = isolate | {
+        "research.grant_portability": 1.0,
+        "policy.corridors.GD-HK.capital.approval": 1.0,
+        "policy.corridors.GD-MO.capital.approval": 1.0,
+    }
+    shut_count = _mainland_lab_cross_border_projects(isolate)
+    open_count = _mainland_lab_cross_border_projects(portable)
+    assert shut_count == 0, (
+        f"without portable grants no mainland lab project keeps a HK/MO collaborator: {shut_count}"
+    )
+    assert open_count >= 10, (
+        f"portable, approved grants keep HK/MO collaborators: {open_count} projects"
+    )
+    ts = small_run(portable).timeseries
+    assert ts["grants_cross_border"].sum() > 0, "portable grants cross the border as capital"
+
+
+def test_pct_filings_by_jurisdiction_add_up():
+    ts = small_run().timeseries
+    parts = ts[["pct_applications_GD", "pct_applications_HK", "pct_applications_MO"]].sum(axis=1)
+    assert np.allclose(parts, ts["pct_applications"]), (
+        "PCT filings by jurisdiction must add up to the total"
+    )
+    assert (ts["pct_applications"] <= ts["invention_patents"]).all(), (
+        "a PCT filing is an invention patent too"
+    )
+    assert (ts["invention_patents"] <= ts["inventions"]).all(), "a patent is filed for an invention"
+    assert (ts["papers_cross_border"] <= ts["papers"]).all(), (
+        "cross-border papers are a subset of papers"
+    )
+
+
+def test_invention_and_project_stocks_never_go_negative():
+    for step, world in stepped_worlds():
+        assert (world.labs.inventions >= 0).all(), (
+            f"step {step}: a lab's invention stock went negative"
+        )
+        P = world.projects
+        assert (P.quality[P.active] >= 0).all(), f"step {step}: negative project quality"
+        assert (P.collaborator[P.active] < world.researchers.n).all(), (
+            f"step {step}: collaborator out of range"
+        )
