@@ -135,7 +135,8 @@ def test_no_python_loop_over_agents_in_the_step():
             sys.settrace(None)
         return lines
 
-    small, large = loop_events(0.005), loop_events(0.05)
+    # 0.02 and up: at tinier scales whole branches (no licence, no failure this month) are skipped
+    small, large = loop_events(0.02), loop_events(0.2)
     assert large < 1.1 * small, (
         f"lines of flowsim code run in one step grew from {small} to {large} with 10x the agents: "
         "a Python loop over agents?"

@@ -181,7 +181,7 @@ class ByJurisdiction(_Frozen):
 
 
 def _multiplier(city: str) -> Any:
-    return Field(1.0, ge=0.0, alias=city, description=f"multiplier of {city}'s initial agents")
+    return Field(1.0, ge=0.0, alias=city, description=f"multiplier of {city}'s initial agents [factor] (scenario lever; 1 = the city figures)")
 
 
 class ByCity(_Frozen):
