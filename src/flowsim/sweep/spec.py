@@ -31,7 +31,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 from flowsim.params import Scenario
 from flowsim.sweep.paths import check_parameter_path
-from flowsim.yamlio import ConfigError, LoadedYaml, Problem, load_yaml, problems_from_validation, suggest
+from flowsim.yamlio import ConfigError, LoadedYaml, Problem, dotted, load_yaml, problems_from_validation, suggest
 
 DESIGNS: tuple[str, ...] = ("factorial", "lhs", "monte_carlo", "sobol", "morris")
 """Sampling designs a sweep may use."""
@@ -159,7 +159,7 @@ class SweepSpec(_Frozen):
 def _problem(loaded: LoadedYaml, path: tuple[Any, ...], message: str, allowed: str | None = None,
              hint: str | None = None) -> Problem:
     line, column = loaded.mark(path)
-    key = ".".join(str(p) for p in path)
+    key = dotted(path)
     return Problem(loaded.file, line, column, key, message, allowed, hint)
 
 
