@@ -33,7 +33,7 @@ ISHIGAMI_ST = {"x1": 0.5576, "x2": 0.4424, "x3": 0.2437}
 
 
 def write_tiny_sweep(folder: Path, body: str, steps: int = 6, name: str = "sweep.yaml") -> Path:
-    """Write ``base.yaml`` (a tiny fast scenario) and a sweep file using it; return the sweep file."""
+    """Write ``base.yaml`` (a tiny, fast scenario) and a sweep file using it; return its path."""
     folder.mkdir(parents=True, exist_ok=True)
     (folder / "base.yaml").write_text(TINY_BASE.format(steps=steps), encoding="utf-8")
     path = folder / name
@@ -88,6 +88,7 @@ class FailAt:
     value: Any
 
     def __call__(self, overrides: dict[str, Any], seed: int) -> Any:
+        """Raise at the chosen design points, else run the wrapped model."""
         if overrides[self.parameter] == self.value:
             raise ValueError(f"injected failure at {self.parameter}={self.value}")
         return self.inner(overrides, seed)
@@ -104,6 +105,7 @@ class KillWorkerOnce:
     marker: str
 
     def __call__(self, overrides: dict[str, Any], seed: int) -> Any:
+        """Kill this process on the first call anywhere, else run the wrapped model."""
         try:
             fd = os.open(self.marker, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
         except FileExistsError:

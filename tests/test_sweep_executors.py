@@ -1,4 +1,4 @@
-"""The same sweep in this process, on 2 local workers and on an external Dask cluster gives identical runs."""
+"""One sweep in this process, on 2 local workers and on an external Dask cluster: same runs."""
 
 from __future__ import annotations
 
@@ -33,24 +33,37 @@ def test_in_process_sweep_records_every_run(in_process):
     runs = in_process.runs
     assert runs["run_id"].tolist() == list(range(16)), "16 runs, each once, sorted by run id"
     assert runs["error"].isna().all(), f"no run failed: {runs['error'].dropna().tolist()}"
-    assert {"policy.corridors.GD-HK.data.approval", "talent.move_rate", "papers", "seed"} <= set(runs.columns), \
-        "runs.parquet has the factors, the seed and the outcomes"
-    assert in_process.manifest["status"] == "complete" and in_process.manifest["failures"] == [], "manifest done"
+    assert {"policy.corridors.GD-HK.data.approval", "talent.move_rate", "papers", "seed"} <= set(
+        runs.columns
+    ), "runs.parquet has the factors, the seed and the outcomes"
+    assert in_process.manifest["status"] == "complete" and in_process.manifest["failures"] == [], (
+        "manifest done"
+    )
     counts = in_process.timeseries.groupby("run_id").size()
-    assert (counts == 6 * 3).all() and len(counts) == 16, "6 months x 3 monthly outcomes for every run"
+    assert (counts == 6 * 3).all() and len(counts) == 16, (
+        "6 months x 3 monthly outcomes for every run"
+    )
     by_seed = runs.groupby("replicate")["seed"].nunique()
-    assert (by_seed == 1).all(), "each replicate uses one seed at every design point (common random numbers)"
+    assert (by_seed == 1).all(), (
+        "each replicate uses one seed at every design point (common random numbers)"
+    )
 
 
 def test_two_local_workers_give_identical_results(tiny_sweep, in_process, tmp_path):
     two = sweep(tiny_sweep, workers=2, out=tmp_path / "out", progress=False)
     pd.testing.assert_frame_equal(two.runs, in_process.runs, obj="runs.parquet with 2 workers vs 1")
-    pd.testing.assert_frame_equal(_sorted_timeseries(two), _sorted_timeseries(in_process), obj="timeseries")
+    pd.testing.assert_frame_equal(
+        _sorted_timeseries(two), _sorted_timeseries(in_process), obj="timeseries"
+    )
 
 
 def _start(args: list[str]) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "dask", *args], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
+    return subprocess.Popen(
+        [sys.executable, "-m", "dask", *args],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
 
 
 def _stop(process: subprocess.Popen) -> None:
@@ -71,8 +84,19 @@ def test_external_dask_cluster_gives_identical_results(tiny_sweep, in_process, t
     scheduler = _start(["scheduler", "--host", "127.0.0.1", "--port", str(port), "--no-dashboard"])
     worker = None
     try:
-        worker = _start(["worker", address, "--nworkers", "1", "--nthreads", "1", "--host", "127.0.0.1",
-                         "--no-dashboard"])
+        worker = _start(
+            [
+                "worker",
+                address,
+                "--nworkers",
+                "1",
+                "--nthreads",
+                "1",
+                "--host",
+                "127.0.0.1",
+                "--no-dashboard",
+            ]
+        )
         deadline = time.monotonic() + 60
         while True:  # the scheduler needs a moment to listen
             try:
@@ -88,5 +112,9 @@ def test_external_dask_cluster_gives_identical_results(tiny_sweep, in_process, t
         for process in (worker, scheduler):
             if process is not None:
                 _stop(process)
-    pd.testing.assert_frame_equal(remote.runs, in_process.runs, obj="runs.parquet via dask scheduler vs in process")
-    assert remote.manifest["executor"] == {"scheduler": address}, "the manifest names the cluster used"
+    pd.testing.assert_frame_equal(
+        remote.runs, in_process.runs, obj="runs.parquet via dask scheduler vs in process"
+    )
+    assert remote.manifest["executor"] == {"scheduler": address}, (
+        "the manifest names the cluster used"
+    )

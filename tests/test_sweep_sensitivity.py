@@ -1,9 +1,16 @@
-"""Sensitivity: Ishigami's known Sobol indices recovered through design -> task -> store -> SALib."""
+"""Sensitivity: Ishigami's known Sobol indices recovered via design -> task -> store -> SALib."""
 
 from __future__ import annotations
 
 import pytest
-from sweep_helpers import ISHIGAMI_S1, ISHIGAMI_ST, factorial_body, ishigami, ishigami_spec, write_tiny_sweep
+from sweep_helpers import (
+    ISHIGAMI_S1,
+    ISHIGAMI_ST,
+    factorial_body,
+    ishigami,
+    ishigami_spec,
+    write_tiny_sweep,
+)
 
 from flowsim import sensitivity
 from flowsim.cli import main as cli
@@ -12,8 +19,13 @@ from flowsim.sweep.api import SweepError, sweep
 
 @pytest.fixture(scope="module")
 def ishigami_sweep(tmp_path_factory):
-    return sweep(ishigami_spec("sobol", 1024), model=ishigami, workers=1,
-                 out=tmp_path_factory.mktemp("ishigami") / "out", progress=False)
+    return sweep(
+        ishigami_spec("sobol", 1024),
+        model=ishigami,
+        workers=1,
+        out=tmp_path_factory.mktemp("ishigami") / "out",
+        progress=False,
+    )
 
 
 def test_ishigami_sobol_indices_are_recovered(ishigami_sweep):
@@ -21,19 +33,29 @@ def test_ishigami_sobol_indices_are_recovered(ishigami_sweep):
     table = sensitivity(ishigami_sweep).set_index("parameter")
     for name in ("x1", "x2", "x3"):
         s1, st = table.loc[name, "S1"], table.loc[name, "ST"]
-        assert s1 == pytest.approx(ISHIGAMI_S1[name], abs=0.05), f"S1 of {name}: {s1:.3f} vs {ISHIGAMI_S1[name]}"
-        assert st == pytest.approx(ISHIGAMI_ST[name], abs=0.05), f"ST of {name}: {st:.3f} vs {ISHIGAMI_ST[name]}"
-        assert 0 < table.loc[name, "S1_conf"] < 0.15 and 0 < table.loc[name, "ST_conf"] < 0.15, \
+        assert s1 == pytest.approx(ISHIGAMI_S1[name], abs=0.05), (
+            f"S1 of {name}: {s1:.3f} vs {ISHIGAMI_S1[name]}"
+        )
+        assert st == pytest.approx(ISHIGAMI_ST[name], abs=0.05), (
+            f"ST of {name}: {st:.3f} vs {ISHIGAMI_ST[name]}"
+        )
+        assert 0 < table.loc[name, "S1_conf"] < 0.15 and 0 < table.loc[name, "ST_conf"] < 0.15, (
             f"{name}: confidence intervals are given and narrow"
+        )
 
 
 def test_morris_ranks_the_ishigami_inputs(tmp_path):
-    result = sweep(ishigami_spec("morris", 40), model=ishigami, workers=1, out=tmp_path / "out", progress=False)
+    result = sweep(
+        ishigami_spec("morris", 40), model=ishigami, workers=1, out=tmp_path / "out", progress=False
+    )
     table = sensitivity(result).set_index("parameter")
     assert set(table.columns) >= {"mu", "mu_star", "mu_star_conf", "sigma"}, "Morris statistics"
-    assert (table["mu_star"] > 1.0).all(), f"every Ishigami input matters: {table['mu_star'].to_dict()}"
-    assert table.loc["x3", "mu"] == pytest.approx(0.0, abs=table.loc["x3", "mu_star"] / 2), \
+    assert (table["mu_star"] > 1.0).all(), (
+        f"every Ishigami input matters: {table['mu_star'].to_dict()}"
+    )
+    assert table.loc["x3", "mu"] == pytest.approx(0.0, abs=table.loc["x3", "mu_star"] / 2), (
         "x3 acts through an even power: its signed effects cancel (mu << mu*)"
+    )
 
 
 def test_sensitivity_command_writes_table_and_figure(ishigami_sweep, capsys):

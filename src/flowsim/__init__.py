@@ -11,10 +11,10 @@ The public API::
     sweep.runs               # one row per run: factors, seed, outcomes
 """
 
+from flowsim import sweep  # a callable package: flowsim.sweep(...) runs a sweep
 from flowsim.model import FlowModel
 from flowsim.params import Scenario, with_overrides
 from flowsim.run import RunResult, run, run_replicates
-from flowsim import sweep  # a callable package: flowsim.sweep(...) runs a sweep
 from flowsim.sweep.api import read_sweep
 from flowsim.sweep.sensitivity import sensitivity
 

@@ -1,4 +1,4 @@
-"""``flowsim sensitivity DIR``: Sobol or Morris indices of a finished sweep, as a table and a figure."""
+"""``flowsim sensitivity DIR``: Sobol or Morris indices of a finished sweep, as table and figure."""
 
 from __future__ import annotations
 
@@ -12,12 +12,24 @@ HELP = "sensitivity indices (SALib) of a sobol or morris sweep, with confidence 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``flowsim sensitivity``."""
-    parser.add_argument("folder", metavar="DIR", help="results folder of a finished sobol or morris sweep")
-    parser.add_argument("--outcome", action="append", metavar="NAME",
-                        help="analyse only this outcome (repeatable; default: all)")
-    parser.add_argument("--conf-level", type=float, default=0.95, help="confidence level (default 0.95)")
-    parser.add_argument("--resamples", type=int, default=200, help="bootstrap resamples (default 200)")
-    parser.add_argument("--out", metavar="DIR", help="where to write the table and figure (default: DIR)")
+    parser.add_argument(
+        "folder", metavar="DIR", help="results folder of a finished sobol or morris sweep"
+    )
+    parser.add_argument(
+        "--outcome",
+        action="append",
+        metavar="NAME",
+        help="analyse only this outcome (repeatable; default: all)",
+    )
+    parser.add_argument(
+        "--conf-level", type=float, default=0.95, help="confidence level (default 0.95)"
+    )
+    parser.add_argument(
+        "--resamples", type=int, default=200, help="bootstrap resamples (default 200)"
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="where to write the table and figure (default: DIR)"
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -31,7 +43,9 @@ def main(args: argparse.Namespace) -> int:
         print("flowsim sensitivity: --conf-level must be between 0 and 1", file=sys.stderr)
         return 2
     try:
-        table = sensitivity(args.folder, args.outcome, conf_level=args.conf_level, num_resamples=args.resamples)
+        table = sensitivity(
+            args.folder, args.outcome, conf_level=args.conf_level, num_resamples=args.resamples
+        )
     except SweepError as exc:
         print(exc, file=sys.stderr)
         return 2
@@ -39,7 +53,9 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "sensitivity.csv", index=False)
     figure = sensitivity_figure(table, out / "sensitivity.png")
-    with pd.option_context("display.width", 160, "display.max_rows", 500, "display.float_format", "{:.3f}".format):
+    with pd.option_context(
+        "display.width", 160, "display.max_rows", 500, "display.float_format", "{:.3f}".format
+    ):
         print(table.to_string(index=False))
     print(f"\nwrote {out / 'sensitivity.csv'} and {figure}")
     return 0

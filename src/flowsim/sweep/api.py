@@ -3,7 +3,7 @@
 ::
 
     import flowsim
-    result = flowsim.sweep("scenarios/sweeps/policy_comparison.yaml", workers=2, scale=0.002, steps=24)
+    result = flowsim.sweep("scenarios/sweeps/policy_comparison.yaml", workers=2, scale=0.002)
     result.runs            # one row per run: ids, seed, factor values, outcomes, error
     result.timeseries      # long format: run_id, step, year, variable, value
     result.failures        # the runs that raised, with their errors
@@ -36,7 +36,7 @@ from flowsim.sweep.tasks import Model
 
 
 class SweepError(Exception):
-    """A sweep cannot start or be read (e.g. its output folder holds other results); says what to do."""
+    """A sweep cannot start or be read (e.g. its folder holds other results); says what to do."""
 
 
 @dataclass
@@ -58,7 +58,7 @@ class SweepResult:
 
     @property
     def timeseries(self) -> pd.DataFrame:
-        """Monthly outputs of every run in long format (``timeseries.parquet``; read each time, may be large)."""
+        """Monthly outputs of every run, long format (``timeseries.parquet``, read each time)."""
         return pd.read_parquet(self.path / "timeseries.parquet")
 
     @cached_property
@@ -94,8 +94,10 @@ def read_sweep(path: str | Path) -> SweepResult:
     if manifest is None or manifest.get("kind") != "sweep":
         raise SweepError(f"{folder}: not a sweep results folder (no sweep manifest.json)")
     if manifest.get("status") != "complete":
-        raise SweepError(f"{folder}: the sweep is unfinished; complete it with `flowsim sweep FILE --resume "
-                         f"--out {folder}`")
+        raise SweepError(
+            f"{folder}: the sweep is unfinished; complete it with `flowsim sweep FILE --resume "
+            f"--out {folder}`"
+        )
     return SweepResult(folder, manifest)
 
 
@@ -105,31 +107,49 @@ def default_folder(name: str) -> Path:
     return Path("results") / f"sweep-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{stamp}"
 
 
-def _prepare_folder(folder: Path, plan: SweepPlan, resume: bool, force: bool) -> dict[str, Any] | None:
+def _prepare_folder(
+    folder: Path, plan: SweepPlan, resume: bool, force: bool
+) -> dict[str, Any] | None:
     """Check what the folder holds; return the manifest to continue from (resume), else None."""
     manifest = read_manifest(folder) if folder.exists() else None
     if resume and manifest is None:
-        raise SweepError(f"{folder}: nothing to resume (no sweep manifest.json); drop --resume to start it")
+        raise SweepError(
+            f"{folder}: nothing to resume (no sweep manifest.json); drop --resume to start it"
+        )
     if manifest is None:
         if folder.exists() and any(folder.iterdir()):
-            raise SweepError(f"{folder}: folder is not empty and holds no sweep; choose a new or empty --out")
+            raise SweepError(
+                f"{folder}: folder is not empty and holds no sweep; choose a new or empty --out"
+            )
         return None
     if manifest.get("kind") != "sweep":
-        raise SweepError(f"{folder}: holds other results (a {manifest.get('kind', 'run')}); choose another --out")
+        raise SweepError(
+            f"{folder}: holds other results (a {manifest.get('kind', 'run')}); choose another --out"
+        )
     if force:
         shutil.rmtree(folder)
         return None
     if not resume:
-        state = "a complete sweep" if manifest.get("status") == "complete" else "an unfinished sweep"
-        raise SweepError(f"{folder}: already holds {state}; use --resume to continue it, --force to start it "
-                         "again from scratch, or another --out")
-    changed = [what for what, key, value in (
-        ("the sweep file", "spec_sha256", plan.spec_sha256),
-        ("the base scenario (or --scale/--steps)", "base_scenario_sha256", plan.base_sha256),
-    ) if manifest.get(key) != value]
+        state = (
+            "a complete sweep" if manifest.get("status") == "complete" else "an unfinished sweep"
+        )
+        raise SweepError(
+            f"{folder}: already holds {state}; use --resume to continue it, --force to start it "
+            "again from scratch, or another --out"
+        )
+    changed = [
+        what
+        for what, key, value in (
+            ("the sweep file", "spec_sha256", plan.spec_sha256),
+            ("the base scenario (or --scale/--steps)", "base_scenario_sha256", plan.base_sha256),
+        )
+        if manifest.get(key) != value
+    ]
     if changed:
-        raise SweepError(f"{folder}: cannot resume: {' and '.join(changed)} changed since the sweep started; "
-                         "restore them, or start a new sweep with another --out (or --force)")
+        raise SweepError(
+            f"{folder}: cannot resume: {' and '.join(changed)} changed since the sweep started; "
+            "restore them, or start a new sweep with another --out (or --force)"
+        )
     return manifest
 
 
@@ -162,7 +182,9 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
         "uncertainties": list(spec.uncertainties),
         "salib_problem": plan.design.problem,
         "outcomes": list(spec.outcomes),
-        "executor": {"scheduler": scheduler} if scheduler else {"workers": workers or default_workers()},
+        "executor": {"scheduler": scheduler}
+        if scheduler
+        else {"workers": workers or default_workers()},
         "started": now(),
         "sessions": [],
         "finished": None,
@@ -172,7 +194,9 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
 
 def _write_inputs(folder: Path, plan: SweepPlan) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pandas(plan.design.points, preserve_index=False), folder / "design.parquet")
+    pq.write_table(
+        pa.Table.from_pandas(plan.design.points, preserve_index=False), folder / "design.parquet"
+    )
     if plan.spec_file is not None:
         shutil.copyfile(plan.spec_file, folder / "sweep.yaml")
     if plan.base is not None:
@@ -235,10 +259,15 @@ def sweep(
     write_manifest(folder, manifest)
 
     factor_columns = plan.design.points[plan.design.factor_names]
-    store = SweepStore(folder, runs_schema(factor_columns, plan.spec.outcomes),
-                       batch_size=batch_size or _batch_size(plan.n_runs))
+    store = SweepStore(
+        folder,
+        runs_schema(factor_columns, plan.spec.outcomes),
+        batch_size=batch_size or _batch_size(plan.n_runs),
+    )
     done = store.finished_run_ids()
-    bar = tqdm(total=plan.n_runs, initial=len(done), unit="run", desc=plan.spec.name, disable=not progress)
+    bar = tqdm(
+        total=plan.n_runs, initial=len(done), unit="run", desc=plan.spec.name, disable=not progress
+    )
     failed = 0
 
     def on_result(record: dict[str, Any]) -> None:
@@ -257,7 +286,9 @@ def sweep(
     store.consolidate()
     runs = pd.read_parquet(folder / "runs.parquet", columns=["run_id", "error"])
     errors = runs[runs["error"].notna()]
-    manifest["failures"] = [{"run_id": int(r.run_id), "error": r.error} for r in errors.itertuples()]
+    manifest["failures"] = [
+        {"run_id": int(r.run_id), "error": r.error} for r in errors.itertuples()
+    ]
     manifest["status"] = "complete"
     manifest["finished"] = now()
     manifest["sessions"][-1]["finished"] = manifest["finished"]

@@ -137,7 +137,9 @@ def factorial(spec: SweepSpec) -> pd.DataFrame:
     frame = pd.DataFrame({"point_id": np.arange(len(rows), dtype=np.int64)})
     for j, (name, factor) in enumerate(spec.factors.items()):
         column = [row[j] for row in rows]
-        frame[name] = _series(column, factor) if factor.values is not None else _range_series(column, factor)
+        frame[name] = (
+            _series(column, factor) if factor.values is not None else _range_series(column, factor)
+        )
     return frame
 
 
@@ -146,7 +148,7 @@ def _range_series(column: list[Any], factor: Factor) -> pd.Series:
 
 
 def latin_hypercube(spec: SweepSpec) -> np.ndarray:
-    """Unit-cube Latin hypercube sample: each factor's range cut into ``samples`` strata, one point each."""
+    """Unit-cube Latin hypercube: each range cut into ``samples`` strata, one point each."""
     n, d = int(spec.samples or 0), len(spec.factors)
     rng = stream(spec.seed, "design")
     unit = np.empty((n, d))
@@ -161,11 +163,16 @@ def monte_carlo(spec: SweepSpec) -> np.ndarray:
 
 
 def sobol(spec: SweepSpec) -> np.ndarray:
-    """Saltelli's extension of the Sobol sequence (SALib), raw space: N (D + 2) points, N (2D + 2) with second order."""
+    """Saltelli's extension of the Sobol sequence (SALib), raw space.
+
+    N (D + 2) points, N (2D + 2) with second-order indices.
+    """
     from SALib.sample import sobol as salib_sobol
 
     return salib_sobol.sample(
-        salib_problem(spec), int(spec.samples or 0), calc_second_order=spec.calc_second_order,
+        salib_problem(spec),
+        int(spec.samples or 0),
+        calc_second_order=spec.calc_second_order,
         seed=_salib_seed(spec.seed),
     )
 
@@ -175,7 +182,10 @@ def morris(spec: SweepSpec) -> np.ndarray:
     from SALib.sample import morris as salib_morris
 
     return salib_morris.sample(
-        salib_problem(spec), int(spec.samples or 0), num_levels=spec.num_levels, seed=_salib_seed(spec.seed)
+        salib_problem(spec),
+        int(spec.samples or 0),
+        num_levels=spec.num_levels,
+        seed=_salib_seed(spec.seed),
     )
 
 
@@ -214,4 +224,11 @@ def count_points(spec: SweepSpec) -> int:
     return n
 
 
-__all__ = ["RAW_PREFIX", "Design", "build_design", "count_points", "factorial_levels", "salib_problem"]
+__all__ = [
+    "RAW_PREFIX",
+    "Design",
+    "build_design",
+    "count_points",
+    "factorial_levels",
+    "salib_problem",
+]

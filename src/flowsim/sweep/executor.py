@@ -64,7 +64,12 @@ def run_in_process(tasks: Iterable[RunTask], model: Model, on_result: OnResult) 
 
 
 def run_on_dask(
-    client: Any, tasks: Iterable[RunTask], model: Model, on_result: OnResult, attempts: int = 3, window: int | None = None
+    client: Any,
+    tasks: Iterable[RunTask],
+    model: Model,
+    on_result: OnResult,
+    attempts: int = 3,
+    window: int | None = None,
 ) -> None:
     """Run tasks on a Dask cluster and stream their records to ``on_result`` as they finish.
 

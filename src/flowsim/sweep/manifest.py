@@ -18,7 +18,17 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES: tuple[str, ...] = ("flowsim", "numpy", "pandas", "mesa", "pydantic", "pyarrow", "dask", "distributed", "SALib")
+PACKAGES: tuple[str, ...] = (
+    "flowsim",
+    "numpy",
+    "pandas",
+    "mesa",
+    "pydantic",
+    "pyarrow",
+    "dask",
+    "distributed",
+    "SALib",
+)
 """Packages whose versions a manifest records."""
 
 
@@ -34,7 +44,9 @@ def sha256_bytes(data: bytes) -> str:
 
 def sha256_json(data: Any) -> str:
     """Hex SHA-256 of a JSON-serialisable value, keys sorted (stable across runs)."""
-    return sha256_bytes(json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8"))
+    return sha256_bytes(
+        json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+    )
 
 
 def versions() -> dict[str, str | None]:
@@ -49,13 +61,25 @@ def versions() -> dict[str, str | None]:
 
 
 def git_commit() -> dict[str, Any] | None:
-    """The commit of the flowsim source tree and whether it has uncommitted changes (None outside git)."""
+    """The flowsim source's git commit and whether it has uncommitted changes (None outside git)."""
     here = Path(__file__).resolve().parent
     try:
-        commit = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True,
-                                timeout=10, check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here,
-                               capture_output=True, text=True, timeout=10, check=True).stdout.strip()
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
     except (OSError, subprocess.SubprocessError):
         return None
     return {"commit": commit, "dirty": bool(dirty)}
@@ -78,4 +102,12 @@ def read_manifest(folder: Path) -> dict[str, Any] | None:
     return json.loads(path.read_text(encoding="utf-8"))
 
 
-__all__ = ["now", "read_manifest", "sha256_bytes", "sha256_json", "versions", "git_commit", "write_manifest"]
+__all__ = [
+    "now",
+    "read_manifest",
+    "sha256_bytes",
+    "sha256_json",
+    "versions",
+    "git_commit",
+    "write_manifest",
+]

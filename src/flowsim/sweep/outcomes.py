@@ -28,7 +28,9 @@ _COUNTERS = frozenset(COUNTERS)
 _GAUGES = frozenset(GAUGES)
 
 
-def summarise(timeseries: pd.DataFrame, yearly: pd.DataFrame, names: list[str] | tuple[str, ...]) -> dict[str, float]:
+def summarise(
+    timeseries: pd.DataFrame, yearly: pd.DataFrame, names: list[str] | tuple[str, ...]
+) -> dict[str, float]:
     """The outcomes ``names`` of one run, from its monthly time series and yearly table."""
     months = len(timeseries)
     weights = yearly["months"].to_numpy(dtype=np.float64)
@@ -43,7 +45,9 @@ def summarise(timeseries: pd.DataFrame, yearly: pd.DataFrame, names: list[str] |
     return out
 
 
-def long_timeseries(timeseries: pd.DataFrame, names: list[str] | tuple[str, ...] | None) -> pd.DataFrame:
+def long_timeseries(
+    timeseries: pd.DataFrame, names: list[str] | tuple[str, ...] | None
+) -> pd.DataFrame:
     """A run's monthly outputs in long format: ``step``, ``year``, ``variable``, ``value``.
 
     Args:
@@ -55,7 +59,9 @@ def long_timeseries(timeseries: pd.DataFrame, names: list[str] | tuple[str, ...]
     if names is not None:
         wanted = set(names)
         columns = [c for c in columns if c in wanted]
-    long = timeseries.melt(id_vars=["step", "year"], value_vars=columns, var_name="variable", value_name="value")
+    long = timeseries.melt(
+        id_vars=["step", "year"], value_vars=columns, var_name="variable", value_name="value"
+    )
     return long.astype({"step": np.int32, "year": np.int32, "variable": str, "value": np.float64})
 
 

@@ -11,7 +11,7 @@ from flowsim.params import Scenario
 from flowsim.yamlio import model_at
 
 NOT_SWEPT: frozenset[str] = frozenset({"name", "description", "sources", "seed"})
-"""Scenario fields a sweep may not vary: labels, and the seed (replicate seeds come from the sweep)."""
+"""Scenario fields a sweep may not vary: labels, and the seed (the sweep spawns replicate seeds)."""
 
 
 def _leaf_paths(model: type[BaseModel], prefix: str = "") -> list[str]:
@@ -43,7 +43,11 @@ def check_parameter_path(path: str) -> tuple[str | None, str | None]:
     if path in parameter_paths():
         return None, None
     if path in NOT_SWEPT:
-        why = "the sweep's `seed:` sets replicate seeds" if path == "seed" else "it is a label, not a parameter"
+        why = (
+            "the sweep's `seed:` sets replicate seeds"
+            if path == "seed"
+            else "it is a label, not a parameter"
+        )
         return f"{path!r} cannot be varied: {why}", None
     below = [p for p in parameter_paths() if p.startswith(path + ".")]
     if below:

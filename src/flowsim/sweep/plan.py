@@ -68,7 +68,11 @@ class SweepPlan:
     @property
     def base_sha256(self) -> str | None:
         """Hash of the resolved base scenario (what every run starts from)."""
-        return sha256_json(self.base.model_dump(by_alias=True, mode="json")) if self.base is not None else None
+        return (
+            sha256_json(self.base.model_dump(by_alias=True, mode="json"))
+            if self.base is not None
+            else None
+        )
 
     def run_id(self, point_id: int, replicate: int) -> int:
         """The stable id of a run."""
@@ -88,7 +92,9 @@ class SweepPlan:
                 yield RunTask(run_id, point_id, replicate, seed, overrides)
 
 
-def _spec_from(source: SweepSpec | dict[str, Any] | str | Path) -> tuple[SweepSpec, LoadedYaml, Path | None, str]:
+def _spec_from(
+    source: SweepSpec | dict[str, Any] | str | Path,
+) -> tuple[SweepSpec, LoadedYaml, Path | None, str]:
     if isinstance(source, SweepSpec):
         data = source.model_dump(mode="json")
         return source, LoadedYaml("<sweep spec>", data, {}), None, sha256_json(data)
@@ -100,13 +106,24 @@ def _spec_from(source: SweepSpec | dict[str, Any] | str | Path) -> tuple[SweepSp
     return spec, loaded, path, sha256_bytes(path.read_bytes())
 
 
-def _base_scenario(spec: SweepSpec, loaded: LoadedYaml, spec_file: Path | None,
-                   base_overrides: dict[str, Any]) -> tuple[Scenario, Path | None]:
+def _base_scenario(
+    spec: SweepSpec, loaded: LoadedYaml, spec_file: Path | None, base_overrides: dict[str, Any]
+) -> tuple[Scenario, Path | None]:
     file = base_path(spec, spec_file)
     if file is not None and not file.exists():
         line, column = loaded.mark(("base",))
-        raise ConfigError([Problem(loaded.file, line, column, "base", f"base scenario {str(file)!r} not found",
-                                   hint="`base:` is relative to the sweep file's folder")])
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    line,
+                    column,
+                    "base",
+                    f"base scenario {str(file)!r} not found",
+                    hint="`base:` is relative to the sweep file's folder",
+                )
+            ]
+        )
     base = load_scenario(file) if file is not None else Scenario()
     check_for_scenario(spec, loaded, base)
     return with_overrides(base, {**spec.constants, **base_overrides}), file
@@ -125,8 +142,18 @@ def _check_points(base: Scenario, design: Design, loaded: LoadedYaml) -> None:
             bad.append(f"point {point_id} {overrides}: {where}: {first['msg']}")
     if bad:
         shown = "; ".join(bad[:5]) + (f"; ... and {len(bad) - 5} more" if len(bad) > 5 else "")
-        raise ConfigError([Problem(loaded.file, None, None, "", f"{len(bad)} design points are invalid: {shown}",
-                                   hint="narrow the factors' ranges or values")])
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    None,
+                    None,
+                    "",
+                    f"{len(bad)} design points are invalid: {shown}",
+                    hint="narrow the factors' ranges or values",
+                )
+            ]
+        )
 
 
 def plan_sweep(
@@ -154,15 +181,23 @@ def plan_sweep(
     design = build_design(spec)
     seeds = replicate_seeds(spec.seed, spec.replications)
     if model is not None:
-        return SweepPlan(spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides)
+        return SweepPlan(
+            spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides
+        )
     try:
         base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
     except ValidationError as err:  # --scale / --steps out of range
-        raise ConfigError([Problem("command line", None, None, str(e["loc"][0]), e["msg"])
-                           for e in err.errors(include_url=False)]) from None
+        raise ConfigError(
+            [
+                Problem("command line", None, None, str(e["loc"][0]), e["msg"])
+                for e in err.errors(include_url=False)
+            ]
+        ) from None
     _check_points(base, design, loaded)
     scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
-    return SweepPlan(spec, spec_file, spec_sha, base, base_file, design, seeds, scenario_model, base_overrides)
+    return SweepPlan(
+        spec, spec_file, spec_sha, base, base_file, design, seeds, scenario_model, base_overrides
+    )
 
 
 __all__ = ["SweepPlan", "plan_sweep"]

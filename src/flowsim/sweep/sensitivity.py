@@ -34,8 +34,10 @@ def _mean_by_point(result: SweepResult, outcome: str, n_points: int) -> np.ndarr
     means = runs.groupby("point_id")[outcome].mean()
     missing = sorted(set(range(n_points)) - set(means.dropna().index))
     if missing:
-        raise SweepError(f"{result.path}: outcome {outcome!r} has no successful run at {len(missing)} design "
-                         f"points (e.g. {missing[:5]}); the analysis needs every point — see `failures`")
+        raise SweepError(
+            f"{result.path}: outcome {outcome!r} has no successful run at {len(missing)} design "
+            f"points (e.g. {missing[:5]}); the analysis needs every point — see `failures`"
+        )
     return means.reindex(range(n_points)).to_numpy(dtype=np.float64)
 
 
@@ -71,8 +73,10 @@ def sensitivity(
     result = sweep if isinstance(sweep, SweepResult) else read_sweep(sweep)
     design = result.manifest["design"]
     if design not in ("sobol", "morris"):
-        raise SweepError(f"{result.path}: sensitivity needs a sobol or morris sweep, this one is {design!r}; "
-                         "set `design: sobol` (or morris) in the sweep file")
+        raise SweepError(
+            f"{result.path}: sensitivity needs a sobol or morris sweep, this one is {design!r}; "
+            "set `design: sobol` (or morris) in the sweep file"
+        )
     problem = _problem(result)
     n_points = int(result.manifest["design_points"])
     levers = set(result.manifest.get("levers", []))
@@ -80,43 +84,74 @@ def sensitivity(
     rows: list[dict[str, Any]] = []
     for outcome in outcomes or result.outcomes:
         if outcome not in result.outcomes:
-            raise SweepError(f"{outcome!r} is not an outcome of this sweep; it has {result.outcomes}")
+            raise SweepError(
+                f"{outcome!r} is not an outcome of this sweep; it has {result.outcomes}"
+            )
         y = _mean_by_point(result, outcome, n_points)
         with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
-            warnings.simplefilter("ignore")  # a constant outcome gives 0/0 indices: NaN in the table says it
+            warnings.simplefilter(
+                "ignore"
+            )  # a constant outcome gives 0/0 indices: NaN in the table says it
             indices = _analyze(design, problem, result, y, conf_level, num_resamples, seed)
         for j, name in enumerate(problem["names"]):
-            row = {"outcome": outcome, "parameter": name, "kind": "lever" if name in levers else "uncertainty"}
+            row = {
+                "outcome": outcome,
+                "parameter": name,
+                "kind": "lever" if name in levers else "uncertainty",
+            }
             row.update({key: float(np.asarray(values)[j]) for key, values in indices.items()})
             rows.append(row)
     return pd.DataFrame(rows)
 
 
-def _analyze(design: str, problem: dict[str, Any], result: SweepResult, y: np.ndarray, conf_level: float,
-             num_resamples: int, seed: int) -> dict[str, Any]:
+def _analyze(
+    design: str,
+    problem: dict[str, Any],
+    result: SweepResult,
+    y: np.ndarray,
+    conf_level: float,
+    num_resamples: int,
+    seed: int,
+) -> dict[str, Any]:
     if design == "sobol":
         from SALib.analyze import sobol
 
         second = bool(result.manifest["spec"].get("calc_second_order", False))
-        out = sobol.analyze(problem, y, calc_second_order=second, num_resamples=num_resamples,
-                            conf_level=conf_level, seed=seed)
+        out = sobol.analyze(
+            problem,
+            y,
+            calc_second_order=second,
+            num_resamples=num_resamples,
+            conf_level=conf_level,
+            seed=seed,
+        )
         return {key: out[key] for key in SOBOL_COLUMNS}
     from SALib.analyze import morris
 
     x = result.design.sort_values("point_id")[[RAW_PREFIX + n for n in problem["names"]]].to_numpy()
-    out = morris.analyze(problem, x, y, num_resamples=num_resamples, conf_level=conf_level,
-                         num_levels=int(result.manifest["spec"].get("num_levels", 4)), seed=seed)
+    out = morris.analyze(
+        problem,
+        x,
+        y,
+        num_resamples=num_resamples,
+        conf_level=conf_level,
+        num_levels=int(result.manifest["spec"].get("num_levels", 4)),
+        seed=seed,
+    )
     return {key: out[key] for key in MORRIS_COLUMNS}
 
 
 def sensitivity_figure(table: pd.DataFrame, path: str | Path) -> Path:
-    """Bar chart of the indices with confidence intervals, one panel per outcome; saved to ``path``."""
+    """Bar chart of the indices with confidence intervals, a panel an outcome, saved to ``path``."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
     sobol = "S1" in table.columns
-    bars = (("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST")) if sobol else (
-        ("mu_star", "mu_star_conf", "mu* (mean |effect|)"), ("sigma", None, "sigma"))
+    bars = (
+        (("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total ST"))
+        if sobol
+        else (("mu_star", "mu_star_conf", "mu* (mean |effect|)"), ("sigma", None, "sigma"))
+    )
     outcomes = list(dict.fromkeys(table["outcome"]))
     # a bare Figure on the Agg canvas: no pyplot state, no change to a notebook's backend
     fig = Figure(figsize=(8, 1.2 + (0.9 + 0.4 * table["parameter"].nunique()) * len(outcomes)))
@@ -128,7 +163,14 @@ def sensitivity_figure(table: pd.DataFrame, path: str | Path) -> Path:
         height = 0.38
         for k, (column, conf, label) in enumerate(bars):
             errors = part[conf].to_numpy() if conf else None
-            ax.barh(y + (k - 0.5) * height, part[column].to_numpy(), height, xerr=errors, capsize=3, label=label)
+            ax.barh(
+                y + (k - 0.5) * height,
+                part[column].to_numpy(),
+                height,
+                xerr=errors,
+                capsize=3,
+                label=label,
+            )
         ax.set_yticks(y, part["parameter"].tolist(), fontsize=8)
         ax.invert_yaxis()
         ax.set_title(outcome, fontsize=10)

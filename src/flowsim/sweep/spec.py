@@ -31,13 +31,22 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 from flowsim.params import Scenario
 from flowsim.sweep.paths import check_parameter_path
-from flowsim.yamlio import ConfigError, LoadedYaml, Problem, dotted, load_yaml, problems_from_validation, suggest
+from flowsim.yamlio import (
+    ConfigError,
+    LoadedYaml,
+    Problem,
+    dotted,
+    load_yaml,
+    problems_from_validation,
+    suggest,
+)
 
 DESIGNS: tuple[str, ...] = ("factorial", "lhs", "monte_carlo", "sobol", "morris")
 """Sampling designs a sweep may use."""
 
 OUTCOMES: tuple[str, ...] = tuple(dict.fromkeys(REPORTED + YEARLY_SHARES))
 """Names a sweep may list under ``outcomes`` (see :mod:`flowsim.sweep.outcomes`)."""
+
 
 class _Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -66,19 +75,27 @@ class Factor(_Frozen):
             raise ValueError("give `values: [...]` or `low:` and `high:`")
         if self.values is not None:
             if self.integer or self.log:
-                raise ValueError("`integer` and `log` apply to a range (`low`, `high`), not to `values`")
+                raise ValueError(
+                    "`integer` and `log` apply to a range (`low`, `high`), not to `values`"
+                )
             kinds = {_kind(v) for v in self.values if v is not None}
             if len(kinds) > 1:
-                raise ValueError(f"all values must have one type (numbers, text or true/false), got {self.values}")
+                raise ValueError(
+                    f"values must share one type (numbers, text or true/false), got {self.values}"
+                )
             if "other" in kinds:
-                raise ValueError("values must be numbers, text, true/false or null, not lists or mappings")
+                raise ValueError(
+                    "values must be numbers, text, true/false or null, not lists or mappings"
+                )
             if len(set(map(repr, self.values))) != len(self.values):
                 raise ValueError(f"values repeat: {self.values}")
             return self
         if self.low is None or self.high is None:
             raise ValueError("a range needs both `low:` and `high:`")
         if not (math.isfinite(self.low) and math.isfinite(self.high)) or self.low >= self.high:
-            raise ValueError(f"a range needs finite low < high, got low={self.low}, high={self.high}")
+            raise ValueError(
+                f"a range needs finite low < high, got low={self.low}, high={self.high}"
+            )
         if self.log and self.low <= 0:
             raise ValueError(f"a log range needs low > 0, got low={self.low}")
         if self.integer and (self.low != int(self.low) or self.high != int(self.high)):
@@ -104,12 +121,17 @@ def _kind(value: Any) -> str:
 class SweepSpec(_Frozen):
     """A whole sweep: base scenario, factors, design, replications, seed and outcomes."""
 
-    name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="short name, used in folder names")
+    name: str = Field(
+        min_length=1, pattern=r"^[A-Za-z0-9_.-]+$", description="short name, used in folder names"
+    )
     description: str = Field("", description="what the sweep asks")
     base: str | None = Field(
-        None, description="scenario YAML file, relative to the sweep file; omitted: the model defaults"
+        None,
+        description="scenario YAML file, relative to the sweep file; omitted: the model defaults",
     )
-    levers: dict[str, Factor] = Field(default_factory=dict, description="policy levers: dotted path -> factor")
+    levers: dict[str, Factor] = Field(
+        default_factory=dict, description="policy levers: dotted path -> factor"
+    )
     uncertainties: dict[str, Factor] = Field(
         default_factory=dict, description="uncertain parameters: dotted path -> factor"
     )
@@ -121,13 +143,21 @@ class SweepSpec(_Frozen):
         None,
         ge=1,
         le=1_000_000,
-        description="design points for lhs and monte_carlo; SALib's base N for sobol; trajectories for morris",
+        description="points (lhs, monte_carlo); SALib's base N (sobol); trajectories (morris)",
     )
-    replications: int = Field(1, ge=1, le=10_000, description="runs per design point, one per replicate seed")
-    seed: int = Field(20250904, ge=0, lt=2**63, description="root seed; replicate seeds are spawned from it")
+    replications: int = Field(
+        1, ge=1, le=10_000, description="runs per design point, one per replicate seed"
+    )
+    seed: int = Field(
+        20250904, ge=0, lt=2**63, description="root seed; replicate seeds are spawned from it"
+    )
     outcomes: list[str] = Field(min_length=1, description="outputs to summarise per run")
-    num_levels: int = Field(4, ge=2, le=100, description="levels of a range in factorial and morris designs")
-    calc_second_order: bool = Field(False, description="sobol: also sample for second-order indices")
+    num_levels: int = Field(
+        4, ge=2, le=100, description="levels of a range in factorial and morris designs"
+    )
+    calc_second_order: bool = Field(
+        False, description="sobol: also sample for second-order indices"
+    )
     timeseries: Literal["outcomes", "all", "none"] = Field(
         "outcomes", description="monthly outputs to keep in timeseries.parquet"
     )
@@ -135,15 +165,21 @@ class SweepSpec(_Frozen):
     @model_validator(mode="after")
     def _design_fits(self) -> SweepSpec:
         if not self.levers and not self.uncertainties:
-            raise ValueError("a sweep needs at least one factor under `levers:` or `uncertainties:`")
+            raise ValueError(
+                "a sweep needs at least one factor under `levers:` or `uncertainties:`"
+            )
         both = sorted(set(self.levers) & set(self.uncertainties))
         if both:
-            raise ValueError(f"{both} listed both as lever and as uncertainty; keep each in one place")
+            raise ValueError(
+                f"{both} listed both as lever and as uncertainty; keep each in one place"
+            )
         fixed = sorted(set(self.constants) & (set(self.levers) | set(self.uncertainties)))
         if fixed:
             raise ValueError(f"{fixed} are both varied and constant; remove them from `constants:`")
         if self.design == "factorial" and self.samples is not None:
-            raise ValueError("a factorial design takes no `samples:`; it runs every combination of the levels")
+            raise ValueError(
+                "a factorial design takes no `samples:`; it runs every combination of the levels"
+            )
         if self.design != "factorial" and self.samples is None:
             raise ValueError(f"design {self.design!r} needs `samples:` (the sample size)")
         if self.design in ("sobol", "morris") and len(self.factors) < 2:
@@ -156,8 +192,13 @@ class SweepSpec(_Frozen):
         return {**self.levers, **self.uncertainties}
 
 
-def _problem(loaded: LoadedYaml, path: tuple[Any, ...], message: str, allowed: str | None = None,
-             hint: str | None = None) -> Problem:
+def _problem(
+    loaded: LoadedYaml,
+    path: tuple[Any, ...],
+    message: str,
+    allowed: str | None = None,
+    hint: str | None = None,
+) -> Problem:
     line, column = loaded.mark(path)
     key = dotted(path)
     return Problem(loaded.file, line, column, key, message, allowed, hint)
@@ -166,19 +207,37 @@ def _problem(loaded: LoadedYaml, path: tuple[Any, ...], message: str, allowed: s
 def _clean(problem: Problem) -> Problem:
     """Drop pydantic's ``Value error,`` prefix from custom validator messages."""
     message = problem.message.removeprefix("Value error, ")
-    return Problem(problem.file, problem.line, problem.column, problem.path, message, problem.allowed, problem.hint)
+    return Problem(
+        problem.file,
+        problem.line,
+        problem.column,
+        problem.path,
+        message,
+        problem.allowed,
+        problem.hint,
+    )
 
 
 def parse_spec(loaded: LoadedYaml) -> SweepSpec:
-    """Validate parsed YAML into a :class:`SweepSpec` (structure only; see :func:`check_for_scenario`)."""
+    """Validate parsed YAML into a :class:`SweepSpec` (see also :func:`check_for_scenario`)."""
     data = loaded.data
     if not isinstance(data, dict):
-        raise ConfigError([_problem(loaded, (), f"a sweep file must be a mapping of keys, not {type(data).__name__}",
-                                    hint="start with `name:`, `design:`, `levers:` and `outcomes:`")])
+        raise ConfigError(
+            [
+                _problem(
+                    loaded,
+                    (),
+                    f"a sweep file must be a mapping of keys, not {type(data).__name__}",
+                    hint="start with `name:`, `design:`, `levers:` and `outcomes:`",
+                )
+            ]
+        )
     try:
         return SweepSpec.model_validate(data)
     except ValidationError as err:
-        raise ConfigError([_clean(p) for p in problems_from_validation(err, loaded, SweepSpec)]) from None
+        raise ConfigError(
+            [_clean(p) for p in problems_from_validation(err, loaded, SweepSpec)]
+        ) from None
 
 
 def check_for_scenario(spec: SweepSpec, loaded: LoadedYaml, base: Scenario) -> None:
@@ -204,16 +263,26 @@ def check_for_scenario(spec: SweepSpec, loaded: LoadedYaml, base: Scenario) -> N
             for value in values:
                 error = _value_error(base, path, value)
                 if error:
-                    problems.append(_problem(loaded, where, f"{value!r} is not a valid value: {error}"))
+                    problems.append(
+                        _problem(loaded, where, f"{value!r} is not a valid value: {error}")
+                    )
     for i, name in enumerate(spec.outcomes):
         if name not in OUTCOMES:
             close = suggest(name, list(OUTCOMES))
-            problems.append(_problem(loaded, ("outcomes", i), f"unknown outcome {name!r}",
-                                     allowed="any output name of flowsim.outputs (e.g. papers, vc_deals, "
-                                     "gii_cluster_score)",
-                                     hint=f"did you mean {close!r}?" if close else None))
+            problems.append(
+                _problem(
+                    loaded,
+                    ("outcomes", i),
+                    f"unknown outcome {name!r}",
+                    allowed="any output name of flowsim.outputs (e.g. papers, vc_deals, "
+                    "gii_cluster_score)",
+                    hint=f"did you mean {close!r}?" if close else None,
+                )
+            )
     if len(set(spec.outcomes)) != len(spec.outcomes):
-        problems.append(_problem(loaded, ("outcomes",), "outcomes repeat", hint="list each outcome once"))
+        problems.append(
+            _problem(loaded, ("outcomes",), "outcomes repeat", hint="list each outcome once")
+        )
     if problems:
         raise ConfigError(sorted(problems, key=lambda p: (p.line or 0, p.column or 0)))
 
@@ -258,4 +327,13 @@ def base_path(spec: SweepSpec, spec_file: str | Path | None) -> Path | None:
     return (folder / spec.base).resolve() if not Path(spec.base).is_absolute() else Path(spec.base)
 
 
-__all__ = ["DESIGNS", "OUTCOMES", "Factor", "SweepSpec", "base_path", "check_for_scenario", "load_spec", "parse_spec"]
+__all__ = [
+    "DESIGNS",
+    "OUTCOMES",
+    "Factor",
+    "SweepSpec",
+    "base_path",
+    "check_for_scenario",
+    "load_spec",
+    "parse_spec",
+]

@@ -29,8 +29,13 @@ ID_COLUMNS: tuple[str, ...] = ("run_id", "point_id", "replicate", "seed")
 """Columns of ``runs.parquet`` before the factors, outcomes and ``error``."""
 
 TIMESERIES_SCHEMA = pa.schema(
-    [("run_id", pa.int64()), ("step", pa.int32()), ("year", pa.int32()), ("variable", pa.string()),
-     ("value", pa.float64())]
+    [
+        ("run_id", pa.int64()),
+        ("step", pa.int32()),
+        ("year", pa.int32()),
+        ("variable", pa.string()),
+        ("value", pa.float64()),
+    ]
 )
 """Columns of ``timeseries.parquet`` (long format: one row per run, month and output)."""
 
@@ -38,7 +43,7 @@ _PART = re.compile(r"^(runs|timeseries)-(\d{6})\.parquet$")
 
 
 def runs_schema(factors: pd.DataFrame, outcomes: list[str] | tuple[str, ...]) -> pa.Schema:
-    """The schema of every runs part: ids, factor values (types from the design), outcomes, error."""
+    """The schema of every runs part: ids, factor values (typed as in the design), outcomes."""
     fields = [pa.field(name, pa.int64()) for name in ID_COLUMNS]
     for name in factors.columns:
         column = factors[name]
@@ -69,7 +74,13 @@ class SweepStore:
         flush_seconds: a part is also written when this long has passed since the last.
     """
 
-    def __init__(self, folder: str | Path, schema: pa.Schema, batch_size: int = 50, flush_seconds: float = 5.0):
+    def __init__(
+        self,
+        folder: str | Path,
+        schema: pa.Schema,
+        batch_size: int = 50,
+        flush_seconds: float = 5.0,
+    ):
         self.folder = Path(folder)
         self.parts = self.folder / "parts"
         self.parts.mkdir(parents=True, exist_ok=True)
@@ -94,7 +105,7 @@ class SweepStore:
         return self.parts / f"{kind}-{number:06d}.parquet"
 
     def _clean(self) -> None:
-        """Remove what an interrupted write left: temporary files, timeseries parts without runs parts."""
+        """Remove what an interrupted write left: temporary files, timeseries parts without runs."""
         for path in self.parts.glob("*.tmp"):
             path.unlink()
         committed = set(self._part_numbers("runs"))
@@ -112,7 +123,7 @@ class SweepStore:
 
     # ------------------------------------------------------------------ writing
     def add(self, record: dict[str, Any], factors: dict[str, Any]) -> None:
-        """Buffer one finished run (a :func:`~flowsim.sweep.tasks.run_task` record) and flush when due."""
+        """Buffer a finished run (a :func:`~flowsim.sweep.tasks.run_task` record), flush if due."""
         self._buffer.append({**record, "factors": factors})
         due = time.monotonic() - self._last_flush >= self.flush_seconds
         if len(self._buffer) >= self.batch_size or due:
@@ -131,8 +142,9 @@ class SweepStore:
                 ts.insert(0, "run_id", np.int64(rec["run_id"]))
                 frames.append(ts)
         if frames:
-            table = pa.Table.from_pandas(pd.concat(frames, ignore_index=True), schema=TIMESERIES_SCHEMA,
-                                         preserve_index=False)
+            table = pa.Table.from_pandas(
+                pd.concat(frames, ignore_index=True), schema=TIMESERIES_SCHEMA, preserve_index=False
+            )
             _write_atomic(table, self._path("timeseries", number))
         _write_atomic(self._runs_table(self._buffer), self._path("runs", number))
         self._buffer = []
@@ -157,7 +169,7 @@ class SweepStore:
 
     # ------------------------------------------------------------------ consolidation
     def consolidate(self) -> tuple[Path, Path]:
-        """Write ``runs.parquet`` (sorted by run id) and ``timeseries.parquet`` from the parts, then drop them."""
+        """Write ``runs.parquet`` (sorted by run id) and ``timeseries.parquet`` from the parts."""
         self.flush()
         numbers = self._part_numbers("runs")
         tables = [pq.read_table(self._path("runs", n), schema=self.schema) for n in numbers]
@@ -169,7 +181,9 @@ class SweepStore:
         tmp = ts_path.with_name(ts_path.name + ".tmp")
         with pq.ParquetWriter(tmp, TIMESERIES_SCHEMA) as writer:
             for n in self._part_numbers("timeseries"):
-                writer.write_table(pq.read_table(self._path("timeseries", n), schema=TIMESERIES_SCHEMA))
+                writer.write_table(
+                    pq.read_table(self._path("timeseries", n), schema=TIMESERIES_SCHEMA)
+                )
         os.replace(tmp, ts_path)
         return runs_path, ts_path
 

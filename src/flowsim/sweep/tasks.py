@@ -20,7 +20,7 @@ from flowsim.params import Scenario, with_overrides
 from flowsim.sweep.outcomes import long_timeseries, summarise
 
 ModelOutput = tuple[dict[str, float], pd.DataFrame | None]
-"""Outcomes by name, and a long time series (``step``, ``year``, ``variable``, ``value``) or None."""
+"""Outcomes by name, and a long time series (``step``, ``year``, ``variable``, ``value``) / None."""
 
 Model = Callable[[dict[str, Any], int], ModelOutput]
 """What a sweep runs at each (design point, replicate)."""
