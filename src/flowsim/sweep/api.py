@@ -169,7 +169,7 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
         "base_scenario_file": str(plan.base_file) if plan.base_file else None,
         "base_scenario_sha256": plan.base_sha256,
         "base_overrides": plan.base_overrides,
-        "model": "flowsim" if plan.base is not None else repr(plan.model),
+        "model": "flowsim" if plan.base is not None else _describe(plan.model),
         "design": spec.design,
         "samples": spec.samples,
         "design_points": plan.n_points,
@@ -190,6 +190,12 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
         "finished": None,
         "failures": [],
     }
+
+
+def _describe(model: Model) -> str:
+    """A short name for a custom model (its class or function), for the manifest."""
+    kind = model if callable(model) and hasattr(model, "__qualname__") else type(model)
+    return f"{kind.__module__}.{kind.__qualname__}"
 
 
 def _write_inputs(folder: Path, plan: SweepPlan) -> None:

@@ -166,7 +166,8 @@ def plan_sweep(
     """Validate a sweep and lay out its runs.
 
     Args:
-        source: a sweep file, a spec, or a spec as a dictionary.
+        source: a sweep file, a spec, or a spec as a dictionary (whose ``base`` is then
+            relative to the current folder).
         scale: override the base scenario's agent scale (quick trials).
         steps: override the base scenario's number of months.
         model: a custom model ``model(overrides, seed) -> (outcomes, timeseries)``
