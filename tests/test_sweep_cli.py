@@ -41,7 +41,7 @@ def test_sweep_command_runs_and_refuses_to_overwrite(tmp_path, capsys):
     manifest = flowsim.read_sweep(out).manifest
     for key in (
         "versions",
-        "git",
+        "git_commit",
         "spec_sha256",
         "base_scenario_sha256",
         "root_seed",

@@ -60,9 +60,8 @@ def _dry_run(args: argparse.Namespace) -> int:
         f"sweep {spec.name!r}: design {spec.design}, {len(spec.factors)} factors "
         f"({len(spec.levers)} levers, {len(spec.uncertainties)} uncertainties)"
     )
-    print(
-        f"  {plan.n_points} design points x {spec.replications} replications = {plan.n_runs} runs"
-    )
+    plural = "s" if spec.replications > 1 else ""
+    print(f"  {plan.n_points} design points x {spec.replications} replication{plural} = {plan.n_runs} runs")
     print(
         f"  base scenario: {plan.base_file or 'model defaults'} "
         f"(scale {plan.base.scale}, {plan.base.steps} months)"

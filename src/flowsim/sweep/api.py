@@ -15,8 +15,11 @@ The command ``flowsim sweep`` is a thin layer over :func:`sweep`.
 from __future__ import annotations
 
 import json
+import platform
 import re
+import shlex
 import shutil
+import sys
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
@@ -155,14 +158,18 @@ def _prepare_folder(
 
 def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -> dict[str, Any]:
     spec = plan.spec
+    git = git_commit()
     return {
         "kind": "sweep",
         "status": "running",
         "name": spec.name,
         "description": spec.description,
-        "flowsim_version": versions().get("flowsim"),
+        "flowsim": versions().get("flowsim"),
         "versions": versions(),
-        "git": git_commit(),
+        "platform": platform.platform(),
+        "git_commit": (git or {}).get("commit"),
+        "git_dirty": (git or {}).get("dirty"),
+        "command": " ".join(shlex.quote(a) for a in sys.argv),
         "spec_file": str(plan.spec_file) if plan.spec_file else None,
         "spec_sha256": plan.spec_sha256,
         "spec": spec.model_dump(mode="json"),
@@ -170,6 +177,9 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
         "base_scenario_sha256": plan.base_sha256,
         "base_overrides": plan.base_overrides,
         "model": "flowsim" if plan.base is not None else _describe(plan.model),
+        "scale": plan.base.scale if plan.base is not None else None,
+        "steps": plan.base.steps if plan.base is not None else None,
+        "warmup_steps": plan.base.warmup_steps if plan.base is not None else None,
         "design": spec.design,
         "samples": spec.samples,
         "design_points": plan.n_points,
