@@ -61,7 +61,8 @@ def _dry_run(args: argparse.Namespace) -> int:
         f"({len(spec.levers)} levers, {len(spec.uncertainties)} uncertainties)"
     )
     plural = "s" if spec.replications > 1 else ""
-    print(f"  {plan.n_points} design points x {spec.replications} replication{plural} = {plan.n_runs} runs")
+    size = f"{plan.n_points} design points x {spec.replications} replication{plural}"
+    print(f"  {size} = {plan.n_runs} runs")
     print(
         f"  base scenario: {plan.base_file or 'model defaults'} "
         f"(scale {plan.base.scale}, {plan.base.steps} months)"
