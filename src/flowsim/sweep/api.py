@@ -1,0 +1,316 @@
+"""The Python API of sweeps: ``flowsim.sweep(...)`` and ``flowsim.read_sweep(path)``.
+
+::
+
+    import flowsim
+    result = flowsim.sweep("scenarios/sweeps/policy_comparison.yaml", workers=2, scale=0.002)
+    result.runs            # one row per run: ids, seed, factor values, outcomes, error
+    result.timeseries      # long format: run_id, step, year, variable, value
+    result.failures        # the runs that raised, with their errors
+    again = flowsim.read_sweep(result.path)
+
+The command ``flowsim sweep`` is a thin layer over :func:`sweep`.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import re
+import shlex
+import shutil
+import sys
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from flowsim.sweep.executor import default_workers, execute
+from flowsim.sweep.manifest import git_commit, now, read_manifest, versions, write_manifest
+from flowsim.sweep.plan import SweepPlan, plan_sweep
+from flowsim.sweep.spec import SweepSpec
+from flowsim.sweep.store import SweepStore, runs_schema
+from flowsim.sweep.tasks import Model
+
+
+class SweepError(Exception):
+    """A sweep cannot start or be read (e.g. its folder holds other results); says what to do."""
+
+
+@dataclass
+class SweepResult:
+    """A sweep's results folder, read on demand.
+
+    Attributes:
+        path: the folder.
+        manifest: the content of ``manifest.json``.
+    """
+
+    path: Path
+    manifest: dict[str, Any] = field(repr=False)
+
+    @cached_property
+    def runs(self) -> pd.DataFrame:
+        """One row per run, sorted by run id (``runs.parquet``)."""
+        return pd.read_parquet(self.path / "runs.parquet")
+
+    @property
+    def timeseries(self) -> pd.DataFrame:
+        """Monthly outputs of every run, long format (``timeseries.parquet``, read each time)."""
+        return pd.read_parquet(self.path / "timeseries.parquet")
+
+    @cached_property
+    def design(self) -> pd.DataFrame:
+        """The design points (``design.parquet``)."""
+        return pd.read_parquet(self.path / "design.parquet")
+
+    @property
+    def failures(self) -> pd.DataFrame:
+        """The runs that raised: run id, design point, replicate, seed, error."""
+        runs = self.runs
+        return runs.loc[runs["error"].notna(), ["run_id", "point_id", "replicate", "seed", "error"]]
+
+    @property
+    def outcomes(self) -> list[str]:
+        """The outcome columns of :attr:`runs`."""
+        return list(self.manifest["outcomes"])
+
+    @property
+    def factors(self) -> list[str]:
+        """The varied parameters (dotted paths), levers first."""
+        return list(self.manifest["factors"])
+
+
+def read_sweep(path: str | Path) -> SweepResult:
+    """Open a finished sweep's folder.
+
+    Raises:
+        SweepError: if the folder holds no sweep, or an unfinished one.
+    """
+    folder = Path(path)
+    manifest = read_manifest(folder)
+    if manifest is None or manifest.get("kind") != "sweep":
+        raise SweepError(f"{folder}: not a sweep results folder (no sweep manifest.json)")
+    if manifest.get("status") != "complete":
+        raise SweepError(
+            f"{folder}: the sweep is unfinished; complete it with `flowsim sweep FILE --resume "
+            f"--out {folder}`"
+        )
+    return SweepResult(folder, manifest)
+
+
+def default_folder(name: str) -> Path:
+    """``results/sweep-<name>-<UTC timestamp>``."""
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return Path("results") / f"sweep-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{stamp}"
+
+
+def _prepare_folder(
+    folder: Path, plan: SweepPlan, resume: bool, force: bool
+) -> dict[str, Any] | None:
+    """Check what the folder holds; return the manifest to continue from (resume), else None."""
+    manifest = read_manifest(folder) if folder.exists() else None
+    if resume and manifest is None:
+        raise SweepError(
+            f"{folder}: nothing to resume (no sweep manifest.json); drop --resume to start it"
+        )
+    if manifest is None:
+        if folder.exists() and any(folder.iterdir()):
+            raise SweepError(
+                f"{folder}: folder is not empty and holds no sweep; choose a new or empty --out"
+            )
+        return None
+    if manifest.get("kind") != "sweep":
+        raise SweepError(
+            f"{folder}: holds other results (a {manifest.get('kind', 'run')}); choose another --out"
+        )
+    if force:
+        shutil.rmtree(folder)
+        return None
+    if not resume:
+        state = (
+            "a complete sweep" if manifest.get("status") == "complete" else "an unfinished sweep"
+        )
+        raise SweepError(
+            f"{folder}: already holds {state}; use --resume to continue it, --force to start it "
+            "again from scratch, or another --out"
+        )
+    changed = [
+        what
+        for what, key, value in (
+            ("the sweep file", "spec_sha256", plan.spec_sha256),
+            ("the base scenario (or --scale/--steps)", "base_scenario_sha256", plan.base_sha256),
+        )
+        if manifest.get(key) != value
+    ]
+    if changed:
+        raise SweepError(
+            f"{folder}: cannot resume: {' and '.join(changed)} changed since the sweep started; "
+            "restore them, or start a new sweep with another --out (or --force)"
+        )
+    return manifest
+
+
+def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -> dict[str, Any]:
+    spec = plan.spec
+    git = git_commit()
+    return {
+        "kind": "sweep",
+        "status": "running",
+        "name": spec.name,
+        "description": spec.description,
+        "flowsim": versions().get("flowsim"),
+        "versions": versions(),
+        "platform": platform.platform(),
+        "git_commit": (git or {}).get("commit"),
+        "git_dirty": (git or {}).get("dirty"),
+        "command": " ".join(shlex.quote(a) for a in sys.argv),
+        "spec_file": str(plan.spec_file) if plan.spec_file else None,
+        "spec_sha256": plan.spec_sha256,
+        "spec": spec.model_dump(mode="json"),
+        "base_scenario_file": str(plan.base_file) if plan.base_file else None,
+        "base_scenario_sha256": plan.base_sha256,
+        "base_overrides": plan.base_overrides,
+        "model": "flowsim" if plan.base is not None else _describe(plan.model),
+        "scale": plan.base.scale if plan.base is not None else None,
+        "steps": plan.base.steps if plan.base is not None else None,
+        "warmup_steps": plan.base.warmup_steps if plan.base is not None else None,
+        "design": spec.design,
+        "samples": spec.samples,
+        "design_points": plan.n_points,
+        "replications": spec.replications,
+        "runs": plan.n_runs,
+        "root_seed": spec.seed,
+        "replicate_seeds": plan.seeds,
+        "factors": plan.design.factor_names,
+        "levers": list(spec.levers),
+        "uncertainties": list(spec.uncertainties),
+        "salib_problem": plan.design.problem,
+        "outcomes": list(spec.outcomes),
+        "executor": {"scheduler": scheduler}
+        if scheduler
+        else {"workers": workers or default_workers()},
+        "started": now(),
+        "sessions": [],
+        "finished": None,
+        "failures": [],
+    }
+
+
+def _describe(model: Model) -> str:
+    """A short name for a custom model (its class or function), for the manifest."""
+    kind = model if callable(model) and hasattr(model, "__qualname__") else type(model)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _write_inputs(folder: Path, plan: SweepPlan) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(
+        pa.Table.from_pandas(plan.design.points, preserve_index=False), folder / "design.parquet"
+    )
+    if plan.spec_file is not None:
+        shutil.copyfile(plan.spec_file, folder / "sweep.yaml")
+    if plan.base is not None:
+        text = json.dumps(plan.base.model_dump(by_alias=True, mode="json"), indent=2)
+        (folder / "base_scenario.json").write_text(text + "\n", encoding="utf-8")
+
+
+def _batch_size(n_runs: int) -> int:
+    """About a hundred parts per sweep, 5 to 500 runs each."""
+    return min(500, max(5, n_runs // 100))
+
+
+def sweep(
+    spec: SweepSpec | dict[str, Any] | str | Path,
+    *,
+    workers: int | None = None,
+    scheduler: str | None = None,
+    out: str | Path | None = None,
+    resume: bool = False,
+    force: bool = False,
+    scale: float | None = None,
+    steps: int | None = None,
+    progress: bool = True,
+    model: Model | None = None,
+    batch_size: int | None = None,
+) -> SweepResult:
+    """Run a sweep and stream its results to disk; return them as DataFrames.
+
+    Args:
+        spec: a sweep file, a :class:`~flowsim.sweep.spec.SweepSpec`, or a dict of one.
+        workers: 1 runs in this process; N starts a local Dask cluster of N single-threaded
+            processes on 127.0.0.1; None uses every core.
+        scheduler: address of an existing Dask scheduler (``tcp://host:port``).
+        out: results folder; default ``results/sweep-<name>-<UTC timestamp>``.
+        resume: complete the unfinished sweep in ``out`` (finished runs are not redone).
+        force: delete what a previous sweep left in ``out`` and start again.
+        scale: override the base scenario's scale (quick trials).
+        steps: override the base scenario's months.
+        progress: show a tqdm bar of finished runs.
+        model: a custom model instead of flowsim (see :mod:`flowsim.sweep.tasks`).
+        batch_size: runs per Parquet part (default: about 100 parts per sweep).
+
+    Raises:
+        ConfigError: the sweep file or its base scenario is wrong.
+        SweepError: the output folder cannot be used as asked.
+    """
+    from tqdm.auto import tqdm
+
+    plan = plan_sweep(spec, scale=scale, steps=steps, model=model)
+    if resume and out is None:
+        raise SweepError("--resume needs --out: the folder of the sweep to complete")
+    folder = Path(out) if out is not None else default_folder(plan.spec.name)
+    manifest = _prepare_folder(folder, plan, resume, force)
+    if manifest is not None and manifest.get("status") == "complete":
+        return SweepResult(folder, manifest)
+    if manifest is None:
+        _write_inputs(folder, plan)
+        manifest = _new_manifest(plan, workers, scheduler)
+    manifest["sessions"].append({"started": now(), "workers": workers, "scheduler": scheduler})
+    write_manifest(folder, manifest)
+
+    factor_columns = plan.design.points[plan.design.factor_names]
+    store = SweepStore(
+        folder,
+        runs_schema(factor_columns, plan.spec.outcomes),
+        batch_size=batch_size or _batch_size(plan.n_runs),
+    )
+    done = store.finished_run_ids()
+    bar = tqdm(
+        total=plan.n_runs, initial=len(done), unit="run", desc=plan.spec.name, disable=not progress
+    )
+    failed = 0
+
+    def on_result(record: dict[str, Any]) -> None:
+        nonlocal failed
+        store.add(record, plan.design.overrides(record["point_id"]))
+        failed += record["error"] is not None
+        bar.update(1)
+        if failed:
+            bar.set_postfix(failed=failed)
+
+    try:
+        execute(plan.tasks(done), plan.model, on_result, workers=workers, scheduler=scheduler)
+    finally:
+        store.flush()
+        bar.close()
+    store.consolidate()
+    runs = pd.read_parquet(folder / "runs.parquet", columns=["run_id", "error"])
+    errors = runs[runs["error"].notna()]
+    manifest["failures"] = [
+        {"run_id": int(r.run_id), "error": r.error} for r in errors.itertuples()
+    ]
+    manifest["status"] = "complete"
+    manifest["finished"] = now()
+    manifest["sessions"][-1]["finished"] = manifest["finished"]
+    write_manifest(folder, manifest)
+    store.remove_parts()
+    return SweepResult(folder, manifest)
+
+
+__all__ = ["SweepError", "SweepResult", "default_folder", "read_sweep", "sweep"]

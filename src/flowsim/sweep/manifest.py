@@ -1,0 +1,113 @@
+"""``manifest.json`` of a sweep: how its results were made, and how far it got.
+
+Like a run's manifest it records software versions, the git commit of the code,
+hashes of the inputs and the seeds; a sweep's adds the design, the sample size,
+the number of runs, the failed runs with their errors, and a ``status`` that is
+``"running"`` until every run is recorded and the parts are consolidated.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import subprocess
+from datetime import UTC, datetime
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+PACKAGES: tuple[str, ...] = (
+    "flowsim",
+    "numpy",
+    "pandas",
+    "mesa",
+    "pydantic",
+    "pyarrow",
+    "dask",
+    "distributed",
+    "SALib",
+)
+"""Packages whose versions a manifest records."""
+
+
+def now() -> str:
+    """The current UTC time, ISO 8601 to the second."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+def sha256_bytes(data: bytes) -> str:
+    """Hex SHA-256 of some bytes."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def sha256_json(data: Any) -> str:
+    """Hex SHA-256 of a JSON-serialisable value, keys sorted (stable across runs)."""
+    return sha256_bytes(
+        json.dumps(data, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+    )
+
+
+def versions() -> dict[str, str | None]:
+    """Python and package versions."""
+    out: dict[str, str | None] = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_commit() -> dict[str, Any] | None:
+    """The flowsim source's git commit and whether it has uncommitted changes (None outside git)."""
+    here = Path(__file__).resolve().parent
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain", "--untracked-files=no"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=10,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return {"commit": commit, "dirty": bool(dirty)}
+
+
+def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
+    """Write ``manifest.json`` atomically (a reader never sees half a file)."""
+    path = folder / "manifest.json"
+    tmp = path.with_name("manifest.json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(tmp, path)
+    return path
+
+
+def read_manifest(folder: Path) -> dict[str, Any] | None:
+    """The manifest of a sweep folder, or None if it has none."""
+    path = Path(folder) / "manifest.json"
+    if not path.exists():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+__all__ = [
+    "now",
+    "read_manifest",
+    "sha256_bytes",
+    "sha256_json",
+    "versions",
+    "git_commit",
+    "write_manifest",
+]

@@ -1,0 +1,201 @@
+"""A sweep, planned: the validated spec, the resolved base scenario, the design and the tasks.
+
+:func:`plan_sweep` does everything before the first run, so that a sweep with a
+bad file, path or value fails at once with a clear error, and ``--dry-run`` can
+count the runs without starting any.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from flowsim.params import Scenario, with_overrides
+from flowsim.streams import replicate_seeds
+from flowsim.sweep.design import Design, build_design
+from flowsim.sweep.manifest import sha256_bytes, sha256_json
+from flowsim.sweep.spec import SweepSpec, base_path, check_for_scenario, load_spec, parse_spec
+from flowsim.sweep.tasks import Model, RunTask, ScenarioModel
+from flowsim.yamlio import ConfigError, LoadedYaml, Problem
+
+from flowsim.scenario import load_scenario
+
+
+@dataclass(frozen=True)
+class SweepPlan:
+    """Everything a sweep needs before its first run.
+
+    Attributes:
+        spec: the validated sweep spec.
+        spec_file: the sweep file (None for a spec built in Python).
+        spec_sha256: hash of the sweep file's bytes (or of the spec's JSON).
+        base: the base scenario with the sweep's constants and ``scale``/``steps`` applied
+            (None with a custom model).
+        base_file: the base scenario's file, if any.
+        design: the design points.
+        seeds: replicate seeds; replicate k uses ``seeds[k]`` at every design point.
+        model: what each run calls.
+        base_overrides: the ``scale``/``steps`` overrides given on the command line.
+    """
+
+    spec: SweepSpec
+    spec_file: Path | None
+    spec_sha256: str
+    base: Scenario | None
+    base_file: Path | None
+    design: Design
+    seeds: list[int]
+    model: Model
+    base_overrides: dict[str, Any]
+
+    @property
+    def n_points(self) -> int:
+        """Design points."""
+        return len(self.design.points)
+
+    @property
+    def n_runs(self) -> int:
+        """Design points times replications."""
+        return self.n_points * self.spec.replications
+
+    @property
+    def base_sha256(self) -> str | None:
+        """Hash of the resolved base scenario (what every run starts from)."""
+        return (
+            sha256_json(self.base.model_dump(by_alias=True, mode="json"))
+            if self.base is not None
+            else None
+        )
+
+    def run_id(self, point_id: int, replicate: int) -> int:
+        """The stable id of a run."""
+        return point_id * self.spec.replications + replicate
+
+    def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[RunTask]:
+        """Every run not in ``skip``, in run-id order."""
+        extra = {} if isinstance(self.model, ScenarioModel) else dict(self.spec.constants)
+        for point_id in range(self.n_points):
+            overrides = None
+            for replicate, seed in enumerate(self.seeds):
+                run_id = self.run_id(point_id, replicate)
+                if run_id in skip:
+                    continue
+                if overrides is None:
+                    overrides = {**extra, **self.design.overrides(point_id)}
+                yield RunTask(run_id, point_id, replicate, seed, overrides)
+
+
+def _spec_from(
+    source: SweepSpec | dict[str, Any] | str | Path,
+) -> tuple[SweepSpec, LoadedYaml, Path | None, str]:
+    if isinstance(source, SweepSpec):
+        data = source.model_dump(mode="json")
+        return source, LoadedYaml("<sweep spec>", data, {}), None, sha256_json(data)
+    if isinstance(source, dict):
+        loaded = LoadedYaml("<sweep spec>", source, {})
+        return parse_spec(loaded), loaded, None, sha256_json(source)
+    path = Path(source)
+    spec, loaded = load_spec(path)
+    return spec, loaded, path, sha256_bytes(path.read_bytes())
+
+
+def _base_scenario(
+    spec: SweepSpec, loaded: LoadedYaml, spec_file: Path | None, base_overrides: dict[str, Any]
+) -> tuple[Scenario, Path | None]:
+    file = base_path(spec, spec_file)
+    if file is not None and not file.exists():
+        line, column = loaded.mark(("base",))
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    line,
+                    column,
+                    "base",
+                    f"base scenario {str(file)!r} not found",
+                    hint="`base:` is relative to the sweep file's folder",
+                )
+            ]
+        )
+    base = load_scenario(file) if file is not None else Scenario()
+    check_for_scenario(spec, loaded, base)
+    return with_overrides(base, {**spec.constants, **base_overrides}), file
+
+
+def _check_points(base: Scenario, design: Design, loaded: LoadedYaml) -> None:
+    """Build the scenario of every design point and report those that do not validate."""
+    bad: list[str] = []
+    for point_id in range(len(design.points)):
+        overrides = design.overrides(point_id)
+        try:
+            with_overrides(base, overrides)
+        except ValidationError as err:
+            first = err.errors(include_url=False)[0]
+            where = ".".join(str(p) for p in first["loc"])
+            bad.append(f"point {point_id} {overrides}: {where}: {first['msg']}")
+    if bad:
+        shown = "; ".join(bad[:5]) + (f"; ... and {len(bad) - 5} more" if len(bad) > 5 else "")
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    None,
+                    None,
+                    "",
+                    f"{len(bad)} design points are invalid: {shown}",
+                    hint="narrow the factors' ranges or values",
+                )
+            ]
+        )
+
+
+def plan_sweep(
+    source: SweepSpec | dict[str, Any] | str | Path,
+    *,
+    scale: float | None = None,
+    steps: int | None = None,
+    model: Model | None = None,
+) -> SweepPlan:
+    """Validate a sweep and lay out its runs.
+
+    Args:
+        source: a sweep file, a spec, or a spec as a dictionary (whose ``base`` is then
+            relative to the current folder).
+        scale: override the base scenario's agent scale (quick trials).
+        steps: override the base scenario's number of months.
+        model: a custom model ``model(overrides, seed) -> (outcomes, timeseries)``
+            instead of flowsim (factor paths and outcomes are then not checked
+            against the scenario).
+
+    Raises:
+        ConfigError: anything wrong in the sweep file, its base scenario or its design points.
+    """
+    spec, loaded, spec_file, spec_sha = _spec_from(source)
+    base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
+    design = build_design(spec)
+    seeds = replicate_seeds(spec.seed, spec.replications)
+    if model is not None:
+        return SweepPlan(
+            spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides
+        )
+    try:
+        base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
+    except ValidationError as err:  # --scale / --steps out of range
+        raise ConfigError(
+            [
+                Problem("command line", None, None, str(e["loc"][0]), e["msg"])
+                for e in err.errors(include_url=False)
+            ]
+        ) from None
+    _check_points(base, design, loaded)
+    scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
+    return SweepPlan(
+        spec, spec_file, spec_sha, base, base_file, design, seeds, scenario_model, base_overrides
+    )
+
+
+__all__ = ["SweepPlan", "plan_sweep"]
