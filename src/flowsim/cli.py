@@ -11,7 +11,7 @@ import sys
 
 from flowsim import __version__
 
-COMMANDS: tuple[str, ...] = ()
+COMMANDS: tuple[str, ...] = ("compare", "plot")
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 
 

@@ -47,8 +47,19 @@ ALL_YEARS = "all"
 """Period label of the whole-run summary."""
 
 COLUMNS: tuple[str, ...] = (
-    "scenario", "period", "output", "unit", "replicates", "mean", "ci_low", "ci_high",
-    "diff", "diff_ci_low", "diff_ci_high", "diff_pct", "p_value",
+    "scenario",
+    "period",
+    "output",
+    "unit",
+    "replicates",
+    "mean",
+    "ci_low",
+    "ci_high",
+    "diff",
+    "diff_ci_low",
+    "diff_ci_high",
+    "diff_pct",
+    "p_value",
 )
 """Columns of the comparison table, in order."""
 
@@ -80,7 +91,9 @@ def yearly_by_replicate(source: Source) -> pd.DataFrame:
         frame.insert(0, "replicate", 0)
     missing = [c for c in ("year", "months") if c not in frame.columns]
     if missing:
-        raise ValueError(f"yearly results lack column(s) {missing}; they must come from flowsim.run")
+        raise ValueError(
+            f"yearly results lack column(s) {missing}; they must come from flowsim.run"
+        )
     return frame
 
 
@@ -103,11 +116,17 @@ def mean_interval(values: np.ndarray) -> tuple[float, float, float]:
     mean = float(values.mean()) if values.size else float("nan")
     if values.size < 2:
         return mean, float("nan"), float("nan")
-    half = stats.t.ppf(0.5 + CONFIDENCE / 2, values.size - 1) * values.std(ddof=1) / np.sqrt(values.size)
+    half = (
+        stats.t.ppf(0.5 + CONFIDENCE / 2, values.size - 1)
+        * values.std(ddof=1)
+        / np.sqrt(values.size)
+    )
     return mean, mean - half, mean + half
 
 
-def welch_difference(values: np.ndarray, reference: np.ndarray) -> tuple[float, float, float, float]:
+def welch_difference(
+    values: np.ndarray, reference: np.ndarray
+) -> tuple[float, float, float, float]:
     """Difference of means ``values - reference``, its Welch confidence interval and p-value.
 
     With fewer than 2 values on either side the interval and p-value are NaN; when both
@@ -140,11 +159,14 @@ def _scenario_names(sources: Sequence[Source] | Mapping[str, Source]) -> list[tu
             raise TypeError("give run folders, or a mapping of scenario name -> results")
         folders.append(read_run_folder(source))
     names = [folder.name for folder in folders]
-    # Two folders of one scenario (e.g. two seeds) stay apart under their folder names.
-    return [
-        (f"{folder.name} ({folder.path.name})" if names.count(folder.name) > 1 else folder.name, folder.yearly)
-        for folder in folders
+    # Two folders of one scenario (e.g. two seeds) stay apart under their folder names,
+    # and the same folder given twice under a number.
+    labels = [f"{f.name} ({f.path.name})" if names.count(f.name) > 1 else f.name for f in folders]
+    unique = [
+        label if labels[:k].count(label) == 0 else f"{label} #{labels[:k].count(label) + 1}"
+        for k, label in enumerate(labels)
     ]
+    return [(label, folder.yearly) for label, folder in zip(unique, folders, strict=True)]
 
 
 def compare(
@@ -173,7 +195,9 @@ def compare(
     """
     named = _scenario_names(sources)
     if len(named) < 2:
-        raise ValueError("compare needs at least two scenarios: the reference first, then the others")
+        raise ValueError(
+            "compare needs at least two scenarios: the reference first, then the others"
+        )
     if out is not None and Path(out).exists() and not force:
         raise FileExistsError(f"{out} exists; choose another file or ask to replace it (--force)")
     yearly = {name: yearly_by_replicate(source) for name, source in named}
@@ -190,14 +214,27 @@ def compare(
             for output in outputs:
                 values = frame[output].to_numpy(dtype=np.float64)
                 mean, low, high = mean_interval(values)
-                row = {"scenario": name, "period": period, "output": output, "unit": unit_of(output),
-                       "replicates": values.size, "mean": mean, "ci_low": low, "ci_high": high}
+                row = {
+                    "scenario": name,
+                    "period": period,
+                    "output": output,
+                    "unit": unit_of(output),
+                    "replicates": values.size,
+                    "mean": mean,
+                    "ci_low": low,
+                    "ci_high": high,
+                }
                 if name != named[0][0] and base is not None:
                     ref = base[output].to_numpy(dtype=np.float64)
                     diff, d_low, d_high, p_value = welch_difference(values, ref)
                     ref_mean = ref.mean()
-                    row |= {"diff": diff, "diff_ci_low": d_low, "diff_ci_high": d_high,
-                            "diff_pct": 100.0 * diff / ref_mean if ref_mean else float("nan"), "p_value": p_value}
+                    row |= {
+                        "diff": diff,
+                        "diff_ci_low": d_low,
+                        "diff_ci_high": d_high,
+                        "diff_pct": 100.0 * diff / ref_mean if ref_mean else float("nan"),
+                        "p_value": p_value,
+                    }
                 rows.append(row)
     table = pd.DataFrame.from_records(rows).reindex(columns=list(COLUMNS))
     if out is not None:
@@ -222,13 +259,22 @@ def format_table(table: pd.DataFrame, period: str | None = ALL_YEARS) -> str:
     """
     shown = table if period is None else table[table["period"] == period]
     lines = []
-    for (output, period_name), group in shown.groupby(["output", "period"], sort=False):
-        lines.append(f"{output} [{group['unit'].iloc[0]}], {'whole run, per year' if period_name == ALL_YEARS else period_name}")
-        for row in group.itertuples():
-            text = f"  {row.scenario:<32} {row.mean:>14.6g}"
-            if not np.isnan(row.diff):
-                text += f"  {row.diff:+14.6g} [{row.diff_ci_low:+.4g}, {row.diff_ci_high:+.4g}]"
-                if not np.isnan(row.diff_pct):
-                    text += f" ({row.diff_pct:+.1f}%)"
-            lines.append(text)
+    for output in dict.fromkeys(shown["output"]):
+        for period_name in dict.fromkeys(shown["period"]):
+            group = shown[(shown["output"] == output) & (shown["period"] == period_name)]
+            lines.extend(_format_group(group, output, period_name))
     return "\n".join(lines)
+
+
+def _format_group(group: pd.DataFrame, output: str, period_name: str) -> list[str]:
+    """Lines of one output and period: a heading, then one line per scenario."""
+    when = "whole run, per year" if period_name == ALL_YEARS else period_name
+    lines = [f"{output} [{group['unit'].iloc[0]}], {when}"]
+    for row in group.itertuples():
+        text = f"  {row.scenario:<32} {row.mean:>14.6g}"
+        if not np.isnan(row.diff):
+            text += f"  {row.diff:+14.6g} [{row.diff_ci_low:+.4g}, {row.diff_ci_high:+.4g}]"
+            if not np.isnan(row.diff_pct):
+                text += f" ({row.diff_pct:+.1f}%)"
+        lines.append(text)
+    return lines

@@ -92,7 +92,9 @@ def folder_kind(path: str | Path) -> Literal["run", "sweep"]:
     """
     folder = Path(path)
     if not folder.is_dir():
-        raise FolderError(f"{folder}: no such folder; give a folder written by `flowsim run` or `flowsim sweep`")
+        raise FolderError(
+            f"{folder}: no such folder; give a folder written by `flowsim run` or `flowsim sweep`"
+        )
     if all((folder / name).is_file() for name in SWEEP_FILES):
         return "sweep"
     if all((folder / name).is_file() for name in RUN_FILES):
@@ -118,7 +120,9 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     try:
         return pd.read_parquet(path)
     except Exception as err:  # pyarrow raises several types for damaged files
-        raise FolderError(f"{path}: cannot be read as Parquet ({err}); write the folder again") from err
+        raise FolderError(
+            f"{path}: cannot be read as Parquet ({err}); write the folder again"
+        ) from err
 
 
 def read_run_folder(path: str | Path) -> RunData:
@@ -129,7 +133,9 @@ def read_run_folder(path: str | Path) -> RunData:
     """
     folder = Path(path)
     if folder_kind(folder) != "run":
-        raise FolderError(f"{folder}: this is a sweep folder; give a run folder (from `flowsim run`)")
+        raise FolderError(
+            f"{folder}: this is a sweep folder; give a run folder (from `flowsim run`)"
+        )
     summary = _read_json(folder / "summary.json")
     timeseries = _read_parquet(folder / "timeseries.parquet")
     flows = _read_parquet(folder / "flows.parquet")
@@ -139,7 +145,9 @@ def read_run_folder(path: str | Path) -> RunData:
     ):
         missing = [c for c in needed if c not in frame.columns]
         if missing:
-            raise FolderError(f"{folder / name}: lacks columns {missing}; write the folder again with `flowsim run`")
+            raise FolderError(
+                f"{folder / name}: lacks columns {missing}; write the folder again with `flowsim run`"
+            )
     if "replicate" not in timeseries.columns:
         timeseries.insert(0, "replicate", 0)
     if "replicate" not in flows.columns:
@@ -156,13 +164,22 @@ def read_sweep_folder(path: str | Path) -> SweepData:
     """
     folder = Path(path)
     if folder_kind(folder) != "sweep":
-        raise FolderError(f"{folder}: this is a run folder; give a sweep folder (from `flowsim sweep`)")
+        raise FolderError(
+            f"{folder}: this is a run folder; give a sweep folder (from `flowsim sweep`)"
+        )
     sensitivity_file = folder / "sensitivity.csv"
     sensitivity = pd.read_csv(sensitivity_file) if sensitivity_file.is_file() else None
-    return SweepData(folder, _read_parquet(folder / "runs.parquet"), _read_json(folder / "manifest.json"), sensitivity)
+    return SweepData(
+        folder,
+        _read_parquet(folder / "runs.parquet"),
+        _read_json(folder / "manifest.json"),
+        sensitivity,
+    )
 
 
-def sweep_columns(runs: pd.DataFrame, manifest: dict[str, Any] | None = None) -> tuple[list[str], list[str]]:
+def sweep_columns(
+    runs: pd.DataFrame, manifest: dict[str, Any] | None = None
+) -> tuple[list[str], list[str]]:
     """The varied parameters (levers and uncertainties) and the outcomes of a sweep, in order.
 
     The manifest's ``outcomes`` name the outcomes; every other column of ``runs.parquet``
@@ -180,5 +197,7 @@ def sweep_columns(runs: pd.DataFrame, manifest: dict[str, Any] | None = None) ->
     else:
         known = set(REPORTED) | set(YEARLY_SHARES)
         outcomes = [c for c in columns if c in known]
-    parameters = [c for c in columns if c not in outcomes and pd.api.types.is_numeric_dtype(runs[c])]
+    parameters = [
+        c for c in columns if c not in outcomes and pd.api.types.is_numeric_dtype(runs[c])
+    ]
     return parameters, outcomes

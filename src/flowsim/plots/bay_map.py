@@ -24,7 +24,12 @@ from flowsim.plots.labels import ELEMENT_UNITS, new_figure
 JURISDICTION_MARKERS: dict[str, str] = {"GD": "o", "HK": "s", "MO": "D"}
 """Marker of each jurisdiction's cities."""
 
-LABEL_OFFSETS: dict[str, tuple[float, float]] = {"Macao": (-8, -12), "Zhuhai": (6, 2), "Hong Kong": (8, -4), "Foshan": (-4, -13)}
+LABEL_OFFSETS: dict[str, tuple[float, float]] = {
+    "Macao": (-8, -12),
+    "Zhuhai": (6, 2),
+    "Hong Kong": (8, -4),
+    "Foshan": (-4, -13),
+}
 """Where a city's name sits, in points from its marker, where the default would collide."""
 
 MAX_ARROW_WIDTH = 7.0
@@ -36,33 +41,58 @@ def _city_values(
 ) -> tuple[np.ndarray, str]:
     if isinstance(color_by, str):
         unit = ELEMENT_UNITS[element] if color_by != "refusals" else "refused flows"
-        return city_measure(flows, months, element, color_by), f"{element} {color_by.replace('_', ' ')} [{unit} / year]"
+        return city_measure(
+            flows, months, element, color_by
+        ), f"{element} {color_by.replace('_', ' ')} [{unit} / year]"
     unknown = sorted(set(color_by) - set(CITIES))
     if unknown:
         raise ValueError(f"unknown cities {unknown} in color_by; cities are {', '.join(CITIES)}")
     return np.array([float(color_by.get(city, np.nan)) for city in CITIES]), "value"
 
 
-def _draw_arrows(ax: Axes, pairs: pd.DataFrame, xy: dict[str, tuple[float, float]], unit: str) -> list[Line2D]:
+def _draw_arrows(
+    ax: Axes, pairs: pd.DataFrame, xy: dict[str, tuple[float, float]], unit: str
+) -> list[Line2D]:
     """One curved arrow per ordered city pair (A->B and B->A bend apart); returns legend handles for widths."""
     if pairs.empty:
-        ax.text(0.5, 0.04, "no cross-border flows", transform=ax.transAxes, ha="center", fontsize="small")
+        ax.text(
+            0.5,
+            0.04,
+            "no cross-border flows",
+            transform=ax.transAxes,
+            ha="center",
+            fontsize="small",
+        )
         return []
     largest = float(pairs["volume"].max())
     for row in pairs.itertuples():
         width = 0.4 + (MAX_ARROW_WIDTH - 0.4) * row.volume / largest
         ax.add_patch(
             FancyArrowPatch(
-                xy[row.origin], xy[row.destination],
-                arrowstyle="-|>", mutation_scale=7 + width, linewidth=width,
-                connectionstyle="arc3,rad=0.18", color="tab:red", alpha=0.55,
-                shrinkA=6, shrinkB=6, zorder=2, gid=f"flow:{row.origin}->{row.destination}",
+                xy[row.origin],
+                xy[row.destination],
+                arrowstyle="-|>",
+                mutation_scale=7 + width,
+                linewidth=width,
+                connectionstyle="arc3,rad=0.18",
+                color="tab:red",
+                alpha=0.55,
+                shrinkA=6,
+                shrinkB=6,
+                zorder=2,
+                gid=f"flow:{row.origin}->{row.destination}",
             )
         )
     # What the thickest arrow and one a quarter as wide mean.
     return [
-        Line2D([], [], color="tab:red", alpha=0.55, linewidth=0.4 + (MAX_ARROW_WIDTH - 0.4) * share,
-               label=f"{largest * share:,.3g} {unit} / year")
+        Line2D(
+            [],
+            [],
+            color="tab:red",
+            alpha=0.55,
+            linewidth=0.4 + (MAX_ARROW_WIDTH - 0.4) * share,
+            label=f"{largest * share:,.3g} {unit} / year",
+        )
         for share in (1.0, 0.25)
     ]
 
@@ -111,20 +141,51 @@ def plot_map(
         for j, jurisdiction in enumerate(JURISDICTIONS):
             mine = np.asarray(geo.city_jurisdiction) == j
             scatter = ax.scatter(
-                x[mine], y[mine], c=values[mine], cmap="viridis", norm=norm, s=130,
-                marker=JURISDICTION_MARKERS[jurisdiction], edgecolors="black", linewidths=0.8, zorder=3,
+                x[mine],
+                y[mine],
+                c=values[mine],
+                cmap="viridis",
+                norm=norm,
+                s=130,
+                marker=JURISDICTION_MARKERS[jurisdiction],
+                edgecolors="black",
+                linewidths=0.8,
+                zorder=3,
             )
         for i, city in enumerate(CITIES):
-            ax.annotate(city, (x[i], y[i]), xytext=LABEL_OFFSETS.get(city, (5, 5)), textcoords="offset points",
-                        fontsize="x-small", zorder=4, ha="right" if LABEL_OFFSETS.get(city, (5,))[0] < 0 else "left")
-        width_handles = _draw_arrows(ax, city_pair_volumes(flows, months, element), xy, ELEMENT_UNITS[element])
+            ax.annotate(
+                city,
+                (x[i], y[i]),
+                xytext=LABEL_OFFSETS.get(city, (5, 5)),
+                textcoords="offset points",
+                fontsize="x-small",
+                zorder=4,
+                ha="right" if LABEL_OFFSETS.get(city, (5,))[0] < 0 else "left",
+            )
+        width_handles = _draw_arrows(
+            ax, city_pair_volumes(flows, months, element), xy, ELEMENT_UNITS[element]
+        )
         marker_handles = [
-            Line2D([], [], linestyle="none", marker=JURISDICTION_MARKERS[j], markerfacecolor="white",
-                   markeredgecolor="black", label=j)
+            Line2D(
+                [],
+                [],
+                linestyle="none",
+                marker=JURISDICTION_MARKERS[j],
+                markerfacecolor="white",
+                markeredgecolor="black",
+                label=j,
+            )
             for j in JURISDICTIONS
         ]
-        ax.legend(handles=marker_handles + width_handles, loc="upper center", bbox_to_anchor=(0.5, -0.2),
-                  ncol=5, fontsize="x-small", columnspacing=1.0, handlelength=1.5)
+        ax.legend(
+            handles=marker_handles + width_handles,
+            loc="upper center",
+            bbox_to_anchor=(0.5, -0.2),
+            ncol=5,
+            fontsize="x-small",
+            columnspacing=1.0,
+            handlelength=1.5,
+        )
         fig.colorbar(scatter, ax=ax, label=label, shrink=0.75, aspect=15)
         ax.set_title(f"{element}: cross-border flows ({ELEMENT_UNITS[element]} / year)")
         ax.set_xlabel("east of bay centre [km]")

@@ -16,12 +16,19 @@ from flowsim.plots.labels import new_figure, output_label, pretty
 Kind = Literal["level", "difference", "overview"]
 
 SHOWN_OUTPUTS: tuple[str, ...] = (
-    "papers", "pct_applications", "startups", "vc_volume", "commercialized", "cross_border_collaboration_share",
+    "papers",
+    "pct_applications",
+    "startups",
+    "vc_volume",
+    "commercialized",
+    "cross_border_collaboration_share",
 )
 """Outputs drawn when none are asked for."""
 
 
-def _table(comparison: pd.DataFrame | Sequence[Source] | Mapping[str, Source], outputs: Sequence[str]) -> pd.DataFrame:
+def _table(
+    comparison: pd.DataFrame | Sequence[Source] | Mapping[str, Source], outputs: Sequence[str]
+) -> pd.DataFrame:
     if isinstance(comparison, pd.DataFrame) and "diff" in comparison.columns:
         return comparison
     return compare(comparison, outputs=list(dict.fromkeys([*outputs, *DEFAULT_OUTPUTS])))
@@ -76,12 +83,29 @@ def plot_comparison(
         rows_of = yearly[yearly["output"] == output]
         for index, scenario in enumerate(drawn):
             mine = rows_of[rows_of["scenario"] == scenario].sort_values("year")
-            value, low, high = ("mean", "ci_low", "ci_high") if kind == "level" else ("diff", "diff_ci_low", "diff_ci_high")
+            value, low, high = (
+                ("mean", "ci_low", "ci_high")
+                if kind == "level"
+                else ("diff", "diff_ci_low", "diff_ci_high")
+            )
             centre = mine[value].to_numpy(dtype=np.float64)
-            error = np.vstack([centre - mine[low].to_numpy(dtype=np.float64), mine[high].to_numpy(dtype=np.float64) - centre])
+            error = np.vstack(
+                [
+                    centre - mine[low].to_numpy(dtype=np.float64),
+                    mine[high].to_numpy(dtype=np.float64) - centre,
+                ]
+            )
             colour = "black" if scenario == reference else f"C{scenarios.index(scenario) - 1}"
-            ax.errorbar(mine["year"] + offsets[index], centre, yerr=np.nan_to_num(error), fmt="-o", markersize=4,
-                        capsize=3, color=colour, label=f"{scenario} (reference)" if scenario == reference else scenario)
+            ax.errorbar(
+                mine["year"] + offsets[index],
+                centre,
+                yerr=np.nan_to_num(error),
+                fmt="-o",
+                markersize=4,
+                capsize=3,
+                color=colour,
+                label=f"{scenario} (reference)" if scenario == reference else scenario,
+            )
         if kind == "difference":
             ax.axhline(0.0, color="black", linewidth=1.0, label=f"{reference} (reference)")
         ax.set_title(pretty(output))
@@ -96,7 +120,9 @@ def plot_comparison(
     return fig
 
 
-def _overview(table: pd.DataFrame, outputs: list[str], scenarios: list[str], title: str | None) -> Figure:
+def _overview(
+    table: pd.DataFrame, outputs: list[str], scenarios: list[str], title: str | None
+) -> Figure:
     """Whole-run change of each output in percent of the reference, one bar per scenario, with CIs."""
     whole = table[(table["period"] == ALL_YEARS) & table["output"].isin(outputs)]
     others = scenarios[1:]
@@ -109,9 +135,21 @@ def _overview(table: pd.DataFrame, outputs: list[str], scenarios: list[str], tit
         base = whole[whole["scenario"] == scenarios[0]].set_index("output").reindex(outputs)["mean"]
         scale = 100.0 / base.where(base != 0).to_numpy(dtype=np.float64)
         centre = mine["diff"].to_numpy(dtype=np.float64) * scale
-        error = np.vstack([centre - mine["diff_ci_low"].to_numpy() * scale, mine["diff_ci_high"].to_numpy() * scale - centre])
-        ax.barh(position + (k - (len(others) - 1) / 2) * height, centre, height, xerr=np.nan_to_num(error),
-                capsize=3, color=f"C{k}", label=scenario)
+        error = np.vstack(
+            [
+                centre - mine["diff_ci_low"].to_numpy() * scale,
+                mine["diff_ci_high"].to_numpy() * scale - centre,
+            ]
+        )
+        ax.barh(
+            position + (k - (len(others) - 1) / 2) * height,
+            centre,
+            height,
+            xerr=np.nan_to_num(error),
+            capsize=3,
+            color=f"C{k}",
+            label=scenario,
+        )
     ax.set_yticks(position, [pretty(o) for o in outputs])
     ax.invert_yaxis()
     ax.axvline(0.0, color="black", linewidth=1.0)

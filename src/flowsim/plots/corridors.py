@@ -68,9 +68,15 @@ def city_pair_volumes(flows: pd.DataFrame, months: int, element: str) -> pd.Data
     """
     marked = with_corridor(flows)
     chosen = marked[(marked["element"].astype(str) == element) & marked["corridor"].notna()]
-    pairs = chosen.groupby([chosen["origin"].astype(str), chosen["destination"].astype(str)])["volume"].sum()
+    pairs = chosen.groupby([chosen["origin"].astype(str), chosen["destination"].astype(str)])[
+        "volume"
+    ].sum()
     pairs = pairs[pairs > 0] * 12.0 / (months * _replicates(flows))
-    return pairs.rename("volume").reset_index().sort_values("volume", ascending=False, ignore_index=True)
+    return (
+        pairs.rename("volume")
+        .reset_index()
+        .sort_values("volume", ascending=False, ignore_index=True)
+    )
 
 
 CITY_MEASURES: tuple[str, ...] = ("inflow", "outflow", "net_inflow", "refusals")
@@ -84,7 +90,9 @@ def city_measure(flows: pd.DataFrame, months: int, element: str, measure: str) -
     towards the city (its researchers, firms or projects asked and were refused).
     """
     if measure not in CITY_MEASURES:
-        raise ValueError(f"cannot colour cities by {measure!r}; use one of {', '.join(CITY_MEASURES)}")
+        raise ValueError(
+            f"cannot colour cities by {measure!r}; use one of {', '.join(CITY_MEASURES)}"
+        )
     chosen = flows[flows["element"].astype(str) == element]
     per_year = 12.0 / (months * _replicates(flows))
 

@@ -8,7 +8,13 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from flowsim.compare import compare
-from flowsim.folders import FolderError, folder_kind, read_run_folder, read_sweep_folder, sweep_columns
+from flowsim.folders import (
+    FolderError,
+    folder_kind,
+    read_run_folder,
+    read_sweep_folder,
+    sweep_columns,
+)
 from flowsim.plots.bay_map import plot_map
 from flowsim.plots.comparison import plot_comparison
 from flowsim.plots.heatmap import plot_corridor_heatmap
@@ -23,9 +29,13 @@ def run_figures(folder: str | Path) -> dict[str, FigureMaker]:
     """The figures of a run folder, by file stem: time series, map and corridor heat map."""
     data = read_run_folder(folder)
     return {
-        "timeseries": lambda: plot_timeseries(data.timeseries, title=f"{data.name}: outputs over time"),
+        "timeseries": lambda: plot_timeseries(
+            data.timeseries, title=f"{data.name}: outputs over time"
+        ),
         "map": lambda: plot_map(data.flows, data.months, title=f"{data.name}: cross-border flows"),
-        "corridors": lambda: plot_corridor_heatmap(data.flows, data.months, title=f"{data.name}: border crossings"),
+        "corridors": lambda: plot_corridor_heatmap(
+            data.flows, data.months, title=f"{data.name}: border crossings"
+        ),
     }
 
 
@@ -33,7 +43,9 @@ def sweep_figures(folder: str | Path) -> dict[str, FigureMaker]:
     """The figures of a sweep folder: outcomes against levers, and sensitivity if it was analysed."""
     data = read_sweep_folder(folder)
     parameters, outcomes = sweep_columns(data.runs, data.manifest)
-    makers: dict[str, FigureMaker] = {"outcomes": lambda: plot_sweep_outcomes(data.runs, parameters, outcomes)}
+    makers: dict[str, FigureMaker] = {
+        "outcomes": lambda: plot_sweep_outcomes(data.runs, parameters, outcomes)
+    }
     if data.sensitivity is not None:
         makers["sensitivity"] = lambda: plot_sensitivity(data.sensitivity)
     return makers
@@ -72,7 +84,9 @@ def plot_folder(
         raise ValueError(f"cannot write figures as {fmt!r}; use one of {', '.join(FORMATS)}")
     paths = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
     if not paths:
-        raise FolderError("no folder given; give a folder written by `flowsim run` or `flowsim sweep`")
+        raise FolderError(
+            "no folder given; give a folder written by `flowsim run` or `flowsim sweep`"
+        )
     kinds = [folder_kind(p) for p in paths]
     planned: dict[Path, FigureMaker] = {}
     for folder, kind in zip(paths, kinds, strict=True):
@@ -87,8 +101,12 @@ def plot_folder(
         target = Path(out) if out is not None else runs[0] / "figures"
         table = compare(runs)
         planned[target / f"comparison.{fmt}"] = lambda: plot_comparison(table)
-        planned[target / f"comparison-difference.{fmt}"] = lambda: plot_comparison(table, kind="difference")
-        planned[target / f"comparison-overview.{fmt}"] = lambda: plot_comparison(table, kind="overview")
+        planned[target / f"comparison-difference.{fmt}"] = lambda: plot_comparison(
+            table, kind="difference"
+        )
+        planned[target / f"comparison-overview.{fmt}"] = lambda: plot_comparison(
+            table, kind="overview"
+        )
     existing = [str(p) for p in planned if p.exists()]
     if existing and not force:
         raise FileExistsError(

@@ -18,7 +18,11 @@ MEASURE_LABELS: dict[str, str] = {
 }
 """Colour-bar label of each measure."""
 
-MEASURE_COLOURS: dict[str, str] = {"crossings": "Blues", "mean_delay_days": "Oranges", "refusals": "Reds"}
+MEASURE_COLOURS: dict[str, str] = {
+    "crossings": "Blues",
+    "mean_delay_days": "Oranges",
+    "refusals": "Reds",
+}
 
 
 def _norm(values: np.ndarray, logarithmic: bool) -> Normalize:
@@ -56,14 +60,25 @@ def plot_corridor_heatmap(flows: pd.DataFrame, months: int, *, title: str | None
     fig = new_figure(15.0, 3.6)
     axes = fig.subplots(1, len(MEASURES))
     for ax, measure in zip(axes, MEASURES, strict=True):
-        grid = table.pivot(index="corridor", columns="element", values=measure).loc[list(CORRIDORS), list(ELEMENTS)]
+        grid = table.pivot(index="corridor", columns="element", values=measure).loc[
+            list(CORRIDORS), list(ELEMENTS)
+        ]
         values = grid.to_numpy(dtype=np.float64)
         norm = _norm(values, logarithmic=measure != "mean_delay_days")
-        image = ax.imshow(np.ma.masked_invalid(values), cmap=MEASURE_COLOURS[measure], norm=norm, aspect="auto")
+        image = ax.imshow(
+            np.ma.masked_invalid(values), cmap=MEASURE_COLOURS[measure], norm=norm, aspect="auto"
+        )
         for (row, column), value in np.ndenumerate(values):
             dark = np.isfinite(value) and norm(value) > 0.6
-            ax.text(column, row, _number(value), ha="center", va="center", fontsize="small",
-                    color="white" if dark else "black")
+            ax.text(
+                column,
+                row,
+                _number(value),
+                ha="center",
+                va="center",
+                fontsize="small",
+                color="white" if dark else "black",
+            )
         ax.set_xticks(range(len(ELEMENTS)), ELEMENTS)
         ax.set_yticks(range(len(CORRIDORS)), CORRIDORS)
         ax.set_xlabel("element")

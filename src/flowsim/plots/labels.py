@@ -23,7 +23,14 @@ ELEMENT_UNITS: dict[str, str] = {
 }
 """Unit of a flow's ``volume`` for each element (a talent crossing is one person)."""
 
-ACRONYMS: dict[str, str] = {"vc": "VC", "pct": "PCT", "gii": "GII", "gd": "GD", "hk": "HK", "mo": "MO"}
+ACRONYMS: dict[str, str] = {
+    "vc": "VC",
+    "pct": "PCT",
+    "gii": "GII",
+    "gd": "GD",
+    "hk": "HK",
+    "mo": "MO",
+}
 """Words written in capitals in labels."""
 
 FORMATS: tuple[str, ...] = ("png", "svg")
@@ -63,7 +70,9 @@ def save(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
     path = Path(path)
     suffix = path.suffix.lstrip(".").lower()
     if suffix not in FORMATS:
-        raise ValueError(f"{path}: cannot write a figure as {suffix!r}; use one of {', '.join(FORMATS)}")
+        raise ValueError(
+            f"{path}: cannot write a figure as {suffix!r}; use one of {', '.join(FORMATS)}"
+        )
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=dpi)
     return path

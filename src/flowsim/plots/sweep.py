@@ -14,7 +14,10 @@ from flowsim.plots.labels import new_figure, output_label, pretty
 
 INDEX_BARS: dict[str, tuple[tuple[str, str | None, str], ...]] = {
     "sobol": (("S1", "S1_conf", "first order S1"), ("ST", "ST_conf", "total order ST")),
-    "morris": (("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)"), ("sigma", None, "sigma (spread)")),
+    "morris": (
+        ("mu_star", "mu_star_conf", "mu* (mean |elementary effect|)"),
+        ("sigma", None, "sigma (spread)"),
+    ),
 }
 """For each method, the bars drawn per parameter: (index column, confidence column, legend)."""
 
@@ -29,7 +32,9 @@ def successful_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 def binned_means(x: pd.Series, y: pd.Series, bins: int) -> tuple[np.ndarray, np.ndarray]:
     """Mean of ``y`` per bin of ``x``: per distinct value when there are few, else per quantile bin."""
-    frame = pd.DataFrame({"x": x.to_numpy(dtype=np.float64), "y": y.to_numpy(dtype=np.float64)}).dropna()
+    frame = pd.DataFrame(
+        {"x": x.to_numpy(dtype=np.float64), "y": y.to_numpy(dtype=np.float64)}
+    ).dropna()
     if frame["x"].nunique() <= bins:
         grouped = frame.groupby("x")["y"].mean()
         return grouped.index.to_numpy(), grouped.to_numpy()
@@ -67,7 +72,9 @@ def plot_sweep_outcomes(
     missing = [c for c in [*parameters, *outcomes] if c not in runs.columns]
     if missing or not parameters or not outcomes:
         raise ValueError(
-            f"cannot plot the sweep: missing columns {missing}" if missing else "the sweep has no parameters or outcomes"
+            f"cannot plot the sweep: missing columns {missing}"
+            if missing
+            else "the sweep has no parameters or outcomes"
         )
     done = successful_runs(runs)
     fig = new_figure(3.6 * len(parameters) + 0.6, 2.8 * len(outcomes) + 0.6)
@@ -77,7 +84,15 @@ def plot_sweep_outcomes(
             ax = axes[row, column]
             ax.scatter(done[parameter], done[outcome], s=10, alpha=0.45, color="C0", label="run")
             x_mean, y_mean = binned_means(done[parameter], done[outcome], bins)
-            ax.plot(x_mean, y_mean, color="C3", marker="o", markersize=3, linewidth=1.8, label="binned mean")
+            ax.plot(
+                x_mean,
+                y_mean,
+                color="C3",
+                marker="o",
+                markersize=3,
+                linewidth=1.8,
+                label="binned mean",
+            )
             ax.set_xlabel(pretty(parameter), fontsize="small")
             ax.set_ylabel(output_label(outcome, per="year"), fontsize="small")
             ax.grid(alpha=0.3)
@@ -98,7 +113,9 @@ def sensitivity_method(table: pd.DataFrame) -> str:
     )
 
 
-def plot_sensitivity(table: pd.DataFrame, *, outcomes: Sequence[str] | None = None, title: str | None = None) -> Figure:
+def plot_sensitivity(
+    table: pd.DataFrame, *, outcomes: Sequence[str] | None = None, title: str | None = None
+) -> Figure:
     """Sensitivity indices as horizontal bars with their confidence intervals as error bars.
 
     Args:
@@ -126,14 +143,27 @@ def plot_sensitivity(table: pd.DataFrame, *, outcomes: Sequence[str] | None = No
         rows_of = table[table["outcome"] == outcome].set_index("parameter").reindex(parameters)
         for k, (index, conf, label) in enumerate(INDEX_BARS[method]):
             error = rows_of[conf].to_numpy(dtype=np.float64) if conf else None
-            ax.barh(position + (k - 0.5) * height, rows_of[index].to_numpy(dtype=np.float64), height,
-                    xerr=error, capsize=3, color=f"C{k}", label=label)
+            ax.barh(
+                position + (k - 0.5) * height,
+                rows_of[index].to_numpy(dtype=np.float64),
+                height,
+                xerr=error,
+                capsize=3,
+                color=f"C{k}",
+                label=label,
+            )
         ax.set_yticks(position, [pretty(p) for p in parameters], fontsize="small")
         ax.invert_yaxis()
         ax.axvline(0.0, color="black", linewidth=0.8)
-        ax.set_xlabel("sensitivity index [share of variance]" if method == "sobol" else "elementary effect [outcome units]")
+        ax.set_xlabel(
+            "sensitivity index [share of variance]"
+            if method == "sobol"
+            else "elementary effect [outcome units]"
+        )
         ax.set_title(output_label(outcome, per="year"))
         ax.grid(axis="x", alpha=0.3)
     axes[0].legend(fontsize="x-small")
-    fig.suptitle(title or f"{method.capitalize()} sensitivity of each outcome to each parameter (95% CI)")
+    fig.suptitle(
+        title or f"{method.capitalize()} sensitivity of each outcome to each parameter (95% CI)"
+    )
     return fig

@@ -58,7 +58,9 @@ def _as_scenarios(timeseries: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict
     if isinstance(timeseries, pd.DataFrame):
         return {"": timeseries}
     if not timeseries:
-        raise ValueError("no time series to plot: give a DataFrame or a mapping of scenario name -> DataFrame")
+        raise ValueError(
+            "no time series to plot: give a DataFrame or a mapping of scenario name -> DataFrame"
+        )
     return dict(timeseries)
 
 
@@ -91,7 +93,9 @@ def plot_timeseries(
     for name, frame in scenarios.items():
         missing = [o for o in outputs if o not in frame.columns]
         if missing:
-            raise ValueError(f"time series {name!r} has no column(s) {missing}; see flowsim.outputs.REPORTED")
+            raise ValueError(
+                f"time series {name!r} has no column(s) {missing}; see flowsim.outputs.REPORTED"
+            )
     columns = max(1, min(columns, len(outputs)))
     rows = math.ceil(len(outputs) / columns)
     fig = new_figure(5.0 * columns, 3.0 * rows + 0.4)
@@ -107,7 +111,12 @@ def plot_timeseries(
             n = int(q["replicates"].max())
             prefix = f"{name}: " if name else ""
             ax.fill_between(
-                when, q["low"], q["high"], color=colour, alpha=0.25, linewidth=0,
+                when,
+                q["low"],
+                q["high"],
+                color=colour,
+                alpha=0.25,
+                linewidth=0,
                 label=f"{prefix}5-95% of {n} replicate{'s' if n != 1 else ''}",
             )
             ax.plot(when, q["median"], color=colour, linewidth=1.6, label=f"{prefix}median")
@@ -119,5 +128,7 @@ def plot_timeseries(
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="small", loc="best")
     names = [n for n in scenarios if n]
-    fig.suptitle(title or (f"Outputs over time: {', '.join(names)}" if names else "Outputs over time"))
+    fig.suptitle(
+        title or (f"Outputs over time: {', '.join(names)}" if names else "Outputs over time")
+    )
     return fig
