@@ -182,22 +182,37 @@ def sweep_columns(
 ) -> tuple[list[str], list[str]]:
     """The varied parameters (levers and uncertainties) and the outcomes of a sweep, in order.
 
-    The manifest's ``outcomes`` name the outcomes; every other column of ``runs.parquet``
-    that is not an identifier is a parameter. Without a manifest, numeric columns that are
-    reported outputs are outcomes.
+    The manifest's ``factors`` (or ``levers`` and ``uncertainties``) and ``outcomes`` name
+    them; without a manifest, numeric columns that are reported outputs are outcomes and
+    every other numeric column that is not an identifier is a parameter. Parameters with
+    text values (e.g. a choice among named options) are left out: they cannot be an x axis.
     """
     from flowsim.outputs import REPORTED, YEARLY_SHARES
 
+    manifest = manifest or {}
     columns = [c for c in runs.columns if c not in SWEEP_ID_COLUMNS]
-    declared = (manifest or {}).get("outcomes")
-    if isinstance(declared, dict):
-        declared = list(declared)
+    declared = _names(manifest.get("outcomes"))
     if declared:
         outcomes = [c for c in declared if c in columns]
     else:
         known = set(REPORTED) | set(YEARLY_SHARES)
         outcomes = [c for c in columns if c in known]
-    parameters = [
-        c for c in columns if c not in outcomes and pd.api.types.is_numeric_dtype(runs[c])
-    ]
+    factors = _names(manifest.get("factors")) or _names(manifest.get("levers")) + _names(
+        manifest.get("uncertainties")
+    )
+    candidates = (
+        [c for c in factors if c in columns]
+        if factors
+        else [c for c in columns if c not in outcomes]
+    )
+    parameters = [c for c in candidates if pd.api.types.is_numeric_dtype(runs[c])]
     return parameters, outcomes
+
+
+def _names(declared: Any) -> list[str]:
+    """Names from a manifest entry that is a list of names or a mapping keyed by name."""
+    if isinstance(declared, dict):
+        return [str(k) for k in declared]
+    if isinstance(declared, (list, tuple)):
+        return [str(k) for k in declared]
+    return []
