@@ -19,7 +19,7 @@ from matplotlib.patches import FancyArrowPatch
 
 from flowsim.geography import CITIES, ELEMENTS, JURISDICTIONS, load_geography
 from flowsim.plots.corridors import city_measure, city_pair_volumes
-from flowsim.plots.labels import ELEMENT_UNITS, new_figure
+from flowsim.plots.labels import ELEMENT_UNITS, new_figure, number
 
 JURISDICTION_MARKERS: dict[str, str] = {"GD": "o", "HK": "s", "MO": "D"}
 """Marker of each jurisdiction's cities."""
@@ -91,7 +91,7 @@ def _draw_arrows(
             color="tab:red",
             alpha=0.55,
             linewidth=0.4 + (MAX_ARROW_WIDTH - 0.4) * share,
-            label=f"{largest * share:,.3g} {unit} / year",
+            label=f"{number(largest * share)} {unit} / year",
         )
         for share in (1.0, 0.25)
     ]

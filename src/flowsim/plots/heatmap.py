@@ -9,7 +9,7 @@ from matplotlib.figure import Figure
 
 from flowsim.geography import CORRIDORS, ELEMENTS
 from flowsim.plots.corridors import MEASURES, corridor_element_table
-from flowsim.plots.labels import new_figure
+from flowsim.plots.labels import new_figure, number
 
 MEASURE_LABELS: dict[str, str] = {
     "crossings": "approved crossings [count / year]",
@@ -33,13 +33,6 @@ def _norm(values: np.ndarray, logarithmic: bool) -> Normalize:
         # Linear below one crossing a year, so that zero cells stay drawable.
         return SymLogNorm(linthresh=1.0, vmin=0.0, vmax=top)
     return Normalize(vmin=0.0, vmax=top)
-
-
-def _number(value: float) -> str:
-    """A cell's text: thousands separated, three significant digits below 100, a dash for no value."""
-    if not np.isfinite(value):
-        return "-"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
 
 
 def plot_corridor_heatmap(flows: pd.DataFrame, months: int, *, title: str | None = None) -> Figure:
@@ -73,7 +66,7 @@ def plot_corridor_heatmap(flows: pd.DataFrame, months: int, *, title: str | None
             ax.text(
                 column,
                 row,
-                _number(value),
+                number(value),
                 ha="center",
                 va="center",
                 fontsize="small",

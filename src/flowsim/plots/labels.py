@@ -65,6 +65,13 @@ def pretty(name: str) -> str:
     return " ".join(words)
 
 
+def number(value: float) -> str:
+    """A value as people read it: thousands separated, three significant digits below 100, a dash for none."""
+    if value != value or value in (float("inf"), float("-inf")):
+        return "-"
+    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"
+
+
 def save(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
     """Write a figure to ``path``; the suffix (``.png`` or ``.svg``) chooses the format."""
     path = Path(path)
