@@ -23,13 +23,21 @@ def main() -> None:
     """Run the baseline and write the three quick-start figures."""
     scenario = flowsim.Scenario(scale=SCALE, steps=STEPS)
     results = [flowsim.run(scenario, seed) for seed in replicate_seeds(scenario.seed, REPLICATES)]
-    timeseries = pd.concat([r.timeseries.assign(replicate=k) for k, r in enumerate(results)], ignore_index=True)
-    flows = pd.concat([r.flows.assign(replicate=k) for k, r in enumerate(results)], ignore_index=True)
+    timeseries = pd.concat(
+        [r.timeseries.assign(replicate=k) for k, r in enumerate(results)], ignore_index=True
+    )
+    flows = pd.concat(
+        [r.flows.assign(replicate=k) for k, r in enumerate(results)], ignore_index=True
+    )
     OUT.mkdir(parents=True, exist_ok=True)
     figures = {
-        "quickstart_timeseries.png": plot_timeseries(timeseries, title="baseline: outputs over time"),
+        "quickstart_timeseries.png": plot_timeseries(
+            timeseries, title="baseline: outputs over time"
+        ),
         "quickstart_map.png": plot_map(flows, STEPS, title="baseline: cross-border flows"),
-        "quickstart_corridors.png": plot_corridor_heatmap(flows, STEPS, title="baseline: border crossings"),
+        "quickstart_corridors.png": plot_corridor_heatmap(
+            flows, STEPS, title="baseline: border crossings"
+        ),
     }
     for name, figure in figures.items():
         figure.savefig(OUT / name, dpi=DPI)

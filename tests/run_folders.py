@@ -172,7 +172,9 @@ def baseline_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def policy_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A run folder of a data-sandbox-like policy (GD-HK data approved, fast), 3 replicates."""
     scenario = tiny_scenario("data_sandbox", **POLICY)
-    return write_run_folder(run_replicates(scenario), tmp_path_factory.mktemp("runs") / "data_sandbox")
+    return write_run_folder(
+        run_replicates(scenario), tmp_path_factory.mktemp("runs") / "data_sandbox"
+    )
 
 
 @pytest.fixture(scope="session")

@@ -5,13 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from run_folders import (  # noqa: F401  (fixtures)
-    POLICY,
-    baseline_folder,
-    policy_folder,
-    run_replicates,
-    tiny_scenario,
-)
+from run_folders import POLICY, run_replicates, tiny_scenario
 from scipy import stats
 
 from flowsim import cli

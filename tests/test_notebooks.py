@@ -1,4 +1,4 @@
-"""The notebooks run start to finish at their small size (``FLOWSIM_SMALL=1``) and draw their figures."""
+"""The notebooks run start to finish at small size (``FLOWSIM_SMALL=1``) and draw figures."""
 
 from __future__ import annotations
 
@@ -18,17 +18,17 @@ ROOT = NOTEBOOKS.parent
 
 
 def missing_dependency(name: str) -> str | None:
-    """Why a notebook cannot run on this branch yet (a part built elsewhere is not merged), or None."""
+    """Why a notebook cannot run on this branch yet (a part built elsewhere is not merged)."""
     if name.startswith("02"):
         if importlib.util.find_spec("flowsim.scenario") is None:
-            return "needs flowsim.scenario.load_scenario (scenario files, issue 3), not merged into this branch yet"
+            return "needs flowsim.scenario.load_scenario (issue 3), not merged into this branch yet"
         if not (ROOT / "scenarios" / "baseline.yaml").is_file():
             return (
                 "needs scenarios/baseline.yaml and the policy scenarios (issue 3), not merged yet"
             )
     if name.startswith("03"):
         if not (hasattr(flowsim, "sweep") and hasattr(flowsim, "sensitivity")):
-            return "needs flowsim.sweep and flowsim.sensitivity (issue 4), not merged into this branch yet"
+            return "needs flowsim.sweep and flowsim.sensitivity (issue 4), not merged yet"
         if not (ROOT / "scenarios" / "baseline.yaml").is_file():
             return "needs scenarios/baseline.yaml (issue 3), not merged yet"
     return None

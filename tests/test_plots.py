@@ -10,13 +10,7 @@ import pytest
 from matplotlib.collections import PathCollection, PolyCollection
 from matplotlib.container import BarContainer, ErrorbarContainer
 from matplotlib.patches import FancyArrowPatch
-from run_folders import (  # noqa: F401  (fixtures)
-    SWEEP_LEVERS,
-    SWEEP_OUTCOMES,
-    baseline_folder,
-    policy_folder,
-    sweep_folder,
-)
+from run_folders import SWEEP_LEVERS, SWEEP_OUTCOMES
 
 from flowsim import cli
 from flowsim.folders import FolderError, read_run_folder, read_sweep_folder

@@ -68,7 +68,7 @@ Source = str | Path | pd.DataFrame | Sequence[Any]
 
 
 def yearly_by_replicate(source: Source) -> pd.DataFrame:
-    """One row per replicate and year (``replicate``, ``year``, ``months``, outputs) from any source.
+    """One row per replicate and year (``replicate``, ``year``, ``months``, outputs).
 
     Args:
         source: a run folder path; a DataFrame of yearly rows with a ``replicate`` column
@@ -98,7 +98,7 @@ def yearly_by_replicate(source: Source) -> pd.DataFrame:
 
 
 def whole_run(yearly: pd.DataFrame, outputs: Sequence[str]) -> pd.DataFrame:
-    """Per replicate, each output over the whole run: counters as a yearly rate, others as a mean over years."""
+    """Per replicate, each output over the whole run: counters per year, others averaged."""
     grouped = yearly.groupby("replicate")
     months = grouped["months"].sum()
     out = pd.DataFrame(index=months.index)

@@ -146,7 +146,7 @@ def read_run_folder(path: str | Path) -> RunData:
         missing = [c for c in needed if c not in frame.columns]
         if missing:
             raise FolderError(
-                f"{folder / name}: lacks columns {missing}; write the folder again with `flowsim run`"
+                f"{folder / name}: lacks columns {missing}; write the folder again (`flowsim run`)"
             )
     if "replicate" not in timeseries.columns:
         timeseries.insert(0, "replicate", 0)

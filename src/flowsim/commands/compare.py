@@ -1,4 +1,4 @@
-"""``flowsim compare DIR_A DIR_B ... [--out FILE.csv]``: yearly outputs per scenario against the first."""
+"""``flowsim compare DIR_A DIR_B ... [--out FILE.csv]``: scenarios against the first."""
 
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ def main(args: argparse.Namespace) -> int:
     unknown = [name for name in args.outputs if name not in known]
     if unknown:
         print(
-            f"flowsim compare: error: unknown output(s) {unknown}; see `flowsim.outputs` for the names",
+            f"flowsim compare: error: unknown output(s) {unknown}; see `flowsim.outputs`",
             file=sys.stderr,
         )
         return 2

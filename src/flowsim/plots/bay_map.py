@@ -53,7 +53,7 @@ def _city_values(
 def _draw_arrows(
     ax: Axes, pairs: pd.DataFrame, xy: dict[str, tuple[float, float]], unit: str
 ) -> list[Line2D]:
-    """One curved arrow per ordered city pair (A->B and B->A bend apart); returns legend handles for widths."""
+    """One curved arrow per ordered city pair (A->B, B->A bend apart); width legend."""
     if pairs.empty:
         ax.text(
             0.5,
@@ -105,7 +105,7 @@ def plot_map(
     color_by: str | Mapping[str, float] = "inflow",
     title: str | None = None,
 ) -> Figure:
-    """Map of the 11 cities coloured by a measure, with arrows for cross-border flows; a panel per element.
+    """Map of the 11 cities coloured by a measure, arrows for cross-border flows, per element.
 
     Args:
         flows: a run's flows (rows per replicate, step, element, origin, destination).

@@ -1,4 +1,4 @@
-"""Scenario comparison: yearly outputs against the reference scenario, with 95% confidence intervals."""
+"""Scenario comparison: yearly outputs against the reference, with 95% confidence intervals."""
 
 from __future__ import annotations
 
@@ -123,7 +123,7 @@ def plot_comparison(
 def _overview(
     table: pd.DataFrame, outputs: list[str], scenarios: list[str], title: str | None
 ) -> Figure:
-    """Whole-run change of each output in percent of the reference, one bar per scenario, with CIs."""
+    """Whole-run change of each output in % of the reference, a bar per scenario, with CIs."""
     whole = table[(table["period"] == ALL_YEARS) & table["output"].isin(outputs)]
     others = scenarios[1:]
     fig = new_figure(8.0, 0.5 * len(outputs) * max(1, len(others)) ** 0.5 + 2.0)

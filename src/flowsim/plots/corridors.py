@@ -1,4 +1,4 @@
-"""Flows aggregated by border corridor, element and city pair: the numbers the map and heat map draw."""
+"""Flows summed by border corridor, element and city pair: what the map and heat map draw."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ def _replicates(flows: pd.DataFrame) -> int:
 
 
 def with_corridor(flows: pd.DataFrame) -> pd.DataFrame:
-    """``flows`` with a ``corridor`` column: the border a flow crosses, or None inside a jurisdiction."""
+    """``flows`` with a ``corridor`` column: the border a flow crosses, or None."""
     geo = load_geography()
     index = {city: i for i, city in enumerate(CITIES)}
     origin = flows["origin"].astype(str).map(index).to_numpy(dtype=np.int64)
@@ -84,10 +84,10 @@ CITY_MEASURES: tuple[str, ...] = ("inflow", "outflow", "net_inflow", "refusals")
 
 
 def city_measure(flows: pd.DataFrame, months: int, element: str, measure: str) -> np.ndarray:
-    """One value per city (order of :data:`CITIES`): the element's volume in, out, net in, or refusals.
+    """One value per city (order of :data:`CITIES`): the element's volume in, out, net in, refusals.
 
     Values are per year, averaged over replicates; ``refusals`` counts refused flows
-    towards the city (its researchers, firms or projects asked and were refused).
+    whose destination is the city.
     """
     if measure not in CITY_MEASURES:
         raise ValueError(

@@ -40,7 +40,7 @@ def run_figures(folder: str | Path) -> dict[str, FigureMaker]:
 
 
 def sweep_figures(folder: str | Path) -> dict[str, FigureMaker]:
-    """The figures of a sweep folder: outcomes against levers, and sensitivity if it was analysed."""
+    """The figures of a sweep folder: outcomes against levers, and sensitivity once analysed."""
     data = read_sweep_folder(folder)
     parameters, outcomes = sweep_columns(data.runs, data.manifest)
     makers: dict[str, FigureMaker] = {
@@ -110,7 +110,8 @@ def plot_folder(
     existing = [str(p) for p in planned if p.exists()]
     if existing and not force:
         raise FileExistsError(
-            f"figures exist already: {', '.join(existing)}; choose another --out or replace them with --force"
+            f"figures exist already: {', '.join(existing)}; "
+            "choose another --out or replace them with --force"
         )
     written = []
     for path, maker in planned.items():

@@ -26,7 +26,7 @@ MEASURE_COLOURS: dict[str, str] = {
 
 
 def _norm(values: np.ndarray, logarithmic: bool) -> Normalize:
-    """Colour scale of a panel; counts spanning orders of magnitude (talent vs data) get a log scale."""
+    """Colour scale of a panel; counts spanning orders of magnitude get a log scale."""
     finite = values[np.isfinite(values)]
     top = float(finite.max()) if finite.size and finite.max() > 0 else 1.0
     if logarithmic:

@@ -58,7 +58,7 @@ def output_label(output: str, per: str | None = "month") -> str:
 
 
 def pretty(name: str) -> str:
-    """A readable name for an output (``vc_deals`` -> ``VC deals``); dotted parameter paths stay as they are."""
+    """A readable name of an output (``vc_deals`` -> ``VC deals``); dotted paths stay as is."""
     if "." in name:
         return name
     words = [ACRONYMS.get(word, word) for word in name.split("_")]
@@ -66,7 +66,7 @@ def pretty(name: str) -> str:
 
 
 def number(value: float) -> str:
-    """A value as people read it: thousands separated, three significant digits below 100, a dash for none."""
+    """A value as people read it: 12,345 above 100, three significant digits below, - for none."""
     if value != value or value in (float("inf"), float("-inf")):
         return "-"
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:.3g}"

@@ -31,7 +31,7 @@ def successful_runs(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def binned_means(x: pd.Series, y: pd.Series, bins: int) -> tuple[np.ndarray, np.ndarray]:
-    """Mean of ``y`` per bin of ``x``: per distinct value when there are few, else per quantile bin."""
+    """Mean of ``y`` per bin of ``x``: per distinct value when few, else per quantile bin."""
     frame = pd.DataFrame(
         {"x": x.to_numpy(dtype=np.float64), "y": y.to_numpy(dtype=np.float64)}
     ).dropna()
@@ -109,7 +109,8 @@ def sensitivity_method(table: pd.DataFrame) -> str:
         if bars[0][0] in table.columns:
             return method
     raise ValueError(
-        f"not a sensitivity table: it has columns {list(table.columns)}; expected S1/ST (sobol) or mu_star (morris)"
+        f"not a sensitivity table: it has columns {list(table.columns)}; "
+        "expected S1/ST (sobol) or mu_star (morris)"
     )
 
 
