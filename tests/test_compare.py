@@ -161,3 +161,11 @@ def test_cli_compare_prints_and_writes(baseline_folder, policy_folder, tmp_path,
     assert cli.main(["compare", str(baseline_folder), str(tmp_path / "nope")]) == 2
     err = capsys.readouterr().err
     assert "no such folder" in err and "Traceback" not in err, err
+
+
+def test_help_of_every_command_prints(capsys):
+    for argv in (["--help"], ["compare", "--help"], ["plot", "--help"]):
+        with pytest.raises(SystemExit) as done:
+            cli.main(argv)
+        assert done.value.code == 0, f"flowsim {' '.join(argv)} exits 0"
+    assert "compare" in capsys.readouterr().out

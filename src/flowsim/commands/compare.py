@@ -10,7 +10,7 @@ from flowsim.folders import FolderError
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 
 NAME = "compare"
-HELP = "compare run folders: yearly outputs per scenario, difference from the first with its 95% CI"
+HELP = "compare run folders: yearly outputs, and the difference from the first with a 95 percent CI"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
