@@ -11,7 +11,7 @@ import sys
 
 from flowsim import __version__
 
-COMMANDS: tuple[str, ...] = ("validate", "run", "describe", "sweep", "sensitivity")
+COMMANDS: tuple[str, ...] = ("validate", "run", "describe", "sweep", "sensitivity", "plot", "compare")
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 
 

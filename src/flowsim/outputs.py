@@ -52,3 +52,10 @@ UNITS: dict[str, str] = {
 
 REPORTED: tuple[str, ...] = COUNTERS + GAUGES + SHARES
 """Columns of a run's time series besides replicate, seed and step."""
+
+
+def unit_of(output: str) -> str:
+    """The unit an output is measured in: money, days, a share, or ``count`` for items (papers, deals...)."""
+    if output in YEARLY_SHARES:
+        return "share of world total"
+    return UNITS.get(output, "count")

@@ -1,0 +1,53 @@
+"""``flowsim plot DIR [DIR ...] [--out DIR] [--format png|svg]``: every figure that applies."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from tqdm import tqdm
+
+from flowsim.folders import FolderError
+from flowsim.plots import plot_folder
+from flowsim.plots.labels import FORMATS
+
+NAME = "plot"
+HELP = "draw the figures of a run or sweep results folder (several run folders are also compared)"
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Arguments of ``flowsim plot``."""
+    parser.add_argument(
+        "folders",
+        nargs="+",
+        metavar="DIR",
+        help="a results folder from `flowsim run` or `flowsim sweep`",
+    )
+    parser.add_argument(
+        "--out", metavar="DIR", help="where to write the figures (default: DIR/figures/)"
+    )
+    parser.add_argument(
+        "--format", choices=FORMATS, default="png", help="file format (default: png)"
+    )
+    parser.add_argument("--force", action="store_true", help="replace figures that exist already")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Draw the figures; exit 2 (with the reason) on a folder that is not a results folder."""
+    bar = tqdm(desc="figures", unit="figure", disable=None, file=sys.stderr)
+    try:
+        written = plot_folder(
+            args.folders,
+            args.out,
+            fmt=args.format,
+            force=args.force,
+            progress=lambda path: (bar.set_postfix_str(path.rsplit("/", 1)[-1]), bar.update(1)),
+        )
+    except (FolderError, FileExistsError, ValueError) as err:
+        bar.close()
+        print(f"flowsim plot: error: {err}", file=sys.stderr)
+        return 2
+    bar.close()
+    for path in written:
+        print(path)
+    return 0

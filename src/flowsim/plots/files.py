@@ -1,0 +1,121 @@
+"""Draw every figure that applies to results folders and write them as files."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from flowsim.compare import compare
+from flowsim.folders import (
+    FolderError,
+    folder_kind,
+    read_run_folder,
+    read_sweep_folder,
+    sweep_columns,
+)
+from flowsim.plots.bay_map import plot_map
+from flowsim.plots.comparison import plot_comparison
+from flowsim.plots.heatmap import plot_corridor_heatmap
+from flowsim.plots.labels import FORMATS, save
+from flowsim.plots.sweep import plot_sensitivity, plot_sweep_outcomes
+from flowsim.plots.timeseries import plot_timeseries
+
+FigureMaker = Callable[[], Figure]
+
+
+def run_figures(folder: str | Path) -> dict[str, FigureMaker]:
+    """The figures of a run folder, by file stem: time series, map and corridor heat map."""
+    data = read_run_folder(folder)
+    return {
+        "timeseries": lambda: plot_timeseries(
+            data.timeseries, title=f"{data.name}: outputs over time"
+        ),
+        "map": lambda: plot_map(data.flows, data.months, title=f"{data.name}: cross-border flows"),
+        "corridors": lambda: plot_corridor_heatmap(
+            data.flows, data.months, title=f"{data.name}: border crossings"
+        ),
+    }
+
+
+def sweep_figures(folder: str | Path) -> dict[str, FigureMaker]:
+    """The figures of a sweep folder: outcomes against levers, and sensitivity once analysed."""
+    data = read_sweep_folder(folder)
+    parameters, outcomes = sweep_columns(data.runs, data.manifest)
+    makers: dict[str, FigureMaker] = {
+        "outcomes": lambda: plot_sweep_outcomes(data.runs, parameters, outcomes)
+    }
+    if data.sensitivity is not None:
+        makers["sensitivity"] = lambda: plot_sensitivity(data.sensitivity)
+    return makers
+
+
+def plot_folder(
+    folders: str | Path | Sequence[str | Path],
+    out: str | Path | None = None,
+    *,
+    fmt: str = "png",
+    force: bool = False,
+    progress: Callable[[str], None] | None = None,
+) -> list[Path]:
+    """Draw every figure that applies to results folders and write them.
+
+    A run folder gets ``timeseries``, ``map`` and ``corridors``; a sweep folder gets
+    ``outcomes`` and, once ``flowsim sensitivity`` has run, ``sensitivity``. Several run
+    folders also get ``comparison`` and ``comparison-difference`` (the first is the reference).
+
+    Args:
+        folders: one folder or several.
+        out: where to write; default ``FOLDER/figures/`` for one folder, and the first folder's
+            ``figures/`` for the comparison of several.
+        fmt: ``png`` or ``svg``.
+        force: replace figures that exist already.
+        progress: called with each file's path before it is drawn.
+
+    Returns:
+        The paths written.
+
+    Raises:
+        FolderError: a folder is not a run or sweep folder.
+        FileExistsError: a figure exists and ``force`` is false (nothing is written then).
+    """
+    if fmt not in FORMATS:
+        raise ValueError(f"cannot write figures as {fmt!r}; use one of {', '.join(FORMATS)}")
+    paths = [Path(folders)] if isinstance(folders, (str, Path)) else [Path(f) for f in folders]
+    if not paths:
+        raise FolderError(
+            "no folder given; give a folder written by `flowsim run` or `flowsim sweep`"
+        )
+    kinds = [folder_kind(p) for p in paths]
+    planned: dict[Path, FigureMaker] = {}
+    for folder, kind in zip(paths, kinds, strict=True):
+        target = Path(out) if out is not None else folder / "figures"
+        # With one output folder for several inputs, each input's figures carry its folder name.
+        prefix = f"{folder.name}-" if out is not None and len(paths) > 1 else ""
+        makers = run_figures(folder) if kind == "run" else sweep_figures(folder)
+        for stem, maker in makers.items():
+            planned[target / f"{prefix}{stem}.{fmt}"] = maker
+    runs = [p for p, k in zip(paths, kinds, strict=True) if k == "run"]
+    if len(runs) > 1:
+        target = Path(out) if out is not None else runs[0] / "figures"
+        table = compare(runs)
+        planned[target / f"comparison.{fmt}"] = lambda: plot_comparison(table)
+        planned[target / f"comparison-difference.{fmt}"] = lambda: plot_comparison(
+            table, kind="difference"
+        )
+        planned[target / f"comparison-overview.{fmt}"] = lambda: plot_comparison(
+            table, kind="overview"
+        )
+    existing = [str(p) for p in planned if p.exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"figures exist already: {', '.join(existing)}; "
+            "choose another --out or replace them with --force"
+        )
+    written = []
+    for path, maker in planned.items():
+        if progress is not None:
+            progress(str(path))
+        written.append(save(maker(), path))
+    return written
