@@ -207,9 +207,14 @@ def _leaves(model: BaseModel, prefix: str, parent: FieldInfo | None = None) -> l
     cls = type(model)
     fields = cls.model_fields
     values = {name: getattr(model, name) for name in fields}
-    collapse = cls.__name__ in PLACEHOLDERS and len({repr(v) for v in values.values()}) == 1
+    # identical nested models (every zone, every element of a zone) collapse into one placeholder row
+    nested = [name for name in fields if isinstance(values[name], BaseModel)]
+    collapse = (
+        cls.__name__ in PLACEHOLDERS and nested and len({repr(values[n]) for n in nested}) == 1
+    )
     items = (
-        [(PLACEHOLDERS[cls.__name__], next(iter(fields)))]
+        [(PLACEHOLDERS[cls.__name__], nested[0])]
+        + [(info.alias or name, name) for name, info in fields.items() if name not in nested]
         if collapse
         else [(info.alias or name, name) for name, info in fields.items()]
     )

@@ -9,6 +9,7 @@ from __future__ import annotations
 COUNTERS: tuple[str, ...] = (
     # research
     "projects_started", "projects_with_collaborator", "projects_cross_border", "projects_stopped",
+    "projects_abandoned_waiting",
     "projects_completed", "papers", "papers_cross_border", "inventions", "invention_patents",
     "pct_applications", "pct_applications_GD", "pct_applications_HK", "pct_applications_MO",
     # transfer

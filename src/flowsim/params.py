@@ -86,6 +86,13 @@ class ZonePolicy(_Frozen):
     capital: FrictionOverride = FrictionOverride()
     data: FrictionOverride = FrictionOverride()
     samples: FrictionOverride = FrictionOverride()
+    grant_portability: float | None = Field(
+        None,
+        ge=0.0,
+        le=1.0,
+        description="probability a mainland grant of a lab project led from the zone may be spent "
+        "across the border; null = the region's research.grant_portability",
+    )
 
 
 # Baseline frictions: the pre-reform state (about 2019-2022). Sources / assumptions:
@@ -313,6 +320,11 @@ class ResearchParams(_Frozen):
     )
     refused_stop_prob: float = _share(
         0.5, "probability a project whose data or samples are refused stops (else it goes on weakened)"
+    )
+    abandon_rate_waiting: float = _share(
+        0.05,
+        "probability per month of waiting for data or samples that a project is abandoned "
+        "(assumption: competitors publish first, funding windows lapse)",
     )
     refused_output_penalty: float = _share(
         0.5, "output lost by a project that goes on without refused data or samples"

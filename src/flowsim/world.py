@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowsim.flows import FlowLedger
-from flowsim.geography import CITIES, Geography, load_geography
+from flowsim.geography import CITIES, ZONES, Geography, load_geography
 from flowsim.mechanisms.commercialization import manufacturing_access
 from flowsim.mechanisms.talent import balanced_mass, gravity
 from flowsim.outputs import COUNTERS
@@ -66,6 +66,12 @@ class World:
             self.geo.figures["manufacturing_capacity"], self.geo.travel_minutes, talent_border
         )
         self.public_share = self.geo.figures["public_research_share"]
+        # grant portability per zone slot (0 = outside every zone), zone overrides applied
+        self.grant_portability = np.full(len(ZONES) + 1, rp.grant_portability)
+        for z, zone in enumerate(ZONES):
+            override = getattr(params.policy.zones, zone).grant_portability
+            if override is not None:
+                self.grant_portability[z + 1] = override
 
     # ------------------------------------------------------------------ bookkeeping
 

@@ -7,7 +7,8 @@ grant-funded lab project with a collaborator across the border must move grant
 money across it (a capital crossing) if the grant may be spent there at all. The
 project may need data and samples (:mod:`~flowsim.mechanisms.data`,
 :mod:`~flowsim.mechanisms.samples`); a refused input stops it or weakens it, a
-delayed one holds it back. When done, it yields papers and inventions; lab
+delayed one holds back the start of the work, and each month of waiting risks
+abandonment (``abandon_rate_waiting``). When done, it yields papers and inventions; lab
 inventions join the lab's stock for transfer, firm inventions may start
 development. Inventions are filed as invention patents, some under the PCT.
 """
@@ -38,6 +39,11 @@ def project_outputs(
     papers = rng.poisson(papers_rate[employer_kind] * quality)
     inventions = rng.poisson(inventions_rate[employer_kind] * quality)
     return papers, inventions
+
+
+def waiting_abandonment(wait_months: np.ndarray, monthly_rate: float) -> np.ndarray:
+    """Probability a project is abandoned while it waits ``wait_months`` for its inputs (pure core)."""
+    return 1.0 - (1.0 - monthly_rate) ** np.asarray(wait_months, dtype=np.float64)
 
 
 def start_projects(world: World, t: int) -> None:
@@ -97,7 +103,7 @@ def start_projects(world: World, t: int) -> None:
         g = np.flatnonzero(grant)
         funded = np.zeros(idx.size, dtype=bool)
         if g.size:
-            portable = rng.random(g.size) < p.grant_portability
+            portable = rng.random(g.size) < world.grant_portability[zone[idx[g]] + 1]
             gp = g[portable]
             cg = cross(city[idx[gp]], target[gp], zone[idx[gp]], CAPITAL, world.tables, world.geo.corridor,
                        world.quota_left, rng)
@@ -116,17 +122,24 @@ def start_projects(world: World, t: int) -> None:
     duration = np.maximum(1, rng.poisson(p.duration_months, n))
     stopped = np.zeros(n, dtype=bool)
 
+    # work starts once every input has arrived; while waiting, a project may be abandoned
     ready = {}
+    wait = np.zeros(n, dtype=np.int64)
     for module in (data, samples):
         req = module.request(world, field, city, zone, collab_city)
         c = req.crossing
         ready_step = np.full(n, -1, dtype=np.int64)
-        ready_step[req.project[c.approved]] = t + c.delay_steps[c.approved]
+        arrived = req.project[c.approved]
+        ready_step[arrived] = t + c.delay_steps[c.approved]
+        wait[arrived] = np.maximum(wait[arrived], c.delay_steps[c.approved])
         refused = req.project[c.refused]
         stop = rng.random(refused.size) < p.refused_stop_prob
         stopped[refused[stop]] = True
         quality[refused[~stop]] *= 1.0 - p.refused_output_penalty
         ready[module.__name__] = ready_step
+    abandoned = ~stopped & (rng.random(n) < waiting_abandonment(wait, p.abandon_rate_waiting))
+    world.count("projects_abandoned_waiting", abandoned.sum())
+    stopped |= abandoned
 
     world.count("projects_started", n)
     world.count("projects_with_collaborator", has.sum())
@@ -144,7 +157,7 @@ def start_projects(world: World, t: int) -> None:
         field=field[go],
         cross_border=cross_border[go],
         quality=quality[go],
-        end_step=t + duration[go],
+        end_step=t + wait[go] + duration[go],
         data_ready=ready[data.__name__][go],
         samples_ready=ready[samples.__name__][go],
     )
