@@ -16,13 +16,8 @@ out="results/quickstart-$(date -u +%Y%m%dT%H%M%SZ)"
 echo "== flowsim run scenarios/baseline.yaml (10 years, 1 agent per 100 real ones, 2 replicates)"
 .venv/bin/flowsim run scenarios/baseline.yaml --replications 2 --out "$out"
 
-# The figure comes from `flowsim plot` (another part of flowsim); draw it when it is installed.
-if .venv/bin/flowsim plot --help >/dev/null 2>&1; then
-    echo "== flowsim plot $out"
-    MPLBACKEND="${MPLBACKEND:-Agg}" .venv/bin/flowsim plot "$out"
-else
-    echo "== (no 'flowsim plot' in this version: skipping the figure)"
-fi
+echo "== flowsim plot $out"
+MPLBACKEND="${MPLBACKEND:-Agg}" .venv/bin/flowsim plot "$out"
 echo
-echo "Done. Results are in $out (see README.md, 'Output files')."
+echo "Done. Results are in $out, figures in $out/figures (see README.md, 'Output files')."
 echo "Next: copy a file from scenarios/, change a lever, and 'flowsim run' it."
