@@ -207,7 +207,7 @@ def _leaves(model: BaseModel, prefix: str, parent: FieldInfo | None = None) -> l
     cls = type(model)
     fields = cls.model_fields
     values = {name: getattr(model, name) for name in fields}
-    # identical nested models (every zone, every element of a zone) collapse into one placeholder row
+    # identical nested models (every zone, every element of a zone) collapse into one row
     nested = [name for name in fields if isinstance(values[name], BaseModel)]
     collapse = (
         cls.__name__ in PLACEHOLDERS and nested and len({repr(values[n]) for n in nested}) == 1

@@ -3,7 +3,7 @@
 The public API::
 
     import flowsim
-    scenario = flowsim.load_scenario("scenarios/data_sandbox.yaml")   # or flowsim.Scenario(scale=0.01)
+    scenario = flowsim.load_scenario("scenarios/data_sandbox.yaml")  # or flowsim.Scenario()
     result = flowsim.run(scenario, seed=1)
     result.yearly            # outputs per year, real-world units
     result.flows             # flows by element x origin x destination per month

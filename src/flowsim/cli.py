@@ -11,7 +11,15 @@ import sys
 
 from flowsim import __version__
 
-COMMANDS: tuple[str, ...] = ("validate", "run", "describe", "sweep", "sensitivity", "plot", "compare")
+COMMANDS: tuple[str, ...] = (
+    "validate",
+    "run",
+    "describe",
+    "sweep",
+    "sensitivity",
+    "plot",
+    "compare",
+)
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 
 
@@ -19,7 +27,8 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser with every sub-command."""
     parser = argparse.ArgumentParser(
         prog="flowsim",
-        description="Agent-based simulator of cross-border innovation flows in the Greater Bay Area.",
+        description="Agent-based simulator of cross-border innovation flows in the Greater Bay "
+        "Area.",
     )
     parser.add_argument("--version", action="version", version=f"flowsim {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

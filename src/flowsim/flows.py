@@ -26,7 +26,11 @@ class FlowLedger:
     def cell(element: int, origin: np.ndarray, destination: np.ndarray) -> np.ndarray:
         """Flat cell number of each flow."""
         n = len(CITIES)
-        return element * n * n + np.asarray(origin, dtype=np.int64) * n + np.asarray(destination, dtype=np.int64)
+        return (
+            element * n * n
+            + np.asarray(origin, dtype=np.int64) * n
+            + np.asarray(destination, dtype=np.int64)
+        )
 
     def record(
         self,
@@ -51,7 +55,7 @@ class FlowLedger:
         self.refused += np.bincount(cell[~approved], minlength=N_CELLS)
 
     def close_step(self) -> np.ndarray:
-        """This step's ledger as an array (4 measures, elements, origins, destinations); then reset."""
+        """This step's ledger, shape (4 measures, elements, origins, destinations); then reset."""
         n = len(CITIES)
         out = np.stack([self.count, self.volume, self.delay_days, self.refused]).reshape(
             4, len(ELEMENTS), n, n

@@ -95,7 +95,10 @@ class Geography:
         lon = np.radians(self.lon)
         dlat = lat[:, None] - lat[None, :]
         dlon = lon[:, None] - lon[None, :]
-        h = np.sin(dlat / 2) ** 2 + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+        h = (
+            np.sin(dlat / 2) ** 2
+            + np.cos(lat)[:, None] * np.cos(lat)[None, :] * np.sin(dlon / 2) ** 2
+        )
         return 2 * 6371.0 * np.arcsin(np.sqrt(h))
 
 
@@ -147,7 +150,15 @@ def load_geography() -> Geography:
             zone_corridors[z, CORRIDORS.index(name)] = True
         zone_share[z] = float(row["population_share"])
 
-    for array in (jurisdiction, travel, corridor, zone_city, zone_corridors, zone_share, *figures.values()):
+    for array in (
+        jurisdiction,
+        travel,
+        corridor,
+        zone_city,
+        zone_corridors,
+        zone_share,
+        *figures.values(),
+    ):
         array.flags.writeable = False
     return Geography(
         city_jurisdiction=jurisdiction,

@@ -76,7 +76,9 @@ class FlowModel(mesa.Model):
         self.world: World = build_world(params, seed)
         self.latest: dict[str, float] = dict.fromkeys(REPORTED, 0.0)
         self.flow_history: list[np.ndarray] = []
-        self.datacollector = mesa.DataCollector(model_reporters={name: _reporter(name) for name in REPORTED})
+        self.datacollector = mesa.DataCollector(
+            model_reporters={name: _reporter(name) for name in REPORTED}
+        )
         for _ in range(params.warmup_steps):
             self._advance()
             self.world.ledger.close_step()
@@ -116,7 +118,9 @@ class FlowModel(mesa.Model):
         latest = {name: w.counters[name] / s for name in COUNTERS}
         latest.update(w.gauges())
         started = w.counters["projects_started"]
-        latest["cross_border_collaboration_share"] = w.counters["projects_cross_border"] / started if started else 0.0
+        latest["cross_border_collaboration_share"] = (
+            w.counters["projects_cross_border"] / started if started else 0.0
+        )
         assert set(latest) == set(REPORTED) and len(GAUGES) > 0
         self.latest = latest
         self.datacollector.collect(self)

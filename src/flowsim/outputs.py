@@ -8,46 +8,105 @@ from __future__ import annotations
 
 COUNTERS: tuple[str, ...] = (
     # research
-    "projects_started", "projects_with_collaborator", "projects_cross_border", "projects_stopped",
+    "projects_started",
+    "projects_with_collaborator",
+    "projects_cross_border",
+    "projects_stopped",
     "projects_abandoned_waiting",
-    "projects_completed", "papers", "papers_cross_border", "inventions", "invention_patents",
-    "pct_applications", "pct_applications_GD", "pct_applications_HK", "pct_applications_MO",
+    "projects_completed",
+    "papers",
+    "papers_cross_border",
+    "inventions",
+    "invention_patents",
+    "pct_applications",
+    "pct_applications_GD",
+    "pct_applications_HK",
+    "pct_applications_MO",
     # transfer
-    "licences", "licences_cross_border", "licence_fees", "spinoffs", "inventions_abandoned",
+    "licences",
+    "licences_cross_border",
+    "licence_fees",
+    "spinoffs",
+    "inventions_abandoned",
     # firms and capital
-    "startups", "firm_failures", "funds_raised", "vc_deals", "vc_deals_cross_border", "vc_volume",
-    "guidance_coinvestment", "vc_refused", "vc_over_quota", "vc_written_off", "grants_cross_border",
+    "startups",
+    "firm_failures",
+    "funds_raised",
+    "vc_deals",
+    "vc_deals_cross_border",
+    "vc_volume",
+    "guidance_coinvestment",
+    "vc_refused",
+    "vc_over_quota",
+    "vc_written_off",
+    "grants_cross_border",
     # commercialization
-    "developments_started", "developments_funded", "developments_dropped", "commercialized",
+    "developments_started",
+    "developments_funded",
+    "developments_dropped",
+    "commercialized",
     "commercialized_value",
     # talent
-    "researcher_moves", "researcher_moves_cross_border", "researcher_moves_refused", "visits",
-    "visits_cross_border", "visits_refused", "collaborations_refused",
+    "researcher_moves",
+    "researcher_moves_cross_border",
+    "researcher_moves_refused",
+    "visits",
+    "visits_cross_border",
+    "visits_refused",
+    "collaborations_refused",
     # data and samples
-    "data_requests", "data_transfers_cross_border", "data_refused", "samples_requests",
-    "samples_shipments_cross_border", "samples_refused", "samples_delay_days",
+    "data_requests",
+    "data_transfers_cross_border",
+    "data_refused",
+    "samples_requests",
+    "samples_shipments_cross_border",
+    "samples_refused",
+    "samples_delay_days",
     # friction
     "friction_cost",
 )
 """Per-step counts (model units; money in RMB m, friction cost in thousand yuan)."""
 
 GAUGES: tuple[str, ...] = (
-    "researchers", "labs", "firms_alive", "startups_alive", "projects_active", "developments_active",
-    "lab_invention_stock", "capital_raised", "capital_held", "capital_invested", "capital_written_off",
+    "researchers",
+    "labs",
+    "firms_alive",
+    "startups_alive",
+    "projects_active",
+    "developments_active",
+    "lab_invention_stock",
+    "capital_raised",
+    "capital_held",
+    "capital_invested",
+    "capital_written_off",
 )
 """Stocks at the end of each step (real-world units)."""
 
 SHARES: tuple[str, ...] = ("cross_border_collaboration_share",)
 """Ratios, identical in model and real-world units."""
 
-YEARLY_SHARES: tuple[str, ...] = ("world_share_pct", "world_share_papers", "world_share_vc_deals", "gii_cluster_score")
+YEARLY_SHARES: tuple[str, ...] = (
+    "world_share_pct",
+    "world_share_papers",
+    "world_share_vc_deals",
+    "gii_cluster_score",
+)
 """GII-style shares of world totals, computed per year in the summary."""
 
 UNITS: dict[str, str] = {
-    "licence_fees": "RMB m", "funds_raised": "RMB m", "vc_volume": "RMB m", "guidance_coinvestment": "RMB m",
-    "vc_written_off": "RMB m", "commercialized_value": "RMB m", "friction_cost": "thousand yuan",
-    "samples_delay_days": "days", "capital_raised": "RMB m", "capital_held": "RMB m",
-    "capital_invested": "RMB m", "capital_written_off": "RMB m", "cross_border_collaboration_share": "share",
+    "licence_fees": "RMB m",
+    "funds_raised": "RMB m",
+    "vc_volume": "RMB m",
+    "guidance_coinvestment": "RMB m",
+    "vc_written_off": "RMB m",
+    "commercialized_value": "RMB m",
+    "friction_cost": "thousand yuan",
+    "samples_delay_days": "days",
+    "capital_raised": "RMB m",
+    "capital_held": "RMB m",
+    "capital_invested": "RMB m",
+    "capital_written_off": "RMB m",
+    "cross_border_collaboration_share": "share",
 }
 """Unit of each output not counted in items (papers, deals, persons...)."""
 
@@ -56,7 +115,7 @@ REPORTED: tuple[str, ...] = COUNTERS + GAUGES + SHARES
 
 
 def unit_of(output: str) -> str:
-    """The unit an output is measured in: money, days, a share, or ``count`` for items (papers, deals...)."""
+    """The unit of an output: money, days, a share, or ``count`` for items (papers, deals...)."""
     if output in YEARLY_SHARES:
         return "share of world total"
     return UNITS.get(output, "count")

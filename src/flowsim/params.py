@@ -188,7 +188,13 @@ class ByJurisdiction(_Frozen):
 
 
 def _multiplier(city: str) -> Any:
-    return Field(1.0, ge=0.0, alias=city, description=f"multiplier of {city}'s initial agents [factor] (scenario lever; 1 = the city figures)")
+    return Field(
+        1.0,
+        ge=0.0,
+        alias=city,
+        description=f"multiplier of {city}'s initial agents [factor] (scenario lever; 1 = the "
+        f"city figures)",
+    )
 
 
 class ByCity(_Frozen):
@@ -232,16 +238,23 @@ class PopulationParams(_Frozen):
         description="share of researchers and firms in each field (assumption; normalised)",
     )
     researchers_per_lab: float = _positive(
-        40.0, "public-sector researchers per lab (research group or institute) [persons] (assumption)"
+        40.0,
+        "public-sector researchers per lab (research group or institute) [persons] (assumption)",
     )
-    skill_sigma: float = _nonneg(0.5, "sigma of the lognormal researcher skill, mean 1 (assumption)")
+    skill_sigma: float = _nonneg(
+        0.5, "sigma of the lognormal researcher skill, mean 1 (assumption)"
+    )
     guidance_fund_share: float = _share(
         0.05, "share of fund managers that are government guidance funds (assumption)"
     )
-    corporate_vc_share: float = _share(0.15, "share of fund managers that are corporate VC (assumption)")
+    corporate_vc_share: float = _share(
+        0.15, "share of fund managers that are corporate VC (assumption)"
+    )
     fund_size_mean: float = _positive(500.0, "mean fund size [RMB m] (assumption)")
     fund_size_sigma: float = _nonneg(1.0, "sigma of the lognormal fund size (assumption)")
-    dry_powder_share: float = _share(0.4, "share of a fund not yet invested at the start (assumption)")
+    dry_powder_share: float = _share(
+        0.4, "share of a fund not yet invested at the start (assumption)"
+    )
     firm_cash_mean: float = _nonneg(5.0, "mean cash of a firm at the start [RMB m] (assumption)")
 
     @field_validator("field_shares")
@@ -263,9 +276,12 @@ class TalentParams(_Frozen):
     border_effect: float = _share(
         0.5,
         "residual weight of a cross-border destination beyond policy friction "
-        "(assumption; Peri 2005: 20% of knowledge learned outside its region, 9% outside its country)",
+        "(assumption; Peri 2005: 20% of knowledge learned outside its region, 9% outside its "
+        "country)",
     )
-    cost_scale: float = _positive(10.0, "cost at which a crossing's pull falls by e [thousand yuan]")
+    cost_scale: float = _positive(
+        10.0, "cost at which a crossing's pull falls by e [thousand yuan]"
+    )
     delay_scale_days: float = _positive(30.0, "delay at which a crossing's pull falls by e [days]")
     visit_tie_months: float = _positive(
         12.0, "months a visit keeps a researcher's cross-city tie active (assumption)"
@@ -275,8 +291,12 @@ class TalentParams(_Frozen):
 class ResearchParams(_Frozen):
     """Research projects: who starts them, what they need, what they produce."""
 
-    project_rate_lab: float = _share(0.01, "projects started per lab researcher per month (assumption)")
-    project_rate_firm: float = _share(0.003, "projects started per firm researcher per month (assumption)")
+    project_rate_lab: float = _share(
+        0.01, "projects started per lab researcher per month (assumption)"
+    )
+    project_rate_firm: float = _share(
+        0.003, "projects started per firm researcher per month (assumption)"
+    )
     duration_months: float = _positive(18.0, "mean project duration [months] (assumption)")
     collaboration_prob: float = _share(
         0.3, "probability a project recruits a collaborator from another city (assumption)"
@@ -284,14 +304,18 @@ class ResearchParams(_Frozen):
     tie_collaboration_boost: float = _nonneg(
         1.0, "extra collaboration odds for a PI with an active visit tie (assumption)"
     )
-    papers_per_project_lab: float = _nonneg(2.0, "mean papers per lab project (calibrated to GII papers share)")
+    papers_per_project_lab: float = _nonneg(
+        2.0, "mean papers per lab project (calibrated to GII papers share)"
+    )
     papers_per_project_firm: float = _nonneg(0.2, "mean papers per firm project (assumption)")
     inventions_per_project_lab: float = _nonneg(0.8, "mean inventions per lab project (assumption)")
     inventions_per_project_firm: float = _nonneg(
         7.0, "mean inventions per firm project (calibrated to Guangdong PCT filings)"
     )
     cross_border_bonus: float = _nonneg(
-        0.2, "extra output of a team spanning two jurisdictions (assumption: recombination of knowledge)"
+        0.2,
+        "extra output of a team spanning two jurisdictions (assumption: recombination of "
+        "knowledge)",
     )
     data_need: ByField = Field(
         default_factory=lambda: ByField(
@@ -313,13 +337,17 @@ class ResearchParams(_Frozen):
             new_materials=0.3,
             energy_environment=0.15,
         ),
-        description="probability a project in each field needs external research samples (assumption)",
+        description="probability a project in each field needs external research samples "
+        "(assumption)",
     )
     collaborator_source_prob: float = _share(
-        0.7, "probability that a project with a collaborator needs data/samples from the collaborator's city"
+        0.7,
+        "probability that a project with a collaborator needs data/samples from the "
+        "collaborator's city",
     )
     refused_stop_prob: float = _share(
-        0.5, "probability a project whose data or samples are refused stops (else it goes on weakened)"
+        0.5,
+        "probability a project whose data or samples are refused stops (else it goes on weakened)",
     )
     abandon_rate_waiting: float = _share(
         0.05,
@@ -334,15 +362,19 @@ class ResearchParams(_Frozen):
     )
     grant_portability: float = _share(
         0.0,
-        "probability a mainland grant may be spent across the border (0 before the Hetao pilot; lever)",
+        "probability a mainland grant may be spent across the border (0 before the Hetao pilot; "
+        "lever)",
     )
     self_funded_collaboration: float = _share(
         0.5, "probability an unfunded cross-border collaborator joins anyway (assumption)"
     )
-    patent_prob: float = _share(0.9, "probability an invention is filed as an invention patent (assumption)")
+    patent_prob: float = _share(
+        0.9, "probability an invention is filed as an invention patent (assumption)"
+    )
     pct_prob: ByJurisdiction = Field(
         default_factory=lambda: ByJurisdiction(GD=0.095, HK=0.2, MO=0.11),
-        description="probability an invention patent is also filed under the PCT (calibrated to CNIPA 2023)",
+        description="probability an invention patent is also filed under the PCT (calibrated to "
+        "CNIPA 2023)",
     )
 
 
@@ -366,10 +398,15 @@ class TransferParams(_Frozen):
 class CapitalParams(_Frozen):
     """Venture capital, guidance funds and fundraising."""
 
-    seek_rate_startup: float = _share(0.0015, "funding rounds sought per start-up per month (calibrated to the GII VC-deal share)")
-    seek_rate_growth: float = _share(0.0005, "funding rounds sought per growth firm per month (assumption)")
+    seek_rate_startup: float = _share(
+        0.0015, "funding rounds sought per start-up per month (calibrated to the GII VC-deal share)"
+    )
+    seek_rate_growth: float = _share(
+        0.0005, "funding rounds sought per growth firm per month (assumption)"
+    )
     seek_rate_waiting: float = _share(
-        0.01, "funding rounds sought per month by a firm whose development waits for money (assumption)"
+        0.01,
+        "funding rounds sought per month by a firm whose development waits for money (assumption)",
     )
     round_size_startup: float = _positive(15.0, "mean start-up round [RMB m] (assumption)")
     round_size_growth: float = _positive(80.0, "mean growth round [RMB m] (assumption)")
@@ -380,11 +417,14 @@ class CapitalParams(_Frozen):
     fundraise_rate: float = _share(0.01, "new funds raised per investor per month (assumption)")
     guidance_leverage: ByJurisdiction = Field(
         default_factory=lambda: ByJurisdiction(GD=2.0, HK=5.0, MO=1.0),
-        description="private yuan co-invested per yuan of a guidance fund (HK: >5, BRIEF; GD, MO assumptions)",
+        description="private yuan co-invested per yuan of a guidance fund (HK: >5, BRIEF; GD, MO "
+        "assumptions)",
     )
     failure_rate_startup: float = _share(0.01, "failures per start-up per month (assumption)")
     failure_rate_growth: float = _share(0.002, "failures per growth firm per month (assumption)")
-    rounds_to_grow: int = Field(2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm")
+    rounds_to_grow: int = Field(
+        2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"
+    )
     startup_birth_rate: float = _share(
         0.003, "new start-ups per existing firm per month, besides spin-offs (assumption)"
     )
@@ -393,19 +433,27 @@ class CapitalParams(_Frozen):
 class CommercializationParams(_Frozen):
     """Development projects that turn inventions into products."""
 
-    develop_prob: float = _share(0.2, "probability a firm invention or licence starts development (assumption)")
+    develop_prob: float = _share(
+        0.2, "probability a firm invention or licence starts development (assumption)"
+    )
     duration_months: float = _positive(12.0, "mean development time [months] (assumption)")
     cost_mean: float = _positive(3.0, "mean development cost [RMB m] (assumption)")
     funding_wait_months: int = Field(
-        6, ge=0, le=120, description="months a development project waits for capital before it is dropped"
+        6,
+        ge=0,
+        le=120,
+        description="months a development project waits for capital before it is dropped",
     )
-    success_prob: float = _share(0.6, "probability a funded development project reaches market (assumption)")
+    success_prob: float = _share(
+        0.6, "probability a funded development project reaches market (assumption)"
+    )
     manufacturing_weight: float = _share(
         0.5, "how much success depends on access to manufacturing capacity (assumption)"
     )
     value_mean: float = _positive(
         0.7,
-        "mean value of a commercialized project [RMB m] (Zhuhai-Macao institute: >180 projects, >120M yuan)",
+        "mean value of a commercialized project [RMB m] (Zhuhai-Macao institute: >180 projects, "
+        ">120M yuan)",
     )
     value_sigma: float = _nonneg(1.0, "sigma of the lognormal project value (assumption)")
 
@@ -417,13 +465,17 @@ class WorldParams(_Frozen):
     papers_per_year: float = _positive(
         2_500_000.0, "world scientific articles per year (assumption, SCIE-indexed)"
     )
-    vc_deals_per_year: float = _positive(60_000.0, "world venture-capital deals per year (assumption)")
+    vc_deals_per_year: float = _positive(
+        60_000.0, "world venture-capital deals per year (assumption)"
+    )
 
 
 class OutputParams(_Frozen):
     """What a run records."""
 
-    flows: bool = Field(True, description="record flows by element x origin x destination each step")
+    flows: bool = Field(
+        True, description="record flows by element x origin x destination each step"
+    )
 
 
 class Scenario(_Frozen):
@@ -441,7 +493,8 @@ class Scenario(_Frozen):
         ge=0,
         le=240,
         description="months simulated before step 0 and not reported, so that projects, "
-        "invention stocks and portfolios start in flight (assumption: 36 months covers research then development)",
+        "invention stocks and portfolios start in flight (assumption: 36 months covers research "
+        "then development)",
     )
     population: PopulationParams = PopulationParams()
     talent: TalentParams = TalentParams()

@@ -101,7 +101,8 @@ def cross(
     """Send flows from ``origin`` to ``destination`` cities through border control.
 
     Args:
-        origin, destination: city numbers, one per flow.
+        origin: origin city of each flow.
+        destination: destination city of each flow.
         zone: zone number of the acting agent (-1 none), one per flow.
         element: element number (``ELEMENTS.index(...)``).
         tables: compiled friction.

@@ -48,7 +48,9 @@ class Population:
     def __getattr__(self, name: str) -> np.ndarray:
         data = self.__dict__.get("_data")
         if data is None or name not in data:
-            raise AttributeError(f"{self.__dict__.get('kind', 'population')} has no column {name!r}")
+            raise AttributeError(
+                f"{self.__dict__.get('kind', 'population')} has no column {name!r}"
+            )
         return data[name][: self.n]
 
     def __len__(self) -> int:
@@ -60,7 +62,7 @@ class Population:
         return len(next(iter(self._data.values())))
 
     def add(self, count: int, **values: np.ndarray | float | int) -> np.ndarray:
-        """Append ``count`` rows; columns not given take their declared default. Returns the new row ids."""
+        """Append ``count`` rows (missing columns take their default); returns the new row ids."""
         unknown = set(values) - set(self.columns)
         if unknown:
             raise KeyError(f"{self.kind} has no columns {sorted(unknown)}")
@@ -103,7 +105,12 @@ LAB_COLUMNS = (
     Column("city", np.int8, 0, "city number"),
     Column("zone", np.int8, -1, "cooperation zone number, -1 none"),
     Column("field", np.int8, 0, "main research field"),
-    Column("lab_type", np.int8, 0, "0 university group, 1 state key lab, 2 national/provincial lab, 3 joint lab"),
+    Column(
+        "lab_type",
+        np.int8,
+        0,
+        "0 university group, 1 state key lab, 2 national/provincial lab, 3 joint lab",
+    ),
     Column("budget", np.float32, 0.0, "yearly research budget [RMB m]"),
     Column("staff", np.int32, 0, "researchers employed (kept up to date by talent moves)"),
     Column("inventions", np.int32, 0, "inventions not yet licensed, spun off or abandoned"),
@@ -177,6 +184,6 @@ def compact(pop: Population, keep: np.ndarray) -> None:
     """
     keep = np.asarray(keep, dtype=bool)
     k = int(keep.sum())
-    for name, arr in pop._data.items():
+    for arr in pop._data.values():
         arr[:k] = arr[: pop.n][keep]
     pop.n = k

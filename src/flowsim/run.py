@@ -49,7 +49,16 @@ def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
     """Tidy flows from the per-step ledger arrays (measure, element, origin, destination)."""
     if not history:
         return pd.DataFrame(
-            columns=["step", "element", "origin", "destination", "count", "volume", "mean_delay_days", "refusals"]
+            columns=[
+                "step",
+                "element",
+                "origin",
+                "destination",
+                "count",
+                "volume",
+                "mean_delay_days",
+                "refusals",
+            ]
         )
     arr = np.stack(history)  # step, measure, element, origin, destination
     steps, _, n_el, n_c, _ = arr.shape
@@ -93,7 +102,9 @@ def yearly_frame(timeseries: pd.DataFrame, scenario: Scenario) -> pd.DataFrame:
     out["world_share_pct"] = out["pct_applications"] * per_year / w.pct_per_year
     out["world_share_papers"] = out["papers"] * per_year / w.papers_per_year
     out["world_share_vc_deals"] = out["vc_deals"] * per_year / w.vc_deals_per_year
-    out["gii_cluster_score"] = out[["world_share_pct", "world_share_papers", "world_share_vc_deals"]].mean(axis=1)
+    out["gii_cluster_score"] = out[
+        ["world_share_pct", "world_share_papers", "world_share_vc_deals"]
+    ].mean(axis=1)
     return out.reset_index()
 
 
@@ -141,8 +152,11 @@ def run(
 
 
 def run_replicates(
-    scenario: Scenario, replications: int = 1, root_seed: int | None = None, progress: Callable[[int], None] | None = None
+    scenario: Scenario,
+    replications: int = 1,
+    root_seed: int | None = None,
+    progress: Callable[[int], None] | None = None,
 ) -> list[RunResult]:
-    """Run ``replications`` replicates with seeds spawned from the root seed (default: the scenario's)."""
+    """Run ``replications`` replicates with seeds spawned from the root seed (or the scenario's)."""
     seeds = replicate_seeds(scenario.seed if root_seed is None else root_seed, replications)
     return [run(scenario, s, progress=progress) for s in seeds]

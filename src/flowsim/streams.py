@@ -47,7 +47,9 @@ def replicate_seeds(root_seed: int, n: int) -> list[int]:
     replicates are asked for or in which order they run.
     """
     children = np.random.SeedSequence(int(root_seed)).spawn(max(n - 1, 0))
-    return [int(root_seed)] + [int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [int(root_seed)] + [
+        int(c.generate_state(1, dtype=np.uint64)[0] >> np.uint64(1)) for c in children
+    ]
 
 
 def stochastic_round(values: np.ndarray | float, rng: np.random.Generator) -> np.ndarray:

@@ -58,10 +58,16 @@ class World:
         self.capital_border = border_weights(self.tables, CAPITAL, self.geo.corridor, tp)
         decay = np.exp(-self.geo.travel_minutes / tp.distance_decay_minutes)
         move_mass = balanced_mass(mass, decay * talent_border[0])
-        self.move_weights = gravity(move_mass, self.geo.travel_minutes, tp.distance_decay_minutes, talent_border)
-        self.visit_weights = gravity(mass, self.geo.travel_minutes, tp.distance_decay_minutes, talent_border)
+        self.move_weights = gravity(
+            move_mass, self.geo.travel_minutes, tp.distance_decay_minutes, talent_border
+        )
+        self.visit_weights = gravity(
+            mass, self.geo.travel_minutes, tp.distance_decay_minutes, talent_border
+        )
         self.visit_weights *= (1.0 - np.eye(len(CITIES)))[None]
-        self.source_weights = mass[None, :] * np.exp(-self.geo.travel_minutes / tp.distance_decay_minutes)
+        self.source_weights = mass[None, :] * np.exp(
+            -self.geo.travel_minutes / tp.distance_decay_minutes
+        )
         self.manufacturing_access = manufacturing_access(
             self.geo.figures["manufacturing_capacity"], self.geo.travel_minutes, talent_border
         )
@@ -106,26 +112,34 @@ class World:
 
     def refresh_investor_pools(self) -> None:
         """Investors by city, weighted by dry powder."""
-        I = self.investors
-        self.investor_pools = Pools(I.city, len(CITIES), weights=np.maximum(I.held, 0.0))
+        inv = self.investors
+        self.investor_pools = Pools(inv.city, len(CITIES), weights=np.maximum(inv.held, 0.0))
 
     # ------------------------------------------------------------------ partner choice
 
-    def choose_capital_city(self, origin: np.ndarray, zone: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    def choose_capital_city(
+        self, origin: np.ndarray, zone: np.ndarray, rng: np.random.Generator
+    ) -> np.ndarray:
         """City of the counterpart of a capital flow, by gravity on investors' dry powder.
 
         Used by firms looking for investors and labs looking for licensees.
         """
         p = self.params
-        held = np.bincount(self.investors.city, weights=np.maximum(self.investors.held, 0.0), minlength=len(CITIES))
-        base = gravity(held, self.geo.travel_minutes, p.talent.distance_decay_minutes, self.capital_border)
+        held = np.bincount(
+            self.investors.city, weights=np.maximum(self.investors.held, 0.0), minlength=len(CITIES)
+        )
+        base = gravity(
+            held, self.geo.travel_minutes, p.talent.distance_decay_minutes, self.capital_border
+        )
         base = base * (1.0 + p.capital.home_bias * np.eye(len(CITIES)))[None]
         slots, n, _ = base.shape
         rows = (np.asarray(zone, dtype=np.int64) + 1) * n + np.asarray(origin, dtype=np.int64)
         return choose_rows(base.reshape(slots * n, n), rows, rng)
 
-    def pick_employers(self, city: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """A new employer in each given city: a lab with the city's public-research share, else a firm.
+    def pick_employers(
+        self, city: np.ndarray, rng: np.random.Generator
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A new employer in each city: a lab with the city's public-research share, else a firm.
 
         Returns (employer kind, employer row or -1 if the city has none, employer zone).
         """
@@ -154,13 +168,21 @@ class World:
 
     def add_staff(self, kind: np.ndarray, employer: np.ndarray) -> None:
         """Count researchers joining employers."""
-        self.labs.staff[:] += np.bincount(employer[kind == LAB], minlength=self.labs.n).astype(np.int32)
-        self.firms.staff[:] += np.bincount(employer[kind == FIRM], minlength=self.firms.n).astype(np.int32)
+        self.labs.staff[:] += np.bincount(employer[kind == LAB], minlength=self.labs.n).astype(
+            np.int32
+        )
+        self.firms.staff[:] += np.bincount(employer[kind == FIRM], minlength=self.firms.n).astype(
+            np.int32
+        )
 
     def remove_staff(self, kind: np.ndarray, employer: np.ndarray) -> None:
         """Count researchers leaving employers."""
-        self.labs.staff[:] -= np.bincount(employer[kind == LAB], minlength=self.labs.n).astype(np.int32)
-        self.firms.staff[:] -= np.bincount(employer[kind == FIRM], minlength=self.firms.n).astype(np.int32)
+        self.labs.staff[:] -= np.bincount(employer[kind == LAB], minlength=self.labs.n).astype(
+            np.int32
+        )
+        self.firms.staff[:] -= np.bincount(employer[kind == FIRM], minlength=self.firms.n).astype(
+            np.int32
+        )
 
     def rehome_researchers(self, rng: np.random.Generator) -> None:
         """Researchers of failed firms (or heading to one) join another employer in their city."""
@@ -191,11 +213,20 @@ class World:
             R.dest_employer[pending[ok]] = employer[ok]
             R.dest_zone[pending[ok]] = zone[ok]
 
-    def new_firms(self, city: np.ndarray, zone: np.ndarray, sector: np.ndarray, t: int, spinoff: bool) -> np.ndarray:
+    def new_firms(
+        self, city: np.ndarray, zone: np.ndarray, sector: np.ndarray, t: int, spinoff: bool
+    ) -> np.ndarray:
         """Found start-ups; returns their rows."""
         ids = self.firms.add(
-            np.asarray(city).size, city=city, zone=zone, sector=sector, stage=0, alive=True,
-            cash=0.5, born_step=t, spinoff=spinoff,
+            np.asarray(city).size,
+            city=city,
+            zone=zone,
+            sector=sector,
+            stage=0,
+            alive=True,
+            cash=0.5,
+            born_step=t,
+            spinoff=spinoff,
         )
         self.count("startups", ids.size)
         return ids
@@ -208,7 +239,9 @@ class World:
             return
         p = self.params.commercialization
         cost = p.cost_mean * np.exp(0.8 * rng.standard_normal(firm.size) - 0.32)
-        self.developments.add(firm.size, firm=firm, cost=cost, funded=False, created_step=t, end_step=-1)
+        self.developments.add(
+            firm.size, firm=firm, cost=cost, funded=False, created_step=t, end_step=-1
+        )
         self.count("developments_started", firm.size)
 
     def firms_waiting_for_capital(self) -> np.ndarray:
@@ -227,7 +260,7 @@ class World:
 
     def gauges(self) -> dict[str, float]:
         """Stocks at the end of the step, real-world units."""
-        F, I = self.firms, self.investors
+        F, inv = self.firms, self.investors
         s = self.scale
         return {
             "researchers": self.researchers.n / s,
@@ -237,10 +270,10 @@ class World:
             "projects_active": self.projects.active.sum() / s,
             "developments_active": self.developments.active.sum() / s,
             "lab_invention_stock": self.labs.inventions.sum() / s,
-            "capital_raised": I.raised.sum() / s,
-            "capital_held": I.held.sum() / s,
-            "capital_invested": I.invested.sum() / s,
-            "capital_written_off": I.written_off.sum() / s,
+            "capital_raised": inv.raised.sum() / s,
+            "capital_held": inv.held.sum() / s,
+            "capital_invested": inv.invested.sum() / s,
+            "capital_written_off": inv.written_off.sum() / s,
         }
 
 
@@ -268,8 +301,10 @@ def build_world(params: Scenario, seed: int) -> World:
     n_cities = len(CITIES)
     # population.city_multipliers scales a city's counts and R&D spending, never its shares
     multiplier = np.asarray(pp.city_multipliers.as_array())
-    fig = {k: v * multiplier if k in ("researchers", "firms", "fund_managers", "gerd") else v
-           for k, v in geo.figures.items()}
+    fig = {
+        k: v * multiplier if k in ("researchers", "firms", "fund_managers", "gerd") else v
+        for k, v in geo.figures.items()
+    }
     field_p = np.asarray(pp.field_shares.as_array())
     if field_p.sum() <= 0:
         raise ValueError("population.field_shares must not all be zero")
@@ -277,15 +312,21 @@ def build_world(params: Scenario, seed: int) -> World:
 
     researchers_by_city = _split_by_city(fig["researchers"], s, rng)
     public = rng.binomial(researchers_by_city, fig["public_research_share"])
-    labs_by_city = _split_by_city(fig["researchers"] * fig["public_research_share"] / pp.researchers_per_lab, s, rng)
+    labs_by_city = _split_by_city(
+        fig["researchers"] * fig["public_research_share"] / pp.researchers_per_lab, s, rng
+    )
     labs_by_city = np.where(public > 0, np.maximum(labs_by_city, 1), labs_by_city)
     firms_by_city = _split_by_city(fig["firms"], s, rng)
-    firms_by_city = np.where(researchers_by_city - public > 0, np.maximum(firms_by_city, 1), firms_by_city)
+    firms_by_city = np.where(
+        researchers_by_city - public > 0, np.maximum(firms_by_city, 1), firms_by_city
+    )
     investors_by_city = _split_by_city(fig["fund_managers"], s, rng)
 
     # labs
     lab_city = np.repeat(np.arange(n_cities), labs_by_city).astype(np.int8)
-    lab_budget = (fig["gerd"] * 100.0 * fig["public_research_share"] / np.maximum(labs_by_city / s, 1.0))
+    lab_budget = (
+        fig["gerd"] * 100.0 * fig["public_research_share"] / np.maximum(labs_by_city / s, 1.0)
+    )
     w.labs = Population("labs", LAB_COLUMNS, lab_city.size)
     L = w.labs
     L.city[:] = lab_city
@@ -310,8 +351,11 @@ def build_world(params: Scenario, seed: int) -> World:
     w.researchers = Population("researchers", RESEARCHER_COLUMNS, n_res)
     R = w.researchers
     R.city[:] = np.repeat(np.arange(n_cities), researchers_by_city)
-    is_public = np.concatenate([np.arange(k) < p for k, p in zip(researchers_by_city, public, strict=True)]) \
-        if n_res else np.zeros(0, bool)
+    is_public = (
+        np.concatenate([np.arange(k) < p for k, p in zip(researchers_by_city, public, strict=True)])
+        if n_res
+        else np.zeros(0, bool)
+    )
     lab_start = np.concatenate(([0], np.cumsum(labs_by_city)[:-1]))
     firm_start = np.concatenate(([0], np.cumsum(firms_by_city)[:-1]))
     city = R.city.astype(np.int64)
@@ -323,8 +367,16 @@ def build_world(params: Scenario, seed: int) -> World:
         firm_start[city] + (u * firms_by_city[city]).astype(np.int64),
     )
     lab_rows = R.employer_kind == LAB
-    R.zone[:] = np.where(lab_rows, L.zone[np.where(lab_rows, R.employer, 0)], F.zone[np.where(lab_rows, 0, R.employer)])
-    R.field[:] = np.where(lab_rows, L.field[np.where(lab_rows, R.employer, 0)], F.sector[np.where(lab_rows, 0, R.employer)])
+    R.zone[:] = np.where(
+        lab_rows,
+        L.zone[np.where(lab_rows, R.employer, 0)],
+        F.zone[np.where(lab_rows, 0, R.employer)],
+    )
+    R.field[:] = np.where(
+        lab_rows,
+        L.field[np.where(lab_rows, R.employer, 0)],
+        F.sector[np.where(lab_rows, 0, R.employer)],
+    )
     sigma = pp.skill_sigma
     R.skill[:] = np.exp(sigma * rng.standard_normal(n_res) - 0.5 * sigma**2)
     w.add_staff(R.employer_kind.astype(np.int64), R.employer.astype(np.int64))
@@ -332,19 +384,27 @@ def build_world(params: Scenario, seed: int) -> World:
     # investors
     inv_city = np.repeat(np.arange(n_cities), investors_by_city).astype(np.int8)
     w.investors = Population("investors", INVESTOR_COLUMNS, inv_city.size)
-    I = w.investors
-    I.city[:] = inv_city
-    I.zone[:] = _zones_for(inv_city, geo, rng)
-    u = rng.random(I.n)
-    I.investor_type[:] = np.where(u < pp.guidance_fund_share, 1, np.where(u < pp.guidance_fund_share + pp.corporate_vc_share, 2, 0))
-    size = pp.fund_size_mean * np.exp(pp.fund_size_sigma * rng.standard_normal(I.n) - 0.5 * pp.fund_size_sigma**2)
-    I.fund_size[:] = size
-    I.raised[:] = size
-    I.held[:] = size * pp.dry_powder_share
-    I.invested[:] = size - I.held
+    inv = w.investors
+    inv.city[:] = inv_city
+    inv.zone[:] = _zones_for(inv_city, geo, rng)
+    u = rng.random(inv.n)
+    inv.investor_type[:] = np.where(
+        u < pp.guidance_fund_share,
+        1,
+        np.where(u < pp.guidance_fund_share + pp.corporate_vc_share, 2, 0),
+    )
+    size = pp.fund_size_mean * np.exp(
+        pp.fund_size_sigma * rng.standard_normal(inv.n) - 0.5 * pp.fund_size_sigma**2
+    )
+    inv.fund_size[:] = size
+    inv.raised[:] = size
+    inv.held[:] = size * pp.dry_powder_share
+    inv.invested[:] = size - inv.held
 
     w.deals = Population("deals", DEAL_COLUMNS, 0, capacity=1024)
     w.projects = Population("projects", PROJECT_COLUMNS, 0, capacity=max(1024, n_res // 8))
-    w.developments = Population("developments", DEVELOPMENT_COLUMNS, 0, capacity=max(1024, F.n // 4))
+    w.developments = Population(
+        "developments", DEVELOPMENT_COLUMNS, 0, capacity=max(1024, F.n // 4)
+    )
     w.refresh_pools()
     return w

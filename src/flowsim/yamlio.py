@@ -82,7 +82,7 @@ class LoadedYaml:
 
 
 def dotted(path: Path_) -> str:
-    """``("policy", "corridors", "GD-HK")`` -> ``policy.corridors.GD-HK``; list indices as ``[i]``."""
+    """``("policy", "corridors", "GD-HK")`` -> ``policy.corridors.GD-HK``; indices as ``[i]``."""
     out = ""
     for part in path:
         if isinstance(part, int):
@@ -92,30 +92,50 @@ def dotted(path: Path_) -> str:
     return out
 
 
-def _construct(node: yaml.Node, path: Path_, marks: dict, problems: list[Problem], file: str) -> Any:
+def _construct(
+    node: yaml.Node, path: Path_, marks: dict, problems: list[Problem], file: str
+) -> Any:
     marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(
-                    Problem(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1, dotted(path),
-                            "YAML merge keys (<<) are not supported", hint="use `extends:` to reuse another file")
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        dotted(path),
+                        "YAML merge keys (<<) are not supported",
+                        hint="use `extends:` to reuse another file",
+                    )
                 )
                 continue
             key = _construct(key_node, (*path, "<key>"), {}, problems, file)
             if not isinstance(key, str | int | float | bool) or key is None:
-                problems.append(Problem(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1,
-                                        dotted(path), f"a key must be a plain name, not {key!r}"))
+                problems.append(
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        dotted(path),
+                        f"a key must be a plain name, not {key!r}",
+                    )
+                )
                 continue
             key = str(key) if not isinstance(key, str) else key
             child = (*path, key)
             if key in out:
                 first = marks.get(child, (None, None))
                 problems.append(
-                    Problem(file, key_node.start_mark.line + 1, key_node.start_mark.column + 1, dotted(child),
-                            f"duplicate key {key!r} (first given at line {first[0]})",
-                            hint="keep one of the two; YAML would silently use the last")
+                    Problem(
+                        file,
+                        key_node.start_mark.line + 1,
+                        key_node.start_mark.column + 1,
+                        dotted(child),
+                        f"duplicate key {key!r} (first given at line {first[0]})",
+                        hint="keep one of the two; YAML would silently use the last",
+                    )
                 )
                 continue
             marks[child] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
@@ -138,8 +158,17 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
         line = mark.line + 1 if mark else None
         column = mark.column + 1 if mark else None
         raise ConfigError(
-            [Problem(file, line, column, "", f"not valid YAML: {exc.problem or exc}",
-                     hint="check indentation and that every `key: value` has a space after the colon")]
+            [
+                Problem(
+                    file,
+                    line,
+                    column,
+                    "",
+                    f"not valid YAML: {exc.problem or exc}",
+                    hint="check indentation and that every `key: value` has a space after the "
+                    "colon",
+                )
+            ]
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
@@ -152,9 +181,16 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
     except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object
         mark = exc.problem_mark or exc.context_mark
         raise ConfigError(
-            [Problem(file, mark.line + 1 if mark else None, mark.column + 1 if mark else None, "",
-                     f"not valid here: {exc.problem or exc}",
-                     hint="write plain values; YAML tags (!!...) are not used")]
+            [
+                Problem(
+                    file,
+                    mark.line + 1 if mark else None,
+                    mark.column + 1 if mark else None,
+                    "",
+                    f"not valid here: {exc.problem or exc}",
+                    hint="write plain values; YAML tags (!!...) are not used",
+                )
+            ]
         ) from None
     if problems:
         raise ConfigError(problems)
@@ -167,14 +203,30 @@ def load_yaml(path: str | Path) -> LoadedYaml:
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
-        raise ConfigError([Problem(str(path), None, None, "", "file not found",
-                                   hint="check the path; it is relative to the current folder")]) from None
+        raise ConfigError(
+            [
+                Problem(
+                    str(path),
+                    None,
+                    None,
+                    "",
+                    "file not found",
+                    hint="check the path; it is relative to the current folder",
+                )
+            ]
+        ) from None
     except IsADirectoryError:
-        raise ConfigError([Problem(str(path), None, None, "", "is a folder, not a YAML file")]) from None
+        raise ConfigError(
+            [Problem(str(path), None, None, "", "is a folder, not a YAML file")]
+        ) from None
     except UnicodeDecodeError as exc:
-        raise ConfigError([Problem(str(path), None, None, "", f"not UTF-8 text ({exc.reason})")]) from None
+        raise ConfigError(
+            [Problem(str(path), None, None, "", f"not UTF-8 text ({exc.reason})")]
+        ) from None
     except OSError as exc:
-        raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc.strerror}")]) from None
+        raise ConfigError(
+            [Problem(str(path), None, None, "", f"cannot be read: {exc.strerror}")]
+        ) from None
     except ValueError as exc:  # e.g. a NUL byte in the name
         raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc}")]) from None
     return load_yaml_text(text, str(path))

@@ -1,0 +1,1 @@
+"""City figures, travel times and zones, each figure with its source (CSV files)."""

@@ -61,16 +61,20 @@ def step(world: World, t: int) -> None:
     """New start-ups, fundraising, rounds, then failures and write-offs."""
     rng = world.rngs["capital"]
     p = world.params.capital
-    I, F = world.investors, world.firms
+    inv, F = world.investors, world.firms
     found_startups(world, t, rng)
 
     # fundraising: new funds add to what investors hold
-    new_fund = bernoulli_rows(I.n, p.fundraise_rate, rng)
-    size = lognormal(world.params.population.fund_size_mean, world.params.population.fund_size_sigma,
-                     new_fund.size, rng)
-    I.raised[new_fund] += size
-    I.held[new_fund] += size
-    I.fund_size[new_fund] = size
+    new_fund = bernoulli_rows(inv.n, p.fundraise_rate, rng)
+    size = lognormal(
+        world.params.population.fund_size_mean,
+        world.params.population.fund_size_sigma,
+        new_fund.size,
+        rng,
+    )
+    inv.raised[new_fund] += size
+    inv.held[new_fund] += size
+    inv.fund_size[new_fund] = size
     world.count("funds_raised", size.sum())
     world.refresh_investor_pools()
 
@@ -81,39 +85,71 @@ def step(world: World, t: int) -> None:
     rate = np.where(F.stage[candidates] == 0, p.seek_rate_startup, p.seek_rate_growth)
     rate = np.where(waiting[candidates], np.maximum(rate, p.seek_rate_waiting), rate)
     seekers = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
-    if seekers.size and I.n:
+    if seekers.size and inv.n:
         firm_city = F.city[seekers].astype(np.int64)
         inv_city = world.choose_capital_city(firm_city, F.zone[seekers], rng)
         ok = inv_city >= 0
         seekers, firm_city, inv_city = seekers[ok], firm_city[ok], inv_city[ok]
         investor = world.investor_pools.sample(inv_city, rng)
         ok = investor >= 0
-        seekers, firm_city, inv_city, investor = seekers[ok], firm_city[ok], inv_city[ok], investor[ok]
+        seekers, firm_city, inv_city, investor = (
+            seekers[ok],
+            firm_city[ok],
+            inv_city[ok],
+            investor[ok],
+        )
         mean = np.where(F.stage[seekers] == 0, p.round_size_startup, p.round_size_growth)
-        size = mean * np.exp(p.round_size_sigma * rng.standard_normal(seekers.size) - 0.5 * p.round_size_sigma**2)
-        c = cross(inv_city, firm_city, F.zone[seekers], CAPITAL, world.tables, world.geo.corridor,
-                  world.quota_left, rng)
+        size = mean * np.exp(
+            p.round_size_sigma * rng.standard_normal(seekers.size) - 0.5 * p.round_size_sigma**2
+        )
+        c = cross(
+            inv_city,
+            firm_city,
+            F.zone[seekers],
+            CAPITAL,
+            world.tables,
+            world.geo.corridor,
+            world.quota_left,
+            rng,
+        )
         world.count("vc_refused", c.refused.sum())
         world.count("vc_over_quota", c.over_quota.sum())
         refused = ~c.approved
-        world.ledger.record(CAPITAL, inv_city[refused], firm_city[refused], np.zeros(refused.sum(), bool))
+        world.ledger.record(
+            CAPITAL, inv_city[refused], firm_city[refused], np.zeros(refused.sum(), bool)
+        )
         seekers, investor, size = seekers[c.approved], investor[c.approved], size[c.approved]
-        firm_city, inv_city, delay = firm_city[c.approved], inv_city[c.approved], c.delay_days[c.approved]
+        firm_city, inv_city, delay = (
+            firm_city[c.approved],
+            inv_city[c.approved],
+            c.delay_days[c.approved],
+        )
         corridor = c.corridor[c.approved]
         # the investor's own part, and the private money a guidance fund mobilises
-        jur = world.geo.city_jurisdiction[I.city[investor]]
-        leverage = np.where(I.investor_type[investor] == GUIDANCE, np.asarray(p.guidance_leverage.as_array())[jur], 0.0)
-        own = allocate(size / (1.0 + leverage), investor, I.held)
+        jur = world.geo.city_jurisdiction[inv.city[investor]]
+        leverage = np.where(
+            inv.investor_type[investor] == GUIDANCE,
+            np.asarray(p.guidance_leverage.as_array())[jur],
+            0.0,
+        )
+        own = allocate(size / (1.0 + leverage), investor, inv.held)
         private = own * leverage
         total = own + private
         done = own > 1e-9
-        seekers, investor, own, private, total = (a[done] for a in (seekers, investor, own, private, total))
-        firm_city, inv_city, delay, corridor = firm_city[done], inv_city[done], delay[done], corridor[done]
+        seekers, investor, own, private, total = (
+            a[done] for a in (seekers, investor, own, private, total)
+        )
+        firm_city, inv_city, delay, corridor = (
+            firm_city[done],
+            inv_city[done],
+            delay[done],
+            corridor[done],
+        )
         world.ledger.record(CAPITAL, inv_city, firm_city, np.ones(seekers.size, bool), total, delay)
-        np.subtract.at(I.held, investor, own)
-        np.add.at(I.raised, investor, private)
-        np.add.at(I.invested, investor, total)
-        np.add.at(I.deals, investor, 1)
+        np.subtract.at(inv.held, investor, own)
+        np.add.at(inv.raised, investor, private)
+        np.add.at(inv.invested, investor, total)
+        np.add.at(inv.deals, investor, 1)
         np.add.at(F.cash, seekers, total)
         np.add.at(F.vc_raised, seekers, total)
         np.add.at(F.rounds, seekers, 1)
@@ -130,7 +166,7 @@ def step(world: World, t: int) -> None:
 def fail(world: World, t: int, rng: np.random.Generator) -> None:
     """Firms fail; their deals are written off and their researchers find other employers."""
     p = world.params.capital
-    I, F, D = world.investors, world.firms, world.deals
+    inv, F, D = world.investors, world.firms, world.deals
     # candidates drawn at the higher rate, thinned to each firm's own (no draw per firm)
     top = max(p.failure_rate_startup, p.failure_rate_growth)
     candidates = bernoulli_rows(F.n, top, rng)
@@ -145,7 +181,7 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     world.count("firm_failures", rows.size)
     gone = failed[D.firm] & ~D.written_off
     D.written_off[gone] = True
-    np.subtract.at(I.invested, D.investor[gone], D.amount[gone])
-    np.add.at(I.written_off, D.investor[gone], D.amount[gone])
+    np.subtract.at(inv.invested, D.investor[gone], D.amount[gone])
+    np.add.at(inv.written_off, D.investor[gone], D.amount[gone])
     world.count("vc_written_off", D.amount[gone].sum())
     world.rehome_researchers(rng)

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 
-def manufacturing_access(capacity: np.ndarray, travel_minutes: np.ndarray, border: np.ndarray) -> np.ndarray:
+def manufacturing_access(
+    capacity: np.ndarray, travel_minutes: np.ndarray, border: np.ndarray
+) -> np.ndarray:
     """Access of each (zone slot, city) to manufacturing (pure core), in [0, 1].
 
     ``border`` is the talent border weight, shape (zone slots, origin, destination).

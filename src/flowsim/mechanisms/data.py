@@ -19,12 +19,28 @@ if TYPE_CHECKING:
 DATA = 2
 
 
-def request(world: World, field: np.ndarray, city: np.ndarray, zone: np.ndarray, collaborator_city: np.ndarray) -> Requests:
+def request(
+    world: World,
+    field: np.ndarray,
+    city: np.ndarray,
+    zone: np.ndarray,
+    collaborator_city: np.ndarray,
+) -> Requests:
     """Data requests of a batch of new projects, recorded in the flow ledger."""
     p = world.params.research
     req = request_inputs(
-        field, city, zone, collaborator_city, world.data_need, p.collaborator_source_prob,
-        world.source_weights, DATA, world.tables, world.geo.corridor, world.quota_left, world.rngs["data"],
+        field,
+        city,
+        zone,
+        collaborator_city,
+        world.data_need,
+        p.collaborator_source_prob,
+        world.source_weights,
+        DATA,
+        world.tables,
+        world.geo.corridor,
+        world.quota_left,
+        world.rngs["data"],
     )
     c = req.crossing
     world.ledger.record(DATA, req.source, city[req.project], c.approved, 1.0, c.delay_days)

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from flowsim.pools import choose_rows
 from flowsim.policy import Crossing, FrictionTables, cross
+from flowsim.pools import choose_rows
 
 
 @dataclass
@@ -42,12 +42,17 @@ def request_inputs(
     """Which projects need the input, where it comes from, and whether it gets through (pure core).
 
     Args:
-        field, city, zone: of each new project (its PI).
+        field: research field of each new project.
+        city: city of each new project's PI.
+        zone: zone of each new project's PI (-1 none).
         collaborator_city: city of each project's collaborator, -1 none.
         need: probability of needing the input, by field.
         collaborator_source_prob: probability the input is held by the collaborator.
         source_weights: (origin city, source city) pull for inputs held elsewhere.
-        element, tables, corridor_matrix, quota_left: border control (see :func:`flowsim.policy.cross`).
+        element: element number of the input.
+        tables: compiled friction (see :func:`flowsim.policy.cross`).
+        corridor_matrix: corridor number of each city pair.
+        quota_left: quotas left this month, decremented in place.
         rng: the element's Generator.
     """
     n = field.size

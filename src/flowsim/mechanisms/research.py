@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.mechanisms import data, samples
-from flowsim.populations import compact
 from flowsim.policy import cross
+from flowsim.populations import compact
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -32,17 +32,20 @@ GRANT_PER_COLLABORATOR = 0.2
 
 
 def project_outputs(
-    quality: np.ndarray, employer_kind: np.ndarray, papers_rate: np.ndarray, inventions_rate: np.ndarray,
+    quality: np.ndarray,
+    employer_kind: np.ndarray,
+    papers_rate: np.ndarray,
+    inventions_rate: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Papers and inventions of each finished project (pure core): Poisson with mean rate x quality."""
+    """Papers and inventions of finished projects (pure core): Poisson, mean rate x quality."""
     papers = rng.poisson(papers_rate[employer_kind] * quality)
     inventions = rng.poisson(inventions_rate[employer_kind] * quality)
     return papers, inventions
 
 
 def waiting_abandonment(wait_months: np.ndarray, monthly_rate: float) -> np.ndarray:
-    """Probability a project is abandoned while it waits ``wait_months`` for its inputs (pure core)."""
+    """Probability a project is abandoned while waiting ``wait_months`` for inputs (pure core)."""
     return 1.0 - (1.0 - monthly_rate) ** np.asarray(wait_months, dtype=np.float64)
 
 
@@ -87,7 +90,16 @@ def start_projects(world: World, t: int) -> None:
         ok = member >= 0
         ok[ok] = R.city[member[ok]] == target[ok]
         idx, target, member = idx[ok], target[ok], member[ok]
-        c = cross(city[idx], target, zone[idx], TALENT, world.tables, world.geo.corridor, world.quota_left, rng)
+        c = cross(
+            city[idx],
+            target,
+            zone[idx],
+            TALENT,
+            world.tables,
+            world.geo.corridor,
+            world.quota_left,
+            rng,
+        )
         world.ledger.record(TALENT, city[idx], target, c.approved, 1.0, c.delay_days)
         world.count("collaborations_refused", c.refused.sum())
         idx, target, member = idx[c.approved], target[c.approved], member[c.approved]
@@ -105,10 +117,24 @@ def start_projects(world: World, t: int) -> None:
         if g.size:
             portable = rng.random(g.size) < world.grant_portability[zone[idx[g]] + 1]
             gp = g[portable]
-            cg = cross(city[idx[gp]], target[gp], zone[idx[gp]], CAPITAL, world.tables, world.geo.corridor,
-                       world.quota_left, rng)
-            world.ledger.record(CAPITAL, city[idx[gp]], target[gp], cg.approved, GRANT_PER_COLLABORATOR,
-                                cg.delay_days)
+            cg = cross(
+                city[idx[gp]],
+                target[gp],
+                zone[idx[gp]],
+                CAPITAL,
+                world.tables,
+                world.geo.corridor,
+                world.quota_left,
+                rng,
+            )
+            world.ledger.record(
+                CAPITAL,
+                city[idx[gp]],
+                target[gp],
+                cg.approved,
+                GRANT_PER_COLLABORATOR,
+                cg.delay_days,
+            )
             world.count("grants_cross_border", cg.approved.sum())
             funded[gp[cg.approved]] = True
         stays = ~grant | funded | (rng.random(idx.size) < p.self_funded_collaboration)
@@ -175,7 +201,9 @@ def complete_projects(world: World, t: int) -> None:
         kind = P.employer_kind[done].astype(np.int64)
         papers_rate = np.array([p.papers_per_project_lab, p.papers_per_project_firm])
         inventions_rate = np.array([p.inventions_per_project_lab, p.inventions_per_project_firm])
-        papers, inventions = project_outputs(P.quality[done], kind, papers_rate, inventions_rate, rng)
+        papers, inventions = project_outputs(
+            P.quality[done], kind, papers_rate, inventions_rate, rng
+        )
         cb = P.cross_border[done]
         city = P.city[done].astype(np.int64)
         jur = world.geo.city_jurisdiction[city]
@@ -195,7 +223,9 @@ def complete_projects(world: World, t: int) -> None:
             P.employer[done][lab], weights=inventions[lab], minlength=world.labs.n
         ).astype(np.int32)[: world.labs.n]
         firm_rows = np.repeat(P.employer[done][~lab], inventions[~lab])
-        develop = firm_rows[rng.random(firm_rows.size) < world.params.commercialization.develop_prob]
+        develop = firm_rows[
+            rng.random(firm_rows.size) < world.params.commercialization.develop_prob
+        ]
         world.new_developments(develop, t, rng)
     if P.n > 1024 and P.active.sum() < P.n // 2:
         compact(P, P.active.copy())

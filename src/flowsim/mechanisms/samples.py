@@ -19,12 +19,28 @@ if TYPE_CHECKING:
 SAMPLES = 3
 
 
-def request(world: World, field: np.ndarray, city: np.ndarray, zone: np.ndarray, collaborator_city: np.ndarray) -> Requests:
+def request(
+    world: World,
+    field: np.ndarray,
+    city: np.ndarray,
+    zone: np.ndarray,
+    collaborator_city: np.ndarray,
+) -> Requests:
     """Sample shipments of a batch of new projects, recorded in the flow ledger."""
     p = world.params.research
     req = request_inputs(
-        field, city, zone, collaborator_city, world.samples_need, p.collaborator_source_prob,
-        world.source_weights, SAMPLES, world.tables, world.geo.corridor, world.quota_left, world.rngs["samples"],
+        field,
+        city,
+        zone,
+        collaborator_city,
+        world.samples_need,
+        p.collaborator_source_prob,
+        world.source_weights,
+        SAMPLES,
+        world.tables,
+        world.geo.corridor,
+        world.quota_left,
+        world.rngs["samples"],
     )
     c = req.crossing
     world.ledger.record(SAMPLES, req.source, city[req.project], c.approved, 1.0, c.delay_days)

@@ -18,8 +18,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.pools import choose_rows
 from flowsim.policy import cross
+from flowsim.pools import choose_rows
 from flowsim.streams import bernoulli_rows
 
 if TYPE_CHECKING:
@@ -28,8 +28,10 @@ if TYPE_CHECKING:
 TALENT = 0
 
 
-def gravity(mass: np.ndarray, travel_minutes: np.ndarray, decay_minutes: float, border: np.ndarray) -> np.ndarray:
-    """Pull of each destination for each (zone slot, origin): mass x exp(-time/decay) x border weight."""
+def gravity(
+    mass: np.ndarray, travel_minutes: np.ndarray, decay_minutes: float, border: np.ndarray
+) -> np.ndarray:
+    """Pull of each destination per (zone slot, origin): mass x exp(-time/decay) x border weight."""
     return mass[None, None, :] * np.exp(-travel_minutes / decay_minutes)[None, :, :] * border
 
 
@@ -85,7 +87,16 @@ def step(world: World, t: int) -> None:
         dest = choose_destinations(origin, R.zone[visitors], world.visit_weights, rng)
         ok = dest >= 0
         visitors, origin, dest = visitors[ok], origin[ok], dest[ok]
-        c = cross(origin, dest, R.zone[visitors], TALENT, world.tables, world.geo.corridor, world.quota_left, rng)
+        c = cross(
+            origin,
+            dest,
+            R.zone[visitors],
+            TALENT,
+            world.tables,
+            world.geo.corridor,
+            world.quota_left,
+            rng,
+        )
         world.ledger.record(TALENT, origin, dest, c.approved, 1.0, c.delay_days)
         went = visitors[c.approved]
         R.tie_city[went] = dest[c.approved]
@@ -102,8 +113,19 @@ def step(world: World, t: int) -> None:
         dest = choose_destinations(origin, R.zone[movers], world.move_weights, rng)
         kind, employer, zone = world.pick_employers(dest, rng)
         ok = employer >= 0
-        movers, origin, dest, kind, employer, zone = (a[ok] for a in (movers, origin, dest, kind, employer, zone))
-        c = cross(origin, dest, R.zone[movers], TALENT, world.tables, world.geo.corridor, world.quota_left, rng)
+        movers, origin, dest, kind, employer, zone = (
+            a[ok] for a in (movers, origin, dest, kind, employer, zone)
+        )
+        c = cross(
+            origin,
+            dest,
+            R.zone[movers],
+            TALENT,
+            world.tables,
+            world.geo.corridor,
+            world.quota_left,
+            rng,
+        )
         world.ledger.record(TALENT, origin, dest, c.approved, 1.0, c.delay_days)
         go = movers[c.approved]
         R.arrive_step[go] = t + c.delay_steps[c.approved]

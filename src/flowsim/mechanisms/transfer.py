@@ -24,7 +24,11 @@ CAPITAL = 1
 
 
 def transfer_outcomes(
-    stock: np.ndarray, licence_rate: float, spinoff_rate: np.ndarray, expiry_rate: float, rng: np.random.Generator
+    stock: np.ndarray,
+    licence_rate: float,
+    spinoff_rate: np.ndarray,
+    expiry_rate: float,
+    rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Licence candidates, spin-offs and abandoned inventions per lab this month (pure core).
 
@@ -44,7 +48,11 @@ def step(world: World, t: int) -> None:
     p = world.params.transfer
     spin_rate = p.spinoff_rate * np.where(L.ownership, p.ownership_spinoff_multiplier, 1.0)
     licences, spinoffs, expired = transfer_outcomes(
-        L.inventions, p.licence_rate, np.minimum(spin_rate, 1.0), 1.0 / p.invention_expiry_months, rng
+        L.inventions,
+        p.licence_rate,
+        np.minimum(spin_rate, 1.0),
+        1.0 / p.invention_expiry_months,
+        rng,
     )
     L.inventions[:] -= (spinoffs + expired).astype(np.int32)
     world.count("inventions_abandoned", expired.sum())
@@ -58,13 +66,34 @@ def step(world: World, t: int) -> None:
         ok = firm_city >= 0
         lab, lab_city, field, firm_city = lab[ok], lab_city[ok], field[ok], firm_city[ok]
         firm = world.firm_pools.sample(firm_city * world.n_fields + field, rng)
-        fee = rng.exponential(p.licence_fee_mean, lab.size) if p.licence_fee_mean > 0 else np.zeros(lab.size)
+        fee = (
+            rng.exponential(p.licence_fee_mean, lab.size)
+            if p.licence_fee_mean > 0
+            else np.zeros(lab.size)
+        )
         ok = firm >= 0
-        lab, lab_city, firm, fee, firm_city = lab[ok], lab_city[ok], firm[ok], fee[ok], firm_city[ok]
+        lab, lab_city, firm, fee, firm_city = (
+            lab[ok],
+            lab_city[ok],
+            firm[ok],
+            fee[ok],
+            firm_city[ok],
+        )
         F = world.firms
         affordable = F.cash[firm] >= fee
-        lab, lab_city, firm, fee, firm_city = (a[affordable] for a in (lab, lab_city, firm, fee, firm_city))
-        c = cross(firm_city, lab_city, F.zone[firm], CAPITAL, world.tables, world.geo.corridor, world.quota_left, rng)
+        lab, lab_city, firm, fee, firm_city = (
+            a[affordable] for a in (lab, lab_city, firm, fee, firm_city)
+        )
+        c = cross(
+            firm_city,
+            lab_city,
+            F.zone[firm],
+            CAPITAL,
+            world.tables,
+            world.geo.corridor,
+            world.quota_left,
+            rng,
+        )
         world.ledger.record(CAPITAL, firm_city, lab_city, c.approved, fee, c.delay_days)
         lab, firm, fee = lab[c.approved], firm[c.approved], fee[c.approved]
         # a firm licensing several inventions at once pays for all; cash cannot go negative

@@ -15,14 +15,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from flowsim.params import Scenario, with_overrides
+from flowsim.scenario import load_scenario
 from flowsim.streams import replicate_seeds
 from flowsim.sweep.design import Design, build_design
 from flowsim.sweep.manifest import sha256_bytes, sha256_json
 from flowsim.sweep.spec import SweepSpec, base_path, check_for_scenario, load_spec, parse_spec
 from flowsim.sweep.tasks import Model, RunTask, ScenarioModel
 from flowsim.yamlio import ConfigError, LoadedYaml, Problem
-
-from flowsim.scenario import load_scenario
 
 
 @dataclass(frozen=True)
