@@ -8,6 +8,7 @@ from model_helpers import small_run, stepped_worlds
 from flowsim.geography import CORRIDORS
 from flowsim.mechanisms.capital import allocate, lognormal
 from flowsim.mechanisms.research import GRANT_PER_COLLABORATOR
+from flowsim.model import FlowModel
 
 
 def test_allocate_caps_each_investor_at_what_it_holds():
@@ -121,3 +122,21 @@ def test_failures_write_off_deals():
         "failing firms' deals are written off"
     )
     assert (ts["capital_written_off"].diff().dropna() >= -1e-6).all(), "write-offs only accumulate"
+
+
+def test_failures_send_researchers_to_other_firms_not_labs():
+    # with no job moves, only failures re-home researchers: labs must not gain staff from them
+    model = FlowModel(
+        scale=0.02,
+        steps=24,
+        warmup_steps=0,
+        rng=5,
+        **{"talent.move_rate": 0.0, "capital.failure_rate_growth": 0.02},
+    )
+    lab_staff = int((model.world.researchers.employer_kind == 0).sum())
+    for _ in range(24):
+        model.step()
+    failures = model.datacollector.get_model_vars_dataframe()["firm_failures"].sum()
+    assert failures > 0, "the test needs firm failures"
+    after = int((model.world.researchers.employer_kind == 0).sum())
+    assert after == lab_staff, f"failures moved researchers into labs: {lab_staff} -> {after}"

@@ -79,11 +79,21 @@ def test_no_capital_no_development():
             "capital.seek_rate_growth": 0.0,
             "capital.seek_rate_waiting": 0.0,
             "transfer.licence_rate": 0.0,
+            "commercialization.growth_firm_rd_budget": 0.0,
         }
     ).timeseries
     base = small_run().timeseries
     assert ts["developments_funded"].sum() < 0.5 * base["developments_funded"].sum(), (
-        "firms with no cash and no VC fund far fewer developments"
+        "firms with no cash, no revenue and no VC fund far fewer developments"
+    )
+
+
+def test_revenue_of_growth_firms_funds_development():
+    poor = small_run({"commercialization.growth_firm_rd_budget": 0.0}).timeseries
+    base = small_run().timeseries
+    assert base["developments_funded"].sum() > 1.2 * poor["developments_funded"].sum(), (
+        "growth firms' own R&D budget must fund more development: "
+        f"{poor['developments_funded'].sum()} -> {base['developments_funded'].sum()}"
     )
 
 

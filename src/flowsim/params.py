@@ -426,7 +426,9 @@ class CapitalParams(_Frozen):
         2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"
     )
     startup_birth_rate: float = _share(
-        0.003, "new start-ups per existing firm per month, besides spin-offs (assumption)"
+        0.0037,
+        "new start-ups per existing firm per month, besides spin-offs (assumption: set so that "
+        "births balance failures in the baseline)",
     )
 
 
@@ -438,6 +440,11 @@ class CommercializationParams(_Frozen):
     )
     duration_months: float = _positive(12.0, "mean development time [months] (assumption)")
     cost_mean: float = _positive(3.0, "mean development cost [RMB m] (assumption)")
+    growth_firm_rd_budget: float = _nonneg(
+        0.25,
+        "cash a growth firm earns for development each month [RMB m] (assumption: about 3 M yuan "
+        "a year, Guangdong business R&D spread over its ~77,000 high-tech firms)",
+    )
     funding_wait_months: int = Field(
         6,
         ge=0,
@@ -489,12 +496,12 @@ class Scenario(_Frozen):
     scale: float = Field(0.01, gt=0.0, le=2.0, description="agents per real entity")
     start_year: int = Field(2025, ge=1900, le=2200, description="calendar year of step 0")
     warmup_steps: int = Field(
-        36,
+        60,
         ge=0,
         le=240,
         description="months simulated before step 0 and not reported, so that projects, "
-        "invention stocks and portfolios start in flight (assumption: 36 months covers research "
-        "then development)",
+        "invention stocks and portfolios start in flight (assumption: 60 months lets research, "
+        "development and the stock of lab inventions settle)",
     )
     population: PopulationParams = PopulationParams()
     talent: TalentParams = TalentParams()

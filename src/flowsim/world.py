@@ -137,15 +137,19 @@ class World:
         return choose_rows(base.reshape(slots * n, n), rows, rng)
 
     def pick_employers(
-        self, city: np.ndarray, rng: np.random.Generator
+        self, city: np.ndarray, rng: np.random.Generator, firms_only: bool = False
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """A new employer in each city: a lab with the city's public-research share, else a firm.
 
-        Returns (employer kind, employer row or -1 if the city has none, employer zone).
+        With ``firms_only`` (researchers of a failed firm) the employer is another firm,
+        so that failures do not shift researchers from industry into labs; a lab only
+        where the city has no firm left. Returns (employer kind, employer row or -1 if
+        the city has none, employer zone).
         """
         city = np.asarray(city, dtype=np.int64)
         n = city.size
-        kind = np.where(rng.random(n) < self.public_share[np.maximum(city, 0)], LAB, FIRM)
+        lab_share = 0.0 if firms_only else self.public_share[np.maximum(city, 0)]
+        kind = np.where(rng.random(n) < lab_share, LAB, FIRM)
         employer = np.full(n, -1, dtype=np.int64)
         lab = kind == LAB
         employer[lab] = self.lab_pools.sample(city[lab], rng)
@@ -185,7 +189,7 @@ class World:
         )
 
     def rehome_researchers(self, rng: np.random.Generator) -> None:
-        """Researchers of failed firms (or heading to one) join another employer in their city."""
+        """Researchers of failed firms (or heading to one) join another firm in their city."""
         R, F = self.researchers, self.firms
         self.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES))
         orphan = np.zeros(0, dtype=np.int64)
@@ -194,7 +198,7 @@ class World:
             orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
         if orphan.size:
             self.remove_staff(R.employer_kind[orphan], R.employer[orphan])
-            kind, employer, zone = self.pick_employers(R.city[orphan], rng)
+            kind, employer, zone = self.pick_employers(R.city[orphan], rng, firms_only=True)
             # nowhere to go in the city (tiny scales): stay with the failed firm's row
             stay = employer < 0
             kind[stay], employer[stay] = FIRM, R.employer[orphan[stay]]
@@ -207,7 +211,7 @@ class World:
         pending = pending[R.dest_employer_kind[pending] == FIRM]
         pending = pending[~F.alive[R.dest_employer[pending]]]
         if pending.size:
-            kind, employer, zone = self.pick_employers(R.dest_city[pending], rng)
+            kind, employer, zone = self.pick_employers(R.dest_city[pending], rng, firms_only=True)
             ok = employer >= 0
             R.dest_employer_kind[pending[ok]] = kind[ok]
             R.dest_employer[pending[ok]] = employer[ok]

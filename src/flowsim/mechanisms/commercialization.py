@@ -1,7 +1,8 @@
 """Commercialization: development projects that need capital and manufacturing capacity.
 
 A development project (from a firm's own invention or a licence) costs money.
-It starts once the firm's cash covers it, or is dropped after
+Growth firms earn ``growth_firm_rd_budget`` of cash each month; start-ups live
+on VC rounds. A project starts once the firm's cash covers it, or is dropped after
 ``funding_wait_months``; waiting firms seek capital (see
 :mod:`~flowsim.mechanisms.capital`). When development ends it reaches market with
 probability ``success_prob x (1 - w + w x access)``, where access is the firm's
@@ -56,6 +57,8 @@ def step(world: World, t: int) -> None:
     rng = world.rngs["commercialization"]
     p = world.params.commercialization
     D, F = world.developments, world.firms
+    # established firms fund development from their own revenue; start-ups depend on VC
+    F.cash[:] += np.where(F.alive & (F.stage == 1), p.growth_firm_rd_budget, 0.0)
     dead = D.active & ~F.alive[D.firm]
     D.active[dead] = False
     world.count("developments_dropped", dead.sum())
