@@ -1,7 +1,7 @@
 """The baseline is of the right order against the brief's real figures (within a factor of 2).
 
 A full-scale run (scale 1.0, 120 months) takes ~15 s, too slow for the suite, so this
-runs scale 0.1 for 36 months after the default 36-month warm-up; outputs are in
+runs scale 0.1 for 36 months after the default 60-month warm-up; outputs are in
 real-world units (model counts divided by the scale), so the targets apply as they
 are. The scale-1.0 figures are in README (section "The model") and docs/ODD.md.
 
