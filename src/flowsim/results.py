@@ -27,12 +27,10 @@ import json
 import platform
 import re
 import shutil
-import subprocess
 import sys
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +38,7 @@ import pandas as pd
 
 from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
+from flowsim.provenance import git_commit, package_version
 from flowsim.run import RunResult
 from flowsim.scenario import dump_scenario, load_scenario, scenario_hash
 from flowsim.tables import annual_mean, corridor_flows, mean_yearly, yearly_records
@@ -150,38 +149,6 @@ def summary(results: list[RunResult], scenario: Scenario) -> dict[str, Any]:
 # ------------------------------------------------------------------ provenance
 
 
-def _version(package: str) -> str | None:
-    try:
-        return metadata.version(package)
-    except metadata.PackageNotFoundError:
-        return None
-
-
-def git_commit(folder: Path | None = None) -> tuple[str | None, bool | None]:
-    """(commit, uncommitted changes?) of the checkout holding flowsim's code, or (None, None)."""
-    folder = folder or Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        status = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=folder,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout
-    except (OSError, subprocess.SubprocessError):
-        return None, None
-    return commit or None, bool(status.strip())
-
-
 def _sha256(path: Path) -> str:
     digest = hashlib.sha256()
     with path.open("rb") as handle:
@@ -206,11 +173,11 @@ def manifest(
     """The content of ``manifest.json``."""
     commit, dirty = git_commit()
     return {
-        "flowsim": _version("flowsim"),
-        "mesa": _version("mesa"),
-        "numpy": _version("numpy"),
-        "pandas": _version("pandas"),
-        "pyarrow": _version("pyarrow"),
+        "flowsim": package_version("flowsim"),
+        "mesa": package_version("mesa"),
+        "numpy": package_version("numpy"),
+        "pandas": package_version("pandas"),
+        "pyarrow": package_version("pyarrow"),
         "python": platform.python_version(),
         "platform": platform.platform(),
         "git_commit": commit,

@@ -11,12 +11,16 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.mechanisms.inputs import Requests, request_inputs
+from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
 
 if TYPE_CHECKING:
     from flowsim.world import World
 
 DATA = 2
+
+
+COUNTERS = InputCounters("data_requests", "data_transfers_cross_border", "data_refused")
+"""What this element reports each step."""
 
 
 def request(
@@ -27,25 +31,6 @@ def request(
     collaborator_city: np.ndarray,
 ) -> Requests:
     """Data requests of a batch of new projects, recorded in the flow ledger."""
-    p = world.params.research
-    req = request_inputs(
-        field,
-        city,
-        zone,
-        collaborator_city,
-        world.data_need,
-        p.collaborator_source_prob,
-        world.source_weights,
-        DATA,
-        world.tables,
-        world.geo.corridor,
-        world.quota_left,
-        world.rngs["data"],
+    return request_and_record(
+        world, DATA, world.data_need, COUNTERS, field, city, zone, collaborator_city
     )
-    c = req.crossing
-    world.ledger.record(DATA, req.source, city[req.project], c.approved, 1.0, c.delay_days)
-    world.count("data_requests", req.project.size)
-    world.count("data_transfers_cross_border", (c.approved & (c.corridor >= 0)).sum())
-    world.count("data_refused", c.refused.sum())
-    world.count("friction_cost", c.cost[c.approved].sum())
-    return req

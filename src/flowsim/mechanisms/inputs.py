@@ -9,10 +9,14 @@ time. The request then crosses the border, if any, under the element's friction.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from flowsim.policy import Crossing, FrictionTables, cross
+
+if TYPE_CHECKING:
+    from flowsim.world import World
 from flowsim.pools import choose_rows
 
 
@@ -66,3 +70,55 @@ def request_inputs(
     # the input travels from its source to the project
     c = cross(source, city[proj], zone[proj], element, tables, corridor_matrix, quota_left, rng)
     return Requests(proj, source, c)
+
+
+@dataclass(frozen=True)
+class InputCounters:
+    """Names of the counters an input element reports (see :mod:`flowsim.outputs`)."""
+
+    requests: str
+    crossed: str
+    refused: str
+    delay_days: str | None = None
+
+
+def request_and_record(
+    world: World,
+    element: int,
+    need: np.ndarray,
+    counters: InputCounters,
+    field: np.ndarray,
+    city: np.ndarray,
+    zone: np.ndarray,
+    collaborator_city: np.ndarray,
+) -> Requests:
+    """Requests of a batch of new projects for one input, recorded in the ledger and counters.
+
+    The input's own random stream is the one named after its element.
+    """
+    from flowsim.geography import ELEMENTS
+
+    req = request_inputs(
+        field,
+        city,
+        zone,
+        collaborator_city,
+        need,
+        world.params.research.collaborator_source_prob,
+        world.source_weights,
+        element,
+        world.tables,
+        world.geo.corridor,
+        world.quota_left,
+        world.rngs[ELEMENTS[element]],
+    )
+    c = req.crossing
+    crossed = c.approved & (c.corridor >= 0)
+    world.ledger.record(element, req.source, city[req.project], c.approved, 1.0, c.delay_days)
+    world.count(counters.requests, req.project.size)
+    world.count(counters.crossed, crossed.sum())
+    world.count(counters.refused, c.refused.sum())
+    if counters.delay_days is not None:
+        world.count(counters.delay_days, c.delay_days[crossed].sum())
+    world.count("friction_cost", c.cost[c.approved].sum())
+    return req

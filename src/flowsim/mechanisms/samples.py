@@ -11,12 +11,18 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.mechanisms.inputs import Requests, request_inputs
+from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
 
 if TYPE_CHECKING:
     from flowsim.world import World
 
 SAMPLES = 3
+
+
+COUNTERS = InputCounters(
+    "samples_requests", "samples_shipments_cross_border", "samples_refused", "samples_delay_days"
+)
+"""What this element reports each step."""
 
 
 def request(
@@ -27,26 +33,6 @@ def request(
     collaborator_city: np.ndarray,
 ) -> Requests:
     """Sample shipments of a batch of new projects, recorded in the flow ledger."""
-    p = world.params.research
-    req = request_inputs(
-        field,
-        city,
-        zone,
-        collaborator_city,
-        world.samples_need,
-        p.collaborator_source_prob,
-        world.source_weights,
-        SAMPLES,
-        world.tables,
-        world.geo.corridor,
-        world.quota_left,
-        world.rngs["samples"],
+    return request_and_record(
+        world, SAMPLES, world.samples_need, COUNTERS, field, city, zone, collaborator_city
     )
-    c = req.crossing
-    world.ledger.record(SAMPLES, req.source, city[req.project], c.approved, 1.0, c.delay_days)
-    world.count("samples_requests", req.project.size)
-    world.count("samples_shipments_cross_border", (c.approved & (c.corridor >= 0)).sum())
-    world.count("samples_refused", c.refused.sum())
-    world.count("samples_delay_days", c.delay_days[c.approved & (c.corridor >= 0)].sum())
-    world.count("friction_cost", c.cost[c.approved].sum())
-    return req

@@ -11,25 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import platform
-import subprocess
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-PACKAGES: tuple[str, ...] = (
-    "flowsim",
-    "numpy",
-    "pandas",
-    "mesa",
-    "pydantic",
-    "pyarrow",
-    "dask",
-    "distributed",
-    "SALib",
-)
-"""Packages whose versions a manifest records."""
+from flowsim import provenance
+from flowsim.provenance import versions
 
 
 def now() -> str:
@@ -49,40 +36,10 @@ def sha256_json(data: Any) -> str:
     )
 
 
-def versions() -> dict[str, str | None]:
-    """Python and package versions."""
-    out: dict[str, str | None] = {"python": platform.python_version()}
-    for name in PACKAGES:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            out[name] = None
-    return out
-
-
 def git_commit() -> dict[str, Any] | None:
     """The flowsim source's git commit and whether it has uncommitted changes (None outside git)."""
-    here = Path(__file__).resolve().parent
-    try:
-        commit = subprocess.run(
-            ["git", "rev-parse", "HEAD"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-        dirty = subprocess.run(
-            ["git", "status", "--porcelain", "--untracked-files=no"],
-            cwd=here,
-            capture_output=True,
-            text=True,
-            timeout=10,
-            check=True,
-        ).stdout.strip()
-    except (OSError, subprocess.SubprocessError):
-        return None
-    return {"commit": commit, "dirty": bool(dirty)}
+    commit, dirty = provenance.git_commit()
+    return None if commit is None else {"commit": commit, "dirty": dirty}
 
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
