@@ -14,7 +14,7 @@ from flowsim.mechanisms.commercialization import manufacturing_access
 from flowsim.mechanisms.talent import balanced_mass, gravity
 from flowsim.outputs import COUNTERS
 from flowsim.params import FIELDS, Scenario
-from flowsim.policy import border_weights, compile_policy, fresh_quota
+from flowsim.policy import Crossing, border_weights, compile_policy, cross, fresh_quota
 from flowsim.pools import Pools, choose_rows
 from flowsim.populations import (
     DEAL_COLUMNS,
@@ -114,6 +114,33 @@ class World:
         """Investors by city, weighted by dry powder."""
         inv = self.investors
         self.investor_pools = Pools(inv.city, len(CITIES), weights=np.maximum(inv.held, 0.0))
+
+    def cross_border(
+        self,
+        element: int,
+        origin: np.ndarray,
+        destination: np.ndarray,
+        zone: np.ndarray,
+        rng: np.random.Generator,
+        counter: str | None = None,
+        volume: np.ndarray | float = 1.0,
+    ) -> Crossing:
+        """Pass flows through border control, record them in the flow ledger and count them.
+
+        With ``counter`` set, approved flows add to ``counter``, approved cross-border
+        ones to ``<counter>_cross_border`` and refused ones to ``<counter>_refused``.
+        The cost of approved crossings adds to ``friction_cost``.
+        """
+        c = cross(
+            origin, destination, zone, element, self.tables, self.geo.corridor, self.quota_left, rng
+        )
+        self.ledger.record(element, origin, destination, c.approved, volume, c.delay_days)
+        if counter is not None:
+            self.count(counter, c.approved.sum())
+            self.count(f"{counter}_cross_border", (c.approved & (c.corridor >= 0)).sum())
+            self.count(f"{counter}_refused", c.refused.sum())
+        self.count("friction_cost", c.cost[c.approved].sum())
+        return c
 
     # ------------------------------------------------------------------ partner choice
 

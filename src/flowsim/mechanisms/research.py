@@ -20,7 +20,6 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.mechanisms import data, samples
-from flowsim.policy import cross
 from flowsim.populations import compact
 
 if TYPE_CHECKING:
@@ -90,17 +89,7 @@ def start_projects(world: World, t: int) -> None:
         ok = member >= 0
         ok[ok] = R.city[member[ok]] == target[ok]
         idx, target, member = idx[ok], target[ok], member[ok]
-        c = cross(
-            city[idx],
-            target,
-            zone[idx],
-            TALENT,
-            world.tables,
-            world.geo.corridor,
-            world.quota_left,
-            rng,
-        )
-        world.ledger.record(TALENT, city[idx], target, c.approved, 1.0, c.delay_days)
+        c = world.cross_border(TALENT, city[idx], target, zone[idx], rng)
         world.count("collaborations_refused", c.refused.sum())
         idx, target, member = idx[c.approved], target[c.approved], member[c.approved]
 
@@ -117,23 +106,13 @@ def start_projects(world: World, t: int) -> None:
         if g.size:
             portable = rng.random(g.size) < world.grant_portability[zone[idx[g]] + 1]
             gp = g[portable]
-            cg = cross(
+            cg = world.cross_border(
+                CAPITAL,
                 city[idx[gp]],
                 target[gp],
                 zone[idx[gp]],
-                CAPITAL,
-                world.tables,
-                world.geo.corridor,
-                world.quota_left,
                 rng,
-            )
-            world.ledger.record(
-                CAPITAL,
-                city[idx[gp]],
-                target[gp],
-                cg.approved,
-                GRANT_PER_COLLABORATOR,
-                cg.delay_days,
+                volume=GRANT_PER_COLLABORATOR,
             )
             world.count("grants_cross_border", cg.approved.sum())
             funded[gp[cg.approved]] = True

@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.policy import cross
 from flowsim.pools import choose_rows
 from flowsim.streams import bernoulli_rows
 
@@ -87,24 +86,10 @@ def step(world: World, t: int) -> None:
         dest = choose_destinations(origin, R.zone[visitors], world.visit_weights, rng)
         ok = dest >= 0
         visitors, origin, dest = visitors[ok], origin[ok], dest[ok]
-        c = cross(
-            origin,
-            dest,
-            R.zone[visitors],
-            TALENT,
-            world.tables,
-            world.geo.corridor,
-            world.quota_left,
-            rng,
-        )
-        world.ledger.record(TALENT, origin, dest, c.approved, 1.0, c.delay_days)
+        c = world.cross_border(TALENT, origin, dest, R.zone[visitors], rng, counter="visits")
         went = visitors[c.approved]
         R.tie_city[went] = dest[c.approved]
         R.tie_until[went] = t + int(round(p.visit_tie_months))
-        world.count("visits", c.approved.sum())
-        world.count("visits_cross_border", (c.approved & (c.corridor >= 0)).sum())
-        world.count("visits_refused", c.refused.sum())
-        world.count("friction_cost", c.cost[c.approved].sum())
 
     # job moves: choose a city, pass the border, wait out the delay
     movers = draw_movers(R.n, p.move_rate, idle, rng)
@@ -116,17 +101,9 @@ def step(world: World, t: int) -> None:
         movers, origin, dest, kind, employer, zone = (
             a[ok] for a in (movers, origin, dest, kind, employer, zone)
         )
-        c = cross(
-            origin,
-            dest,
-            R.zone[movers],
-            TALENT,
-            world.tables,
-            world.geo.corridor,
-            world.quota_left,
-            rng,
+        c = world.cross_border(
+            TALENT, origin, dest, R.zone[movers], rng, counter="researcher_moves"
         )
-        world.ledger.record(TALENT, origin, dest, c.approved, 1.0, c.delay_days)
         go = movers[c.approved]
         R.arrive_step[go] = t + c.delay_steps[c.approved]
         world.pending_moves = np.concatenate((world.pending_moves, go))
@@ -134,10 +111,6 @@ def step(world: World, t: int) -> None:
         R.dest_zone[go] = zone[c.approved]
         R.dest_employer_kind[go] = kind[c.approved]
         R.dest_employer[go] = employer[c.approved]
-        world.count("researcher_moves", c.approved.sum())
-        world.count("researcher_moves_cross_border", (c.approved & (c.corridor >= 0)).sum())
-        world.count("researcher_moves_refused", c.refused.sum())
-        world.count("friction_cost", c.cost[c.approved].sum())
 
     arrive(world, t)
 

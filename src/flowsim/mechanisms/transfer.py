@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.policy import cross
-
 if TYPE_CHECKING:
     from flowsim.world import World
 
@@ -84,17 +82,7 @@ def step(world: World, t: int) -> None:
         lab, lab_city, firm, fee, firm_city = (
             a[affordable] for a in (lab, lab_city, firm, fee, firm_city)
         )
-        c = cross(
-            firm_city,
-            lab_city,
-            F.zone[firm],
-            CAPITAL,
-            world.tables,
-            world.geo.corridor,
-            world.quota_left,
-            rng,
-        )
-        world.ledger.record(CAPITAL, firm_city, lab_city, c.approved, fee, c.delay_days)
+        c = world.cross_border(CAPITAL, firm_city, lab_city, F.zone[firm], rng, volume=fee)
         lab, firm, fee = lab[c.approved], firm[c.approved], fee[c.approved]
         # a firm licensing several inventions at once pays for all; cash cannot go negative
         cost = np.bincount(firm, weights=fee, minlength=F.n)
