@@ -39,6 +39,7 @@ import pandas as pd
 from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
 from flowsim.provenance import git_commit, package_version
+from flowsim.run import FLOW_COLUMNS as RUN_FLOW_COLUMNS
 from flowsim.run import RunResult
 from flowsim.scenario import dump_scenario, load_scenario, scenario_hash
 from flowsim.tables import annual_mean, corridor_flows, mean_yearly, yearly_records
@@ -51,18 +52,7 @@ MANIFEST = "manifest.json"
 FILES: tuple[str, ...] = (TIMESERIES, FLOWS, SUMMARY, SCENARIO, MANIFEST)
 """Every file of a complete results folder; the manifest is written last."""
 
-FLOW_COLUMNS: tuple[str, ...] = (
-    "replicate",
-    "seed",
-    "step",
-    "element",
-    "origin",
-    "destination",
-    "count",
-    "volume",
-    "mean_delay_days",
-    "refusals",
-)
+FLOW_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_FLOW_COLUMNS)
 """Columns of ``flows.parquet``."""
 
 DEFAULT_ROOT = Path("results")

@@ -21,6 +21,18 @@ from flowsim.streams import replicate_seeds
 
 FLOW_MEASURES = ("count", "volume", "delay_days", "refusals")
 
+FLOW_COLUMNS: tuple[str, ...] = (
+    "step",
+    "element",
+    "origin",
+    "destination",
+    "count",
+    "volume",
+    "mean_delay_days",
+    "refusals",
+)
+"""Columns of :attr:`RunResult.flows`."""
+
 
 @dataclass
 class RunResult:
@@ -48,18 +60,7 @@ class RunResult:
 def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
     """Tidy flows from the per-step ledger arrays (measure, element, origin, destination)."""
     if not history:
-        return pd.DataFrame(
-            columns=[
-                "step",
-                "element",
-                "origin",
-                "destination",
-                "count",
-                "volume",
-                "mean_delay_days",
-                "refusals",
-            ]
-        )
+        return pd.DataFrame(columns=list(FLOW_COLUMNS))
     arr = np.stack(history)  # step, measure, element, origin, destination
     steps, _, n_el, n_c, _ = arr.shape
     s_idx, e_idx, o_idx, d_idx = np.meshgrid(
