@@ -1,4 +1,4 @@
-"""The package's code passes the project's ruff rules (pycodestyle, pyflakes, isort, Google docstrings)."""
+"""The project's code passes its ruff rules (pycodestyle, pyflakes, isort, Google docstrings)."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ def test_source_passes_ruff():
     if not Path(ruff).exists():
         pytest.skip("ruff is not installed (it is in the test extra: pip install -e '.[test]')")
     done = subprocess.run(
-        [ruff, "check", "src", "scripts", "benchmarks", "--output-format", "concise"],
+        [ruff, "check", ".", "--output-format", "concise"],
         cwd=ROOT,
         capture_output=True,
         text=True,
