@@ -140,3 +140,23 @@ def test_failures_send_researchers_to_other_firms_not_labs():
     assert failures > 0, "the test needs firm failures"
     after = int((model.world.researchers.employer_kind == 0).sum())
     assert after == lab_staff, f"failures moved researchers into labs: {lab_staff} -> {after}"
+
+
+def test_guidance_leverage_makes_guidance_rounds_larger():
+    base = small_run().timeseries["vc_volume"].sum()
+    more = small_run({"capital.guidance_leverage.GD": 6.0}).timeseries["vc_volume"].sum()
+    assert more > base, f"more leverage must put more money into rounds: {base} -> {more}"
+
+
+def test_cost_of_cross_border_vc_rounds_counts_as_friction_cost():
+    # a cost scale so large that the cost does not change behaviour, only the accounting
+    quiet = {"talent.cost_scale": 1e12}
+    costly = {f"policy.corridors.{c}.capital.cost": 1000.0 for c in CORRIDORS}
+    base = small_run(quiet).timeseries
+    paid = small_run(quiet | costly).timeseries
+    extra = paid["friction_cost"].sum() - base["friction_cost"].sum()
+    rounds = paid["vc_deals_cross_border"].sum()
+    assert rounds > 0, "the test needs cross-border rounds"
+    assert extra >= 1000.0 * rounds - 1e-6, (
+        f"each cross-border round must add its cost: {extra} < 1000 x {rounds}"
+    )

@@ -33,9 +33,43 @@ def test_table_shape_and_reference_rows(baseline_folder, policy_folder):
     )
 
 
-def test_differences_match_welch_t_test(baseline_folder, policy_folder):
+def test_differences_are_paired_when_replicates_share_seeds(baseline_folder, policy_folder):
     table = compare([baseline_folder, policy_folder], ["papers", "invention_patents", "startups"])
     a, b = yearly(baseline_folder), yearly(policy_folder)
+    assert (a.sort_values(["year", "replicate"]).seed.to_numpy()
+            == b.sort_values(["year", "replicate"]).seed.to_numpy()).all(), "fixtures share seeds"
+    year = int(a["year"].min())
+    for output in ("papers", "invention_patents", "startups"):
+        x = b.loc[b.year == year].sort_values("replicate")[output].to_numpy()
+        y = a.loc[a.year == year].sort_values("replicate")[output].to_numpy()
+        row = table[
+            (table.scenario == "data_sandbox")
+            & (table.period == str(year))
+            & (table.output == output)
+        ].iloc[0]
+        assert row["test"] == "paired", "common random numbers: a paired test"
+        assert np.isclose(row["diff"], (x - y).mean()), f"{output}: mean paired difference"
+        if np.var(x - y) > 0:
+            test = stats.ttest_rel(x, y)
+            ci = test.confidence_interval(0.95)
+            assert np.isclose(row["diff_ci_low"], ci.low), f"{output}: paired CI low"
+            assert np.isclose(row["diff_ci_high"], ci.high), f"{output}: paired CI high"
+            assert np.isclose(row["p_value"], test.pvalue), f"{output}: paired p-value"
+
+
+def test_scenarios_over_different_years_are_refused(baseline_folder):
+    shorter = yearly(baseline_folder)
+    shorter = shorter[shorter.year == shorter.year.min()]
+    with pytest.raises(ValueError, match="same steps and start year"):
+        compare({"baseline": yearly(baseline_folder), "short": shorter}, ["papers"])
+
+
+def test_differences_match_welch_t_test(baseline_folder, policy_folder):
+    # without shared seeds (here: the seed column dropped) the test is Welch's
+    a = yearly(baseline_folder).drop(columns="seed")
+    b = yearly(policy_folder).drop(columns="seed")
+    table = compare({"baseline": a, "data_sandbox": b}, ["papers", "invention_patents", "startups"])
+    assert (table.loc[table.scenario == "data_sandbox", "test"] == "welch").all(), "Welch"
     year = int(a["year"].min())
     for output in ("papers", "invention_patents", "startups"):
         x = b.loc[b.year == year, output].to_numpy()

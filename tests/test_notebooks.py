@@ -2,36 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import nbformat
 import pytest
 from nbclient import NotebookClient
 
-import flowsim
-
 NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 FIGURES = {"01": 3, "02": 5, "03": 2}
 """Figures each notebook draws at least."""
-ROOT = NOTEBOOKS.parent
-
-
-def missing_dependency(name: str) -> str | None:
-    """Why a notebook cannot run on this branch yet (a part built elsewhere is not merged)."""
-    if name.startswith("02"):
-        if importlib.util.find_spec("flowsim.scenario") is None:
-            return "needs flowsim.scenario.load_scenario (issue 3), not merged into this branch yet"
-        if not (ROOT / "scenarios" / "baseline.yaml").is_file():
-            return (
-                "needs scenarios/baseline.yaml and the policy scenarios (issue 3), not merged yet"
-            )
-    if name.startswith("03"):
-        if not (hasattr(flowsim, "sweep") and hasattr(flowsim, "sensitivity")):
-            return "needs flowsim.sweep and flowsim.sensitivity (issue 4), not merged yet"
-        if not (ROOT / "scenarios" / "baseline.yaml").is_file():
-            return "needs scenarios/baseline.yaml (issue 3), not merged yet"
-    return None
 
 
 def execute(path: Path) -> nbformat.NotebookNode:
@@ -45,9 +24,6 @@ def execute(path: Path) -> nbformat.NotebookNode:
 
 @pytest.mark.parametrize("name", sorted(p.name for p in NOTEBOOKS.glob("*.ipynb")))
 def test_notebook_runs_small_and_draws_figures(name, monkeypatch):
-    reason = missing_dependency(name)
-    if reason:
-        pytest.skip(reason)
     monkeypatch.setenv("FLOWSIM_SMALL", "1")
     book = execute(NOTEBOOKS / name)
     code = [cell for cell in book.cells if cell.cell_type == "code"]

@@ -120,3 +120,16 @@ def test_invention_and_project_stocks_never_go_negative():
         assert (P.collaborator[P.active] < world.researchers.n).all(), (
             f"step {step}: collaborator out of range"
         )
+
+
+def test_zone_grant_portability_applies_only_on_the_zones_corridors():
+    from flowsim.geography import CORRIDORS, ZONES
+    from flowsim.params import Scenario, with_overrides
+    from flowsim.world import World
+
+    scenario = with_overrides(Scenario(), {"policy.zones.Hetao.grant_portability": 1.0})
+    table = World(scenario, seed=1).grant_portability
+    hetao = ZONES.index("Hetao") + 1
+    assert table[hetao, CORRIDORS.index("GD-HK")] == 1.0, "Hetao's pilot covers GD-HK"
+    assert table[hetao, CORRIDORS.index("GD-MO")] == 0.0, "Hetao's rules do not reach GD-MO"
+    assert (table[0] == 0.0).all(), "outside zones the region's value applies"

@@ -257,3 +257,14 @@ def test_counters_in_the_summary_match_the_timeseries(two_replicates, tmp_path: 
         assert record[name] == pytest.approx(first_year[name].sum()), (
             f"yearly {name} must sum the months"
         )
+
+
+def test_a_run_without_flow_recording_still_writes_a_complete_folder(tmp_path: Path) -> None:
+    scenario = with_overrides(SMALL, {"outputs.flows": False, "steps": 6})
+    results = flowsim.run_replicates(scenario, 1)
+    assert results[0].flows.empty, "no flows are recorded when outputs.flows is false"
+    assert results[0].flows["count"].dtype.kind == "f", "the empty flows table keeps its types"
+    folder = write_run(results, scenario, tmp_path / "noflows")
+    assert (folder / "manifest.json").exists(), "the folder is complete"
+    summary = json.loads((folder / "summary.json").read_text())
+    assert all(row["count"] == 0 for row in summary["cross_border_flows"]), "no crossings"

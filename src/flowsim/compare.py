@@ -3,8 +3,11 @@
 Every scenario is summarised per year from its replicates: the mean and its 95%
 confidence interval (Student t). The first scenario is the reference (usually the
 baseline); for every other one the difference of means, its 95% confidence
-interval and p-value come from Welch's t-test, which does not assume equal
-variances or equal numbers of replicates.
+interval and p-value come from a paired t-test when both scenarios ran the same
+replicate seeds (common random numbers: replicate k of each scenario shares its
+random draws, so the per-replicate differences carry far less noise), and from
+Welch's t-test otherwise (no equal variances or equal numbers of replicates
+assumed). Column ``test`` says which. Scenarios must cover the same years.
 
 The period ``"all"`` summarises the whole run per replicate: counted outputs as a
 yearly rate (sum / months x 12, so a trailing partial year does not bias it), stocks
@@ -60,6 +63,7 @@ COLUMNS: tuple[str, ...] = (
     "diff_ci_high",
     "diff_pct",
     "p_value",
+    "test",
 )
 """Columns of the comparison table, in order."""
 
@@ -83,6 +87,7 @@ def yearly_by_replicate(source: Source) -> pd.DataFrame:
         for replicate, result in enumerate(source):
             yearly = result.yearly.copy()
             yearly.insert(0, "replicate", replicate)
+            yearly.insert(1, "seed", result.seed)
             frames.append(yearly)
         if not frames:
             raise ValueError("a scenario has no replicates to compare")
@@ -102,6 +107,8 @@ def whole_run(yearly: pd.DataFrame, outputs: Sequence[str]) -> pd.DataFrame:
     grouped = yearly.groupby("replicate")
     months = grouped["months"].sum()
     out = pd.DataFrame(index=months.index)
+    if "seed" in yearly.columns:
+        out["seed"] = grouped["seed"].first()
     for output in outputs:
         if output in COUNTERS:
             out[output] = grouped[output].sum() / months * 12.0
@@ -145,6 +152,55 @@ def welch_difference(
     half = stats.t.ppf(0.5 + CONFIDENCE / 2, dof) * se
     p_value = 2.0 * stats.t.sf(abs(diff) / se, dof)
     return diff, diff - half, diff + half, float(p_value)
+
+
+def paired_difference(
+    values: np.ndarray, reference: np.ndarray
+) -> tuple[float, float, float, float]:
+    """Mean of the per-replicate differences ``values - reference``, its t interval and p-value.
+
+    For replicates that share their seeds pairwise (common random numbers). With fewer
+    than 2 pairs the interval and p-value are NaN; with no spread in the differences
+    the difference is exact (interval of width 0; p = 1 if it is 0, else 0).
+    """
+    d = np.asarray(values, dtype=np.float64) - np.asarray(reference, dtype=np.float64)
+    diff = float(d.mean()) if d.size else float("nan")
+    if d.size < 2:
+        return diff, float("nan"), float("nan"), float("nan")
+    se = d.std(ddof=1) / np.sqrt(d.size)
+    if se == 0.0:
+        return diff, diff, diff, 1.0 if diff == 0.0 else 0.0
+    half = stats.t.ppf(0.5 + CONFIDENCE / 2, d.size - 1) * se
+    p_value = 2.0 * stats.t.sf(abs(diff) / se, d.size - 1)
+    return diff, diff - half, diff + half, float(p_value)
+
+
+def _same_seeds(frame: pd.DataFrame, reference: pd.DataFrame) -> bool:
+    """Whether two period frames hold the same replicate seeds in the same order."""
+    if "seed" not in frame.columns or "seed" not in reference.columns:
+        return False
+    a, b = frame["seed"].to_numpy(), reference["seed"].to_numpy()
+    return a.size == b.size and a.size > 0 and bool((a == b).all())
+
+
+def _check_same_periods(yearly: Mapping[str, pd.DataFrame], reference: str) -> None:
+    """Refuse to compare scenarios that cover different years or months."""
+
+    def months_by_year(frame: pd.DataFrame) -> dict[int, int]:
+        return {int(y): int(m) for y, m in frame.groupby("year")["months"].first().items()}
+
+    expected = months_by_year(yearly[reference])
+    for name, frame in yearly.items():
+        got = months_by_year(frame)
+        if got != expected:
+            raise ValueError(
+                f"scenario {name!r} covers {_describe(got)}, the reference {reference!r} "
+                f"{_describe(expected)}: run them with the same steps and start year"
+            )
+
+
+def _describe(months_by_year: dict[int, int]) -> str:
+    return ", ".join(f"{year} ({months} months)" for year, months in months_by_year.items())
 
 
 def _scenario_names(sources: Sequence[Source] | Mapping[str, Source]) -> list[tuple[str, Source]]:
@@ -205,6 +261,7 @@ def compare(
         unknown = [o for o in outputs if o not in frame.columns]
         if unknown:
             raise ValueError(f"scenario {name!r} has no output(s) {unknown}; see flowsim.outputs")
+    _check_same_periods(yearly, named[0][0])
     periods = {name: _periods(frame, outputs) for name, frame in yearly.items()}
     reference = periods[named[0][0]]
     rows = []
@@ -226,7 +283,9 @@ def compare(
                 }
                 if name != named[0][0] and base is not None:
                     ref = base[output].to_numpy(dtype=np.float64)
-                    diff, d_low, d_high, p_value = welch_difference(values, ref)
+                    paired = _same_seeds(frame, base)
+                    test = paired_difference if paired else welch_difference
+                    diff, d_low, d_high, p_value = test(values, ref)
                     ref_mean = ref.mean()
                     row |= {
                         "diff": diff,
@@ -234,6 +293,7 @@ def compare(
                         "diff_ci_high": d_high,
                         "diff_pct": 100.0 * diff / ref_mean if ref_mean else float("nan"),
                         "p_value": p_value,
+                        "test": "paired" if paired else "welch",
                     }
                 rows.append(row)
     table = pd.DataFrame.from_records(rows).reindex(columns=list(COLUMNS))
@@ -245,7 +305,10 @@ def compare(
 
 def _periods(yearly: pd.DataFrame, outputs: Sequence[str]) -> dict[str, pd.DataFrame]:
     """Per-replicate values of each period: every year, then the whole run."""
-    out = {str(int(year)): frame for year, frame in yearly.groupby("year", sort=True)}
+    out = {
+        str(int(year)): frame.sort_values("replicate")
+        for year, frame in yearly.groupby("year", sort=True)
+    }
     out[ALL_YEARS] = whole_run(yearly, outputs)
     return out
 

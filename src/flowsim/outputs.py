@@ -101,7 +101,7 @@ UNITS: dict[str, str] = {
     "vc_written_off": "RMB m",
     "commercialized_value": "RMB m",
     "friction_cost": "thousand yuan",
-    "samples_delay_days": "days",
+    "samples_delay_days": "shipment-days",
     "capital_raised": "RMB m",
     "capital_held": "RMB m",
     "capital_invested": "RMB m",

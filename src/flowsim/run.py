@@ -59,9 +59,9 @@ class RunResult:
 
 def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
     """Tidy flows from the per-step ledger arrays (measure, element, origin, destination)."""
-    if not history:
-        return pd.DataFrame(columns=list(FLOW_COLUMNS))
-    arr = np.stack(history)  # step, measure, element, origin, destination
+    # step, measure, element, origin, destination; no steps gives typed empty columns
+    empty = (0, len(FLOW_MEASURES), len(ELEMENTS), len(CITIES), len(CITIES))
+    arr = np.stack(history) if history else np.zeros(empty)
     steps, _, n_el, n_c, _ = arr.shape
     s_idx, e_idx, o_idx, d_idx = np.meshgrid(
         np.arange(steps), np.arange(n_el), np.arange(n_c), np.arange(n_c), indexing="ij"

@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from flowsim.flows import FlowLedger
-from flowsim.geography import CITIES, ZONES, Geography, load_geography
+from flowsim.geography import CITIES, CORRIDORS, ZONES, Geography, load_geography
 from flowsim.mechanisms.commercialization import manufacturing_access
 from flowsim.mechanisms.talent import balanced_mass, gravity
 from flowsim.outputs import COUNTERS
@@ -72,12 +72,13 @@ class World:
             self.geo.figures["manufacturing_capacity"], self.geo.travel_minutes, talent_border
         )
         self.public_share = self.geo.figures["public_research_share"]
-        # grant portability per zone slot (0 = outside every zone), zone overrides applied
-        self.grant_portability = np.full(len(ZONES) + 1, rp.grant_portability)
+        # grant portability per (zone slot, corridor): a zone's override applies only on
+        # the corridors the zone covers (slot 0 = outside every zone)
+        self.grant_portability = np.full((len(ZONES) + 1, len(CORRIDORS)), rp.grant_portability)
         for z, zone in enumerate(ZONES):
             override = getattr(params.policy.zones, zone).grant_portability
             if override is not None:
-                self.grant_portability[z + 1] = override
+                self.grant_portability[z + 1, self.geo.zone_corridors[z]] = override
 
     # ------------------------------------------------------------------ bookkeeping
 

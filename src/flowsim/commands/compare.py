@@ -54,7 +54,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowsim compare: error: {err}", file=sys.stderr)
         return 2
     reference = table["scenario"].iloc[0]
-    print(f"Mean over replicates; difference from {reference} with its 95% CI (Welch t).")
+    print(
+        f"Mean over replicates; difference from {reference} with its 95% CI "
+        "(paired t where replicates share seeds, else Welch t)."
+    )
     print(format_table(table, period=None if args.years else "all"))
     if args.out:
         print(f"\nwritten: {args.out}")

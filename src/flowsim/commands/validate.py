@@ -24,8 +24,21 @@ def main(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(file)
         except ConfigError as err:
-            print(err.report(), file=sys.stderr)
+            if _looks_like_sweep(err):
+                print(
+                    f"{file}: this is a sweep file (it has `levers:`/`design:`), not a scenario; "
+                    f"check it with `flowsim sweep {file} --dry-run`",
+                    file=sys.stderr,
+                )
+            else:
+                print(err.report(), file=sys.stderr)
             status = 2
         else:
             print(f"{file}: ok ({scenario.name})")
     return status
+
+
+def _looks_like_sweep(err: ConfigError) -> bool:
+    """Whether the unknown top-level keys of a failed scenario are those of a sweep file."""
+    unknown = {p.path for p in err.problems if p.message.startswith("unknown key")}
+    return bool(unknown & {"levers", "design", "uncertainties"}) and "base" in unknown

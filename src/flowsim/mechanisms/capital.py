@@ -6,7 +6,8 @@ the city's dry powder, decaying with travel time, times ``1 + home_bias`` for
 the firm's own city, times the border weight of the capital friction; then an
 investor there in proportion to its dry powder. A cross-border round must pass
 the capital friction (refusal or quota means no round this month). A guidance
-fund puts in 1 part and mobilises ``guidance_leverage`` parts of private money.
+fund writes the ticket and mobilises ``guidance_leverage`` times as much private
+money into the same round, so leverage makes its rounds larger.
 
 Accounting, per investor and in total: raised = invested + held + written off.
 """
@@ -114,6 +115,7 @@ def step(world: World, t: int) -> None:
         )
         world.count("vc_refused", c.refused.sum())
         world.count("vc_over_quota", c.over_quota.sum())
+        world.count("friction_cost", c.cost[c.approved].sum())
         refused = ~c.approved
         world.ledger.record(
             CAPITAL, inv_city[refused], firm_city[refused], np.zeros(refused.sum(), bool)
@@ -132,7 +134,9 @@ def step(world: World, t: int) -> None:
             np.asarray(p.guidance_leverage.as_array())[jur],
             0.0,
         )
-        own = allocate(size / (1.0 + leverage), investor, inv.held)
+        # a guidance fund writes its own ticket and brings `leverage` times as much
+        # private money into the same round (HK's public investment company: > 5 to 1)
+        own = allocate(size, investor, inv.held)
         private = own * leverage
         total = own + private
         done = own > 1e-9

@@ -104,7 +104,8 @@ def start_projects(world: World, t: int) -> None:
         g = np.flatnonzero(grant)
         funded = np.zeros(idx.size, dtype=bool)
         if g.size:
-            portable = rng.random(g.size) < world.grant_portability[zone[idx[g]] + 1]
+            corridor = world.geo.corridor[city[idx[g]], target[g]]
+            portable = rng.random(g.size) < world.grant_portability[zone[idx[g]] + 1, corridor]
             gp = g[portable]
             cg = world.cross_border(
                 CAPITAL,

@@ -60,7 +60,7 @@ def step(world: World, t: int) -> None:
     if lab.size:
         lab_city = L.city[lab].astype(np.int64)
         field = L.field[lab].astype(np.int64)
-        firm_city = world.choose_capital_city(lab_city, np.full(lab.size, -1), rng)
+        firm_city = world.choose_capital_city(lab_city, L.zone[lab], rng)
         ok = firm_city >= 0
         lab, lab_city, field, firm_city = lab[ok], lab_city[ok], field[ok], firm_city[ok]
         firm = world.firm_pools.sample(firm_city * world.n_fields + field, rng)
@@ -82,7 +82,9 @@ def step(world: World, t: int) -> None:
         lab, lab_city, firm, fee, firm_city = (
             a[affordable] for a in (lab, lab_city, firm, fee, firm_city)
         )
-        c = world.cross_border(CAPITAL, firm_city, lab_city, F.zone[firm], rng, volume=fee)
+        # the zone rules of either party apply: a lab in Hetao gets Hetao's fee rules
+        zone = np.where(L.zone[lab] >= 0, L.zone[lab], F.zone[firm])
+        c = world.cross_border(CAPITAL, firm_city, lab_city, zone, rng, volume=fee)
         lab, firm, fee = lab[c.approved], firm[c.approved], fee[c.approved]
         # a firm licensing several inventions at once pays for all; cash cannot go negative
         cost = np.bincount(firm, weights=fee, minlength=F.n)

@@ -50,7 +50,8 @@ def plot_comparison(
         outputs: the outputs to draw, one panel each (``overview``: one bar group each).
         kind: ``level`` draws each scenario's yearly mean with its confidence interval;
             ``difference`` draws each scenario's yearly difference from the reference with
-            its Welch confidence interval (the reference is the zero line); ``overview``
+            its confidence interval (paired or Welch, see
+            :func:`flowsim.compare.compare`; the reference is the zero line); ``overview``
             draws one panel of whole-run differences in percent of the reference.
         title: the figure title.
         columns: panels per row.
