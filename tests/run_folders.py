@@ -16,7 +16,7 @@ import pandas as pd
 import pytest
 
 import flowsim
-from flowsim.outputs import REPORTED, UNITS
+from flowsim.results import write_run
 from flowsim.streams import replicate_seeds
 
 TINY = {"scale": 0.003, "steps": 18, "warmup_steps": 24}
@@ -41,48 +41,8 @@ def run_replicates(scenario: flowsim.Scenario, replications: int = 3) -> list[fl
 
 
 def write_run_folder(results: list[flowsim.RunResult], folder: Path) -> Path:
-    """Write replicates as a run folder: timeseries, flows, summary and manifest."""
-    folder.mkdir(parents=True)
-    scenario = results[0].scenario
-    timeseries, flows, yearly = [], [], []
-    for replicate, result in enumerate(results):
-        keys = {"replicate": replicate, "seed": result.seed}
-        ts = result.timeseries[["step", "year", *REPORTED]].copy()
-        fl = result.flows.copy()
-        yr = result.yearly.copy()
-        for frame in (ts, fl, yr):
-            for position, (key, value) in enumerate(keys.items()):
-                frame.insert(position, key, value)
-        timeseries.append(ts)
-        flows.append(fl)
-        yearly.append(yr)
-    pd.concat(timeseries, ignore_index=True).to_parquet(folder / "timeseries.parquet")
-    pd.concat(flows, ignore_index=True).to_parquet(folder / "flows.parquet")
-    yearly_frame = pd.concat(yearly, ignore_index=True)
-    mean_yearly = (
-        yearly_frame.drop(columns=["replicate", "seed"]).groupby("year", as_index=False).mean()
-    )
-    summary = {
-        "scenario": scenario.name,
-        "scale": scenario.scale,
-        "steps": scenario.steps,
-        "start_year": scenario.start_year,
-        "replications": len(results),
-        "seeds": [r.seed for r in results],
-        "units": UNITS,
-        "yearly": json.loads(yearly_frame.to_json(orient="records")),
-        "mean_yearly": json.loads(mean_yearly.to_json(orient="records")),
-        "annual_mean": {
-            k: float(v)
-            for k, v in yearly_frame.drop(columns=["replicate", "seed", "year", "months"])
-            .mean()
-            .items()
-        },
-    }
-    (folder / "summary.json").write_text(json.dumps(summary, indent=1))
-    (folder / "manifest.json").write_text(json.dumps({"kind": "run", "scenario": scenario.name}))
-    (folder / "scenario.resolved.yaml").write_text(f"name: {scenario.name}\n")
-    return folder
+    """Write replicates as a run folder, exactly as ``flowsim run`` does."""
+    return write_run(results, results[0].scenario, folder)
 
 
 SWEEP_LEVERS: dict[str, tuple[float, float]] = {

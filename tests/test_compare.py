@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -203,3 +206,14 @@ def test_help_of_every_command_prints(capsys):
             cli.main(argv)
         assert done.value.code == 0, f"flowsim {' '.join(argv)} exits 0"
     assert "compare" in capsys.readouterr().out
+
+
+def test_the_csv_comes_with_its_provenance(baseline_folder, policy_folder, tmp_path):
+    out = tmp_path / "cmp.csv"
+    compare([baseline_folder, policy_folder], ["papers"], out=out)
+    record = json.loads(Path(f"{out}.provenance.json").read_text())
+    folders = [s["folder"] for s in record["sources"]]
+    assert folders == [str(Path(baseline_folder).resolve()), str(Path(policy_folder).resolve())], (
+        "the provenance names the compared folders in order"
+    )
+    assert all(s.get("scenario_sha256") for s in record["sources"]), "with their scenario hashes"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
@@ -358,6 +359,10 @@ def test_plot_folder_writes_every_figure(baseline_folder, policy_folder, sweep_f
     ), names
     for path in written:
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n", f"{path.name} is a PNG"
+    record = json.loads((tmp_path / "figs" / "provenance.json").read_text())
+    assert len(record["sources"]) == 3 and sorted(record["outputs"]) == names, (
+        "provenance.json names the three source folders and every figure"
+    )
     with pytest.raises(FileExistsError, match="--force"):
         plot_folder([baseline_folder, policy_folder, sweep_folder], tmp_path / "figs")
 
@@ -384,7 +389,7 @@ def test_cli_plot_defaults_to_folder_figures_and_svg(baseline_folder, tmp_path, 
         (folder / name).write_bytes((baseline_folder / name).read_bytes())
     assert cli.main(["plot", str(folder), "--format", "svg"]) == 0, "plot succeeds"
     written = sorted(p.name for p in (folder / "figures").iterdir())
-    assert written == ["corridors.svg", "map.svg", "timeseries.svg"], written
+    assert written == ["corridors.svg", "map.svg", "provenance.json", "timeseries.svg"], written
     assert "<svg" in (folder / "figures" / "map.svg").read_text()[:2000], "an SVG file"
     assert cli.main(["plot", str(folder), "--format", "svg"]) == 2, "no overwrite without --force"
     assert "--force" in capsys.readouterr().err

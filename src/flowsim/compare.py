@@ -26,6 +26,7 @@ from scipy import stats
 
 from flowsim.folders import read_run_folder
 from flowsim.outputs import COUNTERS, unit_of
+from flowsim.sidecar import write_provenance
 
 DEFAULT_OUTPUTS: tuple[str, ...] = (
     "papers",
@@ -300,6 +301,11 @@ def compare(
     if out is not None:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         table.to_csv(out, index=False)
+        given = sources.values() if isinstance(sources, Mapping) else sources
+        folders = [Path(s) for s in given if isinstance(s, (str, Path))]
+        write_provenance(
+            Path(f"{out}.provenance.json"), folders, [Path(out)], "comparison by flowsim compare"
+        )
     return table
 
 

@@ -21,6 +21,7 @@ from flowsim.plots.heatmap import plot_corridor_heatmap
 from flowsim.plots.labels import FORMATS, save
 from flowsim.plots.sweep import plot_sensitivity, plot_sweep_outcomes
 from flowsim.plots.timeseries import plot_timeseries
+from flowsim.sidecar import write_provenance
 
 FigureMaker = Callable[[], Figure]
 
@@ -49,6 +50,10 @@ def sweep_figures(folder: str | Path) -> dict[str, FigureMaker]:
     if data.sensitivity is not None:
         makers["sensitivity"] = lambda: plot_sensitivity(data.sensitivity)
     return makers
+
+
+PROVENANCE = "provenance.json"
+"""File beside the figures that names the results folders they were drawn from."""
 
 
 def plot_folder(
@@ -118,4 +123,8 @@ def plot_folder(
         if progress is not None:
             progress(str(path))
         written.append(save(maker(), path))
+    # each figures folder says which results folders its figures were drawn from
+    for target in sorted({p.parent for p in written}):
+        figures = [p for p in written if p.parent == target]
+        write_provenance(target / PROVENANCE, paths, figures, "figures drawn by flowsim plot")
     return written
