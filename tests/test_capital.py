@@ -39,11 +39,12 @@ def test_raising_capital_approval_raises_cross_border_vc_deals():
     # firms seek rounds more often in both runs, so that cross-border deals are not a handful
     seeking = {"capital.seek_rate_startup": 0.01, "capital.seek_rate_growth": 0.005}
     approval = {f"policy.corridors.{c}.capital.approval": 1.0 for c in CORRIDORS}
-    # cross-border deals hang on a few investors' dry powder, so the effect is noisy:
-    # over seeds 1-8 at 48 steps the ratio ranged 1.7-5.9; 1.3 is the direction, not the size
+    # with this much seeking, local dry powder runs short and firms turn to investors across
+    # the border anyway, so approval matters less: over seeds 1-8 at 48 steps the ratio ranged
+    # 1.19-1.89; 1.15 tests the direction, not the size
     base = small_run(seeking, steps=48).timeseries["vc_deals_cross_border"].sum()
     more = small_run(seeking | approval, steps=48).timeseries["vc_deals_cross_border"].sum()
-    assert more > 1.3 * base, (
+    assert more > 1.15 * base, (
         f"capital approval 1 must raise cross-border VC deals: {base} -> {more}"
     )
 

@@ -414,7 +414,11 @@ class CapitalParams(_Frozen):
     home_bias: float = _nonneg(
         3.0, "extra weight of investors in the firm's own city (assumption: VC local bias)"
     )
-    fundraise_rate: float = _share(0.01, "new funds raised per investor per month (assumption)")
+    fundraise_rate: float = _share(
+        0.0035,
+        "new funds raised per investor per month (calibrated: money raised about equals money "
+        "invested each year, so dry powder stays level)",
+    )
     guidance_leverage: ByJurisdiction = Field(
         default_factory=lambda: ByJurisdiction(GD=2.0, HK=5.0, MO=1.0),
         description="private yuan co-invested per yuan of a guidance fund (HK: >5, BRIEF; GD, MO "
