@@ -26,6 +26,7 @@ from scipy import stats
 
 from flowsim.folders import read_run_folder
 from flowsim.outputs import COUNTERS, unit_of
+from flowsim.run import stack_replicates
 from flowsim.sidecar import write_provenance
 
 DEFAULT_OUTPUTS: tuple[str, ...] = (
@@ -84,15 +85,9 @@ def yearly_by_replicate(source: Source) -> pd.DataFrame:
     elif isinstance(source, pd.DataFrame):
         frame = source.copy()
     else:
-        frames = []
-        for replicate, result in enumerate(source):
-            yearly = result.yearly.copy()
-            yearly.insert(0, "replicate", replicate)
-            yearly.insert(1, "seed", result.seed)
-            frames.append(yearly)
-        if not frames:
+        if not list(source):
             raise ValueError("a scenario has no replicates to compare")
-        frame = pd.concat(frames, ignore_index=True)
+        frame = stack_replicates(list(source), "yearly")
     if "replicate" not in frame.columns:
         frame.insert(0, "replicate", 0)
     missing = [c for c in ("year", "months") if c not in frame.columns]

@@ -40,7 +40,7 @@ from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
 from flowsim.provenance import git_commit, package_version
 from flowsim.run import FLOW_COLUMNS as RUN_FLOW_COLUMNS
-from flowsim.run import RunResult
+from flowsim.run import RunResult, stack_replicates
 from flowsim.scenario import dump_scenario, load_scenario, scenario_hash
 from flowsim.tables import annual_mean, corridor_flows, mean_yearly, yearly_records
 
@@ -91,25 +91,15 @@ class RunFolder:
 
 def timeseries_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' monthly outputs in one tidy table."""
-    frames = []
-    for replicate, result in enumerate(results):
-        frame = result.timeseries[["step", "year", *REPORTED]].copy()
-        frame.insert(0, "replicate", replicate)
-        frame.insert(1, "seed", result.seed)
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
+    table = stack_replicates(results, "timeseries")[
+        ["replicate", "seed", "step", "year", *REPORTED]
+    ]
     return table.astype({"replicate": "int32", "seed": "int64", "step": "int32", "year": "int32"})
 
 
 def flows_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' flows in one tidy table (columns :data:`FLOW_COLUMNS`)."""
-    frames = []
-    for replicate, result in enumerate(results):
-        frame = result.flows.copy()
-        frame.insert(0, "replicate", replicate)
-        frame.insert(1, "seed", result.seed)
-        frames.append(frame)
-    table = pd.concat(frames, ignore_index=True)
+    table = stack_replicates(results, "flows")
     return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[
         list(FLOW_COLUMNS)
     ]

@@ -6,7 +6,7 @@ module only runs models and shapes their outputs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -161,3 +161,19 @@ def run_replicates(
     """Run ``replications`` replicates with seeds spawned from the root seed (or the scenario's)."""
     seeds = replicate_seeds(scenario.seed if root_seed is None else root_seed, replications)
     return [run(scenario, s, progress=progress) for s in seeds]
+
+
+def stack_replicates(results: Sequence[RunResult], table: str) -> pd.DataFrame:
+    """One table of every replicate (``timeseries``, ``flows`` or ``yearly``), stacked.
+
+    ``replicate`` and ``seed`` come first, so rows say which run they belong to.
+    """
+    frames = []
+    for replicate, result in enumerate(results):
+        frame = getattr(result, table).copy()
+        frame.insert(0, "replicate", replicate)
+        frame.insert(1, "seed", np.int64(result.seed))
+        frames.append(frame)
+    if not frames:
+        raise ValueError("no replicates to stack")
+    return pd.concat(frames, ignore_index=True)

@@ -12,7 +12,7 @@ import pandas as pd
 
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, load_geography
 from flowsim.outputs import COUNTERS
-from flowsim.run import RunResult
+from flowsim.run import RunResult, stack_replicates
 
 HEADLINE: tuple[str, ...] = (
     "papers",
@@ -27,13 +27,7 @@ HEADLINE: tuple[str, ...] = (
 
 def yearly_records(results: list[RunResult]) -> pd.DataFrame:
     """Every replicate's yearly outputs: ``replicate``, ``seed``, ``year``, ``months``, outputs."""
-    frames = []
-    for replicate, result in enumerate(results):
-        frame = result.yearly.copy()
-        frame.insert(0, "replicate", replicate)
-        frame.insert(1, "seed", np.int64(result.seed))
-        frames.append(frame)
-    return pd.concat(frames, ignore_index=True)
+    return stack_replicates(results, "yearly")
 
 
 def mean_yearly(results: list[RunResult]) -> pd.DataFrame:

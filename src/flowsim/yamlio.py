@@ -92,6 +92,14 @@ def dotted(path: Path_) -> str:
     return out
 
 
+def _at_key(
+    file: str, key_node: yaml.Node, path: Path_, message: str, hint: str | None = None
+) -> Problem:
+    """A problem positioned at a mapping key."""
+    mark = key_node.start_mark
+    return Problem(file, mark.line + 1, mark.column + 1, dotted(path), message, hint=hint)
+
+
 def _construct(
     node: yaml.Node, path: Path_, marks: dict, problems: list[Problem], file: str
 ) -> Any:
@@ -101,11 +109,10 @@ def _construct(
         for key_node, value_node in node.value:
             if key_node.tag == "tag:yaml.org,2002:merge":
                 problems.append(
-                    Problem(
+                    _at_key(
                         file,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        dotted(path),
+                        key_node,
+                        path,
                         "YAML merge keys (<<) are not supported",
                         hint="use `extends:` to reuse another file",
                     )
@@ -114,13 +121,7 @@ def _construct(
             key = _construct(key_node, (*path, "<key>"), {}, problems, file)
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(
-                    Problem(
-                        file,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        dotted(path),
-                        f"a key must be a plain name, not {key!r}",
-                    )
+                    _at_key(file, key_node, path, f"a key must be a plain name, not {key!r}")
                 )
                 continue
             key = str(key) if not isinstance(key, str) else key
@@ -128,11 +129,10 @@ def _construct(
             if key in out:
                 first = marks.get(child, (None, None))
                 problems.append(
-                    Problem(
+                    _at_key(
                         file,
-                        key_node.start_mark.line + 1,
-                        key_node.start_mark.column + 1,
-                        dotted(child),
+                        key_node,
+                        child,
                         f"duplicate key {key!r} (first given at line {first[0]})",
                         hint="keep one of the two; YAML would silently use the last",
                     )
