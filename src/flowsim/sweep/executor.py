@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from flowsim.sweep.tasks import Model, RunTask, run_task
+from flowsim.sweep.tasks import Model, RunTask, empty_record, run_task
 
 OnResult = Callable[[dict[str, Any]], None]
 
@@ -127,15 +127,7 @@ def run_on_dask(
 
 
 def _infrastructure_failure(task: RunTask, exc: BaseException, attempts: int) -> dict[str, Any]:
-    return {
-        "run_id": task.run_id,
-        "point_id": task.point_id,
-        "replicate": task.replicate,
-        "seed": task.seed,
-        "outcomes": {},
-        "timeseries": None,
-        "error": f"{type(exc).__name__}: {exc} (gave up after {attempts} attempts)",
-    }
+    return empty_record(task, f"{type(exc).__name__}: {exc} (gave up after {attempts} attempts)")
 
 
 def execute(

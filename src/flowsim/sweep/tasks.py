@@ -73,6 +73,19 @@ class ScenarioModel:
         return outcomes, long_timeseries(result.timeseries, names)
 
 
+def empty_record(task: RunTask, error: str | None = None) -> dict[str, Any]:
+    """A run's record before (or instead of) its results: ids, seed, no outcomes."""
+    return {
+        "run_id": task.run_id,
+        "point_id": task.point_id,
+        "replicate": task.replicate,
+        "seed": task.seed,
+        "outcomes": {},
+        "timeseries": None,
+        "error": error,
+    }
+
+
 def run_task(task: RunTask, model: Model) -> dict[str, Any]:
     """Run one task; an exception is caught and returned in ``error``, never raised.
 
@@ -81,15 +94,7 @@ def run_task(task: RunTask, model: Model) -> dict[str, Any]:
         error), ``timeseries`` (long DataFrame or None) and ``error`` (None, or the
         exception's type, message and the last lines of its traceback).
     """
-    record: dict[str, Any] = {
-        "run_id": task.run_id,
-        "point_id": task.point_id,
-        "replicate": task.replicate,
-        "seed": task.seed,
-        "outcomes": {},
-        "timeseries": None,
-        "error": None,
-    }
+    record = empty_record(task)
     try:
         outcomes, timeseries = model(dict(task.overrides), task.seed)
         record["outcomes"] = {k: float(v) for k, v in outcomes.items()}
@@ -100,4 +105,4 @@ def run_task(task: RunTask, model: Model) -> dict[str, Any]:
     return record
 
 
-__all__ = ["Model", "ModelOutput", "RunTask", "ScenarioModel", "run_task"]
+__all__ = ["Model", "ModelOutput", "RunTask", "ScenarioModel", "empty_record", "run_task"]
