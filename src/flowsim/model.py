@@ -170,9 +170,25 @@ class FlowModel(mesa.Model):
         self.by_city_years[year, :n_counters] += month[:n_counters]
         self.by_city_years[year, n_counters:] = month[n_counters:]
         self.link_years[year] += links / w.scale
-        for c, city in enumerate(CITIES):
-            for f, field in enumerate(BY_CITY_FIELDS):
-                row = dict(zip(BY_CITY_OUTPUTS, month[:, c, f].tolist(), strict=True))
-                self.datacollector.add_table_row(
-                    BY_CITY_TABLE, {"step": step, "city": city, "field": field, **row}
-                )
+        self._add_table_rows(step, month)
+
+    def _add_table_rows(self, step: int, month: np.ndarray) -> None:
+        """One row per city and field of this month's by-city outputs in the Mesa table."""
+        n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+        columns = {
+            "step": [step] * (n_c * n_f),
+            "city": [c for c in CITIES for _ in BY_CITY_FIELDS],
+            "field": list(BY_CITY_FIELDS) * n_c,
+        }
+        flat = month.reshape(len(BY_CITY_OUTPUTS), n_c * n_f)
+        columns.update({name: flat[i].tolist() for i, name in enumerate(BY_CITY_OUTPUTS)})
+        table = getattr(self.datacollector, "tables", {}).get(BY_CITY_TABLE)
+        if isinstance(table, dict) and set(table) == set(columns):
+            # Mesa keeps a table as a list per column: extend them all at once
+            for name, values in columns.items():
+                table[name].extend(values)
+            return
+        for i in range(n_c * n_f):  # any other DataCollector: its public row-by-row API
+            self.datacollector.add_table_row(
+                BY_CITY_TABLE, {name: values[i] for name, values in columns.items()}
+            )
