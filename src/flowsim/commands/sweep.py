@@ -50,8 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def warn_levers(plan) -> None:
-    """Print a warning for each lever (the base scenario's and the swept ones) that acts on
-    too few agents at the sweep's scale (see :mod:`flowsim.levers`)."""
+    """Print a warning for each lever that acts on too few agents at the sweep's scale.
+
+    The levers are the base scenario's and the swept ones (see :mod:`flowsim.levers`).
+    """
     from flowsim.levers import changed_levers, warnings_for
 
     levers = sorted({*changed_levers(plan.base), *plan.spec.factors})
