@@ -3,7 +3,8 @@
 Step order (one step = one month), written once here:
 
 0. **warm-up** (once, at construction) — ``warmup_steps`` months run unrecorded
-   so that projects, invention stocks and portfolios are in flight at step 0.
+   so that projects, invention stocks and portfolios are in flight at step 0;
+   then each knowledge stock is set to the steady state of its last 12 months' inflow.
 1. **begin** — reset this month's counters and border quotas; group agents into
    pools by city and field from the current state.
 2. **talent** — visits (ties), job moves through border control; moves whose
@@ -22,7 +23,10 @@ Step order (one step = one month), written once here:
    (:mod:`~flowsim.mechanisms.capital`).
 7. **commercialization** — development projects are funded, dropped or reach
    market (:mod:`~flowsim.mechanisms.commercialization`).
-8. **record** — counters and gauges in real-world units go to the DataCollector;
+8. **knowledge** — each city x field's knowledge stock depreciates and takes in
+   this month's papers, inventions and linked knowledge (:mod:`flowsim.knowledge`);
+   research productivity and job-move opportunity read it next month.
+9. **record** — counters and gauges in real-world units go to the DataCollector;
    the flow ledger is closed for the month.
 """
 
@@ -82,6 +86,8 @@ class FlowModel(mesa.Model):
         for _ in range(params.warmup_steps):
             self._advance()
             self.world.ledger.close_step()
+        if params.warmup_steps >= 12:
+            self.world.knowledge.settle()
 
     @property
     def n_agents(self) -> int:
@@ -110,6 +116,7 @@ class FlowModel(mesa.Model):
         transfer.step(w, t)
         capital.step(w, t)
         commercialization.step(w, t)
+        w.knowledge.end_month()
         self.month += 1
 
     def _record(self) -> None:

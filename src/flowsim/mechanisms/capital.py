@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.policy import cross
-from flowsim.streams import bernoulli_rows
+from flowsim.streams import bernoulli_rows, lognormal
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -35,11 +35,6 @@ def allocate(amount: np.ndarray, investor: np.ndarray, held: np.ndarray) -> np.n
     return amount * factor[investor]
 
 
-def lognormal(mean: float, sigma: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Lognormal draws with the given mean (not median)."""
-    return mean * np.exp(sigma * rng.standard_normal(size) - 0.5 * sigma**2)
-
-
 def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     """New start-ups besides spin-offs: per city, in proportion to the firms alive there."""
     p = world.params.capital
@@ -49,13 +44,41 @@ def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     city = np.repeat(np.arange(world.geo.n_cities), births)
     if city.size == 0:
         return
-    field_p = np.asarray(world.params.population.field_shares.as_array())
-    sector = rng.choice(field_p.size, size=city.size, p=field_p / field_p.sum())
+    cum = np.cumsum(world.firm_mix, axis=1)
+    u = rng.random(city.size)
+    sector = np.minimum((u[:, None] >= cum[city]).sum(axis=1), cum.shape[1] - 1)
     zone = np.full(city.size, -1)
     for z, zc in enumerate(world.geo.zone_city):
         here = (city == zc) & (rng.random(city.size) < world.geo.zone_population_share[z])
         zone[here & (zone < 0)] = z
-    world.new_firms(city, zone, sector, t, spinoff=False)
+    world.new_firms(city, zone, sector, t, rng)
+
+
+def screening_probability(
+    patents: np.ndarray, products: np.ndarray, base: float, weight: float
+) -> np.ndarray:
+    """Probability an investor backs a firm, from its signals (pure core).
+
+    Odds = base odds x ((1 + patents) x (1 + products)) ** weight.
+    """
+    base = min(max(base, 1e-9), 1 - 1e-9)
+    odds = base / (1.0 - base) * ((1.0 + patents) * (1.0 + products)) ** weight
+    return odds / (1.0 + odds)
+
+
+def failure_hazard(
+    stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, p
+) -> np.ndarray:
+    """Monthly failure probability of each firm (pure core).
+
+    The stage's base rate x (1 + young_hazard_multiplier x exp(-age / young_hazard_months))
+    x (1 + runway_hazard_multiplier for a start-up whose cash is below runway_cash):
+    start-ups fail most in their first years and when their money runs out.
+    """
+    base = np.where(stage == 0, p.failure_rate_startup, p.failure_rate_growth)
+    young = 1.0 + p.young_hazard_multiplier * np.exp(-np.maximum(age_months, 0) / p.young_hazard_months)
+    runway = 1.0 + p.runway_hazard_multiplier * ((stage == 0) & (cash < p.runway_cash))
+    return np.minimum(base * young * runway, 1.0)
 
 
 def step(world: World, t: int) -> None:
@@ -66,7 +89,14 @@ def step(world: World, t: int) -> None:
     found_startups(world, t, rng)
 
     # fundraising: new funds add to what investors hold
-    new_fund = bernoulli_rows(inv.n, p.fundraise_rate, rng)
+    # fundraising follows deployment: below the target dry powder, managers raise faster
+    world.invested_history.append(0.0)
+    del world.invested_history[:-12]
+    yearly = sum(world.invested_history) * 12.0 / len(world.invested_history)
+    target = world.params.population.dry_powder_years * yearly
+    held = float(np.maximum(inv.held, 0.0).sum())
+    pressure = np.clip(target / held, 0.0, 3.0) if held > 0 else 3.0
+    new_fund = bernoulli_rows(inv.n, min(1.0, p.fundraise_rate * pressure), rng)
     size = lognormal(
         world.params.population.fund_size_mean,
         world.params.population.fund_size_sigma,
@@ -75,7 +105,6 @@ def step(world: World, t: int) -> None:
     )
     inv.raised[new_fund] += size
     inv.held[new_fund] += size
-    inv.fund_size[new_fund] = size
     world.count("funds_raised", size.sum())
     world.refresh_investor_pools()
 
@@ -98,6 +127,14 @@ def step(world: World, t: int) -> None:
             firm_city[ok],
             inv_city[ok],
             investor[ok],
+        )
+        # screening: investors back firms with patents and products on the market more often
+        backed = rng.random(seekers.size) < screening_probability(
+            F.patents[seekers], F.products[seekers], p.screening_base, p.screening_weight
+        )
+        world.count("vc_screened_out", (~backed).sum())
+        seekers, firm_city, inv_city, investor = (
+            a[backed] for a in (seekers, firm_city, inv_city, investor)
         )
         mean = np.where(F.stage[seekers] == 0, p.round_size_startup, p.round_size_growth)
         size = mean * np.exp(
@@ -162,6 +199,7 @@ def step(world: World, t: int) -> None:
         world.count("vc_deals", seekers.size)
         world.count("vc_deals_cross_border", (corridor >= 0).sum())
         world.count("vc_volume", total.sum())
+        world.invested_history[-1] += float(own.sum())
         world.count("guidance_coinvestment", private.sum())
 
     fail(world, t, rng)
@@ -171,10 +209,17 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     """Firms fail; their deals are written off and their researchers find other employers."""
     p = world.params.capital
     inv, F, D = world.investors, world.firms, world.deals
-    # candidates drawn at the higher rate, thinned to each firm's own (no draw per firm)
-    top = max(p.failure_rate_startup, p.failure_rate_growth)
+    # candidates drawn at the highest possible rate, thinned to each firm's own hazard
+    top = min(
+        1.0,
+        max(p.failure_rate_startup, p.failure_rate_growth)
+        * (1.0 + p.young_hazard_multiplier)
+        * (1.0 + p.runway_hazard_multiplier),
+    )
     candidates = bernoulli_rows(F.n, top, rng)
-    rate = np.where(F.stage[candidates] == 0, p.failure_rate_startup, p.failure_rate_growth)
+    rate = failure_hazard(
+        F.stage[candidates], t - F.born_step[candidates].astype(np.int64), F.cash[candidates], p
+    )
     rows = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
     if rows.size == 0:
         return

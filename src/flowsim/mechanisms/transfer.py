@@ -94,10 +94,14 @@ def step(world: World, t: int) -> None:
         world.count("licences", lab.size)
         world.count("licences_cross_border", (c.corridor[c.approved] >= 0).sum())
         world.count("licence_fees", fee.sum())
+        # the licensee's city learns the invention (a knowledge link)
+        world.knowledge.add(
+            F.city[firm], F.sector[firm], world.params.knowledge.link_transfer * np.ones(firm.size)
+        )
         world.new_developments(firm, t, rng)
 
     # spin-offs: new start-ups in the lab's city, zone and field
     lab = np.repeat(np.arange(L.n), spinoffs)
     world.count("spinoffs", lab.size)
     if lab.size:
-        world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, spinoff=True)
+        world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, rng)
