@@ -151,7 +151,7 @@ def test_guidance_leverage_makes_guidance_rounds_larger():
 
 def test_cost_of_cross_border_vc_rounds_counts_as_friction_cost():
     # a cost scale so large that the cost does not change behaviour, only the accounting
-    quiet = {"talent.cost_scale": 1e12}
+    quiet = {"deterrence.capital.cost_scale": 1e12}
     costly = {f"policy.corridors.{c}.capital.cost": 1000.0 for c in CORRIDORS}
     base = small_run(quiet).timeseries
     paid = small_run(quiet | costly).timeseries

@@ -40,7 +40,7 @@ def test_more_projects_yield_more_papers_and_patents():
 
 
 def test_removing_every_border_raises_the_cross_border_collaboration_share():
-    full = lowest_friction() | {"talent.border_effect": 1.0}
+    full = lowest_friction() | {"deterrence.talent.border_effect": 1.0}
     base = small_run().timeseries
     integrated = small_run(full).timeseries
     share_base = base["projects_cross_border"].sum() / base["projects_started"].sum()
@@ -76,7 +76,7 @@ def test_portable_grants_keep_cross_border_collaborators():
         "research.mainland_grant_share": 1.0,
         "research.self_funded_collaboration": 0.0,
         "research.collaboration_prob": 1.0,
-        "talent.border_effect": 1.0,
+        "deterrence.talent.border_effect": 1.0,
     } | lowest_friction(elements=("talent",))
     portable = isolate | {
         "research.grant_portability": 1.0,

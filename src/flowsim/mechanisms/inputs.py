@@ -8,7 +8,7 @@ reagents and cell lines in Hong Kong for a Shenzhen one. The project compares th
 best domestic source with the best one across a border, whose value is its
 quality times the deterrence the project expects (approval x cost x delay, the
 element's own response, :func:`flowsim.policy.border_weights`); a partner across
-the border offers its own city as a source (``collaborator_source_prob``). It asks
+the border offers its own city as a source (``collaborator_source_prob``). If the input is better across the border, it asks
 across with the logit probability ``1 / (1 + (q_dom / v_across) ** theta)``, else
 substitutes the domestic source. A refused request costs
 ``research.refusal_delay_months`` and falls back to the domestic source. The
@@ -117,7 +117,8 @@ def request_inputs(
     foreign = cand[rows, best]
     q_across = q[rows, others[rows, best]]
     ratio = q_dom / np.maximum(v_across, 1e-12)
-    p_across = np.where(v_across > 0, 1.0 / (1.0 + ratio**sensitivity), 0.0)
+    # only a better input is worth asking across a border for
+    p_across = np.where((v_across > 0) & (q_across > q_dom), 1.0 / (1.0 + ratio**sensitivity), 0.0)
     across = (rng.random(m) < p_across) & (foreign >= 0)
     source = np.where(across, foreign, np.where(home >= 0, home, pc))
     # the input travels from its source to the project
