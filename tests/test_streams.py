@@ -82,10 +82,18 @@ def test_capital_lever_leaves_talent_and_research_draws_unchanged():
 
 
 def test_a_lever_without_feedback_changes_only_its_own_outputs():
-    # market success feeds back into no other mechanism, so with per-mechanism streams every
-    # output outside commercialization must stay identical month by month, warm-up included
-    # (inside it, a different number of value draws shifts later development durations)
-    small = Scenario(scale=0.01, steps=12, warmup_steps=36)  # warm-up: developments are under way
+    # with no revenue returning to the firm and no screening on traction, market success feeds
+    # back into no other mechanism, so with per-mechanism streams every output outside
+    # commercialization must stay identical month by month, warm-up included (inside it, a
+    # different number of value draws shifts later development durations)
+    small = Scenario.model_validate(
+        {
+            "scale": 0.01,
+            "steps": 12,
+            "warmup_steps": 36,  # warm-up: developments are under way
+            "capital": {"revenue_share": 0.0, "screening_weight": 0.0},
+        }
+    )
     base = run(small, seed=4).timeseries
     lever = run(small, seed=4, overrides={"commercialization.success_prob": 0.1}).timeseries
     own = ["commercialized", "commercialized_value", "developments_active", "developments_dropped"]

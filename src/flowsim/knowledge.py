@@ -57,8 +57,13 @@ def learned_outside(
 class KnowledgeStock:
     """The stocks of one run, their spillover weights and the productivity they give."""
 
-    def __init__(self, initial: np.ndarray, weights: np.ndarray, depreciation_per_year: float,
-                 elasticity: float):
+    def __init__(
+        self,
+        initial: np.ndarray,
+        weights: np.ndarray,
+        depreciation_per_year: float,
+        elasticity: float,
+    ):
         self.stock = np.asarray(initial, dtype=np.float64).copy()
         self.weights = weights
         self.keep = (1.0 - depreciation_per_year) ** (1.0 / 12.0)

@@ -18,7 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from flowsim.geography import CORRIDORS, ELEMENTS, FIELDS, ZONES
 
 
-
 class _Frozen(BaseModel):
     # allow_inf_nan=False: an infinite delay or a NaN share would run silently wrong
     model_config = ConfigDict(
@@ -258,7 +257,7 @@ class PopulationParams(_Frozen):
         "concentrated)",
     )
     pct_propensity_sigma: float = _nonneg(
-        1.5,
+        1.2,
         "sigma of the lognormal PCT filing propensity of a firm, mean 1 (assumption: a few "
         "exporting firms file most PCT applications, e.g. Huawei and ZTE lead world PCT filings)",
     )
@@ -392,8 +391,7 @@ class ResearchParams(_Frozen):
     )
     collab_decay_minutes: float = _positive(
         60.0,
-        "travel time at which the pull of a candidate partner's city falls by e [min] "
-        "(assumption)",
+        "travel time at which the pull of a candidate partner's city falls by e [min] (assumption)",
     )
     tie_value: float = _nonneg(
         1.5,
@@ -496,7 +494,7 @@ class ResearchParams(_Frozen):
         0.9, "probability an invention is filed as an invention patent (assumption)"
     )
     pct_prob: ByJurisdiction = Field(
-        default_factory=lambda: ByJurisdiction(GD=0.095, HK=0.2, MO=0.11),
+        default_factory=lambda: ByJurisdiction(GD=0.095, HK=0.13, MO=0.11),
         description="probability an invention patent is also filed under the PCT (calibrated to "
         "CNIPA 2023)",
     )
@@ -584,8 +582,7 @@ class CapitalParams(_Frozen):
     )
     revenue_share: float = _share(
         0.3,
-        "share of a commercialized project's value that returns to the firm as cash "
-        "(assumption)",
+        "share of a commercialized project's value that returns to the firm as cash (assumption)",
     )
     rounds_to_grow: int = Field(
         2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"

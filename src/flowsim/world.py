@@ -37,7 +37,8 @@ LAB, FIRM = 0, 1
 
 def field_mix(geo: Geography, multipliers: np.ndarray, kind: str) -> np.ndarray:
     """Each city's share of each field for ``kind`` (labs or firms), times the scenario's
-    field multipliers, renormalised per city (shape (cities, fields))."""
+    field multipliers, renormalised per city (shape (cities, fields)).
+    """
     mix = geo.field_mix[kind] * np.asarray(multipliers, dtype=np.float64)[None, :]
     total = mix.sum(axis=1, keepdims=True)
     if (total <= 0).any():
@@ -171,7 +172,9 @@ class World:
         firm_key = np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
         # firms hire (and license) in proportion to their size: growth begets growth
         self.firm_pools = Pools(firm_key, len(CITIES) * nf, weights=size)
-        self.firm_city_pools = Pools(np.where(alive, F.city, np.int8(-1)), len(CITIES), weights=size)
+        self.firm_city_pools = Pools(
+            np.where(alive, F.city, np.int8(-1)), len(CITIES), weights=size
+        )
         lab_key = L.city.astype(np.int16) * np.int16(nf) + L.field
         self.lab_pools = Pools(lab_key, len(CITIES) * nf, weights=L.budget)
         self.lab_city_pools = Pools(L.city, len(CITIES), weights=L.budget)
@@ -565,7 +568,8 @@ def build_world(params: Scenario, seed: int) -> World:
 
 def expected_yearly_investment(params: Scenario, firms: Population) -> float:
     """Money the initial firms would raise in a year at the seek rates and round sizes
-    (model units, RMB m): the yardstick of ``population.dry_powder_years``."""
+    (model units, RMB m): the yardstick of ``population.dry_powder_years``.
+    """
     cp = params.capital
     startups = float((firms.stage == 0).sum())
     growth = float(firms.n) - startups

@@ -66,9 +66,7 @@ def screening_probability(
     return odds / (1.0 + odds)
 
 
-def failure_hazard(
-    stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, p
-) -> np.ndarray:
+def failure_hazard(stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, p) -> np.ndarray:
     """Monthly failure probability of each firm (pure core).
 
     The stage's base rate x (1 + young_hazard_multiplier x exp(-age / young_hazard_months))
@@ -76,7 +74,9 @@ def failure_hazard(
     start-ups fail most in their first years and when their money runs out.
     """
     base = np.where(stage == 0, p.failure_rate_startup, p.failure_rate_growth)
-    young = 1.0 + p.young_hazard_multiplier * np.exp(-np.maximum(age_months, 0) / p.young_hazard_months)
+    young = 1.0 + p.young_hazard_multiplier * np.exp(
+        -np.maximum(age_months, 0) / p.young_hazard_months
+    )
     runway = 1.0 + p.runway_hazard_multiplier * ((stage == 0) & (cash < p.runway_cash))
     return np.minimum(base * young * runway, 1.0)
 

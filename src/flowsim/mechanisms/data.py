@@ -1,7 +1,8 @@
 """Data: datasets a project needs from another city (research, medical, financial, transport).
 
 Export of data from the mainland needs a security assessment; pilots and
-sandboxes raise the approval probability and cut the delay. Where the best data lies across a border, a project asks for it or substitutes a
+sandboxes raise the approval probability and cut the delay. Where the best data
+lies across a border, a project asks for it or substitutes a
 worse domestic source (see :mod:`flowsim.mechanisms.inputs`).
 """
 

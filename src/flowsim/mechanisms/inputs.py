@@ -8,8 +8,8 @@ reagents and cell lines in Hong Kong for a Shenzhen one. The project compares th
 best domestic source with the best one across a border, whose value is its
 quality times the deterrence the project expects (approval x cost x delay, the
 element's own response, :func:`flowsim.policy.border_weights`); a partner across
-the border offers its own city as a source (``collaborator_source_prob``). If the input is better across the border, it asks
-across with the logit probability ``1 / (1 + (q_dom / v_across) ** theta)``, else
+the border offers its own city as a source (``collaborator_source_prob``). If
+the input is better across the border, it asks across with the logit probability ``1 / (1 + (q_dom / v_across) ** theta)``, else
 substitutes the domestic source. A refused request costs
 ``research.refusal_delay_months`` and falls back to the domestic source. The
 project's output is multiplied by ``(q_used / q_best) ** substitution_elasticity``.
@@ -69,7 +69,9 @@ def request_inputs(
     """Which projects need the input, where they get it, and at what quality (pure core).
 
     Args:
-        field, city, zone: each new project's field, PI city and PI zone (-1 none).
+        field: each new project's field.
+        city: each new project's PI city.
+        zone: each new project's PI zone (-1 none).
         collaborator_city: city of each project's collaborator, -1 none.
         need: probability of needing the input, by field.
         quality: quality of the best source in each jurisdiction, shape (3, fields).
@@ -81,8 +83,10 @@ def request_inputs(
         sensitivity: logit sensitivity of the choice to ask across.
         elasticity: output elasticity to input quality.
         refusal_delay_steps: months a refusal costs.
-        element, tables, corridor_matrix, quota_left: border control (see
-            :func:`flowsim.policy.cross`).
+        element: element number of the input.
+        tables: compiled friction (see :func:`flowsim.policy.cross`).
+        corridor_matrix: corridor number of each city pair.
+        quota_left: quotas left this month, decremented in place.
         rng: the element's Generator.
     """
     n = field.size

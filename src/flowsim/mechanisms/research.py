@@ -101,7 +101,9 @@ def choose_partners(
     valid &= (safe != pi[:, None]) & (R.arrive_step[safe] < 0)
     mcity = R.city[safe].astype(np.int64)
     density = world.knowledge.density(world.researcher_counts)
-    cap = R.skill[safe].astype(np.float64) * density[mcity, field[:, None]] ** p.capability_elasticity
+    cap = (
+        R.skill[safe].astype(np.float64) * density[mcity, field[:, None]] ** p.capability_elasticity
+    )
     cap = np.where(valid, cap, 0.0)
     slot = R.zone[pi].astype(np.int64) + 1
     deter = world.border["talent"][slot[:, None], city[:, None], mcity]
