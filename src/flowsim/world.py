@@ -36,8 +36,10 @@ LAB, FIRM = 0, 1
 
 
 def field_mix(geo: Geography, multipliers: np.ndarray, kind: str) -> np.ndarray:
-    """Each city's share of each field for ``kind`` (labs or firms), times the scenario's
-    field multipliers, renormalised per city (shape (cities, fields)).
+    """Each city's share of each field for ``kind`` (labs or firms).
+
+    The data's mix times the scenario's field multipliers, renormalised per city;
+    shape (cities, fields).
     """
     mix = geo.field_mix[kind] * np.asarray(multipliers, dtype=np.float64)[None, :]
     total = mix.sum(axis=1, keepdims=True)
@@ -567,8 +569,10 @@ def build_world(params: Scenario, seed: int) -> World:
 
 
 def expected_yearly_investment(params: Scenario, firms: Population) -> float:
-    """Money the initial firms would raise in a year at the seek rates and round sizes
-    (model units, RMB m): the yardstick of ``population.dry_powder_years``.
+    """Money the initial firms would raise in a year (model units, RMB m).
+
+    At the seek rates, round sizes and base screening: the yardstick of
+    ``population.dry_powder_years``.
     """
     cp = params.capital
     startups = float((firms.stage == 0).sum())
