@@ -10,7 +10,8 @@ quality times the deterrence the project expects (approval x cost x delay, the
 element's own response, :func:`flowsim.policy.border_weights`); a partner across
 the border offers its own city as a source (``collaborator_source_prob``). If
 the input is better across the border, it asks across with the logit probability
-``1 / (1 + (q_dom / v_across) ** theta)``, else substitutes the domestic source. A refused request costs
+``1 / (1 + (q_dom / v_across) ** theta)``, else substitutes the domestic source.
+A refused request costs
 ``research.refusal_delay_months`` and falls back to the domestic source. The
 project's output is multiplied by ``(q_used / q_best) ** substitution_elasticity``.
 A white list or a sandbox thus changes where inputs come from *and* how good the
