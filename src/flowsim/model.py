@@ -4,7 +4,10 @@ Step order (one step = one month), written once here:
 
 0. **warm-up** (once, at construction) — ``warmup_steps`` months run unrecorded
    so that projects, invention stocks and portfolios are in flight at step 0;
-   then each knowledge stock is set to the steady state of its last 12 months' inflow.
+   then each knowledge stock is set to the steady state of its last 12 months' inflow,
+   and the investors' dry powder to ``population.dry_powder_years`` of the last 12
+   months' investment, and the labs' invention stocks to the steady state of their
+   last 12 months' inflow and outflow.
 1. **begin** — reset this month's counters and border quotas; group agents into
    pools by city and field from the current state.
 2. **talent** — visits (ties), job moves through border control; moves whose
@@ -88,6 +91,8 @@ class FlowModel(mesa.Model):
             self.world.ledger.close_step()
         if params.warmup_steps >= 12:
             self.world.knowledge.settle()
+            capital.settle(self.world)
+            transfer.settle(self.world)
 
     @property
     def n_agents(self) -> int:

@@ -536,12 +536,12 @@ class CapitalParams(_Frozen):
     home_bias: float = _nonneg(
         3.0, "extra weight of investors in the firm's own city (assumption: VC local bias)"
     )
-    fundraise_rate: float = _share(
-        0.0035,
-        "new funds raised per investor per month when the region's dry powder is at its target "
-        "(population.dry_powder_years of the last 12 months' investment); the rate scales with "
+    fundraise_rate: float = _nonneg(
+        1.0,
+        "money raised per yuan invested over the last 12 months when the region's dry powder is "
+        "at its target (population.dry_powder_years of investment) [yuan per yuan]; scaled by "
         "target / held, up to 3x (assumption: managers raise follow-on funds once they have "
-        "deployed the current one)",
+        "deployed the current one, so dry powder stays near its target)",
     )
     guidance_leverage: ByJurisdiction = Field(
         default_factory=lambda: ByJurisdiction(GD=2.0, HK=5.0, MO=1.0),
@@ -558,13 +558,23 @@ class CapitalParams(_Frozen):
     )
     screening_weight: float = _nonneg(
         0.5,
-        "elasticity of the odds of being backed to 1 + the firm's invention patents and to 1 + "
-        "its products on the market (assumption: investors screen on patents and traction)",
+        "elasticity of the odds of being backed to 1 + the firm's recent signal (invention "
+        "patents plus products on the market) (assumption: investors screen on patents and "
+        "traction)",
+    )
+    signal_months: float = _positive(
+        36.0,
+        "months over which a patent or product fades from the screening signal (by e) "
+        "(assumption: investors look at the last few years)",
     )
     failure_rate_startup: float = _share(
-        0.006, "base failures per start-up per month, before the age and runway terms"
+        0.0065, "base failures per start-up per month, before the age and runway terms"
     )
-    failure_rate_growth: float = _share(0.002, "failures per growth firm per month (assumption)")
+    failure_rate_growth: float = _share(
+        0.0012,
+        "failures per growth firm per month (assumption: set so that graduations from start-up "
+        "balance growth-firm failures in the baseline)",
+    )
     young_hazard_multiplier: float = _nonneg(
         2.0,
         "extra hazard of a newborn firm, fading with age (BLS Business Employment Dynamics: "
@@ -606,6 +616,11 @@ class CommercializationParams(_Frozen):
         0.25,
         "cash a growth firm earns for development each month [RMB m] (assumption: about 3 M yuan "
         "a year, Guangdong business R&D spread over its ~77,000 high-tech firms)",
+    )
+    cash_spend_rate: float = _share(
+        0.03,
+        "share of a firm's cash spent each month on costs outside the model (operations, "
+        "salaries), so cash does not pile up (assumption)",
     )
     funding_wait_months: int = Field(
         6,

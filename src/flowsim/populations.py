@@ -125,7 +125,14 @@ FIRM_COLUMNS = (
     Column("born_step", np.int16, 0, "month of founding (negative: before the run)"),
     Column("pct_propensity", np.float32, 1.0, "multiplier of the PCT filing probability"),
     Column("patents", np.int32, 0, "invention patents filed (a screening signal)"),
-    Column("products", np.int32, 0, "products brought to market (traction, a screening signal)"),
+    Column("products", np.int32, 0, "products brought to market"),
+    Column(
+        "signal",
+        np.float32,
+        0.0,
+        "recent invention patents + products, decaying over capital.signal_months "
+        "(what investors screen on)",
+    ),
 )
 
 INVESTOR_COLUMNS = (

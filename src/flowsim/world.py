@@ -67,6 +67,9 @@ class World:
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         # event list: rows of the researchers with a job move under way (arrive_step >= 0)
         self.pending_moves = np.zeros(0, dtype=np.int64)
+        # the last 12 months of lab inventions (inflow, outflow, stock): for transfer.settle
+        self.lab_inflow = 0.0
+        self.lab_history: list[tuple[float, float, float]] = []
         rp = params.research
         self.data_need = np.asarray(rp.data_need.as_array())
         self.samples_need = np.asarray(rp.samples_need.as_array())

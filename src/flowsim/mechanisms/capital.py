@@ -54,15 +54,14 @@ def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     world.new_firms(city, zone, sector, t, rng)
 
 
-def screening_probability(
-    patents: np.ndarray, products: np.ndarray, base: float, weight: float
-) -> np.ndarray:
-    """Probability an investor backs a firm, from its signals (pure core).
+def screening_probability(signal: np.ndarray, base: float, weight: float) -> np.ndarray:
+    """Probability an investor backs a firm, from its recent signal (pure core).
 
-    Odds = base odds x ((1 + patents) x (1 + products)) ** weight.
+    Odds = base odds x (1 + signal) ** weight; the signal is the firm's recent invention
+    patents plus products on the market.
     """
     base = min(max(base, 1e-9), 1 - 1e-9)
-    odds = base / (1.0 - base) * ((1.0 + patents) * (1.0 + products)) ** weight
+    odds = base / (1.0 - base) * (1.0 + np.asarray(signal, dtype=np.float64)) ** weight
     return odds / (1.0 + odds)
 
 
@@ -81,22 +80,45 @@ def failure_hazard(stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, 
     return np.minimum(base * young * runway, 1.0)
 
 
+def settle(world: World) -> None:
+    """Set the region's dry powder to ``population.dry_powder_years`` of recent investment.
+
+    Called once at the end of the warm-up (the initial holdings come from a rough
+    estimate of investment); each investor's holding is scaled by one factor and its
+    ``raised`` moves with it, so raised = invested + held + written off still holds.
+    """
+    inv = world.investors
+    hist = world.invested_history
+    yearly = sum(hist) * 12.0 / max(len(hist), 1)
+    held = float(np.maximum(inv.held, 0.0).sum())
+    if held <= 0 or yearly <= 0:
+        return
+    factor = world.params.population.dry_powder_years * yearly / held
+    new = np.maximum(inv.held, 0.0) * factor
+    inv.raised[:] += new - np.maximum(inv.held, 0.0)
+    inv.held[:] = np.where(inv.held > 0, new, inv.held)
+
+
 def step(world: World, t: int) -> None:
     """New start-ups, fundraising, rounds, then failures and write-offs."""
     rng = world.rngs["capital"]
     p = world.params.capital
     inv, F = world.investors, world.firms
     found_startups(world, t, rng)
+    F.signal[:] *= np.float32(np.exp(-1.0 / p.signal_months))
 
     # fundraising: new funds add to what investors hold
-    # fundraising follows deployment: below the target dry powder, managers raise faster
+    # fundraising follows deployment: managers raise what they invested, more when the
+    # region's dry powder is below its target, less above it
     world.invested_history.append(0.0)
     del world.invested_history[:-12]
-    yearly = sum(world.invested_history) * 12.0 / len(world.invested_history)
-    target = world.params.population.dry_powder_years * yearly
+    monthly = sum(world.invested_history) / len(world.invested_history)
+    target = world.params.population.dry_powder_years * 12.0 * monthly
     held = float(np.maximum(inv.held, 0.0).sum())
-    pressure = np.clip(target / held, 0.0, 3.0) if held > 0 else 3.0
-    new_fund = bernoulli_rows(inv.n, min(1.0, p.fundraise_rate * pressure), rng)
+    pressure = float(np.clip(target / held, 0.0, 3.0)) if held > 0 else 3.0
+    mean_size = world.params.population.fund_size_mean
+    rate = p.fundraise_rate * monthly * pressure / max(inv.n * mean_size, 1e-9)
+    new_fund = bernoulli_rows(inv.n, min(1.0, rate), rng)
     size = lognormal(
         world.params.population.fund_size_mean,
         world.params.population.fund_size_sigma,
@@ -130,7 +152,7 @@ def step(world: World, t: int) -> None:
         )
         # screening: investors back firms with patents and products on the market more often
         backed = rng.random(seekers.size) < screening_probability(
-            F.patents[seekers], F.products[seekers], p.screening_base, p.screening_weight
+            F.signal[seekers], p.screening_base, p.screening_weight
         )
         world.count("vc_screened_out", (~backed).sum())
         seekers, firm_city, inv_city, investor = (

@@ -53,6 +53,7 @@ def step(world: World, t: int) -> None:
     p_cap = world.params.capital
     D, F = world.developments, world.firms
     # established firms fund development from their own revenue; start-ups depend on VC
+    F.cash[:] *= 1.0 - p.cash_spend_rate
     F.cash[:] += np.where(F.alive & (F.stage == 1), p.growth_firm_rd_budget, 0.0)
     dead = D.active & ~F.alive[D.firm]
     D.active[dead] = False
@@ -86,4 +87,5 @@ def step(world: World, t: int) -> None:
         won = firm[success]
         np.add.at(F.cash, won, p_cap.revenue_share * value)
         np.add.at(F.products, won, 1)
+        np.add.at(F.signal, won, np.float32(1.0))
     world.compact_developments()

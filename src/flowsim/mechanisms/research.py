@@ -286,6 +286,7 @@ def complete_projects(world: World, t: int) -> None:
         pct = rng.binomial(patents, pct_p)
         firm_done = kind == 1
         np.add.at(F.patents, emp[firm_done], patents[firm_done].astype(np.int32))
+        np.add.at(F.signal, emp[firm_done], patents[firm_done].astype(np.float32))
         # knowledge: the output enters the city's stock, and the partner city's through the link
         field = P.field[done].astype(np.int64)
         made = (papers + inventions).astype(np.float64)
@@ -307,6 +308,7 @@ def complete_projects(world: World, t: int) -> None:
         world.labs.inventions[:] += np.bincount(
             P.employer[done][lab], weights=inventions[lab], minlength=world.labs.n
         ).astype(np.int32)[: world.labs.n]
+        world.lab_inflow += float(inventions[lab].sum())
         firm_rows = np.repeat(P.employer[done][~lab], inventions[~lab])
         develop = firm_rows[
             rng.random(firm_rows.size) < world.params.commercialization.develop_prob
