@@ -21,7 +21,11 @@ DATA = 2
 
 
 COUNTERS = InputCounters(
-    "data_requests", "data_transfers_cross_border", "data_refused", "data_substituted"
+    "data_request",
+    "data_requests",
+    "data_transfers_cross_border",
+    "data_refused",
+    "data_substituted",
 )
 """What this element reports each step."""
 

@@ -156,11 +156,11 @@ def start_projects(world: World, t: int) -> None:
             a[ok] for a in (idx, member, cap, fallback, fallback_cap)
         )
         target = R.city[member].astype(np.int64)
-        c = world.cross_border(TALENT, city[idx], target, zone[idx], rng)
+        c = world.cross_border(TALENT, city[idx], target, zone[idx], rng, "collaboration")
         world.count("collaborations_refused", c.refused.sum())
         # a refused partner across the border: the best domestic candidate instead
         back = c.refused & (fallback >= 0)
-        world.count("collaborations_fallback_domestic", back.sum())
+        world.count_by("collaborations_fallback_domestic", city[idx[back]], field[idx[back]])
         member = np.where(back, fallback, member)
         cap = np.where(back, fallback_cap, cap)
         keep = c.approved | back
@@ -187,6 +187,7 @@ def start_projects(world: World, t: int) -> None:
                 target[gp],
                 zone[idx[gp]],
                 rng,
+                "grant",
                 volume=GRANT_PER_COLLABORATOR,
             )
             world.count("grants_cross_border", cg.approved.sum())
@@ -196,7 +197,8 @@ def start_projects(world: World, t: int) -> None:
         capability[idx[stays]] = cap[stays]
         # ties persist: both remember each other
         chosen = member[stays]
-        world.count("projects_repeat_collaboration", (R.partner[pis[idx[stays]]] == chosen).sum())
+        again = idx[stays][R.partner[pis[idx[stays]]] == chosen]
+        world.count_by("projects_repeat_collaboration", city[again], field[again])
         R.partner[pis[idx[stays]]] = chosen
         R.partner[chosen] = pis[idx[stays]]
 
@@ -204,7 +206,8 @@ def start_projects(world: World, t: int) -> None:
     collab_city = np.where(has, R.city[np.maximum(collaborator, 0)], -1).astype(np.int64)
     jur = world.geo.city_jurisdiction
     cross_border = has & (jur[city] != jur[np.maximum(collab_city, 0)])
-    world.count("projects_same_city_collaboration", (has & (collab_city == city)).sum())
+    same = has & (collab_city == city)
+    world.count_by("projects_same_city_collaboration", city[same], field[same])
     productivity = world.knowledge.productivity()[city, field]
     quality = (
         R.skill[pis].astype(np.float64)
@@ -236,9 +239,10 @@ def start_projects(world: World, t: int) -> None:
     world.count("projects_abandoned_waiting", abandoned.sum())
     stopped |= abandoned
 
-    world.count("projects_started", n)
+    world.count_by("projects_started", city, field)
     world.count("projects_with_collaborator", has.sum())
-    world.count("projects_cross_border", cross_border.sum())
+    world.tally.link("collaborations", city[has], collab_city[has], field[has])
+    world.count_by("projects_cross_border", city[cross_border], field[cross_border])
     world.count("projects_stopped", stopped.sum())
     go = ~stopped
     P = world.projects
@@ -248,7 +252,7 @@ def start_projects(world: World, t: int) -> None:
         employer=R.employer[pis[go]],
         pi=pis[go],
         collaborator=collaborator[go],
-        collaborator_city=collab_city[go],
+        collab_city=collab_city[go],
         city=city[go],
         field=field[go],
         cross_border=cross_border[go],
@@ -276,6 +280,7 @@ def complete_projects(world: World, t: int) -> None:
         )
         cb = P.cross_border[done]
         city = P.city[done].astype(np.int64)
+        field = P.field[done].astype(np.int64)
         jur = world.geo.city_jurisdiction[city]
         patents = rng.binomial(inventions, p.patent_prob)
         # firms differ in their propensity to file abroad (heavy-tailed); labs file at the rate
@@ -288,19 +293,22 @@ def complete_projects(world: World, t: int) -> None:
         np.add.at(F.patents, emp[firm_done], patents[firm_done].astype(np.int32))
         np.add.at(F.signal, emp[firm_done], patents[firm_done].astype(np.float32))
         # knowledge: the output enters the city's stock, and the partner city's through the link
-        field = P.field[done].astype(np.int64)
         made = (papers + inventions).astype(np.float64)
         K = world.knowledge
         K.add(city, field, made)
-        cc = P.collaborator_city[done].astype(np.int64)
-        linked = (cc >= 0) & (cc != city)
-        K.add(cc[linked], field[linked], world.params.knowledge.link_transfer * made[linked])
-        world.count("projects_completed", done.size)
-        world.count("papers", papers.sum())
+        co_city = P.collab_city[done].astype(np.int64)
+        co = (co_city >= 0) & (co_city != city)
+        K.add(co_city[co], field[co], world.params.knowledge.link_transfer * made[co])
+        world.count_by("projects_completed", city, field)
+        # papers by whole counting: once in the PI's city, once more in a collaborator's
+        # other city (a co-authored paper between the two)
+        world.count_by("papers", city, field, papers)
+        world.tally.add("papers", co_city[co], field[co], papers[co])
+        world.tally.link("coauthored_papers", city[co], co_city[co], field[co], papers[co])
         world.count("papers_cross_border", papers[cb].sum())
-        world.count("inventions", inventions.sum())
-        world.count("invention_patents", patents.sum())
-        world.count("pct_applications", pct.sum())
+        world.count_by("inventions", city, field, inventions)
+        world.count_by("invention_patents", city, field, patents)
+        world.count_by("pct_applications", city, field, pct)
         for j, name in enumerate(("GD", "HK", "MO")):
             world.count(f"pct_applications_{name}", pct[jur == j].sum())
         # lab inventions wait for transfer; firm inventions may go into development
@@ -313,6 +321,6 @@ def complete_projects(world: World, t: int) -> None:
         develop = firm_rows[
             rng.random(firm_rows.size) < world.params.commercialization.develop_prob
         ]
-        world.new_developments(develop, t, rng)
+        world.new_developments(develop, t)
     if P.n > 1024 and P.active.sum() < P.n // 2:
         compact(P, P.active.copy())

@@ -20,6 +20,7 @@ SAMPLES = 3
 
 
 COUNTERS = InputCounters(
+    "sample_shipment",
     "samples_requests",
     "samples_shipments_cross_border",
     "samples_refused",
