@@ -66,6 +66,9 @@ def test_capital_flows_account_for_rounds_fees_and_grants():
             "research.grant_portability": 1.0,
             "research.mainland_grant_share": 1.0,
             "research.collaboration_prob": 1.0,
+            # partners mostly in the own city by default: open the border so that grants cross
+            "research.same_city_factor": 1.0,
+            "deterrence.talent.border_effect": 1.0,
         }
     )
     ts = result.timeseries
