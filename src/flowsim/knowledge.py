@@ -71,6 +71,10 @@ class KnowledgeStock:
         self.reference = np.maximum(self.accessible(), 1e-12)
         self.inflow = np.zeros_like(self.stock)
         self.recent: list[np.ndarray] = []
+        self.months = 0
+        # a productivity path to replay instead of this run's (flowsim explain holds knowledge)
+        self.path: list[np.ndarray] = []
+        self.history: dict[int, np.ndarray] = {}
 
     def settle(self) -> None:
         """Set each stock to the steady state of its last 12 months' inflow.
@@ -83,6 +87,7 @@ class KnowledgeStock:
         if self.recent:
             monthly = np.mean(self.recent, axis=0)
             self.stock = monthly / (1.0 - self.keep)
+            self.history.pop(self.months, None)
 
     def accessible(self) -> np.ndarray:
         """``A = W @ K``, shape (cities, fields)."""
@@ -99,12 +104,20 @@ class KnowledgeStock:
         self.recent.append(self.inflow.copy())
         del self.recent[:-12]
         self.inflow[:] = 0.0
+        self.months += 1
 
     def productivity(self) -> np.ndarray:
         """Research productivity per (city, field), 1 at the start."""
+        if self.path:
+            return self.path[min(self.months, len(self.path) - 1)]
+        if self.months in self.history:
+            return self.history[self.months]
         if self.elasticity == 0.0:
-            return np.ones_like(self.stock)
-        return (self.accessible() / self.reference) ** self.elasticity
+            value = np.ones_like(self.stock)
+        else:
+            value = (self.accessible() / self.reference) ** self.elasticity
+        self.history[self.months] = value
+        return value
 
     def density(self, researchers: np.ndarray) -> np.ndarray:
         """Knowledge per researcher of each (city, field), relative to the field's mean."""

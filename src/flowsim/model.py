@@ -42,6 +42,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from flowsim.channels import Hold
 from flowsim.geography import CITIES
 from flowsim.mechanisms import capital, commercialization, research, talent, transfer
 from flowsim.outputs import COUNTERS, GAUGES, REPORTED
@@ -77,6 +78,8 @@ class FlowModel(mesa.Model):
             the seed used is in :attr:`seed_value`. (``flowsim run`` passes the scenario
             file's ``seed``.) Every mechanism gets its own stream derived from it
             (:mod:`flowsim.streams`).
+        hold: channels held at a baseline's behaviour (:mod:`flowsim.channels`, used by
+            ``flowsim explain``); None for an ordinary run.
         **overrides: parameter values by field name or dotted path.
 
     Besides its model reporters, the DataCollector holds the table ``by_city``
@@ -84,7 +87,14 @@ class FlowModel(mesa.Model):
     real-world units (``model.datacollector.get_table_dataframe("by_city")``).
     """
 
-    def __init__(self, params: Scenario | None = None, *, rng: int | None = None, **overrides: Any):
+    def __init__(
+        self,
+        params: Scenario | None = None,
+        *,
+        rng: int | None = None,
+        hold: Hold | None = None,
+        **overrides: Any,
+    ):
         params = params or Scenario()
         if overrides:
             params = with_overrides(params, overrides)
@@ -99,7 +109,7 @@ class FlowModel(mesa.Model):
         self.params = params
         self.seed_value = seed
         self.month = 0  # months simulated, warm-up included; time stamps in the world use it
-        self.world: World = build_world(params, seed)
+        self.world: World = build_world(params, seed, hold=hold)
         self.latest: dict[str, float] = dict.fromkeys(REPORTED, 0.0)
         self.flow_history: list[np.ndarray] = []
         n_years = -(-params.steps // 12)

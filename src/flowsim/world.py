@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from flowsim.channels import Hold
 from flowsim.flows import FlowLedger, channel
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, Geography, load_geography
 from flowsim.gravity import balanced_mass, gravity, manufacturing_access
@@ -55,8 +56,16 @@ def field_mix(geo: Geography, multipliers: np.ndarray, kind: str) -> np.ndarray:
 class World:
     """Everything a step reads and writes. Built by :func:`build_world`."""
 
-    def __init__(self, params: Scenario, seed: int, geo: Geography | None = None):
+    def __init__(
+        self,
+        params: Scenario,
+        seed: int,
+        geo: Geography | None = None,
+        hold: Hold | None = None,
+    ):
         self.params = params
+        self.hold = hold
+        self.held = hold.flow_channels if hold is not None else frozenset()
         self.seed = int(seed)
         self.geo = geo or load_geography()
         self.scale = params.scale
@@ -83,8 +92,17 @@ class World:
             name: border_weights(self.tables, e, geo.corridor, det.for_element(name))
             for e, name in enumerate(ELEMENTS)
         }
-        talent_border = self.border["talent"]
-        self.capital_border = self.border["capital"]
+        # a channel held at baseline (flowsim explain) meets the baseline's friction
+        base = hold.baseline if hold is not None else params
+        self.baseline_tables = compile_policy(base.policy, geo, params.scale)
+        self.baseline_border = {
+            name: border_weights(
+                self.baseline_tables, e, geo.corridor, base.deterrence.for_element(name)
+            )
+            for e, name in enumerate(ELEMENTS)
+        }
+        talent_border = self.border_for("job_move", "talent")
+        self.capital_border = self.border_for("vc_round", "capital")
         mult = np.asarray(params.population.field_multipliers.as_array())
         self.lab_mix = field_mix(geo, mult, "labs")
         self.firm_mix = field_mix(geo, mult, "firms")
@@ -132,11 +150,24 @@ class World:
         )
         # grant portability per (zone slot, corridor): a zone's override applies only on
         # the corridors the zone covers (slot 0 = outside every zone)
-        self.grant_portability = np.full((len(ZONES) + 1, len(CORRIDORS)), rp.grant_portability)
+        grants = base if "grant" in self.held else params
+        self.grant_portability = np.full(
+            (len(ZONES) + 1, len(CORRIDORS)), grants.research.grant_portability
+        )
         for z, zone in enumerate(ZONES):
-            override = getattr(params.policy.zones, zone).grant_portability
+            override = getattr(grants.policy.zones, zone).grant_portability
             if override is not None:
                 self.grant_portability[z + 1, self.geo.zone_corridors[z]] = override
+        leverage = base if "guidance_coinvestment" in self.held else params
+        self.guidance_leverage = np.asarray(leverage.capital.guidance_leverage.as_array())
+
+    def tables_for(self, chan: str):
+        """Friction tables a flow of channel ``chan`` meets (the baseline's if held)."""
+        return self.baseline_tables if chan in self.held else self.tables
+
+    def border_for(self, chan: str, element: str) -> np.ndarray:
+        """Expected border deterrence of ``element`` for channel ``chan`` (baseline's if held)."""
+        return (self.baseline_border if chan in self.held else self.border)[element]
 
     def move_weights(self) -> np.ndarray:
         """Pull of each destination for job moves, shape (zone slots x fields x origin, dest).
@@ -229,7 +260,14 @@ class World:
         The cost of approved crossings adds to ``friction_cost``.
         """
         c = cross(
-            origin, destination, zone, element, self.tables, self.geo.corridor, self.quota_left, rng
+            origin,
+            destination,
+            zone,
+            element,
+            self.tables_for(chan),
+            self.geo.corridor,
+            self.quota_left,
+            rng,
         )
         self.ledger.record(channel(chan), origin, destination, c.approved, volume, c.delay_days)
         if counter is not None:
@@ -496,9 +534,9 @@ def _draw_fields(city: np.ndarray, mix: np.ndarray, rng: np.random.Generator) ->
     return np.minimum(field, mix.shape[1] - 1).astype(np.int8)
 
 
-def build_world(params: Scenario, seed: int) -> World:
+def build_world(params: Scenario, seed: int, hold: Hold | None = None) -> World:
     """Draw the initial agents from the city figures and field mixes times ``params.scale``."""
-    w = World(params, seed)
+    w = World(params, seed, hold=hold)
     geo, rng, s = w.geo, w.rngs["population"], params.scale
     pp = params.population
     n_cities = len(CITIES)
@@ -594,6 +632,8 @@ def build_world(params: Scenario, seed: int) -> World:
     w.knowledge = KnowledgeStock(
         kp.per_researcher * skill, w.knowledge_weights, kp.depreciation_per_year, kp.elasticity
     )
+    if hold is not None and "knowledge" in hold.groups:
+        w.knowledge.path = hold.knowledge_path
 
     # investors: fund sizes lognormal; dry powder = dry_powder_years of the region's
     # investment, the rest invested at cost

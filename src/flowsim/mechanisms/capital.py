@@ -168,7 +168,7 @@ def step(world: World, t: int) -> None:
             firm_city,
             F.zone[seekers],
             CAPITAL,
-            world.tables,
+            world.tables_for("vc_round"),
             world.geo.corridor,
             world.quota_left,
             rng,
@@ -194,7 +194,7 @@ def step(world: World, t: int) -> None:
         jur = world.geo.city_jurisdiction[inv.city[investor]]
         leverage = np.where(
             inv.investor_type[investor] == GUIDANCE,
-            np.asarray(p.guidance_leverage.as_array())[jur],
+            world.guidance_leverage[jur],
             0.0,
         )
         # a guidance fund writes its own ticket and brings `leverage` times as much

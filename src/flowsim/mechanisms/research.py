@@ -106,7 +106,7 @@ def choose_partners(
     )
     cap = np.where(valid, cap, 0.0)
     slot = R.zone[pi].astype(np.int64) + 1
-    deter = world.border["talent"][slot[:, None], city[:, None], mcity]
+    deter = world.border_for("collaboration", "talent")[slot[:, None], city[:, None], mcity]
     score = cap * deter
     score[:, 0] *= p.tie_value
     jur = world.geo.city_jurisdiction
