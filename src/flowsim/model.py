@@ -122,14 +122,24 @@ class FlowModel(mesa.Model):
             model_reporters={name: _reporter(name) for name in REPORTED},
             tables={BY_CITY_TABLE: ["step", "city", "field", *BY_CITY_OUTPUTS]},
         )
-        for _ in range(params.warmup_steps):
+        # stocks that the warm-up would take years to fill are settled once, 24 months
+        # before its end (or at its end if it is short), so that the pipelines started
+        # afterwards see the settled stocks before the reported months begin
+        settle_at = params.warmup_steps - 24 if params.warmup_steps >= 36 else params.warmup_steps
+        for i in range(params.warmup_steps):
+            if i == settle_at and i >= 12:
+                self._settle()
             self._advance()
             self.world.ledger.close_step()
             self.world.tally.close_step()
-        if params.warmup_steps >= 12:
-            self.world.knowledge.settle()
-            capital.settle(self.world)
-            transfer.settle(self.world)
+        if settle_at == params.warmup_steps and settle_at >= 12:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Knowledge stocks, dry powder and lab invention stocks to their steady states."""
+        self.world.knowledge.settle()
+        capital.settle(self.world)
+        transfer.settle(self.world)
 
     @property
     def n_agents(self) -> int:

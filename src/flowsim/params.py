@@ -494,7 +494,7 @@ class ResearchParams(_Frozen):
         0.9, "probability an invention is filed as an invention patent (assumption)"
     )
     pct_prob: ByJurisdiction = Field(
-        default_factory=lambda: ByJurisdiction(GD=0.095, HK=0.13, MO=0.11),
+        default_factory=lambda: ByJurisdiction(GD=0.075, HK=0.13, MO=0.11),
         description="probability an invention patent is also filed under the PCT (calibrated to "
         "CNIPA 2023)",
     )
