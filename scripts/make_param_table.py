@@ -57,14 +57,32 @@ UNITS = {
     "start_year": "calendar year",
     "warmup_steps": "months",
     "outputs.flows": "true/false",
-    "population.field_shares": "relative weight",
+    "population.field_multipliers": "multiplier",
+    "population.firm_size_alpha": "Pareto exponent",
+    "population.dry_powder_years": "years of investment",
+    "deterrence.talent.border_effect": "weight 0-1",
+    "deterrence.capital.border_effect": "weight 0-1",
+    "deterrence.data.border_effect": "weight 0-1",
+    "deterrence.samples.border_effect": "weight 0-1",
+    "knowledge.depreciation_per_year": "1/year",
+    "knowledge.outside_city": "weight 0-1",
+    "knowledge.outside_jurisdiction": "weight 0-1",
+    "knowledge.elasticity": "elasticity",
+    "knowledge.link_transfer": "share 0-1",
+    "talent.opportunity_elasticity": "elasticity",
+    "research.capability_elasticity": "elasticity",
+    "research.collaboration_gain": "output multiplier - 1 per unit capability",
+    "research.input_choice_sensitivity": "logit sensitivity",
+    "research.substitution_elasticity": "elasticity",
+    "capital.screening_weight": "elasticity",
+    "capital.young_hazard_multiplier": "hazard multiplier - 1",
+    "capital.runway_hazard_multiplier": "hazard multiplier - 1",
     "capital.guidance_leverage": "yuan per yuan",
     "capital.home_bias": "weight multiplier - 1",
     "capital.rounds_to_grow": "rounds",
     "research.tie_collaboration_boost": "odds multiplier - 1",
     "research.cross_border_bonus": "output multiplier - 1",
     "transfer.ownership_spinoff_multiplier": "multiplier",
-    "talent.border_effect": "weight 0-1",
     "commercialization.manufacturing_weight": "weight 0-1",
     "research.papers_per_project": "papers per project",
     "research.inventions_per_project": "inventions per project",
@@ -80,7 +98,7 @@ HK_MO_SOURCE = (
 )
 
 SOURCE_WORDS = re.compile(
-    r"assumption|calibrat|lever|BRIEF|WIPO|CNIPA|Foundation|institute|normalised|(19|20)\d\d"
+    r"assumption|calibrat|lever|BRIEF|WIPO|CNIPA|Foundation|institute|normalised|BLS|(19|20)\d\d"
 )
 """A description's final parenthesis is its source only if it reads like one."""
 

@@ -66,6 +66,9 @@ def test_capital_flows_account_for_rounds_fees_and_grants():
             "research.grant_portability": 1.0,
             "research.mainland_grant_share": 1.0,
             "research.collaboration_prob": 1.0,
+            # partners mostly in the own city by default: open the border so that grants cross
+            "research.same_city_factor": 1.0,
+            "deterrence.talent.border_effect": 1.0,
         }
     )
     ts = result.timeseries
@@ -152,7 +155,7 @@ def test_guidance_leverage_makes_guidance_rounds_larger():
 def test_cost_of_cross_border_vc_rounds_counts_as_friction_cost():
     # a cost scale so large that the cost does not change behaviour, only the accounting
     # (and no residual border effect, so that cross-border rounds are common enough to count)
-    quiet = {"talent.cost_scale": 1e12, "talent.border_effect": 1.0}
+    quiet = {"deterrence.capital.cost_scale": 1e12, "deterrence.capital.border_effect": 1.0}
     quiet |= {f"policy.corridors.{c}.capital.approval": 1.0 for c in CORRIDORS}
     costly = {f"policy.corridors.{c}.capital.cost": 1000.0 for c in CORRIDORS}
     base = small_run(quiet).timeseries

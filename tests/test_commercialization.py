@@ -41,7 +41,7 @@ def test_hong_kong_access_depends_on_the_talent_border():
         Scenario.model_validate(
             {
                 "scale": 0.002,
-                "talent": {"border_effect": 1.0},
+                "deterrence": {"talent": {"border_effect": 1.0}},
                 "policy": {
                     "corridors": {
                         "GD-HK": {"talent": {"approval": 1.0, "delay_days": 0.0, "cost": 0.0}}

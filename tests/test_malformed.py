@@ -140,7 +140,7 @@ CATALOGUE: dict[str, tuple[str, int | None, int, tuple[str, ...]]] = {
         "field_shares_all_zero",
         3,
         1,
-        ("population.field_shares", "must not all be zero"),
+        ("population.field_multipliers", "must not all be zero"),
     ),
     # duplicate keys and YAML syntax
     "duplicate_key": ("duplicate_key", 4, 1, ("duplicate key 'steps' (first given at line 2)",)),

@@ -159,7 +159,7 @@ def test_zone_quota_uses_its_own_pool():
 
 def test_border_weights_fall_with_friction():
     geo = load_geography()
-    talent = Scenario().talent
+    talent = Scenario().deterrence.talent
     open_w = border_weights(
         _tables({"policy.corridors.GD-HK.talent.approval": 1.0}), TALENT, geo.corridor, talent
     )

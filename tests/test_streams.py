@@ -82,10 +82,18 @@ def test_capital_lever_leaves_talent_and_research_draws_unchanged():
 
 
 def test_a_lever_without_feedback_changes_only_its_own_outputs():
-    # market success feeds back into no other mechanism, so with per-mechanism streams every
-    # output outside commercialization must stay identical month by month, warm-up included
-    # (inside it, a different number of value draws shifts later development durations)
-    small = Scenario(scale=0.01, steps=12, warmup_steps=36)  # warm-up: developments are under way
+    # with no revenue returning to the firm and no screening on traction, market success feeds
+    # back into no other mechanism, so with per-mechanism streams every output outside
+    # commercialization must stay identical month by month, warm-up included (inside it, a
+    # different number of value draws shifts later development durations)
+    small = Scenario.model_validate(
+        {
+            "scale": 0.01,
+            "steps": 12,
+            "warmup_steps": 36,  # warm-up: developments are under way
+            "capital": {"revenue_share": 0.0, "screening_weight": 0.0},
+        }
+    )
     base = run(small, seed=4).timeseries
     lever = run(small, seed=4, overrides={"commercialization.success_prob": 0.1}).timeseries
     own = ["commercialized", "commercialized_value", "developments_active", "developments_dropped"]
@@ -141,26 +149,38 @@ def test_a_zone_override_in_an_empty_zone_leaves_a_120_month_run_bit_identical()
     pd.testing.assert_frame_equal(base.flows, lever.flows, check_exact=True)
 
 
-def test_a_capital_only_lever_leaves_the_research_stream_untouched_for_120_months():
-    # firm failures change which firms are alive; development costs used to be drawn from the
-    # research stream for alive firms only, so a capital lever shifted every later research draw
-    def finish(**overrides):
-        model = FlowModel(LONG, rng=23, **overrides)
-        while model.running:
-            model.step()
-        return model
-
-    base = finish()
-    lever = finish(**{"capital.failure_rate_startup": 0.03, "capital.guidance_leverage.GD": 6.0})
+def test_a_capital_only_lever_leaves_the_research_stream_untouched_while_the_state_agrees():
+    # development costs used to be drawn from the research stream for alive firms only, so a
+    # capital lever shifted every later research draw. In v2 capital does reach research, but
+    # only through state: rounds decide which firms grow and survive (runway, stage), a failed
+    # firm's researchers join other firms (perhaps in another zone, which changes their next
+    # move), licences teach the licensee's city. So: as long as every researcher's city, zone
+    # and employer kind agree between the two runs, the research stream must agree draw for
+    # draw; and the lever must act on capital.
+    no_feedback = {"knowledge.elasticity": 0.0, "research.capability_elasticity": 0.0}
+    cold = Scenario(scale=0.01, steps=120, warmup_steps=0)  # the check starts at month 0
+    base = FlowModel(cold, rng=23, **no_feedback)
+    lever = FlowModel(cold, rng=23, **no_feedback, **{"capital.seek_rate_startup": 0.02})
+    agreed, diverged = 0, False
+    while base.running:
+        same_state = not diverged and all(
+            np.array_equal(getattr(base.world.researchers, c), getattr(lever.world.researchers, c))
+            for c in ("city", "zone", "employer_kind", "arrive_step")
+        )
+        base.step()
+        lever.step()
+        if not same_state:
+            diverged = True
+            continue
+        assert (
+            lever.world.rngs["research"].bit_generator.state
+            == base.world.rngs["research"].bit_generator.state
+        ), f"month {base.step_index}: research draws differ while researchers' state agrees"
+        agreed += 1
     b = base.datacollector.get_model_vars_dataframe()
     v = lever.datacollector.get_model_vars_dataframe()
-    assert v["firm_failures"].sum() > 1.2 * b["firm_failures"].sum(), "the lever acts on capital"
-    state = base.world.rngs["research"].bit_generator.state
-    assert lever.world.rngs["research"].bit_generator.state == state, (
-        "the research stream made a different number of draws under a capital-only lever"
-    )
-    for name in ("projects_started", "papers", "inventions", "invention_patents"):
-        assert v[name].tolist() == b[name].tolist(), f"a capital-only lever changed {name}"
+    assert agreed >= 1, "the check needs at least one month of agreeing state"
+    assert v["vc_deals"].sum() > 1.5 * b["vc_deals"].sum(), "the lever acts on capital"
 
 
 def test_flowmodel_without_rng_draws_a_fresh_seed_and_records_it():

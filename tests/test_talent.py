@@ -75,7 +75,9 @@ def test_lower_talent_friction_raises_gd_hk_talent_crossings():
 
 def test_stronger_border_effect_raises_cross_border_visits():
     base = small_run().timeseries["visits_cross_border"].sum()
-    more = small_run({"talent.border_effect": 1.0}).timeseries["visits_cross_border"].sum()
+    more = (
+        small_run({"deterrence.talent.border_effect": 1.0}).timeseries["visits_cross_border"].sum()
+    )
     assert more > 1.1 * base, f"border_effect 1 must raise cross-border visits: {base} -> {more}"
 
 

@@ -39,6 +39,19 @@ CORRIDORS: tuple[str, ...] = ("GD-HK", "GD-MO", "HK-MO")
 ELEMENTS: tuple[str, ...] = ("talent", "capital", "data", "samples")
 """The four flow elements that cross borders."""
 
+FIELDS: tuple[str, ...] = (
+    "biomedicine",
+    "ict",
+    "ai_data",
+    "advanced_manufacturing",
+    "new_materials",
+    "energy_environment",
+)
+"""Research fields (and firm sectors); a field's number is its index here."""
+
+INPUT_ELEMENTS: tuple[str, ...] = ("data", "samples")
+"""Elements a research project may need as an input (rows of ``Geography.input_quality``)."""
+
 ZONES: tuple[str, ...] = ("Hetao", "Qianhai", "Hengqin", "Nansha")
 """Cooperation zones; agents have zone number -1 outside every zone."""
 
@@ -70,6 +83,11 @@ class Geography:
         zone_city: city number of each zone.
         zone_corridors: boolean (zones, corridors): which corridors a zone's rules cover.
         zone_population_share: share of its city's agents located in each zone.
+        zone_area_km2: area of each zone [km2].
+        field_mix: ``"labs"`` / ``"firms"`` -> share of each field per city, shape (11, fields)
+            (``field_mix.csv``, one source or assumption per city).
+        input_quality: quality of the best data (row 0) and samples (row 1) available in each
+            jurisdiction, per field, shape (2, 3, fields), in [0, 1] (``input_quality.csv``).
         sources: ``(city, figure) -> source`` for every city figure.
     """
 
@@ -82,6 +100,9 @@ class Geography:
     zone_city: np.ndarray
     zone_corridors: np.ndarray
     zone_population_share: np.ndarray
+    zone_area_km2: np.ndarray
+    field_mix: dict[str, np.ndarray]
+    input_quality: np.ndarray
     sources: dict[tuple[str, str], str]
 
     @property
@@ -143,12 +164,37 @@ def load_geography() -> Geography:
     zone_city = np.zeros(len(ZONES), dtype=np.int8)
     zone_corridors = np.zeros((len(ZONES), len(CORRIDORS)), dtype=bool)
     zone_share = np.zeros(len(ZONES))
+    zone_area = np.zeros(len(ZONES))
     for row in _read_csv("zones.csv"):
         z = ZONES.index(row["zone"])
         zone_city[z] = city_index[row["city"]]
         for name in row["corridors"].split(";"):
             zone_corridors[z, CORRIDORS.index(name)] = True
         zone_share[z] = float(row["population_share"])
+        zone_area[z] = float(row["area_km2"])
+
+    field_mix = {kind: np.full((n, len(FIELDS)), math.nan) for kind in ("labs", "firms")}
+    for line, row in enumerate(_read_csv("field_mix.csv"), start=2):
+        shares = np.array([float(row[f]) for f in FIELDS])
+        if (shares < 0).any() or shares.sum() <= 0:
+            raise ValueError(f"field_mix.csv line {line}: shares must be >= 0 and not all zero")
+        field_mix[row["agents"]][city_index[row["city"]]] = shares / shares.sum()
+        sources[(row["city"], f"field_mix_{row['agents']}")] = row["source"]
+    for kind, mix in field_mix.items():
+        if np.isnan(mix).any():
+            raise ValueError(f"field_mix.csv lacks a {kind} row for some city")
+
+    input_quality = np.full((len(INPUT_ELEMENTS), len(JURISDICTIONS), len(FIELDS)), math.nan)
+    for line, row in enumerate(_read_csv("input_quality.csv"), start=2):
+        e, f = INPUT_ELEMENTS.index(row["element"]), FIELDS.index(row["field"])
+        for j, name in enumerate(JURISDICTIONS):
+            q = float(row[name])
+            if not 0.0 < q <= 1.0:
+                raise ValueError(f"input_quality.csv line {line}: {name} must be in (0, 1]")
+            input_quality[e, j, f] = q
+        sources[(row["element"], row["field"])] = row["source"]
+    if np.isnan(input_quality).any():
+        raise ValueError("input_quality.csv does not cover every element x field")
 
     for array in (
         jurisdiction,
@@ -157,6 +203,9 @@ def load_geography() -> Geography:
         zone_city,
         zone_corridors,
         zone_share,
+        zone_area,
+        input_quality,
+        *field_mix.values(),
         *figures.values(),
     ):
         array.flags.writeable = False
@@ -170,5 +219,8 @@ def load_geography() -> Geography:
         zone_city=zone_city,
         zone_corridors=zone_corridors,
         zone_population_share=zone_share,
+        zone_area_km2=zone_area,
+        field_mix=field_mix,
+        input_quality=input_quality,
         sources=sources,
     )

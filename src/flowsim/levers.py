@@ -25,7 +25,7 @@ MIN_AGENTS = 10
 decided by which agents happen to exist — run-to-run spread of a group total of n agents
 is about 1/sqrt(n), over 30% below 10)."""
 
-INVESTOR_TYPES = ("VC funds", "guidance funds", "corporate VC")
+INVESTOR_TYPES = ("VC funds", "guidance funds")
 """Investor types, numbered as ``investors.investor_type``."""
 
 
@@ -87,11 +87,7 @@ def expected_full_scale(scenario: Scenario, geo: Geography | None = None) -> dic
         out[f"researchers in zone {zone}"] = float(researchers[city] * share)
         out[f"labs in zone {zone}"] = float(labs[city] * share)
         out[f"firms in zone {zone}"] = float(firms[city] * share)
-    type_share = (
-        1.0 - pp.guidance_fund_share - pp.corporate_vc_share,
-        pp.guidance_fund_share,
-        pp.corporate_vc_share,
-    )
+    type_share = (1.0 - pp.guidance_fund_share, pp.guidance_fund_share)
     for j, name in enumerate(JURISDICTIONS):
         here = jur == j
         out[f"labs in {name}"] = float(labs[here].sum())

@@ -3,7 +3,11 @@
 Step order (one step = one month), written once here:
 
 0. **warm-up** (once, at construction) — ``warmup_steps`` months run unrecorded
-   so that projects, invention stocks and portfolios are in flight at step 0.
+   so that projects, invention stocks and portfolios are in flight at step 0;
+   then each knowledge stock is set to the steady state of its last 12 months' inflow,
+   and the investors' dry powder to ``population.dry_powder_years`` of the last 12
+   months' investment, and the labs' invention stocks to the steady state of their
+   last 12 months' inflow and outflow.
 1. **begin** — reset this month's counters and border quotas; group agents into
    pools by city and field from the current state.
 2. **talent** — visits (ties), job moves through border control; moves whose
@@ -22,7 +26,10 @@ Step order (one step = one month), written once here:
    (:mod:`~flowsim.mechanisms.capital`).
 7. **commercialization** — development projects are funded, dropped or reach
    market (:mod:`~flowsim.mechanisms.commercialization`).
-8. **record** — counters and gauges in real-world units go to the DataCollector
+8. **knowledge** — each city x field's knowledge stock depreciates and takes in
+   this month's papers, inventions and linked knowledge (:mod:`flowsim.knowledge`);
+   research productivity and job-move opportunity read it next month.
+9. **record** — counters and gauges in real-world units go to the DataCollector
    (and the by-city counters and stocks to its ``by_city`` table); the month's
    by-city tally and links are added to the year's; the flow ledger is closed for
    the month.
@@ -35,6 +42,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from flowsim.channels import Hold
 from flowsim.geography import CITIES
 from flowsim.mechanisms import capital, commercialization, research, talent, transfer
 from flowsim.outputs import COUNTERS, GAUGES, REPORTED
@@ -70,6 +78,8 @@ class FlowModel(mesa.Model):
             the seed used is in :attr:`seed_value`. (``flowsim run`` passes the scenario
             file's ``seed``.) Every mechanism gets its own stream derived from it
             (:mod:`flowsim.streams`).
+        hold: channels held at a baseline's behaviour (:mod:`flowsim.channels`, used by
+            ``flowsim explain``); None for an ordinary run.
         **overrides: parameter values by field name or dotted path.
 
     Besides its model reporters, the DataCollector holds the table ``by_city``
@@ -77,7 +87,14 @@ class FlowModel(mesa.Model):
     real-world units (``model.datacollector.get_table_dataframe("by_city")``).
     """
 
-    def __init__(self, params: Scenario | None = None, *, rng: int | None = None, **overrides: Any):
+    def __init__(
+        self,
+        params: Scenario | None = None,
+        *,
+        rng: int | None = None,
+        hold: Hold | None = None,
+        **overrides: Any,
+    ):
         params = params or Scenario()
         if overrides:
             params = with_overrides(params, overrides)
@@ -92,7 +109,7 @@ class FlowModel(mesa.Model):
         self.params = params
         self.seed_value = seed
         self.month = 0  # months simulated, warm-up included; time stamps in the world use it
-        self.world: World = build_world(params, seed)
+        self.world: World = build_world(params, seed, hold=hold)
         self.latest: dict[str, float] = dict.fromkeys(REPORTED, 0.0)
         self.flow_history: list[np.ndarray] = []
         n_years = -(-params.steps // 12)
@@ -105,10 +122,24 @@ class FlowModel(mesa.Model):
             model_reporters={name: _reporter(name) for name in REPORTED},
             tables={BY_CITY_TABLE: ["step", "city", "field", *BY_CITY_OUTPUTS]},
         )
-        for _ in range(params.warmup_steps):
+        # stocks that the warm-up would take years to fill are settled once, 24 months
+        # before its end (or at its end if it is short), so that the pipelines started
+        # afterwards see the settled stocks before the reported months begin
+        settle_at = params.warmup_steps - 24 if params.warmup_steps >= 36 else params.warmup_steps
+        for i in range(params.warmup_steps):
+            if i == settle_at and i >= 12:
+                self._settle()
             self._advance()
             self.world.ledger.close_step()
             self.world.tally.close_step()
+        if settle_at == params.warmup_steps and settle_at >= 12:
+            self._settle()
+
+    def _settle(self) -> None:
+        """Knowledge stocks, dry powder and lab invention stocks to their steady states."""
+        self.world.knowledge.settle()
+        capital.settle(self.world)
+        transfer.settle(self.world)
 
     @property
     def n_agents(self) -> int:
@@ -137,6 +168,7 @@ class FlowModel(mesa.Model):
         transfer.step(w, t)
         capital.step(w, t)
         commercialization.step(w, t)
+        w.knowledge.end_month()
         self.month += 1
 
     def _record(self) -> None:

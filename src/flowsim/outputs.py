@@ -11,6 +11,9 @@ COUNTERS: tuple[str, ...] = (
     "projects_started",
     "projects_with_collaborator",
     "projects_cross_border",
+    "projects_same_city_collaboration",
+    "projects_repeat_collaboration",
+    "collaborations_fallback_domestic",
     "projects_stopped",
     "projects_abandoned_waiting",
     "projects_completed",
@@ -37,6 +40,7 @@ COUNTERS: tuple[str, ...] = (
     "vc_volume",
     "guidance_coinvestment",
     "vc_refused",
+    "vc_screened_out",
     "vc_over_quota",
     "vc_written_off",
     "grants_cross_border",
@@ -58,9 +62,11 @@ COUNTERS: tuple[str, ...] = (
     "data_requests",
     "data_transfers_cross_border",
     "data_refused",
+    "data_substituted",
     "samples_requests",
     "samples_shipments_cross_border",
     "samples_refused",
+    "samples_substituted",
     "samples_delay_days",
     # friction
     "friction_cost",
@@ -79,6 +85,10 @@ GAUGES: tuple[str, ...] = (
     "capital_held",
     "capital_invested",
     "capital_written_off",
+    "knowledge_stock",
+    "knowledge_productivity",
+    "knowledge_outside_city_share",
+    "knowledge_outside_jurisdiction_share",
 )
 """Stocks at the end of each step (real-world units)."""
 
@@ -107,6 +117,10 @@ UNITS: dict[str, str] = {
     "capital_invested": "RMB m",
     "capital_written_off": "RMB m",
     "cross_border_collaboration_share": "share",
+    "knowledge_stock": "knowledge units",
+    "knowledge_productivity": "factor",
+    "knowledge_outside_city_share": "share",
+    "knowledge_outside_jurisdiction_share": "share",
 }
 """Unit of each output not counted in items (papers, deals, persons...)."""
 

@@ -15,17 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from flowsim.geography import CORRIDORS, ELEMENTS, ZONES
-
-FIELDS: tuple[str, ...] = (
-    "biomedicine",
-    "ict",
-    "ai_data",
-    "advanced_manufacturing",
-    "new_materials",
-    "energy_environment",
-)
-"""Research fields (and firm sectors); a field's number is its index here."""
+from flowsim.geography import CORRIDORS, ELEMENTS, FIELDS, ZONES
 
 
 class _Frozen(BaseModel):
@@ -226,43 +216,132 @@ class PopulationParams(_Frozen):
         "spending (1 = the city figures; e.g. Shenzhen: 1.2 for 20% more)",
     )
 
-    field_shares: ByField = Field(
+    field_multipliers: ByField = Field(
         default_factory=lambda: ByField(
-            biomedicine=0.2,
-            ict=0.3,
-            ai_data=0.15,
-            advanced_manufacturing=0.15,
-            new_materials=0.1,
-            energy_environment=0.1,
+            biomedicine=1.0,
+            ict=1.0,
+            ai_data=1.0,
+            advanced_manufacturing=1.0,
+            new_materials=1.0,
+            energy_environment=1.0,
         ),
-        description="share of researchers and firms in each field (assumption; normalised)",
+        description="multiplier on each field's share in every city's field mix (1 = the mix "
+        "of data/field_mix.csv; scenario lever)",
     )
     researchers_per_lab: float = _positive(
         40.0,
         "public-sector researchers per lab (research group or institute) [persons] (assumption)",
     )
     skill_sigma: float = _nonneg(
-        0.5, "sigma of the lognormal researcher skill, mean 1 (assumption)"
+        0.8,
+        "sigma of the lognormal researcher skill, mean 1 (assumption: research productivity is "
+        "skewed, Lotka's law; a sigma of 0.8 puts ~25% of output in the top 10% of researchers)",
     )
     guidance_fund_share: float = _share(
         0.05, "share of fund managers that are government guidance funds (assumption)"
     )
-    corporate_vc_share: float = _share(
-        0.15, "share of fund managers that are corporate VC (assumption)"
-    )
     fund_size_mean: float = _positive(500.0, "mean fund size [RMB m] (assumption)")
     fund_size_sigma: float = _nonneg(1.0, "sigma of the lognormal fund size (assumption)")
-    dry_powder_share: float = _share(
-        0.4, "share of a fund not yet invested at the start (assumption)"
+    dry_powder_years: float = _positive(
+        2.5,
+        "dry powder at the start, in years of the region's investment (assumption: a fund "
+        "invests over a 3-5 year investment period, so managers hold about 2-3 years of "
+        "deployment; replaces the 8.6 years the v1 model held)",
     )
     firm_cash_mean: float = _nonneg(5.0, "mean cash of a firm at the start [RMB m] (assumption)")
 
-    @field_validator("field_shares")
+    firm_size_alpha: float = _positive(
+        1.1,
+        "Pareto tail exponent of the initial firm size weights, researchers per firm "
+        "(Axtell 2001: US firm sizes are Zipf-distributed, exponent ~1.06; R&D staff at least as "
+        "concentrated)",
+    )
+    pct_propensity_sigma: float = _nonneg(
+        1.2,
+        "sigma of the lognormal PCT filing propensity of a firm, mean 1 (assumption: a few "
+        "exporting firms file most PCT applications, e.g. Huawei and ZTE lead world PCT filings)",
+    )
+    firm_age_mean_months: float = _positive(
+        72.0, "mean age of the firms present at the start [months] (assumption)"
+    )
+
+    @field_validator("field_multipliers")
     @classmethod
     def _some_field_share(cls, shares: ByField) -> ByField:
         if sum(shares.as_array()) <= 0:
             raise ValueError("the shares must not all be zero: agents need at least one field")
         return shares
+
+
+class Response(_Frozen):
+    """How strongly one element's flows are deterred by a border and its friction."""
+
+    border_effect: float = _share(
+        0.5,
+        "residual weight of a cross-border destination beyond policy friction (assumption; "
+        "border effects in knowledge flows: Peri 2005, Li 2014)",
+    )
+    cost_scale: float = _positive(
+        10.0, "cost at which a crossing's pull falls by e [thousand yuan] (assumption)"
+    )
+    delay_scale_days: float = _positive(
+        30.0, "delay at which a crossing's pull falls by e [days] (assumption)"
+    )
+
+
+class Deterrence(_Frozen):
+    """One response to border friction per element (v1 shared talent's for every element)."""
+
+    talent: Response = Response()
+    capital: Response = Response(border_effect=0.5, cost_scale=10.0, delay_scale_days=30.0)
+    data: Response = Response(border_effect=1.0, cost_scale=50.0, delay_scale_days=60.0)
+    samples: Response = Response(border_effect=1.0, cost_scale=20.0, delay_scale_days=30.0)
+
+    def for_element(self, element: str) -> Response:
+        """The response of ``element`` (``"talent"``, ``"capital"``, ``"data"``, ``"samples"``)."""
+        return getattr(self, element)
+
+
+class KnowledgeParams(_Frozen):
+    """Knowledge stocks per city x field: accumulation, depreciation, spillovers, productivity."""
+
+    depreciation_per_year: float = _share(
+        0.15,
+        "share of a knowledge stock lost each year (Hall, Mairesse & Mohnen 2010: 15% is the "
+        "conventional R&D-capital depreciation rate)",
+    )
+    halving_km: float = _positive(
+        1200.0, "distance at which a spillover halves [km] (Keller 2002: ~1,200 km)"
+    )
+    outside_city: float = _share(
+        0.05,
+        "weight of another city's knowledge, at zero distance, relative to the own city's "
+        "(calibrated: with the initial stocks, 20% of accessible knowledge lies outside the "
+        "learner's city, as Peri 2005 finds outside the region)",
+    )
+    outside_jurisdiction: float = _share(
+        0.3,
+        "further weight of knowledge across a border, relative to the same distance at home "
+        "(assumption: national borders cut knowledge flows by ~70%, Peri 2005 and Li 2014 "
+        "border effects)",
+    )
+    elasticity: float = _nonneg(
+        0.2,
+        "elasticity of research output to the accessible knowledge stock relative to the start "
+        "(assumption; knowledge-production-function elasticities of 0.1-0.3 for external "
+        "knowledge, Jaffe 1986, Griliches 1992)",
+    )
+    link_transfer: float = _share(
+        0.5,
+        "share of a collaboration's output that also enters the partner city's stock, and of a "
+        "licensed invention that enters the licensee city's (assumption: co-authors and "
+        "licensees learn, whole counting)",
+    )
+    per_researcher: float = _positive(
+        2.6,
+        "initial knowledge per unit of researcher skill [knowledge units: papers and inventions "
+        "of unit quality] (calibrated: the stock the baseline's output sustains at 15% a year)",
+    )
 
 
 class TalentParams(_Frozen):
@@ -273,16 +352,12 @@ class TalentParams(_Frozen):
     distance_decay_minutes: float = _positive(
         45.0, "travel time at which a city's pull falls by e [min] (assumption)"
     )
-    border_effect: float = _share(
-        0.5,
-        "residual weight of a cross-border destination beyond policy friction "
-        "(assumption; Peri 2005: 20% of knowledge learned outside its region, 9% outside its "
-        "country)",
+    opportunity_elasticity: float = _nonneg(
+        2.0,
+        "elasticity of a destination's pull for job moves to its research productivity relative "
+        "to the start (assumption: researchers move toward better opportunity; 0 = moves keep "
+        "every city's share)",
     )
-    cost_scale: float = _positive(
-        10.0, "cost at which a crossing's pull falls by e [thousand yuan]"
-    )
-    delay_scale_days: float = _positive(30.0, "delay at which a crossing's pull falls by e [days]")
     visit_tie_months: float = _positive(
         12.0, "months a visit keeps a researcher's cross-city tie active (assumption)"
     )
@@ -299,7 +374,39 @@ class ResearchParams(_Frozen):
     )
     duration_months: float = _positive(18.0, "mean project duration [months] (assumption)")
     collaboration_prob: float = _share(
-        0.3, "probability a project recruits a collaborator from another city (assumption)"
+        0.5,
+        "probability a project recruits an external collaborator, in its own city or another "
+        "(assumption: about half of projects have a partner outside the PI's employer)",
+    )
+    partner_candidates: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="partners a PI considers before choosing one [candidates] (assumption)",
+    )
+    same_city_factor: float = _nonneg(
+        5.0,
+        "extra pull of candidate partners in the PI's own city [factor] (Jaffe, Trajtenberg & "
+        "Henderson 1993: citations 5-10x likelier from the same metro area)",
+    )
+    collab_decay_minutes: float = _positive(
+        60.0,
+        "travel time at which the pull of a candidate partner's city falls by e [min] (assumption)",
+    )
+    tie_value: float = _nonneg(
+        1.5,
+        "extra value of a prior partner over a new one [factor] (assumption: trust and lower "
+        "search costs make repeat collaboration common)",
+    )
+    capability_elasticity: float = _nonneg(
+        1.0,
+        "elasticity of a partner's capability to the knowledge density of its city x field "
+        "(assumption)",
+    )
+    collaboration_gain: float = _nonneg(
+        0.3,
+        "extra output of a project per unit of its partner's relative capability (assumption: "
+        "team papers are more cited, Wuchty, Jones & Uzzi 2007)",
     )
     tie_collaboration_boost: float = _nonneg(
         1.0, "extra collaboration odds for a PI with an active visit tie (assumption)"
@@ -342,8 +449,8 @@ class ResearchParams(_Frozen):
     )
     collaborator_source_prob: float = _share(
         0.7,
-        "probability that a project with a collaborator needs data/samples from the "
-        "collaborator's city",
+        "probability that a project with a collaborator across a border can source its data or "
+        "samples from the collaborator's city (assumption)",
     )
     refused_stop_prob: float = _share(
         0.5,
@@ -354,8 +461,23 @@ class ResearchParams(_Frozen):
         "probability per month of waiting for data or samples that a project is abandoned "
         "(assumption: competitors publish first, funding windows lapse)",
     )
-    refused_output_penalty: float = _share(
-        0.5, "output lost by a project that goes on without refused data or samples"
+    input_choice_sensitivity: float = _nonneg(
+        2.0,
+        "logit sensitivity of the choice between the best source across a border (quality x "
+        "expected deterrence) and the best domestic one (assumption)",
+    )
+    substitution_elasticity: float = _nonneg(
+        1.0,
+        "elasticity of a project's output to the quality of the data or samples it uses, "
+        "relative to the best available anywhere (assumption)",
+    )
+    input_decay_minutes: float = _positive(
+        45.0, "travel time at which a source city's pull for inputs falls by e [min] (assumption)"
+    )
+    refusal_delay_months: float = _nonneg(
+        2.0,
+        "months a refused request costs a project before it works with a domestic substitute "
+        "(assumption)",
     )
     mainland_grant_share: float = _share(
         0.6, "share of mainland lab projects funded by mainland grants (assumption)"
@@ -372,7 +494,7 @@ class ResearchParams(_Frozen):
         0.9, "probability an invention is filed as an invention patent (assumption)"
     )
     pct_prob: ByJurisdiction = Field(
-        default_factory=lambda: ByJurisdiction(GD=0.095, HK=0.2, MO=0.11),
+        default_factory=lambda: ByJurisdiction(GD=0.075, HK=0.13, MO=0.11),
         description="probability an invention patent is also filed under the PCT (calibrated to "
         "CNIPA 2023)",
     )
@@ -399,10 +521,10 @@ class CapitalParams(_Frozen):
     """Venture capital, guidance funds and fundraising."""
 
     seek_rate_startup: float = _share(
-        0.0015, "funding rounds sought per start-up per month (calibrated to the GII VC-deal share)"
+        0.005, "funding rounds sought per start-up per month (calibrated to the GII VC-deal share)"
     )
     seek_rate_growth: float = _share(
-        0.0005, "funding rounds sought per growth firm per month (assumption)"
+        0.001, "funding rounds sought per growth firm per month (assumption)"
     )
     seek_rate_waiting: float = _share(
         0.01,
@@ -414,23 +536,69 @@ class CapitalParams(_Frozen):
     home_bias: float = _nonneg(
         3.0, "extra weight of investors in the firm's own city (assumption: VC local bias)"
     )
-    fundraise_rate: float = _share(
-        0.0035,
-        "new funds raised per investor per month (calibrated: money raised about equals money "
-        "invested each year, so dry powder stays level)",
+    fundraise_rate: float = _nonneg(
+        1.0,
+        "money raised per yuan invested over the last 12 months when the region's dry powder is "
+        "at its target (population.dry_powder_years of investment) [yuan per yuan]; scaled by "
+        "target / held, up to 3x (assumption: managers raise follow-on funds once they have "
+        "deployed the current one, so dry powder stays near its target)",
     )
     guidance_leverage: ByJurisdiction = Field(
         default_factory=lambda: ByJurisdiction(GD=2.0, HK=5.0, MO=1.0),
         description="private yuan co-invested per yuan of a guidance fund (HK: >5, BRIEF; GD, MO "
         "assumptions)",
     )
-    failure_rate_startup: float = _share(0.01, "failures per start-up per month (assumption)")
-    failure_rate_growth: float = _share(0.002, "failures per growth firm per month (assumption)")
+    distance_decay_minutes: float = _positive(
+        60.0,
+        "travel time at which an investor city's pull falls by e [min] (assumption: VC is local)",
+    )
+    screening_base: float = _share(
+        0.3,
+        "probability an investor backs a firm with no patents and no products (assumption)",
+    )
+    screening_weight: float = _nonneg(
+        0.5,
+        "elasticity of the odds of being backed to 1 + the firm's recent signal (invention "
+        "patents plus products on the market) (assumption: investors screen on patents and "
+        "traction)",
+    )
+    signal_months: float = _positive(
+        36.0,
+        "months over which a patent or product fades from the screening signal (by e) "
+        "(assumption: investors look at the last few years)",
+    )
+    failure_rate_startup: float = _share(
+        0.0065, "base failures per start-up per month, before the age and runway terms"
+    )
+    failure_rate_growth: float = _share(
+        0.0012,
+        "failures per growth firm per month (assumption: set so that graduations from start-up "
+        "balance growth-firm failures in the baseline)",
+    )
+    young_hazard_multiplier: float = _nonneg(
+        2.0,
+        "extra hazard of a newborn firm, fading with age (BLS Business Employment Dynamics: "
+        "about 20% of new businesses close in year 1, about half by year 5)",
+    )
+    young_hazard_months: float = _positive(
+        24.0, "age at which the extra hazard of youth falls by e [months] (assumption)"
+    )
+    runway_hazard_multiplier: float = _nonneg(
+        1.0,
+        "extra hazard of a start-up whose cash is below its runway threshold (assumption)",
+    )
+    runway_cash: float = _nonneg(
+        1.0, "cash below which a start-up is out of runway [RMB m] (assumption)"
+    )
+    revenue_share: float = _share(
+        0.3,
+        "share of a commercialized project's value that returns to the firm as cash (assumption)",
+    )
     rounds_to_grow: int = Field(
         2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"
     )
     startup_birth_rate: float = _share(
-        0.0037,
+        0.0053,
         "new start-ups per existing firm per month, besides spin-offs (assumption: set so that "
         "births balance failures in the baseline)",
     )
@@ -448,6 +616,11 @@ class CommercializationParams(_Frozen):
         0.25,
         "cash a growth firm earns for development each month [RMB m] (assumption: about 3 M yuan "
         "a year, Guangdong business R&D spread over its ~77,000 high-tech firms)",
+    )
+    cash_spend_rate: float = _share(
+        0.03,
+        "share of a firm's cash spent each month on costs outside the model (operations, "
+        "salaries), so cash does not pile up (assumption)",
     )
     funding_wait_months: int = Field(
         6,
@@ -520,6 +693,8 @@ class Scenario(_Frozen):
     transfer: TransferParams = TransferParams()
     capital: CapitalParams = CapitalParams()
     commercialization: CommercializationParams = CommercializationParams()
+    knowledge: KnowledgeParams = KnowledgeParams()
+    deterrence: Deterrence = Deterrence()
     world: WorldParams = WorldParams()
     policy: Policy = Policy()
     outputs: OutputParams = OutputParams()

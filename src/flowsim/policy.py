@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from flowsim.geography import CORRIDORS, ELEMENTS, ZONES, Geography
-from flowsim.params import Policy, TalentParams
+from flowsim.params import Policy, Response
 
 DAYS_PER_STEP = 365.25 / 12
 """One model step is one month."""
@@ -171,12 +171,13 @@ def border_weights(
     tables: FrictionTables,
     element: int,
     corridor_matrix: np.ndarray,
-    talent: TalentParams,
+    response: Response,
 ) -> np.ndarray:
     """Multiplier on the pull of each destination, shape (zone slots, origin, destination).
 
-    1 inside a jurisdiction; across a border, the residual border effect times the
-    approval probability times the deterrence of cost and delay.
+    1 inside a jurisdiction; across a border, the element's residual border effect
+    times the approval probability times the deterrence of cost and delay, each
+    element with its own response (``deterrence.<element>``).
     """
     slots = tables.approval.shape[0]
     n = corridor_matrix.shape[0]
@@ -188,10 +189,10 @@ def border_weights(
         d = tables.delay_days[s, element][c]
         k = tables.cost[s, element][c]
         w = (
-            talent.border_effect
+            response.border_effect
             * a
-            * np.exp(-k / talent.cost_scale)
-            * np.exp(-d / talent.delay_scale_days)
+            * np.exp(-k / response.cost_scale)
+            * np.exp(-d / response.delay_scale_days)
         )
         out[s] = np.where(border, w, 1.0)
     return out

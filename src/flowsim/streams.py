@@ -79,3 +79,8 @@ def bernoulli_rows(n: int, prob: float, rng: np.random.Generator) -> np.ndarray:
         parts.append(parts[-1][-1] + np.cumsum(rng.geometric(prob, chunk)))
     rows = np.concatenate(parts) if len(parts) > 1 else parts[0]
     return rows[rows < n]
+
+
+def lognormal(mean: float, sigma: float, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Lognormal draws with the given mean (not median)."""
+    return mean * np.exp(sigma * rng.standard_normal(size) - 0.5 * sigma**2)

@@ -24,6 +24,9 @@ BY_CITY_COUNTERS: tuple[str, ...] = (
     # research: at the PI's city and the project's field
     "projects_started",
     "projects_cross_border",
+    "projects_same_city_collaboration",
+    "projects_repeat_collaboration",
+    "collaborations_fallback_domestic",
     "projects_completed",
     "papers",  # whole counting: also at the collaborator's city when it differs
     "inventions",
@@ -31,8 +34,10 @@ BY_CITY_COUNTERS: tuple[str, ...] = (
     "pct_applications",
     "data_requests",
     "data_refused",
+    "data_substituted",
     "samples_requests",
     "samples_refused",
+    "samples_substituted",
     # transfer: at the lab's city and field
     "licences",
     "licence_fees",
@@ -42,6 +47,7 @@ BY_CITY_COUNTERS: tuple[str, ...] = (
     "startups",
     "firm_failures",
     "vc_deals",
+    "vc_screened_out",
     "vc_volume",
     "guidance_coinvestment",
     "vc_written_off",
@@ -62,6 +68,7 @@ BY_CITY_GAUGES: tuple[str, ...] = (
     "lab_invention_stock",
     "capital_held",
     "capital_invested",
+    "knowledge_stock",
 )
 """Stocks reported by city and field at the end of each step (investors' with field ``any``)."""
 

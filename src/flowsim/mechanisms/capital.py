@@ -20,7 +20,7 @@ import numpy as np
 
 from flowsim.flows import channel
 from flowsim.policy import cross
-from flowsim.streams import bernoulli_rows
+from flowsim.streams import bernoulli_rows, lognormal
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -36,11 +36,6 @@ def allocate(amount: np.ndarray, investor: np.ndarray, held: np.ndarray) -> np.n
     return amount * factor[investor]
 
 
-def lognormal(mean: float, sigma: float, size: int, rng: np.random.Generator) -> np.ndarray:
-    """Lognormal draws with the given mean (not median)."""
-    return mean * np.exp(sigma * rng.standard_normal(size) - 0.5 * sigma**2)
-
-
 def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     """New start-ups besides spin-offs: per city, in proportion to the firms alive there."""
     p = world.params.capital
@@ -50,13 +45,59 @@ def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     city = np.repeat(np.arange(world.geo.n_cities), births)
     if city.size == 0:
         return
-    field_p = np.asarray(world.params.population.field_shares.as_array())
-    sector = rng.choice(field_p.size, size=city.size, p=field_p / field_p.sum())
+    cum = np.cumsum(world.firm_mix, axis=1)
+    u = rng.random(city.size)
+    sector = np.minimum((u[:, None] >= cum[city]).sum(axis=1), cum.shape[1] - 1)
     zone = np.full(city.size, -1)
     for z, zc in enumerate(world.geo.zone_city):
         here = (city == zc) & (rng.random(city.size) < world.geo.zone_population_share[z])
         zone[here & (zone < 0)] = z
-    world.new_firms(city, zone, sector, t, spinoff=False)
+    world.new_firms(city, zone, sector, t, rng)
+
+
+def screening_probability(signal: np.ndarray, base: float, weight: float) -> np.ndarray:
+    """Probability an investor backs a firm, from its recent signal (pure core).
+
+    Odds = base odds x (1 + signal) ** weight; the signal is the firm's recent invention
+    patents plus products on the market.
+    """
+    base = min(max(base, 1e-9), 1 - 1e-9)
+    odds = base / (1.0 - base) * (1.0 + np.asarray(signal, dtype=np.float64)) ** weight
+    return odds / (1.0 + odds)
+
+
+def failure_hazard(stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, p) -> np.ndarray:
+    """Monthly failure probability of each firm (pure core).
+
+    The stage's base rate x (1 + young_hazard_multiplier x exp(-age / young_hazard_months))
+    x (1 + runway_hazard_multiplier for a start-up whose cash is below runway_cash):
+    start-ups fail most in their first years and when their money runs out.
+    """
+    base = np.where(stage == 0, p.failure_rate_startup, p.failure_rate_growth)
+    young = 1.0 + p.young_hazard_multiplier * np.exp(
+        -np.maximum(age_months, 0) / p.young_hazard_months
+    )
+    runway = 1.0 + p.runway_hazard_multiplier * ((stage == 0) & (cash < p.runway_cash))
+    return np.minimum(base * young * runway, 1.0)
+
+
+def settle(world: World) -> None:
+    """Set the region's dry powder to ``population.dry_powder_years`` of recent investment.
+
+    Called once at the end of the warm-up (the initial holdings come from a rough
+    estimate of investment); each investor's holding is scaled by one factor and its
+    ``raised`` moves with it, so raised = invested + held + written off still holds.
+    """
+    inv = world.investors
+    hist = world.invested_history
+    yearly = sum(hist) * 12.0 / max(len(hist), 1)
+    held = float(np.maximum(inv.held, 0.0).sum())
+    if held <= 0 or yearly <= 0:
+        return
+    factor = world.params.population.dry_powder_years * yearly / held
+    new = np.maximum(inv.held, 0.0) * factor
+    inv.raised[:] += new - np.maximum(inv.held, 0.0)
+    inv.held[:] = np.where(inv.held > 0, new, inv.held)
 
 
 def step(world: World, t: int) -> None:
@@ -65,9 +106,20 @@ def step(world: World, t: int) -> None:
     p = world.params.capital
     inv, F = world.investors, world.firms
     found_startups(world, t, rng)
+    F.signal[:] *= np.float32(np.exp(-1.0 / p.signal_months))
 
     # fundraising: new funds add to what investors hold
-    new_fund = bernoulli_rows(inv.n, p.fundraise_rate, rng)
+    # fundraising follows deployment: managers raise what they invested, more when the
+    # region's dry powder is below its target, less above it
+    world.invested_history.append(0.0)
+    del world.invested_history[:-12]
+    monthly = sum(world.invested_history) / len(world.invested_history)
+    target = world.params.population.dry_powder_years * 12.0 * monthly
+    held = float(np.maximum(inv.held, 0.0).sum())
+    pressure = float(np.clip(target / held, 0.0, 3.0)) if held > 0 else 3.0
+    mean_size = world.params.population.fund_size_mean
+    rate = p.fundraise_rate * monthly * pressure / max(inv.n * mean_size, 1e-9)
+    new_fund = bernoulli_rows(inv.n, min(1.0, rate), rng)
     size = lognormal(
         world.params.population.fund_size_mean,
         world.params.population.fund_size_sigma,
@@ -76,7 +128,6 @@ def step(world: World, t: int) -> None:
     )
     inv.raised[new_fund] += size
     inv.held[new_fund] += size
-    inv.fund_size[new_fund] = size
     world.count("funds_raised", size.sum())
     world.refresh_investor_pools()
 
@@ -100,6 +151,14 @@ def step(world: World, t: int) -> None:
             inv_city[ok],
             investor[ok],
         )
+        # screening: investors back firms with patents and products on the market more often
+        backed = rng.random(seekers.size) < screening_probability(
+            F.signal[seekers], p.screening_base, p.screening_weight
+        )
+        world.count_by("vc_screened_out", firm_city[~backed], F.sector[seekers[~backed]])
+        seekers, firm_city, inv_city, investor = (
+            a[backed] for a in (seekers, firm_city, inv_city, investor)
+        )
         mean = np.where(F.stage[seekers] == 0, p.round_size_startup, p.round_size_growth)
         size = mean * np.exp(
             p.round_size_sigma * rng.standard_normal(seekers.size) - 0.5 * p.round_size_sigma**2
@@ -109,7 +168,7 @@ def step(world: World, t: int) -> None:
             firm_city,
             F.zone[seekers],
             CAPITAL,
-            world.tables,
+            world.tables_for("vc_round"),
             world.geo.corridor,
             world.quota_left,
             rng,
@@ -135,7 +194,7 @@ def step(world: World, t: int) -> None:
         jur = world.geo.city_jurisdiction[inv.city[investor]]
         leverage = np.where(
             inv.investor_type[investor] == GUIDANCE,
-            np.asarray(p.guidance_leverage.as_array())[jur],
+            world.guidance_leverage[jur],
             0.0,
         )
         # a guidance fund writes its own ticket and brings `leverage` times as much
@@ -179,6 +238,7 @@ def step(world: World, t: int) -> None:
         world.count_by("vc_deals", firm_city, sector)
         world.count("vc_deals_cross_border", (corridor >= 0).sum())
         world.count_by("vc_volume", firm_city, sector, total)
+        world.invested_history[-1] += float(own.sum())
         world.count_by("guidance_coinvestment", firm_city, sector, private)
         world.tally.link("vc_deals", inv_city, firm_city, sector, 1.0, total)
 
@@ -189,10 +249,17 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     """Firms fail; their deals are written off and their researchers find other employers."""
     p = world.params.capital
     inv, F, D = world.investors, world.firms, world.deals
-    # candidates drawn at the higher rate, thinned to each firm's own (no draw per firm)
-    top = max(p.failure_rate_startup, p.failure_rate_growth)
+    # candidates drawn at the highest possible rate, thinned to each firm's own hazard
+    top = min(
+        1.0,
+        max(p.failure_rate_startup, p.failure_rate_growth)
+        * (1.0 + p.young_hazard_multiplier)
+        * (1.0 + p.runway_hazard_multiplier),
+    )
     candidates = bernoulli_rows(F.n, top, rng)
-    rate = np.where(F.stage[candidates] == 0, p.failure_rate_startup, p.failure_rate_growth)
+    rate = failure_hazard(
+        F.stage[candidates], t - F.born_step[candidates].astype(np.int64), F.cash[candidates], p
+    )
     rows = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
     if rows.size == 0:
         return

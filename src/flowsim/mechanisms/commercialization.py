@@ -8,7 +8,9 @@ on VC rounds. A project starts once the firm's cash covers it, or is dropped aft
 probability ``success_prob x (1 - w + w x access)``, where access is the firm's
 reach to manufacturing capacity: the best capacity among cities, discounted by
 travel time and, across a border, by the talent friction (engineers must be
-there). A firm in Hong Kong thus depends on the Shenzhen border.
+there). A firm in Hong Kong thus depends on the Shenzhen border. A product on the
+market returns ``capital.revenue_share`` of its value to the firm as cash and
+counts as traction when investors screen it.
 """
 
 from __future__ import annotations
@@ -17,22 +19,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.mechanisms.capital import lognormal
+from flowsim.gravity import manufacturing_access
+from flowsim.streams import lognormal
 
 if TYPE_CHECKING:
     from flowsim.world import World
 
 
-def manufacturing_access(
-    capacity: np.ndarray, travel_minutes: np.ndarray, border: np.ndarray
-) -> np.ndarray:
-    """Access of each (zone slot, city) to manufacturing (pure core), in [0, 1].
-
-    ``border`` is the talent border weight, shape (zone slots, origin, destination).
-    """
-    own = np.diag(travel_minutes)
-    reach = np.exp(-np.maximum(travel_minutes - own[:, None], 0.0) / 120.0)
-    return np.clip((capacity[None, None, :] * reach[None] * border).max(axis=2), 0.0, 1.0)
+__all__ = ["fund_in_order", "manufacturing_access", "step"]
 
 
 def fund_in_order(firm: np.ndarray, cost: np.ndarray, cash: np.ndarray) -> np.ndarray:
@@ -56,8 +50,10 @@ def step(world: World, t: int) -> None:
     """Fund waiting projects, drop stale ones, finish due ones."""
     rng = world.rngs["commercialization"]
     p = world.params.commercialization
+    p_cap = world.params.capital
     D, F = world.developments, world.firms
     # established firms fund development from their own revenue; start-ups depend on VC
+    F.cash[:] *= 1.0 - p.cash_spend_rate
     F.cash[:] += np.where(F.alive & (F.stage == 1), p.growth_firm_rd_budget, 0.0)
     dead = np.flatnonzero(D.active & ~F.alive[D.firm])
     D.active[dead] = False
@@ -88,4 +84,9 @@ def step(world: World, t: int) -> None:
         made = firm[success]
         world.count_by("commercialized", F.city[made], F.sector[made])
         world.count_by("commercialized_value", F.city[made], F.sector[made], value)
+        # revenue flows back: the firm gains cash and traction (a screening signal), and
+        # hires in proportion to its size (world.pick_employers)
+        np.add.at(F.cash, made, p_cap.revenue_share * value)
+        np.add.at(F.products, made, 1)
+        np.add.at(F.signal, made, np.float32(1.0))
     world.compact_developments()

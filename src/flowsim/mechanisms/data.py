@@ -1,8 +1,9 @@
 """Data: datasets a project needs from another city (research, medical, financial, transport).
 
 Export of data from the mainland needs a security assessment; pilots and
-sandboxes raise the approval probability and cut the delay. A refused dataset
-stops or weakens the project (see :mod:`flowsim.mechanisms.research`).
+sandboxes raise the approval probability and cut the delay. Where the best data
+lies across a border, a project asks for it or substitutes a
+worse domestic source (see :mod:`flowsim.mechanisms.inputs`).
 """
 
 from __future__ import annotations
@@ -20,7 +21,11 @@ DATA = 2
 
 
 COUNTERS = InputCounters(
-    "data_request", "data_requests", "data_transfers_cross_border", "data_refused"
+    "data_request",
+    "data_requests",
+    "data_transfers_cross_border",
+    "data_refused",
+    "data_substituted",
 )
 """What this element reports each step."""
 

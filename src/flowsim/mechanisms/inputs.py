@@ -1,9 +1,21 @@
-"""Shared core of the two input flows a project may need from elsewhere: data and samples.
+"""Shared core of the two inputs a project may need: data and samples.
 
-A project in field f needs the input with probability ``need[f]``. The input is
-held in its collaborator's city (with probability ``collaborator_source_prob``,
-when it has a collaborator) or else in a city drawn by research mass and travel
-time. The request then crosses the border, if any, under the element's friction.
+A project in field f needs the input with probability ``need[f]``. Each
+jurisdiction holds the input at its own quality ``q[j, f]`` (the best source
+there, ``data/input_quality.csv``), so what a project needs may lie across a
+border: mainland clinical cohorts for a Hong Kong biomedical project, imported
+reagents and cell lines in Hong Kong for a Shenzhen one. The project compares the
+best domestic source with the best one across a border, whose value is its
+quality times the deterrence the project expects (approval x cost x delay, the
+element's own response, :func:`flowsim.policy.border_weights`); a partner across
+the border offers its own city as a source (``collaborator_source_prob``). If
+the input is better across the border, it asks across with the logit probability
+``1 / (1 + (q_dom / v_across) ** theta)``, else substitutes the domestic source.
+A refused request costs
+``research.refusal_delay_months`` and falls back to the domestic source. The
+project's output is multiplied by ``(q_used / q_best) ** substitution_elasticity``.
+A white list or a sandbox thus changes where inputs come from *and* how good the
+work is.
 """
 
 from __future__ import annotations
@@ -14,19 +26,25 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.policy import Crossing, FrictionTables, cross
+from flowsim.pools import choose_rows
 
 if TYPE_CHECKING:
     from flowsim.world import World
-from flowsim.pools import choose_rows
+
+N_JURISDICTIONS = 3
 
 
 @dataclass
 class Requests:
-    """Requests made by a batch of projects: which projects asked, from where, and the outcome."""
+    """Requests of a batch of projects: who asked, from where, the outcome and its quality."""
 
     project: np.ndarray
     source: np.ndarray
     crossing: Crossing
+    asked_across: np.ndarray
+    substituted: np.ndarray
+    quality: np.ndarray
+    extra_delay_steps: np.ndarray
 
 
 def request_inputs(
@@ -35,24 +53,37 @@ def request_inputs(
     zone: np.ndarray,
     collaborator_city: np.ndarray,
     need: np.ndarray,
-    collaborator_source_prob: float,
+    quality: np.ndarray,
+    jurisdiction: np.ndarray,
     source_weights: np.ndarray,
+    deterrence: np.ndarray,
+    collaborator_source_prob: float,
+    sensitivity: float,
+    elasticity: float,
+    refusal_delay_steps: int,
     element: int,
     tables: FrictionTables,
     corridor_matrix: np.ndarray,
     quota_left: np.ndarray,
     rng: np.random.Generator,
 ) -> Requests:
-    """Which projects need the input, where it comes from, and whether it gets through (pure core).
+    """Which projects need the input, where they get it, and at what quality (pure core).
 
     Args:
-        field: research field of each new project.
-        city: city of each new project's PI.
-        zone: zone of each new project's PI (-1 none).
+        field: each new project's field.
+        city: each new project's PI city.
+        zone: each new project's PI zone (-1 none).
         collaborator_city: city of each project's collaborator, -1 none.
         need: probability of needing the input, by field.
-        collaborator_source_prob: probability the input is held by the collaborator.
-        source_weights: (origin city, source city) pull for inputs held elsewhere.
+        quality: quality of the best source in each jurisdiction, shape (3, fields).
+        jurisdiction: jurisdiction of each city.
+        source_weights: pull of source cities, shape (jurisdiction, origin, source), zero
+            outside the jurisdiction.
+        deterrence: expected border weight of the element, shape (zone slots, origin, dest).
+        collaborator_source_prob: probability a partner across the border offers its city.
+        sensitivity: logit sensitivity of the choice to ask across.
+        elasticity: output elasticity to input quality.
+        refusal_delay_steps: months a refusal costs.
         element: element number of the input.
         tables: compiled friction (see :func:`flowsim.policy.cross`).
         corridor_matrix: corridor number of each city pair.
@@ -61,15 +92,47 @@ def request_inputs(
     """
     n = field.size
     needs = rng.random(n) < need[field]
-    from_collaborator = (collaborator_city >= 0) & (rng.random(n) < collaborator_source_prob)
     proj = np.flatnonzero(needs)
-    source = np.where(from_collaborator[proj], collaborator_city[proj], -1)
-    other = source < 0
-    if other.any():
-        source[other] = choose_rows(source_weights, city[proj][other], rng)
+    m = proj.size
+    pc, pf = city[proj].astype(np.int64), field[proj].astype(np.int64)
+    pz = np.asarray(zone, dtype=np.int64)[proj]
+    jp = jurisdiction[pc].astype(np.int64)
+    ncity = jurisdiction.size
+    q = quality[:, pf].T  # (m, 3)
+    rows = np.arange(m)
+    q_best = q.max(axis=1)
+    q_dom = q[rows, jp]
+    flat = source_weights.reshape(N_JURISDICTIONS * ncity, ncity)
+    home = choose_rows(flat, jp * ncity + pc, rng)
+    # the best foreign source: one candidate city in each other jurisdiction
+    others = np.stack([(jp + 1) % 3, (jp + 2) % 3], axis=1)
+    cand = np.stack([choose_rows(flat, others[:, k] * ncity + pc, rng) for k in range(2)], axis=1)
+    cc = np.asarray(collaborator_city, dtype=np.int64)[proj]
+    offer = (cc >= 0) & (rng.random(m) < collaborator_source_prob)
+    for k in range(2):
+        use = offer & (jurisdiction[np.maximum(cc, 0)] == others[:, k])
+        cand[use, k] = cc[use]
+    slot = pz + 1
+    value = np.zeros((m, 2))
+    for k in range(2):
+        ok = cand[:, k] >= 0
+        value[ok, k] = q[rows[ok], others[ok, k]] * deterrence[slot[ok], pc[ok], cand[ok, k]]
+    best = value.argmax(axis=1)
+    v_across = value[rows, best]
+    foreign = cand[rows, best]
+    q_across = q[rows, others[rows, best]]
+    ratio = q_dom / np.maximum(v_across, 1e-12)
+    # only a better input is worth asking across a border for
+    p_across = np.where((v_across > 0) & (q_across > q_dom), 1.0 / (1.0 + ratio**sensitivity), 0.0)
+    across = (rng.random(m) < p_across) & (foreign >= 0)
+    source = np.where(across, foreign, np.where(home >= 0, home, pc))
     # the input travels from its source to the project
-    c = cross(source, city[proj], zone[proj], element, tables, corridor_matrix, quota_left, rng)
-    return Requests(proj, source, c)
+    c = cross(source, pc, pz, element, tables, corridor_matrix, quota_left, rng)
+    used = np.where(across & c.approved, q_across, q_dom)
+    qual = (used / q_best) ** elasticity
+    substituted = ~across & (q[rows, others[:, 0]].clip(min=q[rows, others[:, 1]]) > q_dom)
+    extra = np.where(c.refused, refusal_delay_steps, 0).astype(np.int64)
+    return Requests(proj, source, c, across, substituted, qual, extra)
 
 
 @dataclass(frozen=True)
@@ -80,6 +143,7 @@ class InputCounters:
     requests: str
     crossed: str
     refused: str
+    substituted: str
     delay_days: str | None = None
 
 
@@ -98,21 +162,29 @@ def request_and_record(
     The input's own random stream is the one named after its element.
     """
     from flowsim.flows import channel
-    from flowsim.geography import ELEMENTS
+    from flowsim.geography import ELEMENTS, INPUT_ELEMENTS
 
+    name = ELEMENTS[element]
+    rp = world.params.research
     req = request_inputs(
         field,
         city,
         zone,
         collaborator_city,
         need,
-        world.params.research.collaborator_source_prob,
+        world.geo.input_quality[INPUT_ELEMENTS.index(name)],
+        world.geo.city_jurisdiction,
         world.source_weights,
+        world.border_for(counters.channel, name),
+        rp.collaborator_source_prob,
+        rp.input_choice_sensitivity,
+        rp.substitution_elasticity,
+        int(round(rp.refusal_delay_months)),
         element,
-        world.tables,
+        world.tables_for(counters.channel),
         world.geo.corridor,
         world.quota_left,
-        world.rngs[ELEMENTS[element]],
+        world.rngs[name],
     )
     c = req.crossing
     crossed = c.approved & (c.corridor >= 0)
@@ -124,6 +196,8 @@ def request_and_record(
     world.count(counters.crossed, crossed.sum())
     refused = asked[c.refused]
     world.count_by(counters.refused, city[refused], field[refused])
+    substituted = asked[req.substituted]
+    world.count_by(counters.substituted, city[substituted], field[substituted])
     if counters.delay_days is not None:
         world.count(counters.delay_days, c.delay_days[crossed].sum())
     world.count("friction_cost", c.cost[c.approved].sum())

@@ -10,7 +10,17 @@ project may need data and samples (:mod:`~flowsim.mechanisms.data`,
 delayed one holds back the start of the work, and each month of waiting risks
 abandonment (``abandon_rate_waiting``). When done, it yields papers and inventions; lab
 inventions join the lab's stock for transfer, firm inventions may start
-development. Inventions are filed as invention patents, some under the PCT.
+development. Inventions are filed as invention patents, some under the PCT (firms with a
+heavy-tailed propensity).
+
+Partners are chosen for what they bring (:func:`choose_partners`): field, skill,
+the knowledge of their city, a prior tie, and the border's expected deterrence;
+a refused partner across the border is replaced by the best domestic candidate,
+so friction costs capability. A project's quality is the PI's skill x (1 +
+``collaboration_gain`` x partner capability) x (1 + ``cross_border_bonus`` if the
+team spans two jurisdictions) x the knowledge productivity of its city x field
+x the quality of its data and samples. Outputs feed the knowledge stocks
+(:mod:`flowsim.knowledge`).
 """
 
 from __future__ import annotations
@@ -20,6 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.mechanisms import data, samples
+from flowsim.pools import choose_rows
 from flowsim.populations import compact
 
 if TYPE_CHECKING:
@@ -48,6 +59,68 @@ def waiting_abandonment(wait_months: np.ndarray, monthly_rate: float) -> np.ndar
     return 1.0 - (1.0 - monthly_rate) ** np.asarray(wait_months, dtype=np.float64)
 
 
+def best_of(score: np.ndarray) -> np.ndarray:
+    """Column of the highest score in each row, -1 where no score is positive (pure core)."""
+    best = score.argmax(axis=1)
+    best[score.max(axis=1) <= 0] = -1
+    return best
+
+
+def choose_partners(
+    world: World, pi: np.ndarray, t: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """A partner for each PI, chosen for what it brings (pure of side effects).
+
+    Each PI considers ``partner_candidates`` researchers of its field, in cities drawn by
+    research mass and travel time with the own city favoured (``same_city_factor``; a
+    visit tie's city replaces one candidate city), plus its prior partner. A candidate's
+    capability is its skill times the knowledge density of its city x field (to
+    ``capability_elasticity``); its value is capability times the talent deterrence of
+    the border, if any, times ``tie_value`` for the prior partner. Returns the best
+    candidate and its capability relative to the field's mean, and the best domestic
+    (same-jurisdiction) candidate and its capability, the fallback if the border refuses.
+    """
+    R = world.researchers
+    p = world.params.research
+    k = p.partner_candidates
+    m = pi.size
+    nf, n = world.n_fields, len(world.geo.city_jurisdiction)
+    city = R.city[pi].astype(np.int64)
+    field = R.field[pi].astype(np.int64)
+    rows = np.repeat(field * n + city, k)
+    cand_city = choose_rows(world.collab_weights, rows, rng).reshape(m, k)
+    tied = (R.tie_until[pi] >= t) & (R.tie_city[pi] >= 0)
+    cand_city[tied, 0] = R.tie_city[pi[tied]]
+    key = np.where(cand_city >= 0, cand_city * nf + field[:, None], 0)
+    member = world.researcher_pools.sample(key.ravel(), rng).reshape(m, k)
+    member[cand_city < 0] = -1
+    prior = R.partner[pi].astype(np.int64)
+    member = np.concatenate([prior[:, None], member], axis=1)
+    valid = member >= 0
+    safe = np.where(valid, member, 0)
+    valid &= (safe != pi[:, None]) & (R.arrive_step[safe] < 0)
+    mcity = R.city[safe].astype(np.int64)
+    density = world.knowledge.density(world.researcher_counts)
+    cap = (
+        R.skill[safe].astype(np.float64) * density[mcity, field[:, None]] ** p.capability_elasticity
+    )
+    cap = np.where(valid, cap, 0.0)
+    slot = R.zone[pi].astype(np.int64) + 1
+    deter = world.border_for("collaboration", "talent")[slot[:, None], city[:, None], mcity]
+    score = cap * deter
+    score[:, 0] *= p.tie_value
+    jur = world.geo.city_jurisdiction
+    domestic = jur[mcity] == jur[city][:, None]
+    best = best_of(score)
+    back = best_of(np.where(domestic, score, 0.0))
+    r = np.arange(m)
+    pick = np.where(best >= 0, member[r, np.maximum(best, 0)], -1)
+    pick_cap = np.where(best >= 0, cap[r, np.maximum(best, 0)], 0.0)
+    fb = np.where(back >= 0, member[r, np.maximum(back, 0)], -1)
+    fb_cap = np.where(back >= 0, cap[r, np.maximum(back, 0)], 0.0)
+    return pick, pick_cap, fb, fb_cap
+
+
 def start_projects(world: World, t: int) -> None:
     """New projects: PIs, collaborators, grants, data and samples."""
     rng = world.rngs["research"]
@@ -74,24 +147,25 @@ def start_projects(world: World, t: int) -> None:
     prob = np.minimum(1.0, p.collaboration_prob * (1.0 + p.tie_collaboration_boost * tied))
     wants = rng.random(n) < prob
     collaborator = np.full(n, -1, dtype=np.int64)
+    capability = np.zeros(n)
     idx = np.flatnonzero(wants)
     if idx.size:
-        from flowsim.mechanisms.talent import choose_destinations
-
-        target = choose_destinations(city[idx], zone[idx], world.visit_weights, rng)
-        use_tie = tied[idx] & (rng.random(idx.size) < 0.5)
-        target = np.where(use_tie, R.tie_city[pis[idx]], target)
-        ok = target >= 0
-        idx, target = idx[ok], target[ok]
-        member = world.researcher_pools.sample(target * world.n_fields + field[idx], rng)
-        # pools date from the start of the month; a member who moved since (a move with no
-        # delay arrives in the talent phase) is no longer in the target city: no collaborator
+        member, cap, fallback, fallback_cap = choose_partners(world, pis[idx], t, rng)
         ok = member >= 0
-        ok[ok] = R.city[member[ok]] == target[ok]
-        idx, target, member = idx[ok], target[ok], member[ok]
+        idx, member, cap, fallback, fallback_cap = (
+            a[ok] for a in (idx, member, cap, fallback, fallback_cap)
+        )
+        target = R.city[member].astype(np.int64)
         c = world.cross_border(TALENT, city[idx], target, zone[idx], rng, "collaboration")
         world.count("collaborations_refused", c.refused.sum())
-        idx, target, member = idx[c.approved], target[c.approved], member[c.approved]
+        # a refused partner across the border: the best domestic candidate instead
+        back = c.refused & (fallback >= 0)
+        world.count_by("collaborations_fallback_domestic", city[idx[back]], field[idx[back]])
+        member = np.where(back, fallback, member)
+        cap = np.where(back, fallback_cap, cap)
+        keep = c.approved | back
+        idx, member, cap = idx[keep], member[keep], cap[keep]
+        target = R.city[member].astype(np.int64)
 
         # mainland grants: can the money follow the collaborator across the border?
         jur = world.geo.city_jurisdiction
@@ -120,12 +194,27 @@ def start_projects(world: World, t: int) -> None:
             funded[gp[cg.approved]] = True
         stays = ~grant | funded | (rng.random(idx.size) < p.self_funded_collaboration)
         collaborator[idx[stays]] = member[stays]
+        capability[idx[stays]] = cap[stays]
+        # ties persist: both remember each other
+        chosen = member[stays]
+        again = idx[stays][R.partner[pis[idx[stays]]] == chosen]
+        world.count_by("projects_repeat_collaboration", city[again], field[again])
+        R.partner[pis[idx[stays]]] = chosen
+        R.partner[chosen] = pis[idx[stays]]
 
     has = collaborator >= 0
     collab_city = np.where(has, R.city[np.maximum(collaborator, 0)], -1).astype(np.int64)
     jur = world.geo.city_jurisdiction
     cross_border = has & (jur[city] != jur[np.maximum(collab_city, 0)])
-    quality = R.skill[pis].astype(np.float64) * (1.0 + p.cross_border_bonus * cross_border)
+    same = has & (collab_city == city)
+    world.count_by("projects_same_city_collaboration", city[same], field[same])
+    productivity = world.knowledge.productivity()[city, field]
+    quality = (
+        R.skill[pis].astype(np.float64)
+        * (1.0 + p.collaboration_gain * capability)
+        * (1.0 + p.cross_border_bonus * cross_border)
+        * productivity
+    )
     duration = np.maximum(1, rng.poisson(p.duration_months, n))
     stopped = np.zeros(n, dtype=bool)
 
@@ -140,9 +229,11 @@ def start_projects(world: World, t: int) -> None:
         ready_step[arrived] = t + c.delay_steps[c.approved]
         wait[arrived] = np.maximum(wait[arrived], c.delay_steps[c.approved])
         refused = req.project[c.refused]
+        ready_step[refused] = t + req.extra_delay_steps[c.refused]
+        wait[refused] = np.maximum(wait[refused], req.extra_delay_steps[c.refused])
         stop = rng.random(refused.size) < p.refused_stop_prob
         stopped[refused[stop]] = True
-        quality[refused[~stop]] *= 1.0 - p.refused_output_penalty
+        quality[req.project] *= req.quality
         ready[module.__name__] = ready_step
     abandoned = ~stopped & (rng.random(n) < waiting_abandonment(wait, p.abandon_rate_waiting))
     world.count("projects_abandoned_waiting", abandoned.sum())
@@ -192,13 +283,26 @@ def complete_projects(world: World, t: int) -> None:
         field = P.field[done].astype(np.int64)
         jur = world.geo.city_jurisdiction[city]
         patents = rng.binomial(inventions, p.patent_prob)
-        pct = rng.binomial(patents, np.asarray(p.pct_prob.as_array())[jur])
+        # firms differ in their propensity to file abroad (heavy-tailed); labs file at the rate
+        emp = P.employer[done].astype(np.int64)
+        F = world.firms
+        propensity = np.where(kind == 1, F.pct_propensity[np.where(kind == 1, emp, 0)], 1.0)
+        pct_p = np.minimum(np.asarray(p.pct_prob.as_array())[jur] * propensity, 1.0)
+        pct = rng.binomial(patents, pct_p)
+        firm_done = kind == 1
+        np.add.at(F.patents, emp[firm_done], patents[firm_done].astype(np.int32))
+        np.add.at(F.signal, emp[firm_done], patents[firm_done].astype(np.float32))
+        # knowledge: the output enters the city's stock, and the partner city's through the link
+        made = (papers + inventions).astype(np.float64)
+        K = world.knowledge
+        K.add(city, field, made)
+        co_city = P.collab_city[done].astype(np.int64)
+        co = (co_city >= 0) & (co_city != city)
+        K.add(co_city[co], field[co], world.params.knowledge.link_transfer * made[co])
         world.count_by("projects_completed", city, field)
         # papers by whole counting: once in the PI's city, once more in a collaborator's
         # other city (a co-authored paper between the two)
         world.count_by("papers", city, field, papers)
-        co_city = P.collab_city[done].astype(np.int64)
-        co = (co_city >= 0) & (co_city != city)
         world.tally.add("papers", co_city[co], field[co], papers[co])
         world.tally.link("coauthored_papers", city[co], co_city[co], field[co], papers[co])
         world.count("papers_cross_border", papers[cb].sum())
@@ -212,6 +316,7 @@ def complete_projects(world: World, t: int) -> None:
         world.labs.inventions[:] += np.bincount(
             P.employer[done][lab], weights=inventions[lab], minlength=world.labs.n
         ).astype(np.int32)[: world.labs.n]
+        world.lab_inflow += float(inventions[lab].sum())
         firm_rows = np.repeat(P.employer[done][~lab], inventions[~lab])
         develop = firm_rows[
             rng.random(firm_rows.size) < world.params.commercialization.develop_prob

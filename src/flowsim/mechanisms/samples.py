@@ -1,8 +1,8 @@
 """Samples: research samples, reagents and genetic resources through customs.
 
 White-list pilots cut clearance from about 20 days to 3 working days (Our Hong
-Kong Foundation, 2020). A project waits for its samples; refused samples stop or
-weaken it (see :mod:`flowsim.mechanisms.research`).
+Kong Foundation, 2020). A project waits for its samples; where the best samples lie across
+the border it asks for them or substitutes (see :mod:`flowsim.mechanisms.inputs`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ COUNTERS = InputCounters(
     "samples_requests",
     "samples_shipments_cross_border",
     "samples_refused",
+    "samples_substituted",
     "samples_delay_days",
 )
 """What this element reports each step."""

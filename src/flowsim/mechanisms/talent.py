@@ -3,13 +3,16 @@
 A job move changes a researcher's city and employer after the border delay; a
 visit leaves the researcher in place but creates a tie to the visited city that
 makes a collaboration there likelier for ``talent.visit_tie_months``.
-Destinations follow a gravity model: the pull of a city decays with travel time
-and is multiplied by the border weight of the talent friction
-(:func:`flowsim.policy.border_weights`). For visits the pull is the city's share
-of the region's researchers; for job moves it is balanced
-(:func:`balanced_mass`) so that moves keep each city's share of researchers in
-expectation: friction changes how many moves cross a border, not where
-researchers end up.
+Destinations follow a gravity model (:mod:`flowsim.gravity`): the pull of a city
+decays with travel time and is multiplied by the border weight of the talent
+friction (:func:`flowsim.policy.border_weights`). For visits the pull is the
+city's share of the region's researchers. For job moves it is the city's amenity
+in the mover's field (balanced once, under the baseline friction, so that the
+baseline keeps every city's share) times its research productivity in that field
+relative to the start, to ``talent.opportunity_elasticity``: researchers move
+toward opportunity, and a policy that lowers friction or raises a city's
+knowledge changes where talent ends up. The new employer works in the mover's
+field where the city has one, firms in proportion to their size.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.gravity import balanced_mass, choose_destinations, gravity
 from flowsim.pools import choose_rows
 from flowsim.streams import bernoulli_rows
 
@@ -26,44 +30,7 @@ if TYPE_CHECKING:
 
 TALENT = 0
 
-
-def gravity(
-    mass: np.ndarray, travel_minutes: np.ndarray, decay_minutes: float, border: np.ndarray
-) -> np.ndarray:
-    """Pull of each destination per (zone slot, origin): mass x exp(-time/decay) x border weight."""
-    return mass[None, None, :] * np.exp(-travel_minutes / decay_minutes)[None, :, :] * border
-
-
-def balanced_mass(share: np.ndarray, kernel: np.ndarray, iterations: int = 500) -> np.ndarray:
-    """Pull of each city such that job moves keep the cities' shares of researchers (pure core).
-
-    With move probabilities ``P[o, d] ~ m[d] K[o, d]`` and a symmetric kernel ``K``,
-    the stationary distribution is proportional to ``m[o] * sum_d m[d] K[o, d]``;
-    this solves for the ``m`` that makes it equal to ``share``, so moves circulate
-    researchers (more or less across borders, as friction allows) without draining
-    small cities into large ones.
-    """
-    m = np.asarray(share, dtype=np.float64).copy()
-    for _ in range(iterations):
-        m = share / (kernel @ m)
-        m /= m.sum()
-    return m
-
-
-def choose_destinations(
-    origin: np.ndarray, zone: np.ndarray, weights: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """Destination city for each traveller (pure core).
-
-    Args:
-        origin: origin city of each traveller.
-        zone: zone number of each traveller (-1 none).
-        weights: pull, shape (zone slots, origin, destination).
-        rng: the mechanism's Generator.
-    """
-    slots, n, _ = weights.shape
-    rows = (np.asarray(zone, dtype=np.int64) + 1) * n + np.asarray(origin, dtype=np.int64)
-    return choose_rows(weights.reshape(slots * n, n), rows, rng)
+__all__ = ["arrive", "balanced_mass", "choose_destinations", "draw_movers", "gravity", "step"]
 
 
 def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -97,9 +64,12 @@ def step(world: World, t: int) -> None:
     # job moves: choose a city, pass the border, wait out the delay
     movers = draw_movers(R.n, p.move_rate, idle, rng)
     if movers.size:
-        origin = R.city[movers]
-        dest = choose_destinations(origin, R.zone[movers], world.move_weights, rng)
-        kind, employer, zone = world.pick_employers(dest, rng)
+        origin = R.city[movers].astype(np.int64)
+        field = R.field[movers].astype(np.int64)
+        n = len(world.geo.city_jurisdiction)
+        rows = ((R.zone[movers].astype(np.int64) + 1) * world.n_fields + field) * n + origin
+        dest = choose_rows(world.move_weights(), rows, rng)
+        kind, employer, zone = world.pick_employers(dest, field, rng)
         ok = employer >= 0
         movers, origin, dest, kind, employer, zone = (
             a[ok] for a in (movers, origin, dest, kind, employer, zone)

@@ -39,6 +39,29 @@ def transfer_outcomes(
     return licences, spinoffs, expired
 
 
+def settle(world: World) -> None:
+    """Scale the labs' invention stocks to the steady state of the last 12 months.
+
+    Called once at the end of the warm-up: the pipeline starts empty, so the stocks
+    would otherwise keep rising for years. Steady state = inflow / outflow rate, both
+    measured over the last 12 months; each lab's stock is scaled by one factor and
+    rounded (no random draw).
+    """
+    hist = world.lab_history
+    if not hist:
+        return
+    inflow = sum(h[0] for h in hist)
+    outflow = sum(h[1] for h in hist)
+    stock = sum(h[2] for h in hist)
+    if inflow <= 0 or outflow <= 0 or stock <= 0:
+        return
+    steady = (inflow / len(hist)) / (outflow / stock)  # monthly inflow / monthly outflow rate
+    current = float(world.labs.inventions.sum())
+    if current > 0:
+        L = world.labs
+        L.inventions[:] = np.rint(L.inventions * (steady / current)).astype(np.int32)
+
+
 def step(world: World, t: int) -> None:
     """Licences, spin-offs and expiry of lab inventions."""
     rng = world.rngs["transfer"]
@@ -52,6 +75,7 @@ def step(world: World, t: int) -> None:
         1.0 / p.invention_expiry_months,
         rng,
     )
+    stock_before = float(L.inventions.sum())
     L.inventions[:] -= (spinoffs + expired).astype(np.int32)
     world.count_by("inventions_abandoned", L.city, L.field, expired)
 
@@ -96,10 +120,19 @@ def step(world: World, t: int) -> None:
         world.count("licences_cross_border", (c.corridor[c.approved] >= 0).sum())
         world.count_by("licence_fees", L.city[lab], L.field[lab], fee)
         world.tally.link("licences", L.city[lab], firm_city, L.field[lab], 1.0, fee)
+        # the licensee's city learns the invention (a knowledge link)
+        world.knowledge.add(
+            F.city[firm], F.sector[firm], world.params.knowledge.link_transfer * np.ones(firm.size)
+        )
         world.new_developments(firm, t)
+
+    outflow = float(spinoffs.sum() + expired.sum()) + float(lab.size)
+    world.lab_history.append((world.lab_inflow, outflow, stock_before))
+    del world.lab_history[:-12]
+    world.lab_inflow = 0.0
 
     # spin-offs: new start-ups in the lab's city, zone and field
     lab = np.repeat(np.arange(L.n), spinoffs)
     world.count_by("spinoffs", L.city[lab], L.field[lab])
     if lab.size:
-        world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, spinoff=True)
+        world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, rng)

@@ -1,0 +1,52 @@
+"""Channels of a policy's effect, and holding one at its baseline behaviour (a shared tool).
+
+``flowsim explain`` splits a policy's effect by re-running the policy with one
+channel at a time held at the baseline's behaviour. A :class:`Hold` names the
+baseline scenario and the channels held; the world then uses, for the flows of a
+held channel, the baseline's friction tables, its border deterrence (and, for
+collaboration, its grant portability; for capital, its guidance leverage), and,
+for ``knowledge``, the baseline run's research productivity month by month.
+This module imports no mechanism.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from flowsim.params import Scenario
+
+CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
+    "collaboration": ("collaboration", "grant"),
+    "inputs": ("data_request", "sample_shipment"),
+    "capital": ("vc_round", "guidance_coinvestment", "licence_fee"),
+    "mobility": ("job_move", "visit"),
+    "knowledge": (),
+}
+"""Channels of ``flowsim explain`` -> the flow channels (:data:`flowsim.flows.CHANNELS`) each
+holds at baseline; ``knowledge`` holds the research productivity path instead. Relocation into
+zones is not modelled, so it is no channel."""
+
+
+@dataclass
+class Hold:
+    """What a run holds at the baseline's behaviour."""
+
+    baseline: Scenario
+    groups: frozenset[str]
+    knowledge_path: list[np.ndarray] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        unknown = set(self.groups) - set(CHANNEL_GROUPS)
+        if unknown:
+            raise ValueError(
+                f"unknown channel(s) {sorted(unknown)}; channels are {', '.join(CHANNEL_GROUPS)}"
+            )
+        if "knowledge" in self.groups and not self.knowledge_path:
+            raise ValueError("holding knowledge needs the baseline run's productivity path")
+
+    @property
+    def flow_channels(self) -> frozenset[str]:
+        """Flow channels held at baseline."""
+        return frozenset(c for g in self.groups for c in CHANNEL_GROUPS[g])
