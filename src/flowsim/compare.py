@@ -25,24 +25,11 @@ import pandas as pd
 from scipy import stats
 
 from flowsim.folders import read_run_folder
-from flowsim.outputs import COUNTERS, unit_of
+from flowsim.outputs import COMPARED, COUNTERS, unit_of
 from flowsim.run import stack_replicates
 from flowsim.sidecar import write_provenance
 
-DEFAULT_OUTPUTS: tuple[str, ...] = (
-    "papers",
-    "invention_patents",
-    "pct_applications",
-    "licences",
-    "spinoffs",
-    "startups",
-    "vc_deals",
-    "vc_volume",
-    "commercialized",
-    "commercialized_value",
-    "cross_border_collaboration_share",
-    "gii_cluster_score",
-)
+DEFAULT_OUTPUTS: tuple[str, ...] = COMPARED
 """Outputs compared when none are asked for."""
 
 CONFIDENCE = 0.95

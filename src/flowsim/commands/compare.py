@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowsim.compare import DEFAULT_OUTPUTS, compare, format_table
-from flowsim.folders import FolderError
+from flowsim.outputs import COMPARED as DEFAULT_OUTPUTS
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 
 NAME = "compare"
@@ -34,6 +33,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Print the comparison (and write the CSV); exit 2 with the reason on bad input."""
+    from flowsim.compare import compare, format_table
+    from flowsim.folders import FolderError
+
     known = set(REPORTED) | set(YEARLY_SHARES)
     unknown = [name for name in args.outputs if name not in known]
     if unknown:

@@ -5,11 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 
-from tqdm import tqdm
-
-from flowsim.folders import FolderError
-from flowsim.plots import plot_folder
-from flowsim.plots.labels import FORMATS
+FORMATS: tuple[str, ...] = ("png", "svg")
+"""Figure formats (as :data:`flowsim.plots.labels.FORMATS`, without importing matplotlib)."""
 
 NAME = "plot"
 HELP = "draw the figures of a run or sweep results folder (several run folders are also compared)"
@@ -34,6 +31,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Draw the figures; exit 2 (with the reason) on a folder that is not a results folder."""
+    from tqdm import tqdm
+
+    from flowsim.folders import FolderError
+    from flowsim.plots import plot_folder
+
     bar = tqdm(desc="figures", unit="figure", disable=None, file=sys.stderr)
     try:
         written = plot_folder(

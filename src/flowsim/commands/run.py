@@ -10,20 +10,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import yaml
-from tqdm import tqdm
 
-from flowsim.results import (
-    IncompleteResultsError,
-    ResultsExistError,
-    check_out_dir,
-    command_line,
-    default_out_dir,
-    write_run,
-)
-from flowsim.run import run
 from flowsim.scenario import apply_overrides, load_scenario
-from flowsim.streams import replicate_seeds
-from flowsim.tables import headline_text
 from flowsim.yamlio import ConfigError, Problem
 
 NAME = "run"
@@ -120,6 +108,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load, run, write; exit 2 on bad input, 1 if the run fails, 0 on success."""
+    # heavy modules (Mesa, pandas) only when a run is asked for: `flowsim --help` stays quick
+    from tqdm import tqdm
+
+    from flowsim.results import (
+        IncompleteResultsError,
+        ResultsExistError,
+        check_out_dir,
+        command_line,
+        default_out_dir,
+        write_run,
+    )
+    from flowsim.run import run
+    from flowsim.streams import replicate_seeds
+    from flowsim.tables import headline_text
+
     overrides = {
         key: getattr(args, key)
         for key in ("seed", "steps", "scale")
