@@ -9,11 +9,6 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
-import yaml
-
-from flowsim.scenario import apply_overrides, load_scenario
-from flowsim.yamlio import ConfigError, Problem
-
 NAME = "run"
 HELP = "run a scenario and write a results folder (time series, flows, summary, manifest)"
 
@@ -34,6 +29,10 @@ def parse_settings(settings: list[str]) -> dict[str, object]:
     Raises:
         ConfigError: a setting without ``=`` or whose value is not valid YAML.
     """
+    import yaml
+
+    from flowsim.yamlio import ConfigError, Problem
+
     out: dict[str, object] = {}
     problems = []
     for setting in settings:
@@ -120,8 +119,10 @@ def main(args: argparse.Namespace) -> int:
         write_run,
     )
     from flowsim.run import run
+    from flowsim.scenario import apply_overrides, load_scenario
     from flowsim.streams import replicate_seeds
     from flowsim.tables import headline_text
+    from flowsim.yamlio import ConfigError
 
     overrides = {
         key: getattr(args, key)

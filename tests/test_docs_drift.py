@@ -1,0 +1,57 @@
+"""Documentation that states a default says the code's default; hints point the right way."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from flowsim.params import Scenario
+from flowsim.yamlio import suggest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_odd_states_the_default_warm_up_and_run_length():
+    text = (ROOT / "docs" / "ODD.md").read_text(encoding="utf-8")
+    found = re.search(r"\(default (\d+) \+ (\d+)", text)
+    assert found, "docs/ODD.md states the default warm-up + run length as '(default W + S'"
+    defaults = Scenario()
+    assert (int(found[1]), int(found[2])) == (defaults.warmup_steps, defaults.steps), (
+        f"ODD says {found[1]} + {found[2]} months, the code "
+        f"{defaults.warmup_steps} + {defaults.steps}"
+    )
+
+
+def test_readme_says_the_models_default_scale():
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    stated = [float(x) for x in re.findall(r"\bthe default scale (\d+(?:\.\d+)?)", text)]
+    wrong = [x for x in stated if x != Scenario().scale]
+    assert not wrong, f"README calls {wrong} 'the default scale'; it is {Scenario().scale}"
+
+
+def test_a_reversed_corridor_suggests_the_corridor():
+    corridors = ["GD-HK", "GD-MO", "HK-MO"]
+    assert suggest("HK-GD", corridors) == "GD-HK", "HK-GD is GD-HK written the other way"
+    assert suggest("MO-HK", corridors) == "HK-MO"
+    assert suggest("GD-HX", corridors) == "GD-HK", "a typo still gets the nearest name"
+
+
+def test_no_binary_or_wheel_is_committed():
+    listed = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    if listed.returncode != 0:
+        pytest.skip(f"not a git checkout: {listed.stderr.strip()}")
+    files = listed.stdout.split()
+    packages = [f for f in files if f.endswith((".whl", ".tar.gz", ".zip", ".egg"))]
+    assert not packages, f"packages come from the index, not the repository: {packages}"
+
+
+def test_runtime_dependencies_cover_what_mesa_imports():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    names = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    assert "networkx" in names, "Mesa 3.5 imports networkx: a plain install needs it"
+    assert "cryptography" in names, "local sweep clusters' TLS credentials need cryptography"
