@@ -140,11 +140,25 @@ def test_map_has_cities_and_one_arrow_per_cross_border_pair(baseline_folder):
     assert any(len(a.patches) > 0 for a in axes), "the baseline has cross-border flows"
 
 
-def test_map_colours_cities_by_inflow(baseline_folder):
+@pytest.mark.parametrize("measure", ["cross_border_inflow", "inflow"])
+def test_map_colours_cities_by_inflow(baseline_folder, measure):
+    """By default cities are coloured by what crosses a border into them, as the title says."""
     run = read_run_folder(baseline_folder)
-    fig = plot_map(run.flows, run.months, elements=["data"])
+    fig = plot_map(
+        run.flows,
+        run.months,
+        elements=["data"],
+        **({} if measure != "inflow" else {"color_by": measure}),
+    )
     ax = visible_axes(fig)[0]
     flows = run.flows[run.flows["element"].astype(str) == "data"]
+    if measure == "cross_border_inflow":
+        jurisdiction = dict(zip(CITIES, load_geography().city_jurisdiction, strict=True))
+        crosses = flows["origin"].astype(str).map(jurisdiction) != flows["destination"].astype(
+            str
+        ).map(jurisdiction)
+        assert 0 < crosses.sum() < len(flows), "the fixture has domestic and cross-border flows"
+        flows = flows[crosses]
     inflow = flows.groupby(flows["destination"].astype(str))["volume"].sum()
     replicates = run.flows["replicate"].nunique()
     geo = load_geography()
@@ -159,8 +173,11 @@ def test_map_colours_cities_by_inflow(baseline_folder):
         assert np.isclose(drawn[x], expected), (
             f"{city}: colour value {drawn[x]} != data inflow {expected}"
         )
-    colour_bar = next(a for a in fig.axes if a.get_ylabel().startswith("data inflow"))
+    label = "data cross-border inflow" if measure != "inflow" else "data inflow, domestic included"
+    colour_bar = next(a for a in fig.axes if a.get_ylabel().startswith(label))
     assert "[datasets / year]" in colour_bar.get_ylabel(), "colour bar has units"
+    what = "cross-border inflow" if measure != "inflow" else "inflow, domestic included"
+    assert f"cities coloured by {what}" in ax.get_title(), f"the title says it: {ax.get_title()}"
 
 
 def test_map_rejects_unknown_element_and_city(baseline_folder):
