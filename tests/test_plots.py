@@ -49,10 +49,28 @@ def corridor_of(origin: str, destination: str) -> str | None:
 # --------------------------------------------------------------------------- time series
 
 
+def _many_replicates(timeseries: pd.DataFrame, n: int = 12) -> pd.DataFrame:
+    """``n`` replicates made from a run's few: replicate k is one of them scaled by 1 + k / 50."""
+    few = sorted(timeseries["replicate"].unique())
+    parts = []
+    for k in range(n):
+        part = timeseries[timeseries["replicate"] == few[k % len(few)]].copy()
+        numeric = part.columns.difference(["replicate", "seed", "step", "year"])
+        part[numeric] = part[numeric] * (1 + k / 50)
+        part["replicate"] = k
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _medians(ax):
+    return [line for line in ax.lines if line.get_gid() == "median"]
+
+
 def test_timeseries_draws_median_and_band_per_output(baseline_folder):
     run = read_run_folder(baseline_folder)
+    many = _many_replicates(run.timeseries)
     outputs = ["papers", "vc_volume", "researchers", "cross_border_collaboration_share"]
-    fig = plot_timeseries(run.timeseries, outputs, title="baseline")
+    fig = plot_timeseries(many, outputs, title="baseline")
     axes = visible_axes(fig)
     assert len(axes) == len(outputs), f"one panel per output, got {len(axes)}"
     expected_units = ["[count / month]", "[RMB m / month]", "[count]", "[share]"]
@@ -62,22 +80,40 @@ def test_timeseries_draws_median_and_band_per_output(baseline_folder):
         assert len(ax.lines) == 1, f"{output}: one median line expected, got {len(ax.lines)}"
         bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
         assert len(bands) == 1, f"{output}: one 5-95% band expected, got {len(bands)}"
-        median = run.timeseries.groupby("step")[output].median().to_numpy()
+        median = many.groupby("step")[output].median().to_numpy()
         assert np.allclose(ax.lines[0].get_ydata(), median), f"{output}: the line is not the median"
         assert len(ax.lines[0].get_xdata()) == run.months, f"{output}: one point per month"
     labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
-    assert any("3 replicates" in t for t in labels), (
+    assert any("5-95% of 12 replicates" in t for t in labels), (
         f"legend should say how many replicates: {labels}"
     )
     assert fig._suptitle.get_text() == "baseline", "figure title"
 
 
-def test_timeseries_band_spans_5_to_95_percent(baseline_folder):
+def test_few_replicates_are_drawn_as_lines_not_as_a_band(baseline_folder):
+    """A '5-95%' band of 3 replicates would be their range: draw the replicates and say so."""
     run = read_run_folder(baseline_folder)
-    fig = plot_timeseries(run.timeseries, ["papers"])
+    outputs = ["papers", "startups"]
+    fig = plot_timeseries(run.timeseries, outputs)
+    for ax, output in zip(visible_axes(fig), outputs, strict=True):
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection)], "no band"
+        replicates = [line for line in ax.lines if line.get_gid() == "replicate"]
+        assert len(replicates) == 3 and len(_medians(ax)) == 1, "3 replicate lines and a median"
+        for line, (_, rows) in zip(replicates, run.timeseries.groupby("replicate"), strict=True):
+            assert np.allclose(line.get_ydata(), rows.sort_values("step")[output]), (
+                f"{output}: a line is one replicate's values"
+            )
+    labels = [t.get_text() for t in visible_axes(fig)[0].get_legend().get_texts()]
+    assert any("each of 3 replicates (too few for a 5-95% band)" in t for t in labels), labels
+    assert not any("5-95% of" in t for t in labels), labels
+
+
+def test_timeseries_band_spans_5_to_95_percent(baseline_folder):
+    many = _many_replicates(read_run_folder(baseline_folder).timeseries)
+    fig = plot_timeseries(many, ["papers"])
     band = next(c for c in visible_axes(fig)[0].collections if isinstance(c, PolyCollection))
     ys = band.get_paths()[0].vertices[:, 1]
-    q = run.timeseries.groupby("step")["papers"].quantile([0.05, 0.95]).unstack()
+    q = many.groupby("step")["papers"].quantile([0.05, 0.95]).unstack()
     assert np.isclose(ys.max(), q[0.95].max()), "band top is the 95% quantile"
     assert np.isclose(ys.min(), q[0.05].min()), "band bottom is the 5% quantile"
 
@@ -86,9 +122,9 @@ def test_timeseries_overlays_scenarios(baseline_folder, policy_folder):
     runs = {r.name: r.timeseries for r in map(read_run_folder, (baseline_folder, policy_folder))}
     fig = plot_timeseries(runs, ["papers", "startups", "pct_applications"])
     for ax in visible_axes(fig):
-        assert len(ax.lines) == 2, f"{ax.get_title()}: a median line per scenario"
-        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-        assert len(bands) == 2, f"{ax.get_title()}: a band per scenario"
+        assert len(_medians(ax)) == 2, f"{ax.get_title()}: a median line per scenario"
+        replicates = [line for line in ax.lines if line.get_gid() == "replicate"]
+        assert len(replicates) == 6, f"{ax.get_title()}: 3 replicate lines per scenario"
     legend = [t.get_text() for t in visible_axes(fig)[0].get_legend().get_texts()]
     assert any(t.startswith("data_sandbox:") for t in legend), f"legend names scenarios: {legend}"
 
