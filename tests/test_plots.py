@@ -473,3 +473,32 @@ def test_cli_plot_bad_folder_is_a_clear_error(make, baseline_folder, tmp_path, c
 def test_reading_a_sweep_as_a_run_says_so(sweep_folder):
     with pytest.raises(FolderError, match="sweep folder"):
         read_run_folder(Path(sweep_folder))
+
+
+def test_cli_plot_draws_the_outputs_asked_for(baseline_folder, policy_folder, tmp_path, capsys):
+    chosen = ["licences", "vc_deals", "researchers", "gii_cluster_score"]
+    out = tmp_path / "figs"
+    args = ["plot", str(baseline_folder), str(policy_folder), "--out", str(out)]
+    assert cli.main([*args, "--outputs", ",".join(chosen)]) == 0
+    capsys.readouterr()
+    figures = sorted(p.name for p in out.iterdir())
+    assert "baseline-timeseries.png" in figures and "comparison.png" in figures, figures
+    series = plot_folder(baseline_folder, tmp_path / "one", outputs=chosen)
+    assert [p.name for p in series][0] == "timeseries.png"
+    from flowsim.plots.files import run_figures
+
+    fig = run_figures(baseline_folder, chosen)["timeseries"]()
+    titles = [ax.get_title() for ax in visible_axes(fig)]
+    assert titles == ["licences", "VC deals", "researchers"], (
+        f"the series asked for, without the yearly-only GII score: {titles}"
+    )
+    from flowsim.compare import compare
+    from flowsim.plots.comparison import plot_comparison
+
+    table = compare([baseline_folder, policy_folder], chosen)
+    panels = [ax.get_title() for ax in visible_axes(plot_comparison(table, chosen))]
+    assert len(panels) == len(chosen) and any("GII" in t for t in panels), panels
+
+    assert cli.main([*args, "--outputs", "licences,paperz", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown output(s) ['paperz']" in err and "did you mean 'papers'" in err, err

@@ -27,6 +27,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--format", choices=FORMATS, default="png", help="file format (default: png)"
     )
     parser.add_argument("--force", action="store_true", help="replace figures that exist already")
+    parser.add_argument(
+        "--outputs",
+        type=_names,
+        metavar="A,B,C",
+        help="outputs to draw, comma-separated (time series, comparison panels, sweep "
+        "outcomes), e.g. papers,licences,vc_deals; default: each figure's own selection",
+    )
+    parser.add_argument(
+        "--allow-mixed-scales",
+        action="store_true",
+        help="compare run folders of different agent scales (refused by default)",
+    )
+
+
+def _names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError("give output names separated by commas")
+    return names
 
 
 def main(args: argparse.Namespace) -> int:
@@ -43,6 +62,8 @@ def main(args: argparse.Namespace) -> int:
             args.out,
             fmt=args.format,
             force=args.force,
+            outputs=args.outputs,
+            allow_mixed_scales=args.allow_mixed_scales,
             progress=lambda path: (bar.set_postfix_str(path.rsplit("/", 1)[-1]), bar.update(1)),
         )
     except (FolderError, FileExistsError, ValueError) as err:
