@@ -55,3 +55,21 @@ def test_runtime_dependencies_cover_what_mesa_imports():
     names = {re.split(r"[<>=\[ ;]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
     assert "networkx" in names, "Mesa 3.5 imports networkx: a plain install needs it"
     assert "cryptography" in names, "local sweep clusters' TLS credentials need cryptography"
+
+
+def test_the_quicker_look_at_the_sobol_sweep_is_quick():
+    from flowsim.sweep.plan import plan_sweep
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    sweep_file = ROOT / "scenarios" / "sweeps" / "sobol_levers.yaml"
+    commands = [
+        line
+        for line in (readme + sweep_file.read_text(encoding="utf-8")).splitlines()
+        if "flowsim sweep scenarios/sweeps/sobol_levers.yaml --scale" in line
+    ]
+    assert commands, "the README and the sweep file show a quicker look"
+    for line in commands:
+        found = re.search(r"--samples (\d+)", line)
+        assert found, f"a quicker look sets --samples: {line.strip()}"
+        plan = plan_sweep(sweep_file, scale=0.005, samples=int(found[1]))
+        assert plan.n_runs <= 400, f"{line.strip()}: {plan.n_runs} runs is not a quick look"
