@@ -165,3 +165,122 @@ def test_nothing_but_the_cluster_listens_and_only_on_loopback(cluster):
         f"listening {sorted(ports)}, expected {sorted(expected)}"
     )
     assert 8787 not in ports, "no dashboard or metrics server on :8787"
+
+
+def _write_credentials(folder):
+    """A CA and certificates for a user's own TLS cluster, as PEM files."""
+    from distributed.security import Security
+
+    keys = Security.temporary()
+    files = {}
+    for name in (
+        "tls_ca_file",
+        "tls_scheduler_cert",
+        "tls_scheduler_key",
+        "tls_worker_cert",
+        "tls_worker_key",
+        "tls_client_cert",
+        "tls_client_key",
+    ):
+        path = folder / f"{name}.pem"
+        path.write_text(getattr(keys, name), encoding="utf-8")
+        path.chmod(0o600)
+        files[name] = str(path)
+    return files
+
+
+def test_a_users_tls_scheduler_is_reached_with_their_credentials(tmp_path, capsys):
+    """A sweep runs on a user's TLS cluster with their credentials (--tls-*).
+
+    Without credentials flowsim says what to give instead of failing inside Dask.
+    """
+    from sweep_helpers import factorial_body, free_port, write_tiny_sweep
+
+    from flowsim.cli import main as cli
+
+    spec = write_tiny_sweep(tmp_path / "spec", factorial_body(replications=1), steps=3)
+    files = _write_credentials(tmp_path)
+    port = free_port()
+    address = f"tls://127.0.0.1:{port}"
+    dask = [sys.executable, "-m", "dask"]
+    ca = ["--tls-ca-file", files["tls_ca_file"]]
+    scheduler = subprocess.Popen(
+        [
+            *dask,
+            "scheduler",
+            "--protocol",
+            "tls",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--no-dashboard",
+            *ca,
+            "--tls-cert",
+            files["tls_scheduler_cert"],
+            "--tls-key",
+            files["tls_scheduler_key"],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    worker = subprocess.Popen(
+        [
+            *dask,
+            "worker",
+            address,
+            "--nworkers",
+            "1",
+            "--nthreads",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--no-dashboard",
+            *ca,
+            "--tls-cert",
+            files["tls_worker_cert"],
+            "--tls-key",
+            files["tls_worker_key"],
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    client_files = [
+        *ca,
+        "--tls-cert",
+        files["tls_client_cert"],
+        "--tls-key",
+        files["tls_client_key"],
+    ]
+    try:
+        assert cli(["sweep", str(spec), "--scheduler", address, "--out", str(tmp_path / "no")]) == 2
+        err = capsys.readouterr().err
+        assert "talks TLS: give the cluster's CA" in err and "Traceback" not in err, err
+        out = tmp_path / "out"
+        code = cli(
+            [
+                "sweep",
+                str(spec),
+                "--scheduler",
+                address,
+                *client_files,
+                "--quiet",
+                "--out",
+                str(out),
+            ]
+        )
+        assert code == 0, capsys.readouterr().err
+    finally:
+        for process in (worker, scheduler):
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
+    import pandas as pd
+
+    runs = pd.read_parquet(out / "runs.parquet")
+    assert len(runs) == 8 and runs["error"].isna().all(), "every run went through the TLS cluster"

@@ -128,7 +128,7 @@ def main(args: argparse.Namespace) -> int:
         print("flowsim sweep: --tls-* options are for --scheduler", file=sys.stderr)
         return 2
     try:
-        security = remote_security(*tls_files) if args.scheduler else None
+        security = remote_security(*tls_files, scheduler=args.scheduler) if args.scheduler else None
     except (ValueError, OSError) as exc:
         print(f"flowsim sweep: {exc}", file=sys.stderr)
         return 2

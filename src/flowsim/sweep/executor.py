@@ -46,23 +46,42 @@ def local_security() -> Any:
 
 
 def remote_security(
-    ca_file: str | None = None, cert: str | None = None, key: str | None = None
+    ca_file: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    scheduler: str | None = None,
 ) -> Any:
     """The client side of a user's TLS cluster: their CA and client certificate (and key).
 
     With no files given, Dask's own configuration applies (``distributed.comm.tls.*``
     in ``~/.config/dask/*.yaml`` or ``DASK_DISTRIBUTED__COMM__TLS__...`` variables),
     exactly as for ``distributed.Client``.
+
+    Raises:
+        ValueError: a file is missing, or a ``tls://`` ``scheduler`` has no credentials
+            from either the files or Dask's configuration (the message says what to give).
     """
     from distributed.security import Security
 
-    if ca_file is None and cert is None and key is None:
-        return Security()  # Dask's configuration (default: none)
-    if not (ca_file and cert):
+    given = [f for f in (ca_file, cert, key) if f]
+    missing = [f for f in given if not os.path.isfile(f)]
+    if missing:
+        raise ValueError(f"TLS file(s) not found: {', '.join(missing)}")
+    if not given:
+        security = Security()  # Dask's configuration (default: none)
+    elif not (ca_file and cert):
         raise ValueError("--tls-ca-file and --tls-cert go together (and --tls-key if separate)")
-    return Security(
-        tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True
-    )
+    else:
+        security = Security(
+            tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+        )
+    if scheduler and scheduler.startswith("tls://") and not security.tls_client_cert:
+        raise ValueError(
+            f"{scheduler} talks TLS: give the cluster's CA and a client certificate "
+            "(--tls-ca-file CA --tls-cert CERT [--tls-key KEY]) or set them in Dask's "
+            "configuration (distributed.comm.tls.ca-file, distributed.comm.tls.client.cert)"
+        )
+    return security
 
 
 @contextmanager
