@@ -8,6 +8,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 NAME = "run"
 HELP = "run a scenario and write a results folder (time series, flows, summary, manifest)"
@@ -21,6 +22,13 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} is not allowed: give 1 or more")
     return value
+
+
+def run(*args: Any, **kwargs: Any) -> Any:
+    """:func:`flowsim.run.run`, imported on first use (Mesa is slow to import)."""
+    from flowsim.run import run as run_model
+
+    return run_model(*args, **kwargs)
 
 
 def parse_settings(settings: list[str]) -> dict[str, object]:
@@ -118,7 +126,6 @@ def main(args: argparse.Namespace) -> int:
         default_out_dir,
         write_run,
     )
-    from flowsim.run import run
     from flowsim.scenario import apply_overrides, load_scenario
     from flowsim.streams import replicate_seeds
     from flowsim.tables import headline_text
