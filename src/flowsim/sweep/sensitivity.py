@@ -123,7 +123,7 @@ def sensitivity(
         )
     problem = _problem(result)
     n_points = int(result.manifest["design_points"])
-    n_base = int(result.manifest.get("samples") or 0)
+    n_base = int(result.manifest.get("samples") or 0) or _base_samples(result, n_points)
     replications = int(result.manifest.get("replications") or 1)
     levers = set(result.manifest.get("levers", []))
     seed = int(stream(int(result.manifest["root_seed"]), "sensitivity").integers(0, 2**31 - 1))
@@ -175,6 +175,15 @@ def sensitivity(
     }
     table.attrs["method"] = design
     return table
+
+
+def _base_samples(result: SweepResult, n_points: int) -> int:
+    """Sobol's N or Morris's trajectories, from the number of design points (older manifests)."""
+    d = len(result.manifest["salib_problem"]["names"])
+    if result.manifest["design"] == "morris":
+        return n_points // (d + 1)
+    second = bool(result.manifest["spec"].get("calc_second_order", False))
+    return n_points // (2 * d + 2 if second else d + 2)
 
 
 def _half_sample(
