@@ -1,8 +1,9 @@
 """Global sensitivity analysis of a Sobol or Morris sweep (SALib), as a table and a figure.
 
 Each outcome is first averaged over the replicates of each design point (the
-replicates share seeds across points, so the noise they add is common to all
-points), then analysed in design order:
+replicates share seeds across points, but the factors decorrelate later draws, so
+run-to-run noise remains; averaging R replicates divides its variance by R), then
+analysed in design order:
 
 - **sobol** (:func:`SALib.analyze.sobol.analyze`): first-order ``S1`` and total
   ``ST`` indices with their confidence half-widths ``S1_conf``, ``ST_conf``;
