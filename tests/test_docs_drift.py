@@ -73,3 +73,15 @@ def test_the_quicker_look_at_the_sobol_sweep_is_quick():
         assert found, f"a quicker look sets --samples: {line.strip()}"
         plan = plan_sweep(sweep_file, scale=0.005, samples=int(found[1]))
         assert plan.n_runs <= 400, f"{line.strip()}: {plan.n_runs} runs is not a quick look"
+
+
+def test_ci_smoke_tests_a_plain_install_on_the_newest_python():
+    ci = (ROOT / ".ci" / "run").read_text(encoding="utf-8")
+    smoke = (ROOT / ".ci" / "smoke-plain-install").read_text(encoding="utf-8")
+    assert "bash .ci/smoke-plain-install" in ci, ".ci/run ends with the plain-install smoke test"
+    installs = [line for line in smoke.splitlines() if "pip install" in line and "pip " in line]
+    assert any(line.rstrip().endswith("install --quiet .") for line in installs), installs
+    assert "[test]" not in smoke, "no test extra: what a user gets from `pip install flowsim`"
+    assert smoke.index("3.13") < smoke.index("3.12"), "the newest Python first"
+    for step in ('flowsim" validate', 'flowsim" run', 'flowsim" plot', 'flowsim" sweep'):
+        assert step in smoke, f"the smoke test runs {step}"
