@@ -120,3 +120,29 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def linear(overrides: dict[str, Any], seed: int) -> tuple[dict[str, float], None]:
+    """The linear y = x1 + 2 x2 on [0, 1]^3 (x3 inert): S1 = ST = 0.2, 0.8, 0; no noise."""
+    return {"y": overrides["x1"] + 2.0 * overrides["x2"] + 0.0 * overrides["x3"]}, None
+
+
+def noisy_linear(overrides: dict[str, Any], seed: int) -> tuple[dict[str, float], None]:
+    """:func:`linear` plus unit Gaussian noise drawn from the run's seed and its inputs."""
+    import numpy as np
+
+    key = [seed, *(int(abs(overrides[f"x{i}"]) * 2**40) for i in (1, 2, 3))]
+    noise = float(np.random.default_rng(key).normal())
+    return {"y": linear(overrides, seed)[0]["y"] + noise}, None
+
+
+def unit_spec(design: str = "sobol", samples: int = 512, replications: int = 1) -> dict[str, Any]:
+    """A sweep spec over x1, x2, x3 in [0, 1] for :func:`linear` and :func:`noisy_linear`."""
+    return {
+        "name": "unit-cube",
+        "design": design,
+        "samples": samples,
+        "replications": replications,
+        "outcomes": ["y"],
+        "levers": {f"x{i}": {"low": 0.0, "high": 1.0} for i in (1, 2, 3)},
+    }

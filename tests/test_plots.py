@@ -49,10 +49,28 @@ def corridor_of(origin: str, destination: str) -> str | None:
 # --------------------------------------------------------------------------- time series
 
 
+def _many_replicates(timeseries: pd.DataFrame, n: int = 12) -> pd.DataFrame:
+    """``n`` replicates made from a run's few: replicate k is one of them scaled by 1 + k / 50."""
+    few = sorted(timeseries["replicate"].unique())
+    parts = []
+    for k in range(n):
+        part = timeseries[timeseries["replicate"] == few[k % len(few)]].copy()
+        numeric = part.columns.difference(["replicate", "seed", "step", "year"])
+        part[numeric] = part[numeric] * (1 + k / 50)
+        part["replicate"] = k
+        parts.append(part)
+    return pd.concat(parts, ignore_index=True)
+
+
+def _medians(ax):
+    return [line for line in ax.lines if line.get_gid() == "median"]
+
+
 def test_timeseries_draws_median_and_band_per_output(baseline_folder):
     run = read_run_folder(baseline_folder)
+    many = _many_replicates(run.timeseries)
     outputs = ["papers", "vc_volume", "researchers", "cross_border_collaboration_share"]
-    fig = plot_timeseries(run.timeseries, outputs, title="baseline")
+    fig = plot_timeseries(many, outputs, title="baseline")
     axes = visible_axes(fig)
     assert len(axes) == len(outputs), f"one panel per output, got {len(axes)}"
     expected_units = ["[count / month]", "[RMB m / month]", "[count]", "[share]"]
@@ -62,22 +80,40 @@ def test_timeseries_draws_median_and_band_per_output(baseline_folder):
         assert len(ax.lines) == 1, f"{output}: one median line expected, got {len(ax.lines)}"
         bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
         assert len(bands) == 1, f"{output}: one 5-95% band expected, got {len(bands)}"
-        median = run.timeseries.groupby("step")[output].median().to_numpy()
+        median = many.groupby("step")[output].median().to_numpy()
         assert np.allclose(ax.lines[0].get_ydata(), median), f"{output}: the line is not the median"
         assert len(ax.lines[0].get_xdata()) == run.months, f"{output}: one point per month"
     labels = [t.get_text() for t in axes[0].get_legend().get_texts()]
-    assert any("3 replicates" in t for t in labels), (
+    assert any("5-95% of 12 replicates" in t for t in labels), (
         f"legend should say how many replicates: {labels}"
     )
     assert fig._suptitle.get_text() == "baseline", "figure title"
 
 
-def test_timeseries_band_spans_5_to_95_percent(baseline_folder):
+def test_few_replicates_are_drawn_as_lines_not_as_a_band(baseline_folder):
+    """A '5-95%' band of 3 replicates would be their range: draw the replicates and say so."""
     run = read_run_folder(baseline_folder)
-    fig = plot_timeseries(run.timeseries, ["papers"])
+    outputs = ["papers", "startups"]
+    fig = plot_timeseries(run.timeseries, outputs)
+    for ax, output in zip(visible_axes(fig), outputs, strict=True):
+        assert not [c for c in ax.collections if isinstance(c, PolyCollection)], "no band"
+        replicates = [line for line in ax.lines if line.get_gid() == "replicate"]
+        assert len(replicates) == 3 and len(_medians(ax)) == 1, "3 replicate lines and a median"
+        for line, (_, rows) in zip(replicates, run.timeseries.groupby("replicate"), strict=True):
+            assert np.allclose(line.get_ydata(), rows.sort_values("step")[output]), (
+                f"{output}: a line is one replicate's values"
+            )
+    labels = [t.get_text() for t in visible_axes(fig)[0].get_legend().get_texts()]
+    assert any("each of 3 replicates (too few for a 5-95% band)" in t for t in labels), labels
+    assert not any("5-95% of" in t for t in labels), labels
+
+
+def test_timeseries_band_spans_5_to_95_percent(baseline_folder):
+    many = _many_replicates(read_run_folder(baseline_folder).timeseries)
+    fig = plot_timeseries(many, ["papers"])
     band = next(c for c in visible_axes(fig)[0].collections if isinstance(c, PolyCollection))
     ys = band.get_paths()[0].vertices[:, 1]
-    q = run.timeseries.groupby("step")["papers"].quantile([0.05, 0.95]).unstack()
+    q = many.groupby("step")["papers"].quantile([0.05, 0.95]).unstack()
     assert np.isclose(ys.max(), q[0.95].max()), "band top is the 95% quantile"
     assert np.isclose(ys.min(), q[0.05].min()), "band bottom is the 5% quantile"
 
@@ -86,9 +122,9 @@ def test_timeseries_overlays_scenarios(baseline_folder, policy_folder):
     runs = {r.name: r.timeseries for r in map(read_run_folder, (baseline_folder, policy_folder))}
     fig = plot_timeseries(runs, ["papers", "startups", "pct_applications"])
     for ax in visible_axes(fig):
-        assert len(ax.lines) == 2, f"{ax.get_title()}: a median line per scenario"
-        bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
-        assert len(bands) == 2, f"{ax.get_title()}: a band per scenario"
+        assert len(_medians(ax)) == 2, f"{ax.get_title()}: a median line per scenario"
+        replicates = [line for line in ax.lines if line.get_gid() == "replicate"]
+        assert len(replicates) == 6, f"{ax.get_title()}: 3 replicate lines per scenario"
     legend = [t.get_text() for t in visible_axes(fig)[0].get_legend().get_texts()]
     assert any(t.startswith("data_sandbox:") for t in legend), f"legend names scenarios: {legend}"
 
@@ -140,11 +176,25 @@ def test_map_has_cities_and_one_arrow_per_cross_border_pair(baseline_folder):
     assert any(len(a.patches) > 0 for a in axes), "the baseline has cross-border flows"
 
 
-def test_map_colours_cities_by_inflow(baseline_folder):
+@pytest.mark.parametrize("measure", ["cross_border_inflow", "inflow"])
+def test_map_colours_cities_by_inflow(baseline_folder, measure):
+    """By default cities are coloured by what crosses a border into them, as the title says."""
     run = read_run_folder(baseline_folder)
-    fig = plot_map(run.flows, run.months, elements=["data"])
+    fig = plot_map(
+        run.flows,
+        run.months,
+        elements=["data"],
+        **({} if measure != "inflow" else {"color_by": measure}),
+    )
     ax = visible_axes(fig)[0]
     flows = run.flows[run.flows["element"].astype(str) == "data"]
+    if measure == "cross_border_inflow":
+        jurisdiction = dict(zip(CITIES, load_geography().city_jurisdiction, strict=True))
+        crosses = flows["origin"].astype(str).map(jurisdiction) != flows["destination"].astype(
+            str
+        ).map(jurisdiction)
+        assert 0 < crosses.sum() < len(flows), "the fixture has domestic and cross-border flows"
+        flows = flows[crosses]
     inflow = flows.groupby(flows["destination"].astype(str))["volume"].sum()
     replicates = run.flows["replicate"].nunique()
     geo = load_geography()
@@ -159,8 +209,11 @@ def test_map_colours_cities_by_inflow(baseline_folder):
         assert np.isclose(drawn[x], expected), (
             f"{city}: colour value {drawn[x]} != data inflow {expected}"
         )
-    colour_bar = next(a for a in fig.axes if a.get_ylabel().startswith("data inflow"))
+    label = "data cross-border inflow" if measure != "inflow" else "data inflow, domestic included"
+    colour_bar = next(a for a in fig.axes if a.get_ylabel().startswith(label))
     assert "[datasets / year]" in colour_bar.get_ylabel(), "colour bar has units"
+    what = "cross-border inflow" if measure != "inflow" else "inflow, domestic included"
+    assert f"cities coloured by {what}" in ax.get_title(), f"the title says it: {ax.get_title()}"
 
 
 def test_map_rejects_unknown_element_and_city(baseline_folder):
@@ -305,7 +358,7 @@ def test_sensitivity_bars_and_error_bars(sweep_folder):
     fig = plot_sensitivity(table)
     axes = visible_axes(fig)
     assert len(axes) == len(SWEEP_OUTCOMES), "one panel per outcome"
-    for ax, outcome in zip(axes, SWEEP_OUTCOMES, strict=True):
+    for k, (ax, outcome) in enumerate(zip(axes, SWEEP_OUTCOMES, strict=True)):
         mine = table[table.outcome == outcome].set_index("parameter").loc[list(SWEEP_LEVERS)]
         bars = [c for c in ax.containers if isinstance(c, BarContainer)]
         assert [len(b) for b in bars] == [2, 2], f"{outcome}: S1 and ST bars for 2 parameters"
@@ -320,7 +373,9 @@ def test_sensitivity_bars_and_error_bars(sweep_folder):
             (segments,) = container.lines[2]
             half = np.array([(s[1, 0] - s[0, 0]) / 2 for s in segments.get_segments()])
             assert np.allclose(half, mine[conf]), f"{outcome}: {conf} error bars"
-        assert [t.get_text() for t in ax.get_yticklabels()] == list(SWEEP_LEVERS), "parameter names"
+        names = [t.get_text() for t in ax.get_yticklabels()]
+        shared = [""] * len(SWEEP_LEVERS)  # panels side by side share the left one's names
+        assert names == (list(SWEEP_LEVERS) if k % 2 == 0 else shared), "parameter names"
     with pytest.raises(ValueError, match="not a sensitivity table"):
         plot_sensitivity(pd.DataFrame({"outcome": ["x"], "parameter": ["y"], "value": [1.0]}))
 
@@ -418,3 +473,32 @@ def test_cli_plot_bad_folder_is_a_clear_error(make, baseline_folder, tmp_path, c
 def test_reading_a_sweep_as_a_run_says_so(sweep_folder):
     with pytest.raises(FolderError, match="sweep folder"):
         read_run_folder(Path(sweep_folder))
+
+
+def test_cli_plot_draws_the_outputs_asked_for(baseline_folder, policy_folder, tmp_path, capsys):
+    chosen = ["licences", "vc_deals", "researchers", "gii_cluster_score"]
+    out = tmp_path / "figs"
+    args = ["plot", str(baseline_folder), str(policy_folder), "--out", str(out)]
+    assert cli.main([*args, "--outputs", ",".join(chosen)]) == 0
+    capsys.readouterr()
+    figures = sorted(p.name for p in out.iterdir())
+    assert "baseline-timeseries.png" in figures and "comparison.png" in figures, figures
+    series = plot_folder(baseline_folder, tmp_path / "one", outputs=chosen)
+    assert [p.name for p in series][0] == "timeseries.png"
+    from flowsim.plots.files import run_figures
+
+    fig = run_figures(baseline_folder, chosen)["timeseries"]()
+    titles = [ax.get_title() for ax in visible_axes(fig)]
+    assert titles == ["licences", "VC deals", "researchers"], (
+        f"the series asked for, without the yearly-only GII score: {titles}"
+    )
+    from flowsim.compare import compare
+    from flowsim.plots.comparison import plot_comparison
+
+    table = compare([baseline_folder, policy_folder], chosen)
+    panels = [ax.get_title() for ax in visible_axes(plot_comparison(table, chosen))]
+    assert len(panels) == len(chosen) and any("GII" in t for t in panels), panels
+
+    assert cli.main([*args, "--outputs", "licences,paperz", "--force"]) == 2
+    err = capsys.readouterr().err
+    assert "unknown output(s) ['paperz']" in err and "did you mean 'papers'" in err, err

@@ -75,6 +75,18 @@ def test_latin_hypercube_puts_one_point_in_each_stratum():
     assert set(integer_counts.index) == {2, 3, 4, 5}, "an integer range reaches both ends"
 
 
+def test_latin_hypercube_is_scipys():
+    from scipy.stats import qmc
+
+    from flowsim.streams import stream
+    from flowsim.sweep.design import latin_hypercube
+
+    expected = qmc.LatinHypercube(4, rng=stream(5, "design")).random(12)
+    assert np.array_equal(latin_hypercube(spec("lhs", 12)), expected), (
+        "the unit hypercube is scipy.stats.qmc's, from the sweep's design stream"
+    )
+
+
 def test_designs_are_deterministic_and_depend_on_the_seed():
     for design, samples in (("lhs", 10), ("monte_carlo", 10), ("sobol", 8), ("morris", 3)):
         first, again = (

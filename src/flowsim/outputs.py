@@ -133,3 +133,20 @@ def unit_of(output: str) -> str:
     if output in YEARLY_SHARES:
         return "share of world total"
     return UNITS.get(output, "count")
+
+
+COMPARED: tuple[str, ...] = (
+    "papers",
+    "invention_patents",
+    "pct_applications",
+    "licences",
+    "spinoffs",
+    "startups",
+    "vc_deals",
+    "vc_volume",
+    "commercialized",
+    "commercialized_value",
+    "cross_border_collaboration_share",
+    "gii_cluster_score",
+)
+"""Outputs ``flowsim compare`` compares when none are asked for."""

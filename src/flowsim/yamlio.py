@@ -268,6 +268,8 @@ def model_at(model: type[BaseModel], path: Path_) -> type[BaseModel] | None:
 
 def suggest(word: str, choices: list[str]) -> str | None:
     """The closest allowed name to a misspelt one, if any is close."""
+    if (flipped := "-".join(reversed(str(word).split("-")))) in choices:
+        return flipped  # a corridor written the other way round: HK-GD -> GD-HK
     close = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in choices}

@@ -5,9 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from flowsim.scenario import describe_scenario, dump_scenario, load_scenario
-from flowsim.yamlio import ConfigError
-
 NAME = "describe"
 HELP = "print the fully resolved scenario (after extends and defaults), each value with its meaning"
 
@@ -24,6 +21,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Print the resolved scenario; exit 2 with the problems if the file is invalid."""
+    from flowsim.scenario import describe_scenario, dump_scenario, load_scenario
+    from flowsim.yamlio import ConfigError
+
     try:
         scenario = load_scenario(args.file)
     except ConfigError as err:

@@ -8,23 +8,7 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-
-import yaml
-from tqdm import tqdm
-
-from flowsim.results import (
-    IncompleteResultsError,
-    ResultsExistError,
-    check_out_dir,
-    command_line,
-    default_out_dir,
-    write_run,
-)
-from flowsim.run import run
-from flowsim.scenario import apply_overrides, load_scenario
-from flowsim.streams import replicate_seeds
-from flowsim.tables import headline_text
-from flowsim.yamlio import ConfigError, Problem
+from typing import Any
 
 NAME = "run"
 HELP = "run a scenario and write a results folder (time series, flows, summary, manifest)"
@@ -40,12 +24,23 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def run(*args: Any, **kwargs: Any) -> Any:
+    """:func:`flowsim.run.run`, imported on first use (Mesa is slow to import)."""
+    from flowsim.run import run as run_model
+
+    return run_model(*args, **kwargs)
+
+
 def parse_settings(settings: list[str]) -> dict[str, object]:
     """``["talent.move_rate=0.02"]`` -> ``{"talent.move_rate": 0.02}``, each value read as YAML.
 
     Raises:
         ConfigError: a setting without ``=`` or whose value is not valid YAML.
     """
+    import yaml
+
+    from flowsim.yamlio import ConfigError, Problem
+
     out: dict[str, object] = {}
     problems = []
     for setting in settings:
@@ -120,6 +115,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Load, run, write; exit 2 on bad input, 1 if the run fails, 0 on success."""
+    # heavy modules (Mesa, pandas) only when a run is asked for: `flowsim --help` stays quick
+    from tqdm import tqdm
+
+    from flowsim.results import (
+        IncompleteResultsError,
+        ResultsExistError,
+        check_out_dir,
+        command_line,
+        default_out_dir,
+        write_run,
+    )
+    from flowsim.scenario import apply_overrides, load_scenario
+    from flowsim.streams import replicate_seeds
+    from flowsim.tables import headline_text
+    from flowsim.yamlio import ConfigError
+
     overrides = {
         key: getattr(args, key)
         for key in ("seed", "steps", "scale")

@@ -53,9 +53,31 @@ def main(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     table.to_csv(out / "sensitivity.csv", index=False)
     figure = sensitivity_figure(table, out / "sensitivity.png")
+    shown = table.drop(columns=["warning"]).assign(
+        flag=["(!)" if w else "" for w in table["warning"]]
+    )
     with pd.option_context(
-        "display.width", 160, "display.max_rows", 500, "display.float_format", "{:.3f}".format
+        "display.width", 200, "display.max_rows", 500, "display.float_format", "{:.3f}".format
     ):
-        print(table.to_string(index=False))
+        print(shown.to_string(index=False))
+    print(
+        "\n*_width: full width of the bootstrap interval; *_half_change: how much the index "
+        "moved between the first half of the sample and all of it (convergence check)"
+    )
+    warned = {outcome: notes for outcome, notes in table.attrs["warnings"].items() if notes}
+    if warned:
+        print(
+            "\nwarning: some indices are not to be trusted as they stand (rows flagged (!); "
+            "the `warning` column of sensitivity.csv says why):",
+            file=sys.stderr,
+        )
+        for outcome, notes in warned.items():
+            for note in notes:
+                print(f"  {outcome}: {note}", file=sys.stderr)
+        print(
+            "  more samples (`--samples N`, N a power of 2) and replications "
+            "(`--replications N`) narrow the intervals",
+            file=sys.stderr,
+        )
     print(f"\nwrote {out / 'sensitivity.csv'} and {figure}")
     return 0

@@ -22,14 +22,35 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     where.add_argument(
         "--scheduler",
-        metavar="tcp://HOST:PORT",
-        help="send the runs to an existing Dask scheduler instead",
+        metavar="tls://HOST:PORT",
+        help="send the runs to an existing Dask scheduler instead (tls:// with the --tls-* "
+        "files or Dask's TLS configuration; tcp:// is unauthenticated)",
     )
+    tls = parser.add_argument_group(
+        "TLS for --scheduler",
+        "the client side of a TLS-secured Dask cluster, as in `dask scheduler --tls-ca-file ...`; "
+        "without these, Dask's configuration applies (distributed.comm.tls.* in "
+        "~/.config/dask/*.yaml or DASK_DISTRIBUTED__COMM__TLS__* variables). Local clusters "
+        "always use mutual TLS with temporary credentials.",
+    )
+    tls.add_argument("--tls-ca-file", metavar="FILE", help="CA certificate(s) the cluster trusts")
+    tls.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
+    tls.add_argument("--tls-key", metavar="FILE", help="its private key, if not in --tls-cert")
     parser.add_argument(
         "--scale", type=float, metavar="X", help="override the base scenario's agent scale"
     )
     parser.add_argument(
         "--steps", type=int, metavar="N", help="override the base scenario's months"
+    )
+    parser.add_argument(
+        "--samples",
+        type=int,
+        metavar="N",
+        help="override the sweep file's `samples:` (lhs, monte_carlo, sobol N, morris "
+        "trajectories), for a quicker look",
+    )
+    parser.add_argument(
+        "--replications", type=int, metavar="N", help="override the sweep file's `replications:`"
     )
     parser.add_argument(
         "--dry-run",
@@ -66,7 +87,13 @@ def _dry_run(args: argparse.Namespace) -> int:
     from flowsim.sweep.executor import default_workers
     from flowsim.sweep.plan import plan_sweep
 
-    plan = plan_sweep(args.file, scale=args.scale, steps=args.steps)
+    plan = plan_sweep(
+        args.file,
+        scale=args.scale,
+        steps=args.steps,
+        samples=args.samples,
+        replications=args.replications,
+    )
     spec = plan.spec
     warn_levers(plan)
     print(
@@ -103,11 +130,27 @@ def _dry_run(args: argparse.Namespace) -> int:
 def main(args: argparse.Namespace) -> int:
     """Run (or dry-run) a sweep; 0 if every run succeeded, 1 if some failed, 2 on bad input."""
     from flowsim.sweep.api import SweepError, sweep
+    from flowsim.sweep.executor import remote_security
     from flowsim.yamlio import ConfigError
 
     if args.workers is not None and args.workers < 1:
         print("flowsim sweep: --workers must be at least 1", file=sys.stderr)
         return 2
+    tls_files = (args.tls_ca_file, args.tls_cert, args.tls_key)
+    if any(tls_files) and not args.scheduler:
+        print("flowsim sweep: --tls-* options are for --scheduler", file=sys.stderr)
+        return 2
+    try:
+        security = remote_security(*tls_files, scheduler=args.scheduler) if args.scheduler else None
+    except (ValueError, OSError) as exc:
+        print(f"flowsim sweep: {exc}", file=sys.stderr)
+        return 2
+    if args.scheduler and args.scheduler.startswith("tcp://") and not args.dry_run:
+        print(
+            f"flowsim sweep: note: {args.scheduler} is plain tcp://: anyone who can reach it can "
+            "run code in its workers; prefer a TLS cluster (tls://, see README)",
+            file=sys.stderr,
+        )
     try:
         if args.dry_run:
             return _dry_run(args)
@@ -126,6 +169,9 @@ def main(args: argparse.Namespace) -> int:
             steps=args.steps,
             progress=not args.quiet,
             batch_size=args.batch_size,
+            samples=args.samples,
+            replications=args.replications,
+            security=security,
         )
     except (ConfigError, SweepError) as exc:
         print(exc, file=sys.stderr)

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from typing import TYPE_CHECKING
 
-from flowsim.scenario import load_scenario
-from flowsim.yamlio import ConfigError
+if TYPE_CHECKING:
+    from flowsim.yamlio import ConfigError
 
 NAME = "validate"
 HELP = "check scenario files: 'ok' per valid file, else every problem (exit 2)"
@@ -19,6 +20,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     """Validate each file; exit 0 if all are valid, else 2."""
+    from flowsim.scenario import load_scenario
+    from flowsim.yamlio import ConfigError
+
     status = 0
     for file in args.files:
         try:

@@ -32,6 +32,16 @@ LABEL_OFFSETS: dict[str, tuple[float, float]] = {
 }
 """Where a city's name sits, in points from its marker, where the default would collide."""
 
+COLOUR_LABELS: dict[str, str] = {
+    "cross_border_inflow": "cross-border inflow",
+    "cross_border_outflow": "cross-border outflow",
+    "inflow": "inflow, domestic included",
+    "outflow": "outflow, domestic included",
+    "net_inflow": "net inflow, domestic included",
+    "refusals": "refusals at destination",
+}
+"""What the colour bar says each ``color_by`` measure is."""
+
 MAX_ARROW_WIDTH = 7.0
 """Line width (points) of the largest flow in a panel; the others scale with their volume."""
 
@@ -41,13 +51,19 @@ def _city_values(
 ) -> tuple[np.ndarray, str]:
     if isinstance(color_by, str):
         unit = ELEMENT_UNITS[element] if color_by != "refusals" else "refused flows"
-        return city_measure(
-            flows, months, element, color_by
-        ), f"{element} {color_by.replace('_', ' ')} [{unit} / year]"
+        what = COLOUR_LABELS.get(color_by, color_by.replace("_", " "))
+        return city_measure(flows, months, element, color_by), f"{element} {what} [{unit} / year]"
     unknown = sorted(set(color_by) - set(CITIES))
     if unknown:
         raise ValueError(f"unknown cities {unknown} in color_by; cities are {', '.join(CITIES)}")
     return np.array([float(color_by.get(city, np.nan)) for city in CITIES]), "value"
+
+
+def _short(color_by: str | Mapping[str, float]) -> str:
+    """The colour measure, for a panel title."""
+    if not isinstance(color_by, str):
+        return "the given values"
+    return COLOUR_LABELS.get(color_by, color_by.replace("_", " "))
 
 
 def _draw_arrows(
@@ -102,7 +118,7 @@ def plot_map(
     months: int,
     *,
     elements: Sequence[str] = ELEMENTS,
-    color_by: str | Mapping[str, float] = "inflow",
+    color_by: str | Mapping[str, float] = "cross_border_inflow",
     title: str | None = None,
 ) -> Figure:
     """Map of the 11 cities coloured by a measure, arrows for cross-border flows, per element.
@@ -111,8 +127,11 @@ def plot_map(
         flows: a run's flows (rows per replicate, step, element, origin, destination).
         months: recorded months of each replicate (flows are shown per year).
         elements: the elements to draw, one panel each.
-        color_by: how to colour cities: ``inflow``, ``outflow``, ``net_inflow`` or ``refusals`` of
-            the panel's element (per year), or a mapping city -> value used in every panel.
+        color_by: how to colour cities, per year, for the panel's element:
+            ``cross_border_inflow`` (default: what arrives across a border, as the arrows),
+            ``cross_border_outflow``, or every flow, domestic included: ``inflow``,
+            ``outflow``, ``net_inflow``; or ``refusals``; or a mapping city -> value used in
+            every panel. The colour bar says which.
         title: the figure title.
 
     Returns:
@@ -187,7 +206,10 @@ def plot_map(
             handlelength=1.5,
         )
         fig.colorbar(scatter, ax=ax, label=label, shrink=0.75, aspect=15)
-        ax.set_title(f"{element}: cross-border flows ({ELEMENT_UNITS[element]} / year)")
+        ax.set_title(
+            f"{element}: cross-border flows (arrows);\ncities coloured by {_short(color_by)}",
+            fontsize="medium",
+        )
         ax.set_xlabel("east of bay centre [km]")
         ax.set_ylabel("north of bay centre [km]")
         ax.set_aspect("equal")

@@ -79,15 +79,25 @@ def city_pair_volumes(flows: pd.DataFrame, months: int, element: str) -> pd.Data
     )
 
 
-CITY_MEASURES: tuple[str, ...] = ("inflow", "outflow", "net_inflow", "refusals")
-"""Per-city measures a map can colour cities by (all flows of the element, domestic included)."""
+CITY_MEASURES: tuple[str, ...] = (
+    "cross_border_inflow",
+    "cross_border_outflow",
+    "inflow",
+    "outflow",
+    "net_inflow",
+    "refusals",
+)
+"""Per-city measures a map can colour cities by: ``cross_border_*`` counts only flows that
+cross a border (what the map's arrows draw); the others every flow of the element,
+domestic included."""
 
 
 def city_measure(flows: pd.DataFrame, months: int, element: str, measure: str) -> np.ndarray:
     """One value per city (order of :data:`CITIES`): the element's volume in, out, net in, refusals.
 
     Values are per year, averaged over replicates; ``refusals`` counts refused flows
-    whose destination is the city.
+    whose destination is the city; ``cross_border_inflow`` / ``cross_border_outflow``
+    count only flows between cities of different jurisdictions.
     """
     if measure not in CITY_MEASURES:
         raise ValueError(
@@ -95,6 +105,10 @@ def city_measure(flows: pd.DataFrame, months: int, element: str, measure: str) -
         )
     chosen = flows[flows["element"].astype(str) == element]
     per_year = 12.0 / (months * _replicates(flows))
+    if measure.startswith("cross_border_"):
+        marked = with_corridor(chosen)
+        chosen = marked[marked["corridor"].notna()]
+        measure = measure.removeprefix("cross_border_")
 
     def total(column: str, by: str) -> np.ndarray:
         sums = chosen.groupby(chosen[by].astype(str))[column].sum()

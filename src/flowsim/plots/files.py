@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from flowsim.compare import compare
+from flowsim.compare import DEFAULT_OUTPUTS, compare
 from flowsim.folders import (
     FolderError,
     folder_kind,
@@ -15,24 +16,38 @@ from flowsim.folders import (
     read_sweep_folder,
     sweep_columns,
 )
+from flowsim.outputs import REPORTED, YEARLY_SHARES
 from flowsim.plots.bay_map import plot_map
-from flowsim.plots.comparison import plot_comparison
+from flowsim.plots.comparison import SHOWN_OUTPUTS, plot_comparison
 from flowsim.plots.heatmap import plot_corridor_heatmap
 from flowsim.plots.labels import FORMATS, save
 from flowsim.plots.sweep import plot_sensitivity, plot_sweep_outcomes
+from flowsim.plots.timeseries import DEFAULT_OUTPUTS as SERIES_OUTPUTS
 from flowsim.plots.timeseries import plot_timeseries
 from flowsim.sidecar import write_provenance
 
 FigureMaker = Callable[[], Figure]
 
 
-def run_figures(folder: str | Path) -> dict[str, FigureMaker]:
-    """The figures of a run folder, by file stem: time series, map and corridor heat map."""
+def run_figures(folder: str | Path, outputs: Sequence[str] | None = None) -> dict[str, FigureMaker]:
+    """The figures of a run folder, by file stem: time series, map and corridor heat map.
+
+    ``outputs`` chooses the time series drawn (default :data:`~flowsim.plots.timeseries.
+    DEFAULT_OUTPUTS`); those a run records only per year (the GII shares) are left out
+    of it, and with none left there is no time-series figure.
+    """
     data = read_run_folder(folder)
-    return {
-        "timeseries": lambda: plot_timeseries(
-            data.timeseries, title=f"{data.name}: outputs over time"
-        ),
+    series = (
+        list(SERIES_OUTPUTS)
+        if outputs is None
+        else [o for o in outputs if o in data.timeseries.columns]
+    )
+    makers: dict[str, FigureMaker] = {}
+    if series:
+        makers["timeseries"] = lambda: plot_timeseries(
+            data.timeseries, series, title=f"{data.name}: outputs over time"
+        )
+    return makers | {
         "map": lambda: plot_map(data.flows, data.months, title=f"{data.name}: cross-border flows"),
         "corridors": lambda: plot_corridor_heatmap(
             data.flows, data.months, title=f"{data.name}: border crossings"
@@ -40,16 +55,46 @@ def run_figures(folder: str | Path) -> dict[str, FigureMaker]:
     }
 
 
-def sweep_figures(folder: str | Path) -> dict[str, FigureMaker]:
-    """The figures of a sweep folder: outcomes against levers, and sensitivity once analysed."""
+def sweep_figures(
+    folder: str | Path, outputs: Sequence[str] | None = None
+) -> dict[str, FigureMaker]:
+    """The figures of a sweep folder: outcomes against levers, and sensitivity once analysed.
+
+    ``outputs`` chooses the outcomes drawn (default all of the sweep's); with none of
+    them in the sweep there is no figure.
+    """
     data = read_sweep_folder(folder)
     parameters, outcomes = sweep_columns(data.runs, data.manifest)
+    if outputs is not None:
+        outcomes = [o for o in outputs if o in outcomes]
+    if not outcomes:
+        return {}
     makers: dict[str, FigureMaker] = {
         "outcomes": lambda: plot_sweep_outcomes(data.runs, parameters, outcomes)
     }
     if data.sensitivity is not None:
-        makers["sensitivity"] = lambda: plot_sensitivity(data.sensitivity)
+        table = data.sensitivity[data.sensitivity["outcome"].isin(outcomes)]
+        if not table.empty:
+            makers["sensitivity"] = lambda: plot_sensitivity(table)
     return makers
+
+
+def _check_outputs(outputs: Sequence[str], paths: Sequence[Path], kinds: Sequence[str]) -> None:
+    """Refuse names that are no output of a run and no outcome of any sweep given."""
+    known = set(REPORTED) | set(YEARLY_SHARES)
+    for folder, kind in zip(paths, kinds, strict=True):
+        if kind == "sweep":
+            data = read_sweep_folder(folder)
+            known |= set(sweep_columns(data.runs, data.manifest)[1])
+    unknown = [o for o in outputs if o not in known]
+    if unknown:
+        close = {o: difflib.get_close_matches(o, sorted(known), n=1) for o in unknown}
+        hints = "; ".join(f"{o!r}: did you mean {c[0]!r}?" for o, c in close.items() if c)
+        raise ValueError(
+            f"unknown output(s) {unknown}"
+            + (f" ({hints})" if hints else "")
+            + "; outputs are listed in flowsim.outputs (REPORTED, YEARLY_SHARES)"
+        )
 
 
 PROVENANCE = "provenance.json"
@@ -63,6 +108,8 @@ def plot_folder(
     fmt: str = "png",
     force: bool = False,
     progress: Callable[[str], None] | None = None,
+    outputs: Sequence[str] | None = None,
+    allow_mixed_scales: bool = False,
 ) -> list[Path]:
     """Draw every figure that applies to results folders and write them.
 
@@ -77,6 +124,10 @@ def plot_folder(
         fmt: ``png`` or ``svg``.
         force: replace figures that exist already.
         progress: called with each file's path before it is drawn.
+        outputs: the outputs to draw (time series, comparison panels, sweep outcomes);
+            default each figure's own selection.
+        allow_mixed_scales: compare run folders of different agent scales (see
+            :func:`flowsim.compare.compare`).
 
     Returns:
         The paths written.
@@ -93,24 +144,32 @@ def plot_folder(
             "no folder given; give a folder written by `flowsim run` or `flowsim sweep`"
         )
     kinds = [folder_kind(p) for p in paths]
+    if outputs is not None:
+        outputs = list(dict.fromkeys(outputs))
+        _check_outputs(outputs, paths, kinds)
     planned: dict[Path, FigureMaker] = {}
     for folder, kind in zip(paths, kinds, strict=True):
         target = Path(out) if out is not None else folder / "figures"
         # With one output folder for several inputs, each input's figures carry its folder name.
         prefix = f"{folder.name}-" if out is not None and len(paths) > 1 else ""
-        makers = run_figures(folder) if kind == "run" else sweep_figures(folder)
+        makers = run_figures(folder, outputs) if kind == "run" else sweep_figures(folder, outputs)
         for stem, maker in makers.items():
             planned[target / f"{prefix}{stem}.{fmt}"] = maker
     runs = [p for p, k in zip(paths, kinds, strict=True) if k == "run"]
     if len(runs) > 1:
         target = Path(out) if out is not None else runs[0] / "figures"
-        table = compare(runs)
-        planned[target / f"comparison.{fmt}"] = lambda: plot_comparison(table)
+        shown = list(SHOWN_OUTPUTS) if outputs is None else outputs
+        table = compare(
+            runs,
+            list(dict.fromkeys([*shown, *DEFAULT_OUTPUTS])),
+            allow_mixed_scales=allow_mixed_scales,
+        )
+        planned[target / f"comparison.{fmt}"] = lambda: plot_comparison(table, shown)
         planned[target / f"comparison-difference.{fmt}"] = lambda: plot_comparison(
-            table, kind="difference"
+            table, shown, kind="difference"
         )
         planned[target / f"comparison-overview.{fmt}"] = lambda: plot_comparison(
-            table, kind="overview"
+            table, shown, kind="overview"
         )
     existing = [str(p) for p in planned if p.exists()]
     if existing and not force:

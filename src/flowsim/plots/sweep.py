@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.transforms import blended_transform_factory
 
 from flowsim.folders import sweep_columns
 from flowsim.plots.labels import new_figure, output_label, pretty
@@ -114,14 +116,25 @@ def sensitivity_method(table: pd.DataFrame) -> str:
     )
 
 
+PAGE_INCHES: tuple[float, float] = (8.27, 11.69)
+"""An A4 page, portrait: the sensitivity figure never exceeds it."""
+
+
 def plot_sensitivity(
     table: pd.DataFrame, *, outcomes: Sequence[str] | None = None, title: str | None = None
 ) -> Figure:
     """Sensitivity indices as horizontal bars with their confidence intervals as error bars.
 
+    The figure fits an A4 page (:data:`PAGE_INCHES`) whatever the number of outcomes and
+    parameters: panels in two columns sharing the parameter names, text shrinking with
+    the number of bars. Doubtful indices are flagged: a panel whose outcome has a warning
+    (column ``warning`` of :func:`flowsim.sensitivity`) has its title marked "(!)" and
+    hatched bars, and the warnings are written under the panels.
+
     Args:
         table: a tidy sensitivity table (``outcome``, ``parameter``, then ``S1``, ``S1_conf``,
-            ``ST``, ``ST_conf`` for Sobol or ``mu_star``, ``mu_star_conf``, ``sigma`` for Morris).
+            ``ST``, ``ST_conf`` for Sobol or ``mu_star``, ``mu_star_conf``, ``sigma`` for
+            Morris; ``warning`` if present).
         outcomes: the outcomes to draw, one panel each (default: all, in table order).
         title: the figure title.
 
@@ -132,39 +145,105 @@ def plot_sensitivity(
     method = sensitivity_method(table)
     outcomes = list(outcomes) if outcomes is not None else list(dict.fromkeys(table["outcome"]))
     parameters = list(dict.fromkeys(table["parameter"]))
+    warned = _warnings_by_outcome(table, outcomes)
+    lines = _note_lines(warned, len(outcomes))
     columns = min(2, len(outcomes))
     rows = math.ceil(len(outcomes) / columns)
-    fig = new_figure(6.5 * columns, (0.45 * len(parameters) + 1.6) * rows + 0.4)
-    axes = fig.subplots(rows, columns, squeeze=False).ravel()
-    for ax in axes[len(outcomes) :]:
-        ax.set_visible(False)
-    height = 0.38
+    # room for every bar at a readable size, shrunk (text too) to fit the page
+    notes_in = 0.14 * (len(lines) + 0.5) if lines else 0.0
+    panel_in = 0.3 * len(parameters) + 1.0
+    wanted = panel_in * rows + 0.8 + notes_in
+    height = min(PAGE_INCHES[1], wanted)
+    shrink = height / wanted
+    font = max(4.5, 8.0 * shrink)
+    fig = new_figure(PAGE_INCHES[0], height)
+    grid = fig.add_gridspec(
+        rows + (1 if lines else 0),
+        columns,
+        height_ratios=[panel_in] * rows + ([notes_in] if lines else []),
+    )
+    axes = [fig.add_subplot(grid[k // columns, k % columns]) for k in range(len(outcomes))]
+    bar_height = 0.38
     position = np.arange(len(parameters), dtype=np.float64)
-    for ax, outcome in zip(axes, outcomes, strict=False):
+    for k, (ax, outcome) in enumerate(zip(axes, outcomes, strict=True)):
         rows_of = table[table["outcome"] == outcome].set_index("parameter").reindex(parameters)
-        for k, (index, conf, label) in enumerate(INDEX_BARS[method]):
+        doubtful = bool(warned.get(outcome))
+        for j, (index, conf, label) in enumerate(INDEX_BARS[method]):
             error = rows_of[conf].to_numpy(dtype=np.float64) if conf else None
             ax.barh(
-                position + (k - 0.5) * height,
+                position + (j - 0.5) * bar_height,
                 rows_of[index].to_numpy(dtype=np.float64),
-                height,
+                bar_height,
                 xerr=error,
-                capsize=3,
-                color=f"C{k}",
+                capsize=2,
+                color=f"C{j}",
+                hatch="///" if doubtful else None,
+                edgecolor="white" if doubtful else None,
+                error_kw={"elinewidth": 0.8},
                 label=label,
             )
-        ax.set_yticks(position, [pretty(p) for p in parameters], fontsize="small")
+        if k % columns == 0:
+            ax.set_yticks(position, [pretty(p) for p in parameters], fontsize=font)
+        else:
+            ax.set_yticks(position, [""] * len(parameters))
         ax.invert_yaxis()
+        ax.tick_params(axis="x", labelsize=font)
         ax.axvline(0.0, color="black", linewidth=0.8)
+        if method == "sobol":
+            ax.axvline(1.0, color="grey", linewidth=0.6, linestyle=":")
         ax.set_xlabel(
             "sensitivity index [share of variance]"
             if method == "sobol"
-            else "elementary effect [outcome units]"
+            else "elementary effect [outcome units]",
+            fontsize=font,
         )
-        ax.set_title(output_label(outcome, per="year"))
+        mark = " (!)" if doubtful else ""
+        ax.set_title(output_label(outcome, per="year") + mark, fontsize=font + 1)
         ax.grid(axis="x", alpha=0.3)
-    axes[0].legend(fontsize="x-small")
+    axes[0].legend(fontsize=font - 1)
+    if lines:
+        ax = fig.add_subplot(grid[rows, :])
+        ax.axis("off")
+        # from the figure's left edge, not the panel grid's (which leaves room for names)
+        where = blended_transform_factory(fig.transFigure, ax.transAxes)
+        ax.text(0.02, 1.0, "\n".join(lines), va="top", ha="left", fontsize=font, transform=where)
     fig.suptitle(
-        title or f"{method.capitalize()} sensitivity of each outcome to each parameter (95% CI)"
+        title or f"{method.capitalize()} sensitivity of each outcome to each parameter (95% CI)",
+        fontsize=font + 2,
     )
     return fig
+
+
+MAX_NOTE_LINES = 14
+"""Most warning lines written on the sensitivity figure (the CSV has them all)."""
+
+
+def _note_lines(warned: dict[str, list[str]], total: int) -> list[str]:
+    """The warnings as lines, each text once with the outcomes it applies to."""
+    if not warned:
+        return []
+    by_text: dict[str, list[str]] = {}
+    for outcome, items in warned.items():
+        for item in items:
+            by_text.setdefault(item, []).append(pretty(outcome))
+    lines = ["(!) read with care:"]
+    for text, where in by_text.items():
+        who = "every outcome" if len(where) == total > 1 else ", ".join(where)
+        lines.append(f"- {who}: {text}")
+    if len(lines) > MAX_NOTE_LINES:
+        more = len(lines) - MAX_NOTE_LINES + 1
+        lines = [*lines[: MAX_NOTE_LINES - 1], f"... and {more} more: see the `warning` column"]
+    return [textwrap.shorten(line, 150, placeholder=" ...") for line in lines]
+
+
+def _warnings_by_outcome(table: pd.DataFrame, outcomes: Sequence[str]) -> dict[str, list[str]]:
+    """Each outcome's distinct warnings (``warning`` column, ``;``-separated), in order."""
+    if "warning" not in table.columns:
+        return {}
+    out: dict[str, list[str]] = {}
+    for outcome in outcomes:
+        texts = table.loc[table["outcome"] == outcome, "warning"].fillna("").astype(str)
+        items = [w.strip() for text in texts for w in text.split(";") if w.strip()]
+        if items:
+            out[outcome] = list(dict.fromkeys(items))
+    return out

@@ -1,4 +1,9 @@
-"""Outputs over time: the median across replicates and the 5-95% band around it."""
+"""Outputs over time: the median across replicates and the 5-95% band around it.
+
+A 5-95% band needs replicates beyond both quantiles to mean anything: with fewer
+than :data:`MIN_BAND_REPLICATES` the figure draws every replicate as a thin line
+instead, and says so in the legend.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.dates import ConciseDateFormatter
 from matplotlib.figure import Figure
 
@@ -24,6 +30,14 @@ DEFAULT_OUTPUTS: tuple[str, ...] = (
 
 BAND = (0.05, 0.95)
 """Quantiles across replicates that bound the shaded band."""
+
+MIN_BAND_REPLICATES = 10
+"""Fewest replicates drawn as a 5-95% band; with fewer, each replicate is drawn as a line.
+
+With n replicates the empirical 5% and 95% quantiles interpolate between the two
+lowest (highest) values until n >= 10; with 2 or 3 the "band" is nearly the range of
+the values, not a 90% interval.
+"""
 
 
 def replicate_quantiles(timeseries: pd.DataFrame, output: str) -> pd.DataFrame:
@@ -64,6 +78,34 @@ def _as_scenarios(timeseries: pd.DataFrame | Mapping[str, pd.DataFrame]) -> dict
     return dict(timeseries)
 
 
+def _draw_replicates(
+    ax: Axes,
+    frame: pd.DataFrame,
+    output: str,
+    first_year: int,
+    colour: str,
+    prefix: str,
+    n: int,
+) -> None:
+    """Each replicate as a thin line: too few replicates for a band (see MIN_BAND_REPLICATES)."""
+    groups = frame.groupby("replicate") if "replicate" in frame.columns else [(0, frame)]
+    for k, (_, replicate) in enumerate(groups):
+        replicate = replicate.sort_values("step")
+        ax.plot(
+            month_dates(first_year, replicate["step"].to_numpy()),
+            replicate[output].to_numpy(dtype=np.float64),
+            color=colour,
+            linewidth=0.7,
+            alpha=0.45,
+            gid="replicate",
+            label=(
+                f"{prefix}each of {n} replicate{'s' if n != 1 else ''} (too few for a 5-95% band)"
+                if k == 0
+                else None
+            ),
+        )
+
+
 def plot_timeseries(
     timeseries: pd.DataFrame | Mapping[str, pd.DataFrame],
     outputs: Sequence[str] = DEFAULT_OUTPUTS,
@@ -72,7 +114,7 @@ def plot_timeseries(
     title: str | None = None,
     columns: int = 2,
 ) -> Figure:
-    """Monthly outputs over time: a median line and a 5-95% band across replicates.
+    """Monthly outputs over time: a median line and a 5-95% band (or the replicates) around it.
 
     One panel per output; the x axis is the calendar month. Give a
     mapping of scenario name -> time series to overlay several scenarios.
@@ -86,7 +128,9 @@ def plot_timeseries(
         columns: panels per row.
 
     Returns:
-        The figure: one line and one band (a ``PolyCollection``) per scenario in each panel.
+        The figure: per scenario in each panel, a median line (gid ``median``) and either a
+        5-95% band (a ``PolyCollection``, from :data:`MIN_BAND_REPLICATES` replicates on) or
+        one thin line per replicate (gid ``replicate``).
     """
     scenarios = _as_scenarios(timeseries)
     outputs = list(outputs)
@@ -110,16 +154,26 @@ def plot_timeseries(
             when = month_dates(first_year, q["step"].to_numpy())
             n = int(q["replicates"].max())
             prefix = f"{name}: " if name else ""
-            ax.fill_between(
+            if n >= MIN_BAND_REPLICATES:
+                ax.fill_between(
+                    when,
+                    q["low"],
+                    q["high"],
+                    color=colour,
+                    alpha=0.25,
+                    linewidth=0,
+                    label=f"{prefix}5-95% of {n} replicates",
+                )
+            else:
+                _draw_replicates(ax, frame, output, first_year, colour, prefix, n)
+            ax.plot(
                 when,
-                q["low"],
-                q["high"],
+                q["median"],
                 color=colour,
-                alpha=0.25,
-                linewidth=0,
-                label=f"{prefix}5-95% of {n} replicate{'s' if n != 1 else ''}",
+                linewidth=1.6,
+                label=f"{prefix}median",
+                gid="median",
             )
-            ax.plot(when, q["median"], color=colour, linewidth=1.6, label=f"{prefix}median")
         ax.set_title(pretty(output))
         ax.set_xlabel("month")
         ax.xaxis.set_major_formatter(ConciseDateFormatter(ax.xaxis.get_major_locator()))

@@ -238,6 +238,9 @@ def sweep(
     progress: bool = True,
     model: Model | None = None,
     batch_size: int | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+    security: Any = None,
 ) -> SweepResult:
     """Run a sweep and stream its results to disk; return them as DataFrames.
 
@@ -254,6 +257,10 @@ def sweep(
         progress: show a tqdm bar of finished runs.
         model: a custom model instead of flowsim (see :mod:`flowsim.sweep.tasks`).
         batch_size: runs per Parquet part (default: about 100 parts per sweep).
+        samples: override the sweep file's ``samples:`` (quick looks; not for factorial).
+        replications: override the sweep file's ``replications:``.
+        security: a ``distributed.security.Security`` to reach ``scheduler`` (default:
+            Dask's configuration). Local clusters always use temporary TLS credentials.
 
     Raises:
         ConfigError: the sweep file or its base scenario is wrong.
@@ -261,7 +268,9 @@ def sweep(
     """
     from tqdm.auto import tqdm
 
-    plan = plan_sweep(spec, scale=scale, steps=steps, model=model)
+    plan = plan_sweep(
+        spec, scale=scale, steps=steps, model=model, samples=samples, replications=replications
+    )
     if resume and out is None:
         raise SweepError("--resume needs --out: the folder of the sweep to complete")
     folder = Path(out) if out is not None else default_folder(plan.spec.name)
@@ -295,7 +304,14 @@ def sweep(
             bar.set_postfix(failed=failed)
 
     try:
-        execute(plan.tasks(done), plan.model, on_result, workers=workers, scheduler=scheduler)
+        execute(
+            plan.tasks(done),
+            plan.model,
+            on_result,
+            workers=workers,
+            scheduler=scheduler,
+            security=security,
+        )
     finally:
         store.flush()
         bar.close()

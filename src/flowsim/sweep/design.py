@@ -7,9 +7,9 @@ and then mapped to the value a run uses:
   value = floor(raw), so every whole number is equally likely);
 - a list of values: raw in ``[0, n)``, value = values[floor(raw)].
 
-Latin hypercube and Monte Carlo draws come from a numpy Generator derived from the
-sweep's root seed; Sobol (Saltelli) and Morris samples come from SALib, seeded from
-it too. The same spec therefore always gives the same design.
+Latin hypercube (:mod:`scipy.stats.qmc`) and Monte Carlo draws come from a numpy
+Generator derived from the sweep's root seed; Sobol (Saltelli) and Morris samples
+come from SALib, seeded from it too. The same spec therefore always gives the same design.
 """
 
 from __future__ import annotations
@@ -148,13 +148,20 @@ def _range_series(column: list[Any], factor: Factor) -> pd.Series:
 
 
 def latin_hypercube(spec: SweepSpec) -> np.ndarray:
-    """Unit-cube Latin hypercube: each range cut into ``samples`` strata, one point each."""
+    """Unit-cube Latin hypercube (:class:`scipy.stats.qmc.LatinHypercube`).
+
+    Each range is cut into ``samples`` strata with one point in each, at a random
+    place within it; the generator is the sweep's ``design`` stream.
+    """
+    from scipy.stats import qmc
+
     n, d = int(spec.samples or 0), len(spec.factors)
     rng = stream(spec.seed, "design")
-    unit = np.empty((n, d))
-    for j in range(d):
-        unit[:, j] = (rng.permutation(n) + rng.random(n)) / n
-    return unit
+    try:
+        sampler = qmc.LatinHypercube(d, rng=rng)
+    except TypeError:  # SciPy < 1.15 calls it seed
+        sampler = qmc.LatinHypercube(d, seed=rng)
+    return sampler.random(n)
 
 
 def monte_carlo(spec: SweepSpec) -> np.ndarray:

@@ -30,18 +30,77 @@ def default_workers() -> int:
     return max(1, os.cpu_count() or 1)
 
 
+def local_security() -> Any:
+    """TLS with a fresh, in-memory certificate authority for one local cluster.
+
+    ``distributed.security.Security.temporary()`` makes a self-signed CA and one
+    key pair held only in this process's memory (and passed to the workers it
+    spawns); ``require_encryption`` refuses plain ``tcp://``. Every connection to the
+    scheduler, the nannies and the workers is then mutual TLS: a process without the
+    key — another user's, or another of your own — cannot connect, so it cannot
+    submit tasks (run code) in the workers. Needs the ``cryptography`` package.
+    """
+    from distributed.security import Security
+
+    return Security.temporary()
+
+
+def remote_security(
+    ca_file: str | None = None,
+    cert: str | None = None,
+    key: str | None = None,
+    scheduler: str | None = None,
+) -> Any:
+    """The client side of a user's TLS cluster: their CA and client certificate (and key).
+
+    With no files given, Dask's own configuration applies (``distributed.comm.tls.*``
+    in ``~/.config/dask/*.yaml`` or ``DASK_DISTRIBUTED__COMM__TLS__...`` variables),
+    exactly as for ``distributed.Client``.
+
+    Raises:
+        ValueError: a file is missing, or a ``tls://`` ``scheduler`` has no credentials
+            from either the files or Dask's configuration (the message says what to give).
+    """
+    from distributed.security import Security
+
+    given = [f for f in (ca_file, cert, key) if f]
+    missing = [f for f in given if not os.path.isfile(f)]
+    if missing:
+        raise ValueError(f"TLS file(s) not found: {', '.join(missing)}")
+    if not given:
+        security = Security()  # Dask's configuration (default: none)
+    elif not (ca_file and cert):
+        raise ValueError("--tls-ca-file and --tls-cert go together (and --tls-key if separate)")
+    else:
+        security = Security(
+            tls_ca_file=ca_file, tls_client_cert=cert, tls_client_key=key, require_encryption=True
+        )
+    if scheduler and scheduler.startswith("tls://") and not security.tls_client_cert:
+        raise ValueError(
+            f"{scheduler} talks TLS: give the cluster's CA and a client certificate "
+            "(--tls-ca-file CA --tls-cert CERT [--tls-key KEY]) or set them in Dask's "
+            "configuration (distributed.comm.tls.ca-file, distributed.comm.tls.client.cert)"
+        )
+    return security
+
+
 @contextmanager
-def dask_client(workers: int | None = None, scheduler: str | None = None) -> Iterator[Any]:
+def dask_client(
+    workers: int | None = None, scheduler: str | None = None, security: Any = None
+) -> Iterator[Any]:
     """A ``dask.distributed.Client``: to ``scheduler`` if given, else to a new local cluster.
 
     The local cluster has ``workers`` single-threaded worker processes bound to
-    127.0.0.1 and no dashboard; it is closed on exit.
+    127.0.0.1, talks mutual TLS with temporary credentials (:func:`local_security`)
+    and has no HTTP server (no dashboard, no worker dashboards); it is closed on exit.
+    ``security`` (a ``distributed.security.Security``) is used to reach ``scheduler``;
+    None means Dask's configuration.
     """
     import dask
     from distributed import Client, LocalCluster
 
     if scheduler is not None:
-        with Client(scheduler, timeout="30s") as client:
+        with Client(scheduler, timeout="30s", security=security) as client:
             yield client
         return
     # Dask's nannies give workers MALLOC_TRIM_THRESHOLD_=65536 by default; a fixed trim
@@ -50,10 +109,17 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
     # Our own local workers keep glibc's defaults (a user's --scheduler cluster is theirs).
     # With no dashboard, the workers' statistical profiler (a stack sample every 10 ms,
     # taking the GIL from the run) serves nobody: it is off too.
+    # Dask starts an HTTP server in the scheduler (on :8787 unless told otherwise) and in
+    # every worker, for metrics and JSON status, even without a dashboard; they would
+    # serve plain, unauthenticated HTTP. Ours serve no routes, bind an ephemeral port on
+    # 127.0.0.1 and are closed as soon as the cluster is up (workers a nanny restarts too).
     quiet_workers = {
         "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
         "distributed.worker.profile.enabled": False,
+        "distributed.scheduler.http.routes": [],
+        "distributed.worker.http.routes": [],
     }
+    security = local_security()
     with (
         dask.config.set(quiet_workers),
         LocalCluster(
@@ -61,12 +127,34 @@ def dask_client(workers: int | None = None, scheduler: str | None = None) -> Ite
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
+            protocol="tls://",
+            security=security,
             dashboard_address=None,
+            worker_dashboard_address=None,
+            scheduler_kwargs={"dashboard_address": "127.0.0.1:0"},
             silence_logs=logging.ERROR,
         ) as cluster,
-        Client(cluster) as client,
+        Client(cluster, security=security) as client,
     ):
+        cluster.scheduler.http_server.stop()  # the scheduler runs in this process
+        client.register_plugin(_no_http_server(), name="flowsim-no-http-server")
         yield client
+
+
+def _no_http_server() -> Any:
+    """A Dask worker plugin that closes the worker's HTTP server (see :func:`dask_client`).
+
+    A plugin (rather than one ``client.run``) so that a worker a nanny restarts after a
+    crash closes its HTTP server too. Defined here so that importing this module does
+    not import Dask (the class travels to the workers by value).
+    """
+    from distributed.diagnostics.plugin import WorkerPlugin
+
+    class NoHttpServer(WorkerPlugin):
+        def setup(self, worker: Any) -> None:
+            worker.http_server.stop()
+
+    return NoHttpServer()
 
 
 def run_in_process(tasks: Iterable[RunTask], model: Model, on_result: OnResult) -> None:
@@ -137,6 +225,7 @@ def execute(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    security: Any = None,
 ) -> None:
     """Run every task and pass each finished record to ``on_result``.
 
@@ -148,12 +237,22 @@ def execute(
             single-threaded processes; None uses every core.
         scheduler: address of an existing Dask scheduler (``tcp://host:port``);
             overrides ``workers``.
+        security: a ``distributed.security.Security`` for ``scheduler`` (None: Dask's
+            configuration); local clusters always make their own (:func:`local_security`).
     """
     if scheduler is None and (workers or default_workers()) == 1:
         run_in_process(tasks, model, on_result)
         return
-    with dask_client(workers, scheduler) as client:
+    with dask_client(workers, scheduler, security) as client:
         run_on_dask(client, tasks, model, on_result)
 
 
-__all__ = ["dask_client", "default_workers", "execute", "run_in_process", "run_on_dask"]
+__all__ = [
+    "dask_client",
+    "default_workers",
+    "execute",
+    "local_security",
+    "remote_security",
+    "run_in_process",
+    "run_on_dask",
+]

@@ -102,6 +102,35 @@ def _spec_from(
     return spec, loaded, path, sha256_bytes(path.read_bytes())
 
 
+def _override_spec(
+    spec: SweepSpec, spec_sha: str, **overrides: int | None
+) -> tuple[SweepSpec, str]:
+    """The spec with ``--samples``/``--replications`` applied, validated as in a file.
+
+    The hash then covers the overrides too, so that ``--resume`` refuses to continue a
+    sweep with other overrides than it started with.
+    """
+    given = {key: value for key, value in overrides.items() if value is not None}
+    if not given:
+        return spec, spec_sha
+    try:
+        changed = SweepSpec.model_validate({**spec.model_dump(), **given})
+    except ValidationError as err:
+        raise ConfigError(
+            [
+                Problem(
+                    "command line",
+                    None,
+                    None,
+                    "--" + ".".join(str(p) for p in e["loc"]) if e["loc"] else "--samples",
+                    e["msg"].removeprefix("Value error, "),
+                )
+                for e in err.errors(include_url=False)
+            ]
+        ) from None
+    return changed, sha256_json({"sweep_file_sha256": spec_sha, "command_line": given})
+
+
 def _base_scenario(
     spec: SweepSpec, loaded: LoadedYaml, spec_file: Path | None, base_overrides: dict[str, Any]
 ) -> tuple[Scenario, Path | None]:
@@ -158,6 +187,8 @@ def plan_sweep(
     scale: float | None = None,
     steps: int | None = None,
     model: Model | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
 ) -> SweepPlan:
     """Validate a sweep and lay out its runs.
 
@@ -169,11 +200,14 @@ def plan_sweep(
         model: a custom model ``model(overrides, seed) -> (outcomes, timeseries)``
             instead of flowsim (factor paths and outcomes are then not checked
             against the scenario).
+        samples: override the spec's ``samples`` (``--samples``).
+        replications: override the spec's ``replications`` (``--replications``).
 
     Raises:
         ConfigError: anything wrong in the sweep file, its base scenario or its design points.
     """
     spec, loaded, spec_file, spec_sha = _spec_from(source)
+    spec, spec_sha = _override_spec(spec, spec_sha, samples=samples, replications=replications)
     base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
     design = build_design(spec)
     seeds = replicate_seeds(spec.seed, spec.replications)
