@@ -34,6 +34,7 @@ from flowsim.yamlio import (
     LoadedYaml,
     Path_,
     Problem,
+    load_scalar_text,
     load_yaml,
     problems_from_validation,
     suggest,
@@ -200,14 +201,18 @@ def _known_prefix(loaded: LoadedYaml, path: Path_) -> int:
     return 0
 
 
-def _locator(chain: list[LoadedYaml]):
+def _locator(chain: list[LoadedYaml], overridden: tuple[str, ...] = (), source: str = ""):
     """``locate(path) -> (file, line, column)``: the file of the chain that set ``path``.
 
     The file that sets the longest prefix of the path wins; among equals the one
-    nearest the given file, because its value overrides its ancestors'.
+    nearest the given file, because its value overrides its ancestors'. A path set by
+    an override (``overridden``, dotted) is located at ``source``.
     """
 
     def locate(path: Path_) -> tuple[str, int | None, int | None]:
+        text = ".".join(map(str, path))
+        if any(text == key or text.startswith(key + ".") for key in overridden):
+            return source, None, None
         best, best_len = chain[0], 0
         for loaded in chain:
             n = _known_prefix(loaded, path)
@@ -219,21 +224,91 @@ def _locator(chain: list[LoadedYaml]):
     return locate
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge and validate a scenario file.
+def parse_settings(settings: list[str]) -> dict[str, Any]:
+    """``["talent.move_rate=0.02"]`` -> ``{"talent.move_rate": 0.02}``, each value read as YAML.
+
+    Values are read with flowsim's YAML rules (:func:`flowsim.yamlio.load_scalar_text`):
+    ``1e-3`` is a number, ``010`` is ten, ``yes`` is text.
 
     Raises:
-        ConfigError: with every problem of the file (and of the files it extends).
+        ConfigError: a setting without ``=`` or whose value is not valid YAML.
     """
-    chain = read_chain(path)
-    merged = _merge(chain)
+    out: dict[str, Any] = {}
+    problems = []
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep or not key.strip():
+            problems.append(
+                Problem(
+                    "command line",
+                    None,
+                    None,
+                    f"--set {setting}",
+                    "expected KEY=VALUE",
+                    hint="e.g. --set policy.corridors.GD-HK.data.approval=0.7",
+                )
+            )
+            continue
+        try:
+            out[key.strip()] = load_scalar_text(text) if text.strip() else None
+        except ConfigError as err:
+            problems.append(
+                Problem(
+                    "command line",
+                    None,
+                    None,
+                    f"--set {setting}",
+                    f"the value is not valid YAML ({err.problems[0].message})",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    settings: list[str] | None = None,
+    source: str = "command line",
+) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Args:
+        path: the scenario file.
+        overrides: dotted-path values applied on top of the file (e.g. ``{"scale": 0.01}``).
+        settings: ``KEY=VALUE`` texts (``flowsim run --set``), applied like ``overrides``.
+        source: what the problems of ``overrides`` and ``settings`` name as their file.
+
+    Raises:
+        ConfigError: with every problem of the file (and of the files it extends) and of
+            the overrides, together.
+    """
+    extra: list[Problem] = []
+    values: dict[str, Any] = {}
+    if settings:
+        try:
+            values = parse_settings(settings)
+        except ConfigError as err:
+            extra = list(err.problems)
+    values.update(overrides or {})
     try:
-        return Scenario.model_validate(merged, strict=True)
+        chain = read_chain(path)
+    except ConfigError as err:
+        raise ConfigError([*err.problems, *extra]) from None
+    merged = _merge(chain)
+    for dotted_path, value in values.items():
+        merged = set_path(merged, dotted_path, value)
+    try:
+        scenario = Scenario.model_validate(merged, strict=True)
     except ValidationError as err:
-        problems = problems_from_validation(err, chain[0], Scenario, locate=_locator(chain))
-        raise ConfigError(
-            [_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]
-        ) from None
+        locate = _locator(chain, tuple(values), source)
+        problems = problems_from_validation(err, chain[0], Scenario, locate=locate)
+        problems = [_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]
+        raise ConfigError([*problems, *extra]) from None
+    if extra:
+        raise ConfigError(extra)
+    return scenario
 
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
@@ -351,6 +426,7 @@ __all__ = [
     "describe_scenario",
     "dump_scenario",
     "load_scenario",
+    "parse_settings",
     "read_chain",
     "resolve_scenario_dict",
     "scenario_dict",
