@@ -52,14 +52,22 @@ def _problem_at(loaded: LoadedYaml, path: Path_, message: str, hint: str | None 
     return Problem(loaded.file, line, column, ".".join(map(str, path)), message, hint=hint)
 
 
-def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
-    """Parse one file of the chain; a parent's problems say which file extends it."""
+def _read_file(
+    path: Path, child: LoadedYaml | None, referenced_by: str | None = None
+) -> LoadedYaml:
+    """Parse one file of the chain; a parent's problems say which file extends it.
+
+    A file another file points at (``extends:``, a sweep's ``base:``) that is not a
+    scenario is reported as such, without echoing its content.
+    """
+    referrer = child.file if child is not None else referenced_by
     try:
         loaded = load_yaml(path)
     except ConfigError as err:
-        if child is None:
+        if referrer is None:
             raise
-        note = f"this file is extended by {child.file}"
+        how = "extended" if child is not None else "used as the base"
+        note = f"this file is {how} by {referrer}"
         raise ConfigError(
             [
                 dataclasses.replace(p, hint=f"{p.hint}; {note}" if p.hint else note)
@@ -80,8 +88,27 @@ def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
                 )
             ]
         )
+    if referrer is not None and not _looks_like_scenario(loaded.data):
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    None,
+                    None,
+                    "",
+                    "is not a scenario file (none of its top-level keys is a scenario key); "
+                    "its content is not shown",
+                    hint=f"{referrer} points at it; point it at a scenario YAML file",
+                )
+            ]
+        )
     if not isinstance(loaded.data, dict):
-        kind = "a list" if isinstance(loaded.data, list) else f"the value {loaded.data!r}"
+        if isinstance(loaded.data, list):
+            kind = "a list"
+        elif isinstance(loaded.data, str):
+            kind = f"the text {_short(loaded.data)}"
+        else:
+            kind = f"the value {_short(loaded.data)}"
         raise ConfigError(
             [
                 _problem_at(
@@ -95,21 +122,39 @@ def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
     return loaded
 
 
+def _looks_like_scenario(data: object) -> bool:
+    """A mapping with at least one scenario key (or ``extends``)."""
+    if not isinstance(data, dict):
+        return False
+    keys = {name for name in Scenario.model_fields} | {
+        f.alias for f in Scenario.model_fields.values() if f.alias
+    }
+    return bool(set(data) & (keys | {EXTENDS}))
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: enough to recognise, never a whole file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
+
+
 def _unusable_file(path: Path) -> str | None:
     """Why ``path`` cannot be read as a scenario file, or None if it can."""
     try:
         if path.is_file():
             path.resolve()
             return None
-        return (
-            f"{path} is a folder, not a scenario file" if path.is_dir() else f"no such file {path}"
-        )
+        if path.is_dir():
+            return f"{path} is a folder, not a scenario file"
+        if path.exists():
+            return f"{path} is not a regular file (a FIFO, device or socket); give a YAML file"
+        return f"no such file {path}"
     except (OSError, ValueError) as exc:  # too long, a NUL byte, no permission...
         reason = getattr(exc, "strerror", None) or exc
         return f"cannot be used as a file name ({exc.__class__.__name__}: {reason})"
 
 
-def read_chain(path: str | Path) -> list[LoadedYaml]:
+def read_chain(path: str | Path, referenced_by: str | None = None) -> list[LoadedYaml]:
     """The file at ``path`` and every file it extends, the given file first.
 
     Raises:
@@ -121,7 +166,7 @@ def read_chain(path: str | Path) -> list[LoadedYaml]:
     current = Path(path)
     child: LoadedYaml | None = None
     while True:
-        loaded = _read_file(current, child)
+        loaded = _read_file(current, child, referenced_by)
         chain.append(loaded)
         seen.append(current.resolve())
         target = loaded.data.get(EXTENDS)
@@ -271,6 +316,7 @@ def load_scenario(
     overrides: dict[str, Any] | None = None,
     settings: list[str] | None = None,
     source: str = "command line",
+    referenced_by: str | None = None,
 ) -> Scenario:
     """Read, merge and validate a scenario file.
 
@@ -279,6 +325,7 @@ def load_scenario(
         overrides: dotted-path values applied on top of the file (e.g. ``{"scale": 0.01}``).
         settings: ``KEY=VALUE`` texts (``flowsim run --set``), applied like ``overrides``.
         source: what the problems of ``overrides`` and ``settings`` name as their file.
+        referenced_by: the file that points at ``path`` (a sweep file's ``base:``), if any.
 
     Raises:
         ConfigError: with every problem of the file (and of the files it extends) and of
@@ -293,7 +340,7 @@ def load_scenario(
             extra = list(err.problems)
     values.update(overrides or {})
     try:
-        chain = read_chain(path)
+        chain = read_chain(path, referenced_by)
     except ConfigError as err:
         raise ConfigError([*err.problems, *extra]) from None
     merged = _merge(chain)
