@@ -294,8 +294,10 @@ def compare(
                 rows.append(row)
     table = pd.DataFrame.from_records(rows).reindex(columns=list(COLUMNS))
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from flowsim.diskio import atomic_path
+
+        with atomic_path(out) as tmp:  # a full disk leaves no empty or half-written table
+            table.to_csv(tmp, index=False)
         given = sources.values() if isinstance(sources, Mapping) else sources
         folders = [Path(s) for s in given if isinstance(s, (str, Path))]
         write_provenance(

@@ -37,6 +37,7 @@ are shown escaped (:func:`printable`).
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import math
 import os
@@ -284,6 +285,14 @@ def _check_size(text: str, file: str) -> None:
     built: an alias adds the size of its anchor without expanding it.
     """
     parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    too_deep = Problem(
+        file,
+        None,
+        None,
+        "",
+        f"nested deeper than {MAX_DEPTH} levels of mappings and lists",
+        hint="a scenario nests at most a few levels; is this the right file?",
+    )
     sizes: dict[str, int] = {}
     starts: list[tuple[int, str | None]] = []
     total = 0
@@ -295,17 +304,7 @@ def _check_size(text: str, file: str) -> None:
                 if len(starts) > MAX_DEPTH:
                     mark = event.start_mark
                     raise ConfigError(
-                        [
-                            Problem(
-                                file,
-                                mark.line + 1,
-                                mark.column + 1,
-                                "",
-                                f"nested deeper than {MAX_DEPTH} levels of mappings and lists",
-                                hint="a scenario nests at most a few levels; is this the "
-                                "right file?",
-                            )
-                        ]
+                        [dataclasses.replace(too_deep, line=mark.line + 1, column=mark.column + 1)]
                     )
             elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
                 start, anchor = starts.pop()
@@ -333,7 +332,11 @@ def _check_size(text: str, file: str) -> None:
                         )
                     ]
                 )
-    except yaml.YAMLError:
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml's own limit (1000 levels)
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise ConfigError([dataclasses.replace(too_deep, line=line, column=1)]) from None
         return  # a syntax error: composing reports it with its position
 
 
@@ -361,6 +364,10 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:  # a last guard; _check_size refuses deep nesting first
+        raise ConfigError(
+            [Problem(file, None, None, "", f"nested deeper than {MAX_DEPTH} levels")]
+        ) from None
     if node is None:
         return LoadedYaml(file, {}, {(): (1, 1)})
     marks: dict[Path_, tuple[int, int]] = {}
