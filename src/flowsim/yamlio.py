@@ -506,6 +506,20 @@ def suggest(word: str, choices: list[str]) -> str | None:
     return close[0]
 
 
+def _yaml11_hint(value: Any) -> str | None:
+    """Why a text value may have been meant as something else (YAML 1.1 habits)."""
+    if not isinstance(value, str):
+        return None
+    if re.fullmatch(r"[-+]?[0-9]+(?::[0-5]?[0-9])+(?:\.[0-9]*)?", value):
+        return (
+            f"flowsim reads {value} as text, not as a base-60 number (YAML 1.1 would read "
+            "1:30 as 90); write the number itself"
+        )
+    if value.lower() in ("yes", "no", "on", "off", "y", "n"):
+        return f"flowsim reads {value} as text; write true or false"
+    return None
+
+
 def _describe_limit(ctx: dict[str, Any]) -> str | None:
     parts = []
     for key, text in (("ge", ">= {}"), ("gt", "> {}"), ("le", "<= {}"), ("lt", "< {}")):
@@ -558,7 +572,8 @@ def problems_from_validation(
             expected = e["msg"].replace("Input should be ", "")
             if kind in ("model_type", "dict_type"):
                 expected = "a mapping of `key: value` lines"
-            message = f"{value!r} has the wrong type: expected {expected}"
+            message = f"{_short(value)} has the wrong type: expected {expected}"
+            hint = _yaml11_hint(value)
             if kind == "model_type":
                 parent = model_at(model, loc)
                 if parent:
