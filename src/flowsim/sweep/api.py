@@ -450,8 +450,23 @@ def _sweep_locked(
         if failed:
             bar.set_postfix(failed=failed)
 
+    def record(result: dict[str, Any]) -> None:
+        try:
+            on_result(result)
+        except OSError as err:  # writing the results (a full disk), not the cluster
+            err.flowsim_writing = True  # type: ignore[attr-defined]
+            raise
+
     try:
-        execute(plan.tasks(done), plan.model, on_result, workers=workers, scheduler=scheduler)
+        execute(plan.tasks(done), plan.model, record, workers=workers, scheduler=scheduler)
+    except OSError as err:
+        if scheduler is None or getattr(err, "flowsim_writing", False):
+            raise
+        reason = str(err) or type(err).__name__
+        raise SchedulerError(
+            f"--scheduler {scheduler}: the Dask scheduler did not answer as one ({reason}); "
+            "the finished runs are kept: check the scheduler and add --resume"
+        ) from None
     finally:
         store.flush()
         bar.close()
