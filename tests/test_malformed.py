@@ -549,15 +549,16 @@ def _edit_summary(path: Path) -> None:
 
 # id: (argv, exit code, texts the output must hold, damage: (file in the copied folder, change))
 # In argv, {run} and {sweep} are copies of a good run and sweep folder (damaged as given),
-# {tmp} a fresh folder, {m} tests/malformed, {baseline} the shipped baseline scenario.
+# {tmp} a fresh folder, {m} tests/malformed, {baseline} the shipped baseline scenario,
+# {files} a folder with a FIFO (fifo.yaml) and a 50 MB file (big.yaml).
 CLI_CATALOGUE: dict[str, tuple[list[str], int, tuple[str, ...], tuple[str, object] | None]] = {
     "no command": ([], 2, ("usage: flowsim",), None),
     "unknown command": (["simulate"], 2, ("invalid choice: 'simulate'",), None),
     "run missing file": (["run", "{tmp}/none.yaml"], 2, ("none.yaml: file not found",), None),
     "run a folder": (["run", "{tmp}"], 2, ("is a folder, not a YAML file",), None),
-    "run a FIFO": (["run", "{tmp}/fifo.yaml"], 2, ("is a FIFO (named pipe)",), None),
+    "run a FIFO": (["run", "{files}/fifo.yaml"], 2, ("is a FIFO (named pipe)",), None),
     "run /dev/zero": (["run", "/dev/zero"], 2, ("/dev/zero: is a device",), None),
-    "run a 50 MB file": (["run", "{tmp}/big.yaml"], 2, ("input files may be at most",), None),
+    "run a 50 MB file": (["run", "{files}/big.yaml"], 2, ("input files may be at most",), None),
     "run zero replications": (
         ["run", "{baseline}", "--replications", "0"],
         2,
@@ -613,7 +614,7 @@ CLI_CATALOGUE: dict[str, tuple[list[str], int, tuple[str, ...], tuple[str, objec
         None,
     ),
     "run --out at a file": (
-        ["run", "{baseline}", "--out", "{m}/empty.yaml"],
+        ["run", "{baseline}", "--out", "{tmp}/notes.txt"],
         2,
         ("exists and is not a results folder",),
         None,
@@ -625,7 +626,7 @@ CLI_CATALOGUE: dict[str, tuple[list[str], int, tuple[str, ...], tuple[str, objec
         None,
     ),
     "run --force over a folder of other files": (
-        ["run", "{baseline}", "--out", "{m}", "--force"],
+        ["run", "{baseline}", "--out", "{tmp}", "--force"],
         2,
         ("is not a flowsim results folder", "--force will not replace it"),
         None,
@@ -649,7 +650,7 @@ CLI_CATALOGUE: dict[str, tuple[list[str], int, tuple[str, ...], tuple[str, objec
         None,
     ),
     "sweep --out at a file": (
-        ["sweep", "{m}/sweeps/_replications_010_ok.yaml", "--out", "{m}/empty.yaml"],
+        ["sweep", "{m}/sweeps/_replications_010_ok.yaml", "--out", "{tmp}/notes.txt"],
         2,
         ("exists and is not a folder",),
         None,
@@ -794,33 +795,50 @@ CLI_CATALOGUE: dict[str, tuple[list[str], int, tuple[str, ...], tuple[str, objec
 }
 
 
+@pytest.fixture(scope="module")
+def odd_files(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    import os
+
+    folder = tmp_path_factory.mktemp("odd")
+    os.mkfifo(folder / "fifo.yaml")
+    with open(folder / "big.yaml", "wb") as big:
+        big.write(b"name: big\n#" + b"x" * 50_000_000 + b"\n")
+    return folder
+
+
 @pytest.mark.parametrize("case", sorted(CLI_CATALOGUE))
 def test_command_line_misuse_and_damaged_folders(
     case: str,
     good_run: Path,
     good_sweep: Path,
+    odd_files: Path,
     tmp_path: Path,
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    import os
     import shutil
 
     argv, code, texts, damage = CLI_CATALOGUE[case]
-    work = tmp_path / "work"
+    work = tmp_path / "work"  # every folder a case may write to or --force is a fresh one
     work.mkdir()
-    os.mkfifo(work / "fifo.yaml")
-    with open(work / "big.yaml", "wb") as big:
-        big.write(b"name: big\n#" + b"x" * 50_000_000 + b"\n")
+    (work / "notes.txt").write_text("a user's file")
     run = Path(shutil.copytree(good_run, tmp_path / "run"))
     sweep = Path(shutil.copytree(good_sweep, tmp_path / "sweep"))
     if damage is not None:
         name, change = damage
         target = run if any("{run}" in a for a in argv) else sweep
         change(target / name)
-    places = {"run": run, "sweep": sweep, "tmp": work, "m": MALFORMED, "baseline": BASELINE}
+    places = {
+        "run": run,
+        "sweep": sweep,
+        "tmp": work,
+        "m": MALFORMED,
+        "baseline": BASELINE,
+        "files": odd_files,
+    }
     monkeypatch.chdir(tmp_path)
     done, output = _cli([a.format(**places) for a in argv], capsys)
+    assert (work / "notes.txt").read_text() == "a user's file", f"{case}: a user's file was lost"
     assert done == code, f"{case}: exit {done}, expected {code}\n{output}"
     assert "Traceback" not in output, f"{case}: a traceback\n{output}"
     for text in texts:
