@@ -786,6 +786,18 @@ CLI_CATALOGUE: dict[str, tuple[list[str], int, tuple[str, ...], tuple[str, objec
         ("the sweep is unfinished",),
         ("manifest.json", _status_running),
     ),
+    "sensitivity edited design": (
+        ["sensitivity", "{sweep}"],
+        2,
+        ("design.parquet changed since the sweep was written",),
+        ("design.parquet", _drop_row),
+    ),
+    "validate a name with escape codes": (
+        ["validate", "{m}/_escape_name.yaml"],
+        2,
+        ("name: the name must not hold control characters",),
+        None,
+    ),
     "plot truncated runs.parquet": (
         ["plot", "{sweep}", "--out", "{tmp}/f"],
         2,

@@ -32,6 +32,10 @@ RUN_FILES: tuple[str, ...] = ("timeseries.parquet", "flows.parquet", "summary.js
 SWEEP_FILES: tuple[str, ...] = ("runs.parquet",)
 """Files every sweep folder has."""
 
+VERIFIED_SWEEP_FILES: tuple[str, ...] = ("runs.parquet", "design.parquet")
+"""Files of a sweep folder checked against the manifest's sha256 whenever it is read
+(``timeseries.parquet`` is hashed too, but not re-read on every open: it may be large)."""
+
 SWEEP_ID_COLUMNS: tuple[str, ...] = ("run_id", "point_id", "replicate", "seed", "error")
 """Columns of ``runs.parquet`` that are neither a parameter nor an outcome."""
 
@@ -149,13 +153,20 @@ def sha256_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
-    """Check every file the manifest lists against its sha256.
+def verify_files(
+    folder: Path,
+    manifest: dict[str, Any],
+    names: tuple[str, ...] | None = None,
+    what: str = "run",
+) -> None:
+    """Check the files the manifest lists (only ``names``, if given) against their sha256.
 
     Raises:
         FolderError: a listed file is missing or changed since the folder was written.
     """
     files = manifest.get("files")
+    if isinstance(files, dict) and names is not None:
+        files = {k: v for k, v in files.items() if k in names}
     if not isinstance(files, dict):
         raise FolderError(
             f"{folder / 'manifest.json'}: lists no file hashes (`files`); the folder is "
@@ -167,7 +178,7 @@ def verify_files(folder: Path, manifest: dict[str, Any]) -> None:
     changed = [name for name, digest in files.items() if sha256_file(folder / name) != digest]
     if changed:
         raise FolderError(
-            f"{folder}: {', '.join(changed)} changed since the run was written (sha256 differs "
+            f"{folder}: {', '.join(changed)} changed since the {what} was written (sha256 differs "
             "from manifest.json); write the folder again"
         )
 
@@ -216,7 +227,9 @@ def read_run_folder(path: str | Path, verify: bool = True) -> RunData:
         timeseries.insert(0, "replicate", 0)
     if "replicate" not in flows.columns:
         flows.insert(0, "replicate", 0)
-    name = str(summary.get("scenario") or folder.name)
+    from flowsim.yamlio import printable
+
+    name = printable(summary.get("scenario") or folder.name)
     return RunData(folder, name, timeseries, flows, summary, manifest)
 
 
@@ -239,6 +252,8 @@ def read_sweep_folder(path: str | Path) -> SweepData:
         )
     runs = _read_parquet(folder / "runs.parquet")
     check_run_ids(folder, runs, manifest)
+    if "files" in manifest:  # sweeps written before flowsim recorded hashes have none
+        verify_files(folder, manifest, VERIFIED_SWEEP_FILES, what="sweep")
     sensitivity_file = folder / "sensitivity.csv"
     try:
         sensitivity = pd.read_csv(sensitivity_file) if sensitivity_file.is_file() else None

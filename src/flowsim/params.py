@@ -527,6 +527,16 @@ class Scenario(_Frozen):
     policy: Policy = Policy()
     outputs: OutputParams = OutputParams()
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+            raise ValueError(
+                "the name must not hold control characters (such as terminal escape codes or "
+                "line breaks): it is printed and used in folder names"
+            )
+        return name
+
     @model_validator(mode="after")
     def _has_agents(self) -> Scenario:
         """Refuse a scale and city multipliers that would leave a kind of agent with none."""

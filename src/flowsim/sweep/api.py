@@ -31,7 +31,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowsim.diskio import FolderLockedError, WriterLock, lock_holder
-from flowsim.folders import FolderError, check_run_ids
+from flowsim.folders import (
+    VERIFIED_SWEEP_FILES,
+    FolderError,
+    check_run_ids,
+    sha256_file,
+    verify_files,
+)
 from flowsim.sweep.executor import default_workers, execute
 from flowsim.sweep.manifest import (
     DamagedManifestError,
@@ -184,6 +190,8 @@ def read_sweep(path: str | Path) -> SweepResult:
         ) from None
     try:
         check_run_ids(folder, ids, manifest)
+        if "files" in manifest:
+            verify_files(folder, manifest, VERIFIED_SWEEP_FILES, what="sweep")
     except FolderError as err:
         raise SweepError(str(err)) from None
     return SweepResult(folder, manifest)
@@ -480,6 +488,11 @@ def _sweep_locked(
     manifest["failures"] = [
         {"run_id": int(r.run_id), "error": r.error} for r in errors.itertuples()
     ]
+    manifest["files"] = {
+        name: sha256_file(folder / name)
+        for name in ("runs.parquet", "timeseries.parquet", "design.parquet")
+        if (folder / name).is_file()
+    }
     manifest["status"] = "complete"
     manifest["finished"] = now()
     manifest["sessions"][-1]["finished"] = manifest["finished"]
