@@ -201,3 +201,20 @@ def test_sigterm_and_sighup_raise_interrupted_inside_the_block_only() -> None:
         assert caught.value.signum == signum
         assert diskio.interrupt_exit_code(caught.value) == 128 + signum
     assert signal.getsignal(signal.SIGTERM) == before, "the old handler is restored"
+
+
+def test_signals_are_held_even_when_another_thread_could_take_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import threading
+
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)  # a thread that does not block
+    other.start()
+    try:
+        test_without_exchange_a_signal_between_the_two_renames_waits_until_both_are_done(
+            tmp_path, monkeypatch
+        )
+    finally:
+        stop.set()
+        other.join()

@@ -16,7 +16,7 @@ overwritten or lost without being asked" holds in one place:
 - :func:`replace_folder` — a complete new folder takes the place of an old one with
   ``renameat2(RENAME_EXCHANGE)`` on Linux: at every instant the path holds either the
   old or the new complete folder. Where the exchange is not available the two renames
-  it needs are done with SIGINT, SIGTERM and SIGHUP blocked, and a crash between them
+  it needs are done with SIGINT, SIGTERM and SIGHUP held off, and a crash between them
   (SIGKILL, power loss) is repaired by :func:`clean_stale` on the next run.
 - :func:`clean_stale` — hidden ``.NAME.partial-*`` / ``.NAME.replaced-*`` folders left
   in a parent folder by killed writers are removed (or, where an old folder is not
@@ -279,19 +279,37 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-_BLOCKED = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
 
 @contextlib.contextmanager
-def _signals_blocked() -> Iterator[None]:
+def _signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP arriving in the block are acted on only after it.
+
+    The handlers are swapped for one that notes the signal, and the noted signals are
+    raised again once the old handlers are back. (Masking with ``pthread_sigmask`` is
+    not enough: a signal sent to the process may be taken by another thread, and
+    Python then runs its handler in the main thread all the same.)
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, _BLOCKED)
+    pending: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        pending.append(signum)
+
+    previous = {}
+    for signum in _HELD:
+        with contextlib.suppress(ValueError, OSError):
+            previous[signum] = signal.signal(signum, note)
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
 
 
 def hidden_sibling(folder: Path, kind: str, token: str) -> Path:
@@ -313,7 +331,7 @@ def replace_folder(new: Path, folder: Path, token: str) -> None:
     if exchange(new, folder):
         os.rename(new, old)
     else:  # two renames; signals cannot fall between them (SIGKILL aside: see clean_stale)
-        with _signals_blocked():
+        with _signals_held():
             os.rename(folder, old)
             try:
                 os.rename(new, folder)
