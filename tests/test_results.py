@@ -192,9 +192,16 @@ def test_existing_folder_is_not_overwritten_without_force(two_replicates, tmp_pa
     with pytest.raises(ResultsExistError):
         write_run(two_replicates, SMALL, out)
     assert _listing(out) == ["notes.txt"], "a refused write must leave the folder as it was"
-    write_run(two_replicates, SMALL, out, force=True)
-    assert _listing(out) == sorted(FILES), "--force replaces the folder with a complete result"
-    assert _listing(tmp_path) == ["run"], f"leftovers after replacing: {_listing(tmp_path)}"
+    with pytest.raises(IncompleteResultsError, match="not a flowsim results folder"):
+        write_run(two_replicates, SMALL, out, force=True)
+    assert _listing(out) == ["notes.txt"], "--force must never replace a folder of other files"
+    results = tmp_path / "results-run"
+    write_run(two_replicates, SMALL, results)
+    write_run(two_replicates, SMALL, results, force=True)
+    assert _listing(results) == sorted(FILES), "--force replaces a results folder"
+    assert sorted(_listing(tmp_path)) == ["results-run", "run"], (
+        f"leftovers after replacing: {_listing(tmp_path)}"
+    )
 
 
 def test_failed_write_leaves_nothing_that_looks_complete(

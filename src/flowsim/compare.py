@@ -376,8 +376,10 @@ def compare(
         table.loc[index, "p_adjusted"] = adjust_p_values(table.loc[index, "p_value"])
     table.attrs["scales"] = scales
     if out is not None:
-        Path(out).parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(out, index=False)
+        from flowsim.diskio import atomic_path
+
+        with atomic_path(out) as tmp:  # a full disk leaves no empty or half-written table
+            table.to_csv(tmp, index=False)
         given = sources.values() if isinstance(sources, Mapping) else sources
         folders = [Path(s) for s in given if isinstance(s, (str, Path))]
         write_provenance(

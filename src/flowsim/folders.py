@@ -8,10 +8,17 @@ has analysed it. The kind of a folder is told by the files in it.
 
 Only what figures and comparisons need is read here, with plain pandas and
 json, so that this module does not depend on how the folders are written.
+
+This is the one reader of results folders: :func:`flowsim.results.read_run` and
+:func:`flowsim.sweep.api.read_sweep` build on it. It refuses a damaged folder —
+a file whose sha256 differs from the manifest's, a ``summary.json`` or manifest
+that is not a JSON object, a sweep whose run ids are missing or repeated — with a
+:class:`FolderError` that names the folder and the file.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +31,10 @@ RUN_FILES: tuple[str, ...] = ("timeseries.parquet", "flows.parquet", "summary.js
 
 SWEEP_FILES: tuple[str, ...] = ("runs.parquet",)
 """Files every sweep folder has."""
+
+VERIFIED_SWEEP_FILES: tuple[str, ...] = ("runs.parquet", "design.parquet")
+"""Files of a sweep folder checked against the manifest's sha256 whenever it is read
+(``timeseries.parquet`` is hashed too, but not re-read on every open: it may be large)."""
 
 SWEEP_ID_COLUMNS: tuple[str, ...] = ("run_id", "point_id", "replicate", "seed", "error")
 """Columns of ``runs.parquet`` that are neither a parameter nor an outcome."""
@@ -107,13 +118,69 @@ def folder_kind(path: str | Path) -> Literal["run", "sweep"]:
     )
 
 
-def _read_json(path: Path) -> dict[str, Any]:
+def _read_json(path: Path, required: bool = False) -> dict[str, Any]:
+    """A JSON object from ``path`` ({} if the file is absent and not ``required``)."""
     if not path.is_file():
+        if required:
+            raise FolderError(
+                f"{path.parent}: not a complete results folder (missing {path.name}); "
+                "write the folder again"
+            )
         return {}
     try:
-        return json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as err:
-        raise FolderError(f"{path}:{err.lineno}:{err.colno}: not valid JSON ({err.msg})") from err
+        raise FolderError(
+            f"{path}:{err.lineno}:{err.colno}: not valid JSON ({err.msg}); the folder is damaged, "
+            "write it again"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise FolderError(f"{path}: cannot be read ({err}); write the folder again") from None
+    if not isinstance(data, dict):
+        raise FolderError(
+            f"{path}: holds {type(data).__name__ if data is not None else 'null'}, not a JSON "
+            "object; the folder is damaged, write it again"
+        )
+    return data
+
+
+def sha256_file(path: Path) -> str:
+    """Hex sha256 of a file's bytes, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def verify_files(
+    folder: Path,
+    manifest: dict[str, Any],
+    names: tuple[str, ...] | None = None,
+    what: str = "run",
+) -> None:
+    """Check the files the manifest lists (only ``names``, if given) against their sha256.
+
+    Raises:
+        FolderError: a listed file is missing or changed since the folder was written.
+    """
+    files = manifest.get("files")
+    if isinstance(files, dict) and names is not None:
+        files = {k: v for k, v in files.items() if k in names}
+    if not isinstance(files, dict):
+        raise FolderError(
+            f"{folder / 'manifest.json'}: lists no file hashes (`files`); the folder is "
+            "damaged or not written by flowsim, write it again"
+        )
+    missing = [name for name in files if not (folder / str(name)).is_file()]
+    if missing:
+        raise FolderError(f"{folder}: not a complete results folder (missing {', '.join(missing)})")
+    changed = [name for name, digest in files.items() if sha256_file(folder / name) != digest]
+    if changed:
+        raise FolderError(
+            f"{folder}: {', '.join(changed)} changed since the {what} was written (sha256 differs "
+            "from manifest.json); write the folder again"
+        )
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -125,18 +192,26 @@ def _read_parquet(path: Path) -> pd.DataFrame:
         ) from err
 
 
-def read_run_folder(path: str | Path) -> RunData:
+def read_run_folder(path: str | Path, verify: bool = True) -> RunData:
     """Read a run folder written by ``flowsim run`` (or :func:`flowsim.results.write_run`).
 
+    Args:
+        path: the folder.
+        verify: require ``manifest.json`` and check every file against its sha256.
+
     Raises:
-        FolderError: the folder is missing a file or a file cannot be read.
+        FolderError: the folder is missing a file, a file cannot be read, or (``verify``)
+            a file differs from the manifest.
     """
     folder = Path(path)
     if folder_kind(folder) != "run":
         raise FolderError(
             f"{folder}: this is a sweep folder; give a run folder (from `flowsim run`)"
         )
-    summary = _read_json(folder / "summary.json")
+    manifest = _read_json(folder / "manifest.json", required=verify)
+    if verify:
+        verify_files(folder, manifest)
+    summary = _read_json(folder / "summary.json", required=True)
     timeseries = _read_parquet(folder / "timeseries.parquet")
     flows = _read_parquet(folder / "flows.parquet")
     for name, frame, needed in (
@@ -152,8 +227,10 @@ def read_run_folder(path: str | Path) -> RunData:
         timeseries.insert(0, "replicate", 0)
     if "replicate" not in flows.columns:
         flows.insert(0, "replicate", 0)
-    name = str(summary.get("scenario") or folder.name)
-    return RunData(folder, name, timeseries, flows, summary, _read_json(folder / "manifest.json"))
+    from flowsim.yamlio import printable
+
+    name = printable(summary.get("scenario") or folder.name)
+    return RunData(folder, name, timeseries, flows, summary, manifest)
 
 
 def read_sweep_folder(path: str | Path) -> SweepData:
@@ -167,14 +244,58 @@ def read_sweep_folder(path: str | Path) -> SweepData:
         raise FolderError(
             f"{folder}: this is a run folder; give a sweep folder (from `flowsim sweep`)"
         )
+    manifest = _read_json(folder / "manifest.json")
+    if manifest and manifest.get("status") not in (None, "complete"):
+        raise FolderError(
+            f"{folder}: the sweep is unfinished; complete it with `flowsim sweep FILE --resume "
+            f"--out {folder}`"
+        )
+    runs = _read_parquet(folder / "runs.parquet")
+    check_run_ids(folder, runs, manifest)
+    if "files" in manifest:  # sweeps written before flowsim recorded hashes have none
+        verify_files(folder, manifest, VERIFIED_SWEEP_FILES, what="sweep")
     sensitivity_file = folder / "sensitivity.csv"
-    sensitivity = pd.read_csv(sensitivity_file) if sensitivity_file.is_file() else None
-    return SweepData(
-        folder,
-        _read_parquet(folder / "runs.parquet"),
-        _read_json(folder / "manifest.json"),
-        sensitivity,
-    )
+    try:
+        sensitivity = pd.read_csv(sensitivity_file) if sensitivity_file.is_file() else None
+    except (ValueError, OSError) as err:
+        raise FolderError(
+            f"{sensitivity_file}: cannot be read ({err}); run `flowsim sensitivity` again"
+        ) from None
+    return SweepData(folder, runs, manifest, sensitivity)
+
+
+def check_run_ids(folder: Path, runs: pd.DataFrame, manifest: dict[str, Any]) -> None:
+    """Refuse a sweep whose ``runs.parquet`` lacks run ids or repeats them.
+
+    The manifest's ``runs`` (the number of runs of the design) says which ids must be
+    there: ``0 .. runs - 1``, each once.
+
+    Raises:
+        FolderError: naming the missing and repeated ids.
+    """
+    if "run_id" not in runs.columns:
+        raise FolderError(f"{folder / 'runs.parquet'}: has no run_id column; run the sweep again")
+    ids = pd.to_numeric(runs["run_id"], errors="coerce")
+    repeated = sorted({int(i) for i in ids[ids.duplicated()].dropna()})
+    expected = manifest.get("runs")
+    missing: list[int] = []
+    if isinstance(expected, int) and not isinstance(expected, bool):
+        present = {int(i) for i in ids.dropna()}
+        missing = [i for i in range(expected) if i not in present]
+        extra = sorted(present - set(range(expected)))
+    else:
+        extra = []
+    if repeated or missing or extra:
+        parts = []
+        for label, values in (("missing", missing), ("repeated", repeated), ("unknown", extra)):
+            if values:
+                shown = ", ".join(map(str, values[:10])) + (" ..." if len(values) > 10 else "")
+                parts.append(f"{len(values)} run ids {label} ({shown})")
+        raise FolderError(
+            f"{folder}: runs.parquet is damaged: {'; '.join(parts)} "
+            f"(the design has {expected} runs). It may have been written by two processes at "
+            "once; run the sweep again with --force"
+        )
 
 
 def sweep_columns(

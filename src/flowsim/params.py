@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flowsim.geography import CORRIDORS, ELEMENTS, FIELDS, ZONES
 
@@ -240,7 +240,13 @@ class PopulationParams(_Frozen):
     guidance_fund_share: float = _share(
         0.05, "share of fund managers that are government guidance funds (assumption)"
     )
-    fund_size_mean: float = _positive(500.0, "mean fund size [RMB m] (assumption)")
+    fund_size_mean: float = Field(
+        500.0,
+        gt=0.0,
+        le=1e6,
+        description="mean fund size [RMB m] (assumption; at most 1e6 RMB m = 1 trillion yuan, "
+        "above the largest fund in the world, so that money stays finite)",
+    )
     fund_size_sigma: float = _nonneg(1.0, "sigma of the lognormal fund size (assumption)")
     dry_powder_years: float = _positive(
         2.5,
@@ -349,8 +355,12 @@ class TalentParams(_Frozen):
 
     move_rate: float = _share(0.01, "job moves per researcher per month (assumption: ~12%/year)")
     visit_rate: float = _share(0.03, "visits to another city per researcher per month (assumption)")
-    distance_decay_minutes: float = _positive(
-        45.0, "travel time at which a city's pull falls by e [min] (assumption)"
+    distance_decay_minutes: float = Field(
+        45.0,
+        ge=1.0,
+        le=100_000.0,
+        description="travel time at which a city's pull falls by e [min] (assumption; at least "
+        "1 minute, below which every city's pull underflows to zero)",
     )
     opportunity_elasticity: float = _nonneg(
         2.0,
@@ -699,6 +709,64 @@ class Scenario(_Frozen):
     policy: Policy = Policy()
     outputs: OutputParams = OutputParams()
 
+    @field_validator("name")
+    @classmethod
+    def _printable_name(cls, name: str) -> str:
+        if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in name):
+            raise ValueError(
+                "the name must not hold control characters (such as terminal escape codes or "
+                "line breaks): it is printed and used in folder names"
+            )
+        return name
+
+    @model_validator(mode="after")
+    def _has_agents(self) -> Scenario:
+        """Refuse a scale and city multipliers that would leave a kind of agent with none."""
+        short = agents_short(self)
+        if short:
+            raise ValueError(short)
+        return self
+
+
+MIN_AGENTS = 1.0
+"""Fewest agents of each kind (researchers, firms, fund managers) a scenario may expect."""
+
+
+def agents_short(scenario: Scenario) -> str | None:
+    """Why ``scale`` x city multipliers x city figures give no agents of some kind, or None.
+
+    Each of researchers, firms and fund managers must expect at least
+    :data:`MIN_AGENTS` across the cities; below that a run has nobody to do the work
+    (and fails, or reports zeros).
+    """
+    from flowsim.geography import load_geography
+
+    figures = load_geography().figures
+    multipliers = scenario.population.city_multipliers.as_array()
+    if not any(m > 0 for m in multipliers):
+        return (
+            "population.city_multipliers are all zero: no city has agents; give at least one "
+            "city a multiplier above 0"
+        )
+    worst = None
+    for kind, label in (
+        ("researchers", "researchers"),
+        ("firms", "firms"),
+        ("fund_managers", "fund managers"),
+    ):
+        real = sum(float(f) * m for f, m in zip(figures[kind], multipliers, strict=True))
+        expected = real * scenario.scale
+        least = MIN_AGENTS / real if real > 0 else float("inf")
+        if expected < MIN_AGENTS and (worst is None or least > worst[0]):
+            worst = (least, expected, label)
+    if worst is None:
+        return None
+    least, expected, label = worst
+    return (
+        f"scale {scenario.scale:g} gives about {expected:.3g} {label} (fewer than "
+        f"{MIN_AGENTS:g}); with these city multipliers the scale must be at least {least:.2g}"
+    )
+
 
 def scenario_defaults() -> dict[str, Any]:
     """The default scenario as a plain dictionary (aliases as keys, as written in YAML)."""
@@ -728,16 +796,22 @@ def set_path(data: dict[str, Any], dotted: str, value: Any) -> dict[str, Any]:
     return out
 
 
-def with_overrides(scenario: Scenario, overrides: dict[str, Any]) -> Scenario:
-    """A new scenario with dotted-path overrides applied and validated."""
+def with_overrides(scenario: Scenario, overrides: dict[str, Any], strict: bool = False) -> Scenario:
+    """A new scenario with dotted-path overrides applied and validated.
+
+    ``strict=True`` validates as scenario files are (no ``true`` for a number, no
+    ``'3'`` for a whole number); sweep files use it.
+    """
     data = scenario.model_dump(by_alias=True, mode="json")
     for path, value in overrides.items():
         data = set_path(data, path, value)
-    return Scenario.model_validate(data)
+    return Scenario.model_validate(data, strict=strict)
 
 
 __all__ = [
     "CORRIDORS",
+    "MIN_AGENTS",
+    "agents_short",
     "ELEMENTS",
     "FIELDS",
     "ZONES",

@@ -30,7 +30,6 @@ folder that looks complete, and an existing folder is replaced only when asked.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import platform
 import re
@@ -44,6 +43,8 @@ from typing import Any
 
 import pandas as pd
 
+from flowsim.diskio import WriterLock, hidden_sibling, replace_folder
+from flowsim.folders import FolderError, read_run_folder, sha256_file
 from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
 from flowsim.provenance import git_commit, package_version
@@ -88,7 +89,7 @@ class ResultsExistError(FileExistsError):
         )
 
 
-class IncompleteResultsError(ValueError):
+class IncompleteResultsError(FolderError):
     """A folder is not a complete, intact results folder."""
 
 
@@ -182,14 +183,6 @@ def summary(results: list[RunResult], scenario: Scenario) -> dict[str, Any]:
 # ------------------------------------------------------------------ provenance
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
 
@@ -249,20 +242,80 @@ def default_out_dir(
     return candidate
 
 
+def is_results_folder(path: Path) -> bool:
+    """Whether ``path`` is a folder written by :func:`write_run` (its manifest says so)."""
+    try:
+        record = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("files"), dict)
+        and "scenario_sha256" in record
+        and all(name in FILES for name in record["files"])
+    )
+
+
+def _contains_cwd(path: Path) -> bool:
+    try:
+        here = Path.cwd().resolve()
+    except OSError:
+        return False
+    target = path.resolve()
+    return here == target or target in here.parents
+
+
 def check_out_dir(out_dir: Path, force: bool) -> None:
     """Refuse before any work when ``out_dir`` cannot be written.
 
+    ``--force`` replaces only a results folder written by flowsim (its
+    ``manifest.json`` says so); any other folder, a file, or the current folder
+    (or one that holds it) is never replaced.
+
     Raises:
         ResultsExistError: it exists and ``force`` is false.
-        IncompleteResultsError: it exists and is not a folder (never replaced).
+        IncompleteResultsError: it exists and cannot be replaced (never replaced).
     """
+    if out_dir.name in ("", ".", "..") or _contains_cwd(out_dir):
+        raise IncompleteResultsError(
+            f"{out_dir}: is the current folder or holds it; give --out a new folder's name "
+            "(e.g. --out results/my-run)"
+        )
     if out_dir.exists() or out_dir.is_symlink():
         if not out_dir.is_dir() or out_dir.is_symlink():
             raise IncompleteResultsError(
-                f"{out_dir}: exists and is not a results folder; choose another --out"
+                f"{out_dir}: exists and is not a results folder; nothing was written. "
+                "Choose another --out"
             )
         if not force:
             raise ResultsExistError(out_dir)
+        if not is_results_folder(out_dir):
+            raise IncompleteResultsError(
+                f"{out_dir}: exists and is not a flowsim results folder (no flowsim "
+                "manifest.json), so --force will not replace it; nothing was written. "
+                "Choose another --out"
+            )
+
+
+def check_writable(folder: Path) -> None:
+    """Refuse before any work when no folder can be created in ``folder``'s parent.
+
+    Raises:
+        IncompleteResultsError: the parent cannot be created or written (read-only,
+            /proc, no permission, a file in the way).
+    """
+    parent = folder.parent
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+        probe = parent / f".flowsim-probe-{uuid.uuid4().hex[:8]}"
+        probe.mkdir()
+        probe.rmdir()
+    except OSError as err:
+        reason = err.strerror or str(err)
+        raise IncompleteResultsError(
+            f"{folder}: cannot write results in {parent} ({reason}); nothing was written. "
+            "Choose another --out"
+        ) from None
 
 
 def write_run(
@@ -277,11 +330,18 @@ def write_run(
 ) -> Path:
     """Write a complete results folder atomically and return its path.
 
+    The files are written into a hidden sibling ``.NAME.partial-<token>`` (locked by
+    a :class:`~flowsim.diskio.WriterLock` while it is written) and put in place by
+    :func:`~flowsim.diskio.replace_folder`: at every instant ``out_dir`` holds the old
+    complete folder or the new one. A kill leaves the partial folder, which the next
+    run in the same parent folder removes (:func:`~flowsim.diskio.clean_stale`).
+
     Args:
         results: one :class:`~flowsim.run.RunResult` per replicate, in replicate order.
         scenario: the scenario that ran (after overrides); its root seed is ``scenario.seed``.
         out_dir: the folder to create.
-        force: replace ``out_dir`` if it exists (only once the new folder is complete).
+        force: replace ``out_dir`` if it is a flowsim results folder (only once the new
+            folder is complete).
         started: when the run began (default: ``finished``).
         finished: when the run ended (default: now).
         command: the command line that made the run, for the manifest.
@@ -289,6 +349,7 @@ def write_run(
 
     Raises:
         ResultsExistError: ``out_dir`` exists and ``force`` is false.
+        IncompleteResultsError: ``out_dir`` exists and is not a results folder.
     """
     if not results:
         raise ValueError("write_run needs at least one replicate")
@@ -296,10 +357,13 @@ def write_run(
     check_out_dir(out_dir, force)
     finished = finished or datetime.now(UTC)
     started = started or finished
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_dir.with_name(f".{out_dir.name}.partial-{uuid.uuid4().hex[:8]}")
-    partial.mkdir()
+    token = uuid.uuid4().hex[:8]
+    partial = hidden_sibling(out_dir, "partial", token)
+    lock = WriterLock(partial, what="results folder")
     try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        lock.acquire()
+        partial.mkdir()
         timeseries_table(results).to_parquet(partial / TIMESERIES, index=False)
         flows_table(results).to_parquet(partial / FLOWS, index=False)
         by_city_table(results).to_parquet(partial / BY_CITY, index=False)
@@ -308,33 +372,23 @@ def write_run(
             json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
         )
         (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
-        hashes = {name: _sha256(partial / name) for name in FILES if name != MANIFEST}
+        hashes = {name: sha256_file(partial / name) for name in FILES if name != MANIFEST}
         record = manifest(results, scenario, started, finished, command, hashes, scenario_file)
         (partial / MANIFEST).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-        _move_into_place(partial, out_dir, force)
+        check_out_dir(out_dir, force)  # again: another run may have written it meanwhile
+        replace_folder(partial, out_dir, token)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
+    finally:
+        lock.release()
     return out_dir
-
-
-def _move_into_place(partial: Path, out_dir: Path, force: bool) -> None:
-    check_out_dir(out_dir, force)  # again: another run may have written it meanwhile
-    if not out_dir.exists():
-        partial.rename(out_dir)
-        return
-    old = out_dir.with_name(f".{out_dir.name}.replaced-{uuid.uuid4().hex[:8]}")
-    out_dir.rename(old)
-    try:
-        partial.rename(out_dir)
-    except BaseException:
-        old.rename(out_dir)
-        raise
-    shutil.rmtree(old, ignore_errors=True)
 
 
 def read_run(path: str | Path, verify: bool = True) -> RunFolder:
     """Read a results folder written by :func:`write_run`.
+
+    Built on the one folder reader, :func:`flowsim.folders.read_run_folder`.
 
     Args:
         path: the folder.
@@ -351,29 +405,22 @@ def read_run(path: str | Path, verify: bool = True) -> RunFolder:
         raise IncompleteResultsError(
             f"{path}: not a complete results folder (missing {', '.join(missing)})"
         )
-    record = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+    try:
+        data = read_run_folder(path, verify=verify)
+    except FolderError as err:
+        raise IncompleteResultsError(str(err)) from None
     scenario = load_scenario(path / SCENARIO)
-    if verify:
-        changed = [
-            name
-            for name, digest in record.get("files", {}).items()
-            if _sha256(path / name) != digest
-        ]
-        if changed:
-            raise IncompleteResultsError(
-                f"{path}: {', '.join(changed)} changed since the run was written"
-            )
-        if scenario_hash(scenario) != record.get("scenario_sha256"):
-            raise IncompleteResultsError(
-                f"{path}: {SCENARIO} does not match the manifest's scenario_sha256"
-            )
+    if verify and scenario_hash(scenario) != data.manifest.get("scenario_sha256"):
+        raise IncompleteResultsError(
+            f"{path}: {SCENARIO} does not match the manifest's scenario_sha256"
+        )
     return RunFolder(
         path=path,
-        timeseries=pd.read_parquet(path / TIMESERIES),
-        flows=pd.read_parquet(path / FLOWS),
-        summary=json.loads((path / SUMMARY).read_text(encoding="utf-8")),
+        timeseries=data.timeseries,
+        flows=data.flows,
+        summary=data.summary,
         scenario=scenario,
-        manifest=record,
+        manifest=data.manifest,
         by_city=pd.read_parquet(path / BY_CITY),
         links=pd.read_parquet(path / LINKS),
     )

@@ -34,6 +34,7 @@ from flowsim.yamlio import (
     LoadedYaml,
     Path_,
     Problem,
+    load_scalar_text,
     load_yaml,
     problems_from_validation,
     suggest,
@@ -51,14 +52,22 @@ def _problem_at(loaded: LoadedYaml, path: Path_, message: str, hint: str | None 
     return Problem(loaded.file, line, column, ".".join(map(str, path)), message, hint=hint)
 
 
-def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
-    """Parse one file of the chain; a parent's problems say which file extends it."""
+def _read_file(
+    path: Path, child: LoadedYaml | None, referenced_by: str | None = None
+) -> LoadedYaml:
+    """Parse one file of the chain; a parent's problems say which file extends it.
+
+    A file another file points at (``extends:``, a sweep's ``base:``) that is not a
+    scenario is reported as such, without echoing its content.
+    """
+    referrer = child.file if child is not None else referenced_by
     try:
         loaded = load_yaml(path)
     except ConfigError as err:
-        if child is None:
+        if referrer is None:
             raise
-        note = f"this file is extended by {child.file}"
+        how = "extended" if child is not None else "used as the base"
+        note = f"this file is {how} by {referrer}"
         raise ConfigError(
             [
                 dataclasses.replace(p, hint=f"{p.hint}; {note}" if p.hint else note)
@@ -79,8 +88,27 @@ def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
                 )
             ]
         )
+    if referrer is not None and not _looks_like_scenario(loaded.data):
+        raise ConfigError(
+            [
+                Problem(
+                    loaded.file,
+                    None,
+                    None,
+                    "",
+                    "is not a scenario file (none of its top-level keys is a scenario key); "
+                    "its content is not shown",
+                    hint=f"{referrer} points at it; point it at a scenario YAML file",
+                )
+            ]
+        )
     if not isinstance(loaded.data, dict):
-        kind = "a list" if isinstance(loaded.data, list) else f"the value {loaded.data!r}"
+        if isinstance(loaded.data, list):
+            kind = "a list"
+        elif isinstance(loaded.data, str):
+            kind = f"the text {_short(loaded.data)}"
+        else:
+            kind = f"the value {_short(loaded.data)}"
         raise ConfigError(
             [
                 _problem_at(
@@ -94,21 +122,39 @@ def _read_file(path: Path, child: LoadedYaml | None) -> LoadedYaml:
     return loaded
 
 
+def _looks_like_scenario(data: object) -> bool:
+    """A mapping with at least one scenario key (or ``extends``)."""
+    if not isinstance(data, dict):
+        return False
+    keys = {name for name in Scenario.model_fields} | {
+        f.alias for f in Scenario.model_fields.values() if f.alias
+    }
+    return bool(set(data) & (keys | {EXTENDS}))
+
+
+def _short(value: object, limit: int = 40) -> str:
+    """``repr(value)`` cut to ``limit`` characters: enough to recognise, never a whole file."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
+
+
 def _unusable_file(path: Path) -> str | None:
     """Why ``path`` cannot be read as a scenario file, or None if it can."""
     try:
         if path.is_file():
             path.resolve()
             return None
-        return (
-            f"{path} is a folder, not a scenario file" if path.is_dir() else f"no such file {path}"
-        )
+        if path.is_dir():
+            return f"{path} is a folder, not a scenario file"
+        if path.exists():
+            return f"{path} is not a regular file (a FIFO, device or socket); give a YAML file"
+        return f"no such file {path}"
     except (OSError, ValueError) as exc:  # too long, a NUL byte, no permission...
         reason = getattr(exc, "strerror", None) or exc
         return f"cannot be used as a file name ({exc.__class__.__name__}: {reason})"
 
 
-def read_chain(path: str | Path) -> list[LoadedYaml]:
+def read_chain(path: str | Path, referenced_by: str | None = None) -> list[LoadedYaml]:
     """The file at ``path`` and every file it extends, the given file first.
 
     Raises:
@@ -120,7 +166,7 @@ def read_chain(path: str | Path) -> list[LoadedYaml]:
     current = Path(path)
     child: LoadedYaml | None = None
     while True:
-        loaded = _read_file(current, child)
+        loaded = _read_file(current, child, referenced_by)
         chain.append(loaded)
         seen.append(current.resolve())
         target = loaded.data.get(EXTENDS)
@@ -200,14 +246,18 @@ def _known_prefix(loaded: LoadedYaml, path: Path_) -> int:
     return 0
 
 
-def _locator(chain: list[LoadedYaml]):
+def _locator(chain: list[LoadedYaml], overridden: tuple[str, ...] = (), source: str = ""):
     """``locate(path) -> (file, line, column)``: the file of the chain that set ``path``.
 
     The file that sets the longest prefix of the path wins; among equals the one
-    nearest the given file, because its value overrides its ancestors'.
+    nearest the given file, because its value overrides its ancestors'. A path set by
+    an override (``overridden``, dotted) is located at ``source``.
     """
 
     def locate(path: Path_) -> tuple[str, int | None, int | None]:
+        text = ".".join(map(str, path))
+        if any(text == key or text.startswith(key + ".") for key in overridden):
+            return source, None, None
         best, best_len = chain[0], 0
         for loaded in chain:
             n = _known_prefix(loaded, path)
@@ -219,21 +269,93 @@ def _locator(chain: list[LoadedYaml]):
     return locate
 
 
-def load_scenario(path: str | Path) -> Scenario:
-    """Read, merge and validate a scenario file.
+def parse_settings(settings: list[str]) -> dict[str, Any]:
+    """``["talent.move_rate=0.02"]`` -> ``{"talent.move_rate": 0.02}``, each value read as YAML.
+
+    Values are read with flowsim's YAML rules (:func:`flowsim.yamlio.load_scalar_text`):
+    ``1e-3`` is a number, ``010`` is ten, ``yes`` is text.
 
     Raises:
-        ConfigError: with every problem of the file (and of the files it extends).
+        ConfigError: a setting without ``=`` or whose value is not valid YAML.
     """
-    chain = read_chain(path)
-    merged = _merge(chain)
+    out: dict[str, Any] = {}
+    problems = []
+    for setting in settings:
+        key, sep, text = setting.partition("=")
+        if not sep or not key.strip():
+            problems.append(
+                Problem(
+                    "command line",
+                    None,
+                    None,
+                    f"--set {setting}",
+                    "expected KEY=VALUE",
+                    hint="e.g. --set policy.corridors.GD-HK.data.approval=0.7",
+                )
+            )
+            continue
+        try:
+            out[key.strip()] = load_scalar_text(text) if text.strip() else None
+        except ConfigError as err:
+            problems.append(
+                Problem(
+                    "command line",
+                    None,
+                    None,
+                    f"--set {setting}",
+                    f"the value is not valid YAML ({err.problems[0].message})",
+                )
+            )
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def load_scenario(
+    path: str | Path,
+    overrides: dict[str, Any] | None = None,
+    settings: list[str] | None = None,
+    source: str = "command line",
+    referenced_by: str | None = None,
+) -> Scenario:
+    """Read, merge and validate a scenario file.
+
+    Args:
+        path: the scenario file.
+        overrides: dotted-path values applied on top of the file (e.g. ``{"scale": 0.01}``).
+        settings: ``KEY=VALUE`` texts (``flowsim run --set``), applied like ``overrides``.
+        source: what the problems of ``overrides`` and ``settings`` name as their file.
+        referenced_by: the file that points at ``path`` (a sweep file's ``base:``), if any.
+
+    Raises:
+        ConfigError: with every problem of the file (and of the files it extends) and of
+            the overrides, together.
+    """
+    extra: list[Problem] = []
+    values: dict[str, Any] = {}
+    if settings:
+        try:
+            values = parse_settings(settings)
+        except ConfigError as err:
+            extra = list(err.problems)
+    values.update(overrides or {})
     try:
-        return Scenario.model_validate(merged, strict=True)
+        chain = read_chain(path, referenced_by)
+    except ConfigError as err:
+        raise ConfigError([*err.problems, *extra]) from None
+    merged = _merge(chain)
+    for dotted_path, value in values.items():
+        merged = set_path(merged, dotted_path, value)
+    try:
+        scenario = Scenario.model_validate(merged, strict=True)
     except ValidationError as err:
-        problems = problems_from_validation(err, chain[0], Scenario, locate=_locator(chain))
-        raise ConfigError(
-            [_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]
-        ) from None
+        locate = _locator(chain, tuple(values), source)
+        problems = problems_from_validation(err, chain[0], Scenario, locate=locate)
+        problems = [_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]
+        raise ConfigError([*problems, *extra]) from None
+    if extra:
+        raise ConfigError(extra)
+    return scenario
 
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
@@ -351,6 +473,7 @@ __all__ = [
     "describe_scenario",
     "dump_scenario",
     "load_scenario",
+    "parse_settings",
     "read_chain",
     "resolve_scenario_dict",
     "scenario_dict",

@@ -5,11 +5,44 @@ and column of every key and value, rejecting duplicate keys. :func:`problems_fro
 turns a pydantic ``ValidationError`` into :class:`Problem` s that name the file, line,
 column, the key path, what is allowed, and a did-you-mean suggestion. Scenario
 files and sweep files both go through here.
+
+**What is read as what.** PyYAML implements YAML 1.1, whose implicit types surprise
+people: ``1e-3`` is text, ``010`` is 8, ``1:30`` is 90, ``yes``/``no``/``on``/``off``
+are booleans (as keys too). flowsim reads YAML with the YAML 1.2 core schema instead,
+so what a person wrote is what they get:
+
+- ``true``/``false`` (any case spelling ``True``, ``TRUE``) are booleans; ``yes``,
+  ``no``, ``on``, ``off`` are text;
+- ``~``, ``null`` and an empty value are null;
+- whole numbers are decimal (``010`` is ten; ``0x1F``, ``0o17`` and ``0b101`` are hex,
+  octal and binary); ``_`` may group digits (``1_000``);
+- ``1e-3``, ``2.5``, ``.5``, ``1.5E+3``, ``.inf`` and ``.nan`` are numbers;
+- ``1:30`` and ``2024-01-01`` are text (no sexagesimal numbers, no dates);
+- tags other than the core ones (``!!str``, ``!!int``, ``!!float``, ``!!bool``,
+  ``!!null``, ``!!map``, ``!!seq``) are errors, on scalars, mappings and lists alike;
+  merge keys (``<<``) are errors too.
+
+**Limits.** Every file is checked before it is parsed, and refused with the file
+named (exit 2 on the command line) when it breaks one of these:
+
+- it is not a regular file (a folder, a FIFO, a device such as ``/dev/zero``);
+- it is larger than :data:`MAX_FILE_BYTES`;
+- it nests mappings and lists deeper than :data:`MAX_DEPTH`;
+- it holds more than :data:`MAX_NODES` values once aliases (``*name``) are expanded
+  (a "billion laughs" alias bomb is refused after reading its few hundred bytes).
+
+Text from a file is never printed raw: control characters (terminal escape codes)
+are shown escaped (:func:`printable`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
+import math
+import os
+import re
+import stat
 import types
 import typing
 from collections.abc import Callable
@@ -21,6 +54,22 @@ import yaml
 from pydantic import BaseModel, ValidationError
 
 Path_ = tuple[Any, ...]
+
+MAX_FILE_BYTES = 1_000_000
+"""Largest input file read, in bytes (shipped scenarios and sweeps are under 5 kB)."""
+
+MAX_DEPTH = 64
+"""Deepest nesting of mappings and lists accepted (scenarios nest at most 6 levels)."""
+
+MAX_NODES = 100_000
+"""Most values (scalars, mappings, lists) a file may hold once its aliases are expanded."""
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\n\t]")
+
+
+def printable(text: object) -> str:
+    """``text`` with control characters (terminal escape codes, newlines) shown escaped."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 @dataclass(frozen=True)
@@ -36,14 +85,15 @@ class Problem:
     hint: str | None = None
 
     def __str__(self) -> str:
-        where = self.file
+        where = printable(self.file)
         if self.line is not None:
             where += f":{self.line}:{self.column}"
-        text = f"{where}: {self.path + ': ' if self.path else ''}{self.message}"
+        path = printable(self.path)
+        text = f"{where}: {path + ': ' if path else ''}{printable(self.message)}"
         if self.allowed:
-            text += f"\n    allowed: {self.allowed}"
+            text += f"\n    allowed: {printable(self.allowed)}"
         if self.hint:
-            text += f"\n    hint: {self.hint}"
+            text += f"\n    hint: {printable(self.hint)}"
         return text
 
 
@@ -100,10 +150,82 @@ def _at_key(
     return Problem(file, mark.line + 1, mark.column + 1, dotted(path), message, hint=hint)
 
 
+class Loader(yaml.SafeLoader):
+    """PyYAML's safe loader with the YAML 1.2 core schema's implicit types (module docstring)."""
+
+
+Loader.yaml_implicit_resolvers = {}
+for _tag, _pattern, _first in (
+    ("bool", r"^(?:true|True|TRUE|false|False|FALSE)$", "tTfF"),
+    ("int", r"^[-+]?(?:[0-9][0-9_]*|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+)$", "-+0123456789"),
+    (
+        "float",
+        r"^(?:[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9][0-9_]*)(?:[eE][-+]?[0-9]+)?"
+        r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$",
+        "-+0123456789.",
+    ),
+    ("null", r"^(?:~|null|Null|NULL|)$", ["~", "n", "N", ""]),
+    ("merge", r"^(?:<<)$", "<"),
+):
+    Loader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", re.compile(_pattern), list(_first))
+
+_CORE = "tag:yaml.org,2002:"
+_COLLECTION_TAGS = {f"{_CORE}map", f"{_CORE}seq"}
+
+
+def _scalar(tag: str, text: str) -> Any:
+    """The value of a core-schema scalar; ValueError if ``text`` is not one of ``tag``."""
+    kind = tag.removeprefix(_CORE)
+    if kind == "str":
+        return text
+    if kind == "null":
+        if text not in ("", "~", "null", "Null", "NULL"):
+            raise ValueError(f"{text!r} is not null")
+        return None
+    if kind == "bool":
+        if text.lower() not in ("true", "false"):
+            raise ValueError(f"{text!r} is not true or false")
+        return text.lower() == "true"
+    if kind == "int":
+        digits = text.replace("_", "")
+        sign = -1 if digits.startswith("-") else 1
+        digits = digits.lstrip("+-")
+        if digits[:2].lower() in ("0x", "0o", "0b"):
+            return sign * int(digits, 0)
+        return sign * int(digits, 10)
+    if kind == "float":
+        lowered = text.lower().replace("_", "")
+        if lowered.endswith(".inf"):
+            return -math.inf if lowered.startswith("-") else math.inf
+        if lowered == ".nan":
+            return math.nan
+        return float(lowered)
+    raise ValueError(f"could not determine a constructor for the tag {tag!r}")
+
+
+def _tag_problem(file: str, node: yaml.Node, path: Path_, message: str) -> Problem:
+    mark = node.start_mark
+    return Problem(
+        file,
+        mark.line + 1,
+        mark.column + 1,
+        dotted(path),
+        message,
+        hint="write plain values; YAML tags (!!...) are not used",
+    )
+
+
 def _construct(
     node: yaml.Node, path: Path_, marks: dict, problems: list[Problem], file: str
 ) -> Any:
     marks.setdefault(path, (node.start_mark.line + 1, node.start_mark.column + 1))
+    if isinstance(node, yaml.MappingNode | yaml.SequenceNode) and node.tag not in _COLLECTION_TAGS:
+        problems.append(
+            _tag_problem(
+                file, node, path, f"could not determine a constructor for the tag {node.tag!r}"
+            )
+        )
+        return None
     if isinstance(node, yaml.MappingNode):
         out: dict[Any, Any] = {}
         for key_node, value_node in node.value:
@@ -121,7 +243,7 @@ def _construct(
             key = _construct(key_node, (*path, "<key>"), {}, problems, file)
             if not isinstance(key, str | int | float | bool) or key is None:
                 problems.append(
-                    _at_key(file, key_node, path, f"a key must be a plain name, not {key!r}")
+                    _at_key(file, key_node, path, f"a key must be a plain name, not {_short(key)}")
                 )
                 continue
             key = str(key) if not isinstance(key, str) else key
@@ -143,16 +265,86 @@ def _construct(
         return out
     if isinstance(node, yaml.SequenceNode):
         return [_construct(v, (*path, i), marks, problems, file) for i, v in enumerate(node.value)]
-    if node.tag == "tag:yaml.org,2002:str":
-        return node.value
-    # a scalar on its own; re-serializing it is not safe (an empty null cannot be re-read)
-    return yaml.constructor.SafeConstructor().construct_object(node, deep=True)
+    try:
+        return _scalar(node.tag, node.value)
+    except ValueError as err:
+        problems.append(_tag_problem(file, node, path, str(err)))
+        return None
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    """``repr(value)``, cut to ``limit`` characters."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 5] + "...'"
+
+
+def _check_size(text: str, file: str) -> None:
+    """Refuse a document nested deeper than MAX_DEPTH or larger than MAX_NODES expanded.
+
+    One pass over the parser's events (libyaml where available), before anything is
+    built: an alias adds the size of its anchor without expanding it.
+    """
+    parser = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    too_deep = Problem(
+        file,
+        None,
+        None,
+        "",
+        f"nested deeper than {MAX_DEPTH} levels of mappings and lists",
+        hint="a scenario nests at most a few levels; is this the right file?",
+    )
+    sizes: dict[str, int] = {}
+    starts: list[tuple[int, str | None]] = []
+    total = 0
+    try:
+        for event in yaml.parse(text, Loader=parser):
+            if isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+                starts.append((total, event.anchor))
+                total += 1
+                if len(starts) > MAX_DEPTH:
+                    mark = event.start_mark
+                    raise ConfigError(
+                        [dataclasses.replace(too_deep, line=mark.line + 1, column=mark.column + 1)]
+                    )
+            elif isinstance(event, yaml.MappingEndEvent | yaml.SequenceEndEvent):
+                start, anchor = starts.pop()
+                if anchor is not None:
+                    sizes[anchor] = total - start
+            elif isinstance(event, yaml.ScalarEvent):
+                total += 1
+                if event.anchor is not None:
+                    sizes[event.anchor] = 1
+            elif isinstance(event, yaml.AliasEvent):
+                total += sizes.get(event.anchor, 1)
+            if total > MAX_NODES:
+                mark = event.start_mark
+                raise ConfigError(
+                    [
+                        Problem(
+                            file,
+                            mark.line + 1,
+                            mark.column + 1,
+                            "",
+                            f"holds more than {MAX_NODES:,} values once its aliases (*name) are "
+                            "expanded",
+                            hint="aliases that repeat aliases grow exponentially; write the "
+                            "values out, or use `extends:`",
+                        )
+                    ]
+                )
+    except yaml.YAMLError as exc:
+        if "nesting depth" in str(exc):  # libyaml's own limit (1000 levels)
+            mark = getattr(exc, "problem_mark", None)
+            line = mark.line + 1 if mark else None
+            raise ConfigError([dataclasses.replace(too_deep, line=line, column=1)]) from None
+        return  # a syntax error: composing reports it with its position
 
 
 def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
     """Parse YAML text; raise :class:`ConfigError` on syntax errors or duplicate keys."""
+    _check_size(text, file)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = mark.line + 1 if mark else None
@@ -172,64 +364,101 @@ def load_yaml_text(text: str, file: str = "<string>") -> LoadedYaml:
         ) from None
     except yaml.YAMLError as exc:
         raise ConfigError([Problem(file, None, None, "", f"not valid YAML: {exc}")]) from None
+    except RecursionError:  # a last guard; _check_size refuses deep nesting first
+        raise ConfigError(
+            [Problem(file, None, None, "", f"nested deeper than {MAX_DEPTH} levels")]
+        ) from None
     if node is None:
         return LoadedYaml(file, {}, {(): (1, 1)})
     marks: dict[Path_, tuple[int, int]] = {}
     problems: list[Problem] = []
-    try:
-        data = _construct(node, (), marks, problems, file)
-    except yaml.MarkedYAMLError as exc:  # e.g. an unknown tag such as !!python/object
-        mark = exc.problem_mark or exc.context_mark
-        raise ConfigError(
-            [
-                Problem(
-                    file,
-                    mark.line + 1 if mark else None,
-                    mark.column + 1 if mark else None,
-                    "",
-                    f"not valid here: {exc.problem or exc}",
-                    hint="write plain values; YAML tags (!!...) are not used",
-                )
-            ]
-        ) from None
+    data = _construct(node, (), marks, problems, file)
     if problems:
         raise ConfigError(problems)
     return LoadedYaml(file, data, marks)
 
 
-def load_yaml(path: str | Path) -> LoadedYaml:
-    """Read and parse a YAML file (see :func:`load_yaml_text`)."""
+def load_scalar_text(text: str) -> Any:
+    """One value written as YAML (e.g. a ``--set`` value), read as files are read."""
+    return load_yaml_text(text, "command line").data
+
+
+def _refuse(path: Path, message: str, hint: str | None = None) -> ConfigError:
+    return ConfigError([Problem(str(path), None, None, "", message, hint=hint)])
+
+
+def read_text_bounded(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
+    """The UTF-8 text of a regular file of at most ``limit`` bytes.
+
+    Opens without blocking (a FIFO is refused, not waited on) and reads at most
+    ``limit + 1`` bytes (``/dev/zero`` is refused, not read forever).
+
+    Raises:
+        ConfigError: naming the file: not found, not a regular file, too large,
+            unreadable, not UTF-8.
+    """
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise ConfigError(
-            [
-                Problem(
-                    str(path),
-                    None,
-                    None,
-                    "",
-                    "file not found",
-                    hint="check the path; it is relative to the current folder",
-                )
-            ]
+        raise _refuse(
+            path, "file not found", "check the path; it is relative to the current folder"
         ) from None
     except IsADirectoryError:
-        raise ConfigError(
-            [Problem(str(path), None, None, "", "is a folder, not a YAML file")]
-        ) from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(
-            [Problem(str(path), None, None, "", f"not UTF-8 text ({exc.reason})")]
-        ) from None
+        raise _refuse(path, "is a folder, not a YAML file") from None
     except OSError as exc:
-        raise ConfigError(
-            [Problem(str(path), None, None, "", f"cannot be read: {exc.strerror}")]
-        ) from None
+        raise _refuse(path, f"cannot be read: {exc.strerror}") from None
     except ValueError as exc:  # e.g. a NUL byte in the name
-        raise ConfigError([Problem(str(path), None, None, "", f"cannot be read: {exc}")]) from None
-    return load_yaml_text(text, str(path))
+        raise _refuse(path, f"cannot be read: {exc}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            raise _refuse(path, "is a folder, not a YAML file")
+        if not stat.S_ISREG(info.st_mode):
+            kind = (
+                "a FIFO (named pipe)"
+                if stat.S_ISFIFO(info.st_mode)
+                else "a device"
+                if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+                else "a socket"
+                if stat.S_ISSOCK(info.st_mode)
+                else "not a regular file"
+            )
+            raise _refuse(
+                path,
+                f"is {kind}, not a regular file; only regular files are read",
+                hint="give the path of a YAML file",
+            )
+        if info.st_size > limit:
+            raise _refuse(
+                path,
+                f"is {info.st_size:,} bytes; input files may be at most {limit:,} bytes",
+                hint="is this the right file? scenario and sweep files are a few kB",
+            )
+        chunks = []
+        size = 0
+        while size <= limit:
+            try:
+                chunk = os.read(fd, min(1 << 16, limit + 1 - size))
+            except OSError as exc:
+                raise _refuse(path, f"cannot be read: {exc.strerror}") from None
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise _refuse(path, f"is larger than {limit:,} bytes, the most an input file may be")
+    finally:
+        os.close(fd)
+    try:
+        return b"".join(chunks).decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _refuse(path, f"not UTF-8 text ({exc.reason})") from None
+
+
+def load_yaml(path: str | Path) -> LoadedYaml:
+    """Read and parse a YAML file within the limits (see :func:`load_yaml_text`)."""
+    return load_yaml_text(read_text_bounded(path), str(path))
 
 
 # ---------------------------------------------------------------------- validation errors
@@ -277,6 +506,20 @@ def suggest(word: str, choices: list[str]) -> str | None:
             return lowered[str(word).lower()]
         return None
     return close[0]
+
+
+def _yaml11_hint(value: Any) -> str | None:
+    """Why a text value may have been meant as something else (YAML 1.1 habits)."""
+    if not isinstance(value, str):
+        return None
+    if re.fullmatch(r"[-+]?[0-9]+(?::[0-5]?[0-9])+(?:\.[0-9]*)?", value):
+        return (
+            f"flowsim reads {value} as text, not as a base-60 number (YAML 1.1 would read "
+            "1:30 as 90); write the number itself"
+        )
+    if value.lower() in ("yes", "no", "on", "off", "y", "n"):
+        return f"flowsim reads {value} as text; write true or false"
+    return None
 
 
 def _describe_limit(ctx: dict[str, Any]) -> str | None:
@@ -331,7 +574,8 @@ def problems_from_validation(
             expected = e["msg"].replace("Input should be ", "")
             if kind in ("model_type", "dict_type"):
                 expected = "a mapping of `key: value` lines"
-            message = f"{value!r} has the wrong type: expected {expected}"
+            message = f"{_short(value)} has the wrong type: expected {expected}"
+            hint = _yaml11_hint(value)
             if kind == "model_type":
                 parent = model_at(model, loc)
                 if parent:
@@ -359,8 +603,15 @@ __all__ = [
     "LoadedYaml",
     "Problem",
     "dotted",
+    "MAX_DEPTH",
+    "MAX_FILE_BYTES",
+    "MAX_NODES",
+    "Loader",
+    "load_scalar_text",
     "load_yaml",
     "load_yaml_text",
+    "printable",
+    "read_text_bounded",
     "model_at",
     "problems_from_validation",
     "suggest",

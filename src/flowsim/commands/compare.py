@@ -101,6 +101,14 @@ def main(args: argparse.Namespace) -> int:
     except (FolderError, FileExistsError, ValueError) as err:
         print(f"flowsim compare: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a full disk, a read-only --out: no half-written table is left
+        where = f" {err.filename}" if err.filename else ""
+        print(
+            f"flowsim compare: error: cannot write{where}: {err.strerror or err}; no table "
+            "was written",
+            file=sys.stderr,
+        )
+        return 1
     reference = table["scenario"].iloc[0]
     print(
         f"Mean over replicates; difference from {reference} with its 95% CI "

@@ -70,6 +70,15 @@ def main(args: argparse.Namespace) -> int:
         bar.close()
         print(f"flowsim plot: error: {err}", file=sys.stderr)
         return 2
+    except OSError as err:  # a full disk, a read-only --out: no partial figure is left
+        bar.close()
+        where = f" {err.filename}" if err.filename else ""
+        print(
+            f"flowsim plot: error: cannot write{where}: {err.strerror or err}; figures written "
+            "before this one are complete, none is half-written",
+            file=sys.stderr,
+        )
+        return 1
     bar.close()
     for path in written:
         print(path)

@@ -10,6 +10,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from flowsim.diskio import FolderLockedError, clean_stale, interrupt_exit_code
+from flowsim.scenario import load_scenario, parse_settings  # noqa: F401 (re-exported)
+from flowsim.yamlio import ConfigError, printable
+
 NAME = "run"
 HELP = "run a scenario and write a results folder (time series, flows, summary, manifest)"
 
@@ -29,45 +33,6 @@ def run(*args: Any, **kwargs: Any) -> Any:
     from flowsim.run import run as run_model
 
     return run_model(*args, **kwargs)
-
-
-def parse_settings(settings: list[str]) -> dict[str, object]:
-    """``["talent.move_rate=0.02"]`` -> ``{"talent.move_rate": 0.02}``, each value read as YAML.
-
-    Raises:
-        ConfigError: a setting without ``=`` or whose value is not valid YAML.
-    """
-    import yaml
-
-    from flowsim.yamlio import ConfigError, Problem
-
-    out: dict[str, object] = {}
-    problems = []
-    for setting in settings:
-        key, sep, text = setting.partition("=")
-        if not sep or not key.strip():
-            problems.append(
-                Problem(
-                    "command line",
-                    None,
-                    None,
-                    f"--set {setting}",
-                    "expected KEY=VALUE",
-                    hint="e.g. --set policy.corridors.GD-HK.data.approval=0.7",
-                )
-            )
-            continue
-        try:
-            out[key.strip()] = yaml.safe_load(text) if text.strip() else None
-        except yaml.YAMLError:
-            problems.append(
-                Problem(
-                    "command line", None, None, f"--set {setting}", "the value is not valid YAML"
-                )
-            )
-    if problems:
-        raise ConfigError(problems)
-    return out
 
 
 def _option_name(path: str, args: argparse.Namespace) -> str:
@@ -114,7 +79,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Load, run, write; exit 2 on bad input, 1 if the run fails, 0 on success."""
+    """Load, run, write; exit 2 on bad input, 1 if the run fails, 128 + signal if stopped."""
     # heavy modules (Mesa, pandas) only when a run is asked for: `flowsim --help` stays quick
     from tqdm import tqdm
 
@@ -122,14 +87,14 @@ def main(args: argparse.Namespace) -> int:
         IncompleteResultsError,
         ResultsExistError,
         check_out_dir,
+        check_writable,
         command_line,
         default_out_dir,
+        is_results_folder,
         write_run,
     )
-    from flowsim.scenario import apply_overrides, load_scenario
     from flowsim.streams import replicate_seeds
     from flowsim.tables import headline_text
-    from flowsim.yamlio import ConfigError
 
     overrides = {
         key: getattr(args, key)
@@ -137,10 +102,10 @@ def main(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None
     }
     try:
-        overrides = {**parse_settings(args.settings), **overrides}
-        scenario = apply_overrides(load_scenario(args.file), overrides, source="command line")
+        scenario = load_scenario(args.file, overrides=overrides, settings=args.settings)
         out_dir = args.out if args.out is not None else default_out_dir(scenario)
         check_out_dir(out_dir, args.force)
+        check_writable(out_dir)
     except ConfigError as err:
         # name the option the user typed, not the scenario key it overrides
         problems = [
@@ -154,11 +119,15 @@ def main(args: argparse.Namespace) -> int:
     except (ResultsExistError, IncompleteResultsError) as err:
         print(err, file=sys.stderr)
         return 2
+    for note in clean_stale(out_dir.parent):
+        print(f"note: {note}", file=sys.stderr)
+    existed = is_results_folder(out_dir)
 
     from flowsim.levers import warnings_for
 
     for message in warnings_for(scenario):
         print(message, file=sys.stderr)
+
     seeds = replicate_seeds(scenario.seed, args.replications)
     started = datetime.now(UTC)
     results = []
@@ -167,7 +136,9 @@ def main(args: argparse.Namespace) -> int:
             total=len(seeds) * scenario.steps, unit="month", disable=args.quiet, file=sys.stderr
         ) as bar:
             for replicate, seed in enumerate(seeds):
-                bar.set_description(f"{scenario.name} replicate {replicate + 1}/{len(seeds)}")
+                bar.set_description(
+                    f"{printable(scenario.name)} replicate {replicate + 1}/{len(seeds)}"
+                )
                 results.append(run(scenario, seed, progress=bar.update))
         finished = datetime.now(UTC)
         written = write_run(
@@ -180,18 +151,18 @@ def main(args: argparse.Namespace) -> int:
             command=getattr(args, "command_line", None) or command_line(),
             scenario_file=str(args.file),
         )
-    except KeyboardInterrupt:
-        print("interrupted: no results were written", file=sys.stderr)
-        return 130
-    except (ResultsExistError, IncompleteResultsError) as err:
+    except KeyboardInterrupt as err:
+        print(f"interrupted: {_what_is_at(out_dir, started, existed)}", file=sys.stderr)
+        return interrupt_exit_code(err)
+    except (ResultsExistError, IncompleteResultsError, FolderLockedError) as err:
         print(err, file=sys.stderr)
         return 2
     except Exception as err:  # a bug or a full disk: say so briefly, leave no partial results
         if os.environ.get("FLOWSIM_DEBUG"):
             raise
         print(
-            f"run failed: {type(err).__name__}: {err}\n    no results were written; "
-            "set FLOWSIM_DEBUG=1 to see the traceback",
+            f"run failed: {type(err).__name__}: {err}\n    {_what_is_at(out_dir, started, existed)}"
+            "; set FLOWSIM_DEBUG=1 to see the traceback",
             file=sys.stderr,
         )
         return 1
@@ -200,3 +171,22 @@ def main(args: argparse.Namespace) -> int:
         print(headline_text(results))
     print(f"results: {written}")
     return 0
+
+
+def _what_is_at(out_dir: Path, started: datetime, existed: bool) -> str:
+    """A true sentence on what ``out_dir`` holds after an interrupted or failed run."""
+    import json
+
+    stamp = started.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    try:
+        record = json.loads((out_dir / "manifest.json").read_text(encoding="utf-8"))
+        ours = isinstance(record, dict) and record.get("started") == stamp
+    except (OSError, ValueError):
+        ours = False
+    if ours:
+        return f"the new results were complete and are in {out_dir}"
+    from flowsim.results import is_results_folder
+
+    if existed and is_results_folder(out_dir):
+        return f"no new results were written; {out_dir} still holds the earlier results"
+    return "no results were written"

@@ -49,10 +49,16 @@ def main(args: argparse.Namespace) -> int:
     except SweepError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from flowsim.diskio import atomic_path
+
     out = Path(args.out or args.folder)
-    out.mkdir(parents=True, exist_ok=True)
-    table.to_csv(out / "sensitivity.csv", index=False)
-    figure = sensitivity_figure(table, out / "sensitivity.png")
+    try:
+        with atomic_path(out / "sensitivity.csv") as tmp:
+            table.to_csv(tmp, index=False)
+        figure = sensitivity_figure(table, out / "sensitivity.png")
+    except OSError as err:
+        print(f"flowsim sensitivity: cannot write in {out}: {err.strerror or err}", file=sys.stderr)
+        return 1
     shown = table.drop(columns=["warning"]).assign(
         flag=["(!)" if w else "" for w in table["warning"]]
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 NAME = "sweep"
@@ -67,6 +68,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--batch-size", type=int, metavar="N", help="runs per Parquet part (advanced)"
     )
+    parser.add_argument(
+        "--yes",
+        action="store_true",
+        help="run a sweep of more than 100,000 runs (see --dry-run for its size)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -85,27 +91,43 @@ def warn_levers(plan) -> None:
 def _dry_run(args: argparse.Namespace) -> int:
     from flowsim.sweep.estimate import TRIAL_STEPS, estimate, format_duration
     from flowsim.sweep.executor import default_workers
-    from flowsim.sweep.plan import plan_sweep
+    from flowsim.sweep.plan import MAX_RUNS, count_sweep, plan_sweep, size_problem
 
-    plan = plan_sweep(
+    count = count_sweep(
         args.file,
         scale=args.scale,
         steps=args.steps,
         samples=args.samples,
         replications=args.replications,
     )
-    spec = plan.spec
-    warn_levers(plan)
+    spec = count.spec
+    warn_levers(count)
     print(
         f"sweep {spec.name!r}: design {spec.design}, {len(spec.factors)} factors "
         f"({len(spec.levers)} levers, {len(spec.uncertainties)} uncertainties)"
     )
     plural = "s" if spec.replications > 1 else ""
-    size = f"{plan.n_points} design points x {spec.replications} replication{plural}"
-    print(f"  {size} = {plan.n_runs} runs")
+    size = f"{count.n_points:,} design points x {spec.replications} replication{plural}"
+    print(f"  {size} = {count.n_runs:,} runs")
     print(
-        f"  base scenario: {plan.base_file or 'model defaults'} "
-        f"(scale {plan.base.scale}, {plan.base.steps} months)"
+        f"  base scenario: {count.base_file or 'model defaults'} "
+        f"(scale {count.base.scale}, {count.base.steps} months)"
+    )
+    refused = size_problem(count.n_runs, args.yes, str(args.file))
+    if count.n_runs > MAX_RUNS:
+        print(
+            f"  too large to plan here: {refused.message}"
+            if refused is not None
+            else "  more than 100,000 runs: allowed by --yes"
+        )
+        return 2 if refused is not None else 0
+    plan = plan_sweep(
+        args.file,
+        scale=args.scale,
+        steps=args.steps,
+        samples=args.samples,
+        replications=args.replications,
+        yes=args.yes,
     )
     guess = estimate(plan)
     print(
@@ -128,7 +150,14 @@ def _dry_run(args: argparse.Namespace) -> int:
 
 
 def main(args: argparse.Namespace) -> int:
-    """Run (or dry-run) a sweep; 0 if every run succeeded, 1 if some failed, 2 on bad input."""
+    """Run (or dry-run) a sweep.
+
+    Exit 0 if every run succeeded; 1 if some runs failed or the results could not be
+    written (a full disk: the finished runs are kept, resume later); 2 on bad input
+    (the file, the folder, the scheduler); 128 + the signal's number if interrupted
+    (130 for Ctrl-C), the finished runs kept for ``--resume``.
+    """
+    from flowsim.diskio import interrupt_exit_code
     from flowsim.sweep.api import SweepError, sweep
     from flowsim.sweep.executor import remote_security
     from flowsim.yamlio import ConfigError
@@ -155,9 +184,9 @@ def main(args: argparse.Namespace) -> int:
         if args.dry_run:
             return _dry_run(args)
         if not args.resume:
-            from flowsim.sweep.plan import plan_sweep
+            from flowsim.sweep.plan import count_sweep
 
-            warn_levers(plan_sweep(args.file, scale=args.scale, steps=args.steps))
+            warn_levers(count_sweep(args.file, scale=args.scale, steps=args.steps))
         result = sweep(
             args.file,
             workers=args.workers,
@@ -172,10 +201,24 @@ def main(args: argparse.Namespace) -> int:
             samples=args.samples,
             replications=args.replications,
             security=security,
+            yes=args.yes,
         )
     except (ConfigError, SweepError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except KeyboardInterrupt as exc:
+        print(f"\ninterrupted: {_resume_hint(args)}", file=sys.stderr)
+        return interrupt_exit_code(exc)
+    except OSError as exc:
+        if os.environ.get("FLOWSIM_DEBUG"):
+            raise
+        where = f" ({exc.filename})" if exc.filename else ""
+        print(
+            f"flowsim sweep: cannot write the results{where}: {exc.strerror or exc}\n"
+            f"    {_resume_hint(args)}",
+            file=sys.stderr,
+        )
+        return 1
     failures = result.manifest["failures"]
     print(
         f"{result.manifest['runs']} runs in {result.path} "
@@ -189,3 +232,16 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _resume_hint(args: argparse.Namespace) -> str:
+    """Where the finished runs are and how to go on (they are kept in the folder's parts/)."""
+    if args.out is None:
+        return (
+            "the finished runs are kept in the sweep's folder (see results/sweep-*); complete "
+            f"it with `flowsim sweep {args.file} --resume --out FOLDER`"
+        )
+    return (
+        f"the finished runs are kept in {args.out}; complete the sweep with "
+        f"`flowsim sweep {args.file} --resume --out {args.out}`"
+    )

@@ -80,6 +80,8 @@ def save(fig: Figure, path: str | Path, dpi: int = 110) -> Path:
         raise ValueError(
             f"{path}: cannot write a figure as {suffix!r}; use one of {', '.join(FORMATS)}"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=dpi)
+    from flowsim.diskio import atomic_path
+
+    with atomic_path(path) as tmp:  # a full disk leaves no empty or half-written figure
+        fig.savefig(tmp, dpi=dpi, format=suffix)
     return path

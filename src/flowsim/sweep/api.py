@@ -30,16 +30,91 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowsim.diskio import FolderLockedError, WriterLock, lock_holder
+from flowsim.folders import (
+    VERIFIED_SWEEP_FILES,
+    FolderError,
+    check_run_ids,
+    sha256_file,
+    verify_files,
+)
 from flowsim.sweep.executor import default_workers, execute
-from flowsim.sweep.manifest import git_commit, now, read_manifest, versions, write_manifest
+from flowsim.sweep.manifest import (
+    DamagedManifestError,
+    git_commit,
+    now,
+    read_manifest,
+    versions,
+    write_manifest,
+)
 from flowsim.sweep.plan import SweepPlan, plan_sweep
 from flowsim.sweep.spec import SweepSpec
-from flowsim.sweep.store import SweepStore, runs_schema
+from flowsim.sweep.store import DamagedPartError, SweepStore, runs_schema
 from flowsim.sweep.tasks import Model
 
 
 class SweepError(Exception):
     """A sweep cannot start or be read (e.g. its folder holds other results); says what to do."""
+
+
+class SchedulerError(SweepError):
+    """The ``--scheduler`` address is not a Dask address, or nothing answers there."""
+
+
+CONNECT_SECONDS = 5.0
+"""How long :func:`check_scheduler` waits for a TCP connection to a ``--scheduler``."""
+
+_ADDRESS = re.compile(
+    r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?$"
+)
+
+
+def check_scheduler(address: str, timeout: float = CONNECT_SECONDS) -> None:
+    """Refuse a scheduler address that is not a Dask address, or that nothing answers on.
+
+    The address must be ``tcp://HOST:PORT`` or ``tls://HOST:PORT``; a TCP connection
+    must open within ``timeout`` seconds.
+
+    Raises:
+        SchedulerError: saying which, and what to do.
+    """
+    import socket
+
+    match = _ADDRESS.match(address.strip())
+    if not match or not 0 < int(match["port"]) < 65536:
+        raise SchedulerError(
+            f"--scheduler {address!r}: not a Dask scheduler address; give tcp://HOST:PORT "
+            "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786"
+        )
+    host = match["host"].strip("[]")
+    try:
+        with socket.create_connection((host, int(match["port"])), timeout=timeout):
+            pass
+    except OSError as err:
+        reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+        raise SchedulerError(
+            f"--scheduler {address}: cannot reach a Dask scheduler there ({reason} within "
+            f"{timeout:g} s); start it (`dask scheduler`) or check the address. Nothing was run."
+        ) from None
+
+
+def _check_out(folder: Path) -> None:
+    """Refuse an ``--out`` that is a file, the current folder (or holds it), or unwritable."""
+    if folder.name in ("", ".", ".."):
+        raise SweepError(
+            f"{folder}: give --out a new folder's name (e.g. --out results/my-sweep), not the "
+            "current folder"
+        )
+    try:
+        here = Path.cwd().resolve()
+        if folder.resolve() == here or folder.resolve() in here.parents:
+            raise SweepError(
+                f"{folder}: is the current folder or holds it; give --out a new folder's name"
+            )
+    except OSError:
+        pass
+    if folder.exists() and not folder.is_dir():
+        raise SweepError(f"{folder}: exists and is not a folder; choose another --out")
 
 
 @dataclass
@@ -93,14 +168,32 @@ def read_sweep(path: str | Path) -> SweepResult:
         SweepError: if the folder holds no sweep, or an unfinished one.
     """
     folder = Path(path)
-    manifest = read_manifest(folder)
+    try:
+        manifest = read_manifest(folder)
+    except DamagedManifestError as err:
+        raise SweepError(f"{err}; run the sweep again (--force)") from None
     if manifest is None or manifest.get("kind") != "sweep":
         raise SweepError(f"{folder}: not a sweep results folder (no sweep manifest.json)")
+    holder = lock_holder(folder)
+    if holder is not None:
+        raise SweepError(f"{folder}: is being written by {holder}; wait for it to finish")
     if manifest.get("status") != "complete":
         raise SweepError(
             f"{folder}: the sweep is unfinished; complete it with `flowsim sweep FILE --resume "
             f"--out {folder}`"
         )
+    try:
+        ids = pq.read_table(folder / "runs.parquet", columns=["run_id"]).to_pandas()
+    except Exception as err:  # pyarrow raises several types for damaged files
+        raise SweepError(
+            f"{folder / 'runs.parquet'}: cannot be read ({err}); run the sweep again"
+        ) from None
+    try:
+        check_run_ids(folder, ids, manifest)
+        if "files" in manifest:
+            verify_files(folder, manifest, VERIFIED_SWEEP_FILES, what="sweep")
+    except FolderError as err:
+        raise SweepError(str(err)) from None
     return SweepResult(folder, manifest)
 
 
@@ -114,7 +207,16 @@ def _prepare_folder(
     folder: Path, plan: SweepPlan, resume: bool, force: bool
 ) -> dict[str, Any] | None:
     """Check what the folder holds; return the manifest to continue from (resume), else None."""
-    manifest = read_manifest(folder) if folder.exists() else None
+    try:
+        manifest = read_manifest(folder) if folder.exists() else None
+    except DamagedManifestError as err:
+        if force and _looks_like_sweep(folder):
+            _empty(folder)
+            return None
+        raise SweepError(
+            f"{err}. This folder cannot be resumed; start the sweep again with --force "
+            "(deletes it) or choose another --out"
+        ) from None
     if resume and manifest is None:
         raise SweepError(
             f"{folder}: nothing to resume (no sweep manifest.json); drop --resume to start it"
@@ -130,7 +232,7 @@ def _prepare_folder(
             f"{folder}: holds other results (a {manifest.get('kind', 'run')}); choose another --out"
         )
     if force:
-        shutil.rmtree(folder)
+        _empty(folder)
         return None
     if not resume:
         state = (
@@ -154,6 +256,18 @@ def _prepare_folder(
             "restore them, or start a new sweep with another --out (or --force)"
         )
     return manifest
+
+
+def _looks_like_sweep(folder: Path) -> bool:
+    """A folder with a sweep's inputs (design.parquet and parts/ or sweep.yaml)."""
+    return (folder / "design.parquet").is_file() and (
+        (folder / "parts").is_dir() or (folder / "sweep.yaml").is_file()
+    )
+
+
+def _empty(folder: Path) -> None:
+    """Remove a sweep folder's content (its lock lives beside it and stays held)."""
+    shutil.rmtree(folder)
 
 
 def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -> dict[str, Any]:
@@ -241,6 +355,7 @@ def sweep(
     samples: int | None = None,
     replications: int | None = None,
     security: Any = None,
+    yes: bool = False,
 ) -> SweepResult:
     """Run a sweep and stream its results to disk; return them as DataFrames.
 
@@ -261,26 +376,79 @@ def sweep(
         replications: override the sweep file's ``replications:``.
         security: a ``distributed.security.Security`` to reach ``scheduler`` (default:
             Dask's configuration). Local clusters always use temporary TLS credentials.
+        yes: run a sweep of more than :data:`~flowsim.sweep.plan.MAX_RUNS` runs.
+
+    The folder is held by a :class:`~flowsim.diskio.WriterLock` while this writes it:
+    a second ``sweep`` (or ``--resume``) on the same folder is refused.
 
     Raises:
         ConfigError: the sweep file or its base scenario is wrong.
-        SweepError: the output folder cannot be used as asked.
+        SweepError: the output folder cannot be used as asked, another process writes
+            it, or the scheduler cannot be reached.
+        OSError: writing failed (e.g. a full disk); finished runs are kept for ``resume``.
     """
-    from tqdm.auto import tqdm
-
     plan = plan_sweep(
-        spec, scale=scale, steps=steps, model=model, samples=samples, replications=replications
+        spec,
+        scale=scale,
+        steps=steps,
+        model=model,
+        samples=samples,
+        replications=replications,
+        yes=yes,
     )
     if resume and out is None:
         raise SweepError("--resume needs --out: the folder of the sweep to complete")
     folder = Path(out) if out is not None else default_folder(plan.spec.name)
+    _check_out(folder)
+    if scheduler is not None:
+        check_scheduler(scheduler)
+    lock = WriterLock(folder, what="sweep folder")
+    try:
+        lock.acquire()
+    except FolderLockedError as err:
+        raise SweepError(str(err)) from None
+    except OSError as err:
+        raise SweepError(
+            f"{folder}: cannot write here ({err.strerror or err}); choose another --out"
+        ) from None
+    try:
+        return _sweep_locked(
+            plan, folder, lock, workers, scheduler, resume, force, progress, batch_size, security
+        )
+    finally:
+        lock.release()
+
+
+def _sweep_locked(
+    plan: SweepPlan,
+    folder: Path,
+    lock: WriterLock,
+    workers: int | None,
+    scheduler: str | None,
+    resume: bool,
+    force: bool,
+    progress: bool,
+    batch_size: int | None,
+    security: Any = None,
+) -> SweepResult:
+    """:func:`sweep` once the folder's lock is held."""
+    from tqdm.auto import tqdm
+
     manifest = _prepare_folder(folder, plan, resume, force)
     if manifest is not None and manifest.get("status") == "complete":
         return SweepResult(folder, manifest)
     if manifest is None:
-        _write_inputs(folder, plan)
+        try:
+            _write_inputs(folder, plan)
+        except PermissionError as err:
+            raise SweepError(
+                f"{folder}: cannot write here ({err.strerror}); choose another --out"
+            ) from None
         manifest = _new_manifest(plan, workers, scheduler)
-    manifest["sessions"].append({"started": now(), "workers": workers, "scheduler": scheduler})
+    session = {"started": now(), "workers": workers, "scheduler": scheduler}
+    if lock.stale:
+        session["took_over_from"] = f"{lock.stale} (stopped without releasing its lock)"
+    manifest["sessions"].append(session)
     write_manifest(folder, manifest)
 
     factor_columns = plan.design.points[plan.design.factor_names]
@@ -289,7 +457,10 @@ def sweep(
         runs_schema(factor_columns, plan.spec.outcomes),
         batch_size=batch_size or _batch_size(plan.n_runs),
     )
-    done = store.finished_run_ids()
+    try:
+        done = store.finished_run_ids()
+    except DamagedPartError as err:
+        raise SweepError(str(err)) from None
     bar = tqdm(
         total=plan.n_runs, initial=len(done), unit="run", desc=plan.spec.name, disable=not progress
     )
@@ -303,24 +474,48 @@ def sweep(
         if failed:
             bar.set_postfix(failed=failed)
 
+    def record(result: dict[str, Any]) -> None:
+        try:
+            on_result(result)
+        except OSError as err:  # writing the results (a full disk), not the cluster
+            err.flowsim_writing = True  # type: ignore[attr-defined]
+            raise
+
     try:
         execute(
             plan.tasks(done),
             plan.model,
-            on_result,
+            record,
             workers=workers,
             scheduler=scheduler,
             security=security,
         )
+    except OSError as err:
+        if scheduler is None or getattr(err, "flowsim_writing", False):
+            raise
+        reason = str(err) or type(err).__name__
+        raise SchedulerError(
+            f"--scheduler {scheduler}: the Dask scheduler did not answer as one ({reason}); "
+            "the finished runs are kept: check the scheduler and add --resume"
+        ) from None
     finally:
         store.flush()
         bar.close()
     store.consolidate()
     runs = pd.read_parquet(folder / "runs.parquet", columns=["run_id", "error"])
+    try:
+        check_run_ids(folder, runs, manifest)
+    except FolderError as err:  # never mark a damaged folder complete
+        raise SweepError(str(err)) from None
     errors = runs[runs["error"].notna()]
     manifest["failures"] = [
         {"run_id": int(r.run_id), "error": r.error} for r in errors.itertuples()
     ]
+    manifest["files"] = {
+        name: sha256_file(folder / name)
+        for name in ("runs.parquet", "timeseries.parquet", "design.parquet")
+        if (folder / name).is_file()
+    }
     manifest["status"] = "complete"
     manifest["finished"] = now()
     manifest["sessions"][-1]["finished"] = manifest["finished"]
@@ -329,4 +524,12 @@ def sweep(
     return SweepResult(folder, manifest)
 
 
-__all__ = ["SweepError", "SweepResult", "default_folder", "read_sweep", "sweep"]
+__all__ = [
+    "SchedulerError",
+    "SweepError",
+    "SweepResult",
+    "check_scheduler",
+    "default_folder",
+    "read_sweep",
+    "sweep",
+]

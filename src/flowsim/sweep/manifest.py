@@ -51,15 +51,32 @@ def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     return path
 
 
+class DamagedManifestError(ValueError):
+    """``manifest.json`` exists but is not a JSON object; the message names the file."""
+
+
 def read_manifest(folder: Path) -> dict[str, Any] | None:
-    """The manifest of a sweep folder, or None if it has none."""
+    """The manifest of a sweep folder, or None if it has none.
+
+    Raises:
+        DamagedManifestError: the file is not valid JSON, not an object, or unreadable.
+    """
     path = Path(folder) / "manifest.json"
-    if not path.exists():
+    if not path.is_file():
         return None
-    return json.loads(path.read_text(encoding="utf-8"))
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        raise DamagedManifestError(
+            f"{path}: damaged ({err}); the folder's record of its sweep is lost"
+        ) from None
+    if not isinstance(data, dict):
+        raise DamagedManifestError(f"{path}: damaged (holds {type(data).__name__}, not an object)")
+    return data
 
 
 __all__ = [
+    "DamagedManifestError",
     "now",
     "read_manifest",
     "sha256_bytes",

@@ -17,11 +17,97 @@ from pydantic import ValidationError
 from flowsim.params import Scenario, with_overrides
 from flowsim.scenario import load_scenario
 from flowsim.streams import replicate_seeds
-from flowsim.sweep.design import Design, build_design
+from flowsim.sweep.design import Design, build_design, count_points
 from flowsim.sweep.manifest import sha256_bytes, sha256_json
 from flowsim.sweep.spec import SweepSpec, base_path, check_for_scenario, load_spec, parse_spec
 from flowsim.sweep.tasks import Model, RunTask, ScenarioModel
 from flowsim.yamlio import ConfigError, LoadedYaml, Problem
+
+MAX_RUNS = 100_000
+"""Largest sweep (design points x replications) run without ``--yes`` (``yes=True``)."""
+
+HARD_MAX_RUNS = 10_000_000
+"""Largest sweep planned at all: its design table alone would fill gigabytes beyond this."""
+
+
+@dataclass(frozen=True)
+class SweepCount:
+    """A sweep's size, counted without building its design (``flowsim sweep --dry-run``).
+
+    Attributes:
+        spec: the validated spec.
+        n_points: design points.
+        n_runs: design points x replications.
+        base: the base scenario with constants and overrides applied (None: custom model).
+        base_file: the base scenario's file, if any.
+    """
+
+    spec: SweepSpec
+    n_points: int
+    n_runs: int
+    base: Scenario | None
+    base_file: Path | None
+
+
+def size_problem(n_runs: int, yes: bool, file: str) -> Problem | None:
+    """Why a sweep of ``n_runs`` runs is refused (None if it is not)."""
+    if n_runs > HARD_MAX_RUNS:
+        return Problem(
+            file,
+            None,
+            None,
+            "",
+            f"the design has {n_runs:,} runs, more than the {HARD_MAX_RUNS:,} a sweep may have",
+            hint="use fewer levels, factors or samples (a Latin hypercube covers many factors "
+            "with few runs)",
+        )
+    if n_runs > MAX_RUNS and not yes:
+        return Problem(
+            file,
+            None,
+            None,
+            "",
+            f"the design has {n_runs:,} runs, more than {MAX_RUNS:,}; check it with --dry-run "
+            "and confirm with --yes",
+            hint="or use fewer levels, factors or samples",
+        )
+    return None
+
+
+def count_sweep(
+    source: SweepSpec | dict[str, Any] | str | Path,
+    *,
+    scale: float | None = None,
+    steps: int | None = None,
+    samples: int | None = None,
+    replications: int | None = None,
+) -> SweepCount:
+    """Validate a sweep's file and base scenario and count its runs, building no design.
+
+    ``samples`` and ``replications`` override the file's, as ``--samples`` and
+    ``--replications`` do.
+
+    Raises:
+        ConfigError: anything wrong in the sweep file or its base scenario.
+    """
+    spec, loaded, spec_file, spec_sha = _spec_from(source)
+    spec, _ = _override_spec(spec, spec_sha, samples=samples, replications=replications)
+    base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
+    n_points = count_points(spec)
+    try:
+        base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
+    except ValidationError as err:
+        raise _override_error(err) from None
+    return SweepCount(spec, n_points, n_points * spec.replications, base, base_file)
+
+
+def _override_error(err: ValidationError) -> ConfigError:
+    return ConfigError(
+        [
+            Problem("command line", None, None, str(e["loc"][0]) if e["loc"] else "", e["msg"])
+            for e in err.errors(include_url=False)
+        ]
+    )
 
 
 @dataclass(frozen=True)
@@ -149,9 +235,13 @@ def _base_scenario(
                 )
             ]
         )
-    base = load_scenario(file) if file is not None else Scenario()
+    base = (
+        load_scenario(file, referenced_by=f"{loaded.file} (`base:`)")
+        if file is not None
+        else Scenario()
+    )
     check_for_scenario(spec, loaded, base)
-    return with_overrides(base, {**spec.constants, **base_overrides}), file
+    return with_overrides(base, {**spec.constants, **base_overrides}, strict=True), file
 
 
 def _check_points(base: Scenario, design: Design, loaded: LoadedYaml) -> None:
@@ -160,7 +250,7 @@ def _check_points(base: Scenario, design: Design, loaded: LoadedYaml) -> None:
     for point_id in range(len(design.points)):
         overrides = design.overrides(point_id)
         try:
-            with_overrides(base, overrides)
+            with_overrides(base, overrides, strict=True)
         except ValidationError as err:
             first = err.errors(include_url=False)[0]
             where = ".".join(str(p) for p in first["loc"])
@@ -189,6 +279,7 @@ def plan_sweep(
     model: Model | None = None,
     samples: int | None = None,
     replications: int | None = None,
+    yes: bool = False,
 ) -> SweepPlan:
     """Validate a sweep and lay out its runs.
 
@@ -202,6 +293,8 @@ def plan_sweep(
             against the scenario).
         samples: override the spec's ``samples`` (``--samples``).
         replications: override the spec's ``replications`` (``--replications``).
+        yes: plan a sweep of more than :data:`MAX_RUNS` runs (never more than
+            :data:`HARD_MAX_RUNS`).
 
     Raises:
         ConfigError: anything wrong in the sweep file, its base scenario or its design points.
@@ -209,6 +302,9 @@ def plan_sweep(
     spec, loaded, spec_file, spec_sha = _spec_from(source)
     spec, spec_sha = _override_spec(spec, spec_sha, samples=samples, replications=replications)
     base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
+    too_big = size_problem(count_points(spec) * spec.replications, yes, loaded.file)
+    if too_big is not None:
+        raise ConfigError([too_big])
     design = build_design(spec)
     seeds = replicate_seeds(spec.seed, spec.replications)
     if model is not None:
@@ -218,12 +314,7 @@ def plan_sweep(
     try:
         base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
     except ValidationError as err:  # --scale / --steps out of range
-        raise ConfigError(
-            [
-                Problem("command line", None, None, str(e["loc"][0]), e["msg"])
-                for e in err.errors(include_url=False)
-            ]
-        ) from None
+        raise _override_error(err) from None
     _check_points(base, design, loaded)
     scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
     return SweepPlan(
@@ -231,4 +322,12 @@ def plan_sweep(
     )
 
 
-__all__ = ["SweepPlan", "plan_sweep"]
+__all__ = [
+    "HARD_MAX_RUNS",
+    "MAX_RUNS",
+    "SweepCount",
+    "SweepPlan",
+    "count_sweep",
+    "plan_sweep",
+    "size_problem",
+]

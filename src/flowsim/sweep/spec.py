@@ -233,7 +233,7 @@ def parse_spec(loaded: LoadedYaml) -> SweepSpec:
             ]
         )
     try:
-        return SweepSpec.model_validate(data)
+        return SweepSpec.model_validate(data, strict=True)
     except ValidationError as err:
         raise ConfigError(
             [_clean(p) for p in problems_from_validation(err, loaded, SweepSpec)]
@@ -299,7 +299,7 @@ def _value_error(base: Scenario, path: str, value: Any) -> str | None:
     from flowsim.params import with_overrides
 
     try:
-        with_overrides(base, {path: value})
+        with_overrides(base, {path: value}, strict=True)
     except ValidationError as err:
         first = err.errors(include_url=False)[0]
         return first["msg"]

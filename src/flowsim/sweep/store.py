@@ -39,6 +39,11 @@ TIMESERIES_SCHEMA = pa.schema(
 )
 """Columns of ``timeseries.parquet`` (long format: one row per run, month and output)."""
 
+
+class DamagedPartError(ValueError):
+    """A Parquet part of an unfinished sweep cannot be read; the message names it."""
+
+
 _PART = re.compile(r"^(runs|timeseries)-(\d{6})\.parquet$")
 
 
@@ -117,7 +122,15 @@ class SweepStore:
         """Run ids already recorded (successful or failed)."""
         ids: set[int] = set()
         for number in self._part_numbers("runs"):
-            column = pq.read_table(self._path("runs", number), columns=["run_id"]).column("run_id")
+            path = self._path("runs", number)
+            try:
+                column = pq.read_table(path, columns=["run_id"]).column("run_id")
+            except Exception as err:  # pyarrow raises several types for damaged files
+                raise DamagedPartError(
+                    f"{path}: this part of the unfinished sweep is damaged ({err}). Delete it "
+                    f"(and {self._path('timeseries', number).name} if present) and resume again: "
+                    "the runs it held are then run again"
+                ) from None
             ids.update(column.to_pylist())
         return ids
 
@@ -192,4 +205,4 @@ class SweepStore:
         shutil.rmtree(self.parts, ignore_errors=True)
 
 
-__all__ = ["ID_COLUMNS", "TIMESERIES_SCHEMA", "SweepStore", "runs_schema"]
+__all__ = ["ID_COLUMNS", "TIMESERIES_SCHEMA", "DamagedPartError", "SweepStore", "runs_schema"]

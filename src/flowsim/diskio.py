@@ -1,0 +1,428 @@
+"""Writing results safely: one writer per folder, whole files, atomic replacement, signals.
+
+Everything flowsim writes goes through here, so that "nothing a user produced is
+overwritten or lost without being asked" holds in one place:
+
+- :class:`WriterLock` — a lock file (``fcntl.flock`` on a file holding the writer's
+  pid, host and start time) held for as long as a process writes a folder. A second
+  writer is refused with :class:`FolderLockedError`, which names the holder. A lock
+  whose process died is *stale*: the kernel released its ``flock``, so the next
+  writer takes it over (and says so). On file systems without ``flock`` an
+  ``O_EXCL`` lock file is used, stale when its pid is gone on this host.
+- :func:`atomic_path` / :func:`write_text_atomic` — a file is written under a hidden
+  temporary name in the same folder and renamed over its final name only when it is
+  complete, so a full disk or a kill leaves the old file or none, never a 0-byte or
+  half-written one.
+- :func:`replace_folder` — a complete new folder takes the place of an old one with
+  ``renameat2(RENAME_EXCHANGE)`` on Linux: at every instant the path holds either the
+  old or the new complete folder. Where the exchange is not available the two renames
+  it needs are done with SIGINT, SIGTERM and SIGHUP held off, and a crash between them
+  (SIGKILL, power loss) is repaired by :func:`clean_stale` on the next run.
+- :func:`clean_stale` — hidden ``.NAME.partial-*`` / ``.NAME.replaced-*`` folders left
+  in a parent folder by killed writers are removed (or, where an old folder is not
+  back in place, renamed back), and reported.
+- :func:`signals_as_interrupt` — SIGTERM and SIGHUP (a batch job's time limit, a
+  closed terminal) raise :class:`Interrupted`, a ``KeyboardInterrupt``, so they clean
+  up exactly as Ctrl-C does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import ctypes.util
+import errno
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+LOCK_SUFFIX = ".lock"
+_TOKEN = r"[0-9a-f]{8}"
+
+
+class FolderLockedError(RuntimeError):
+    """Another live process is writing the folder; the message names it."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGTERM or SIGHUP arrived; handled like Ctrl-C."""
+
+    def __init__(self, signum: int):
+        self.signum = signum
+        super().__init__(signal.Signals(signum).name)
+
+
+# ------------------------------------------------------------------ locks
+
+
+def _holder_text() -> str:
+    return json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()})
+
+
+def _read_holder(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8") or "{}")
+        return data if isinstance(data, dict) else {}
+    except (OSError, ValueError):
+        return {}
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def describe_holder(holder: dict) -> str:
+    """``process 1234 on host h`` (or ``another process`` when the lock file says nothing)."""
+    if "pid" not in holder:
+        return "another process"
+    return f"process {holder['pid']} on host {holder.get('host', '?')}"
+
+
+class WriterLock:
+    """An exclusive, non-blocking lock on a folder, held while one process writes it.
+
+    Use as a context manager or with :meth:`acquire` / :meth:`release`::
+
+        with WriterLock(folder, what="sweep folder"):
+            ...  # write the folder
+
+    The lock file is ``.NAME.lock`` beside the folder (so the folder itself can be
+    removed or replaced while it is locked). ``stale`` is set after :meth:`acquire`
+    when a previous holder died without releasing: its description, else None.
+
+    Raises (from :meth:`acquire`):
+        FolderLockedError: a live process holds the lock.
+    """
+
+    def __init__(self, folder: str | Path, what: str = "folder"):
+        folder = Path(os.path.abspath(folder))
+        self.folder = folder
+        self.path = folder.with_name(f".{folder.name}{LOCK_SUFFIX}")
+        self.what = what
+        self.stale: str | None = None
+        self._fd: int | None = None
+
+    def _refuse(self, holder: dict) -> FolderLockedError:
+        return FolderLockedError(
+            f"{self.folder}: this {self.what} is being written by {describe_holder(holder)} "
+            f"(lock file {self.path}); wait for it to finish, or stop it, then try again. "
+            "Nothing was changed."
+        )
+
+    def acquire(self) -> WriterLock:
+        """Take the lock or raise :class:`FolderLockedError`."""
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        for _ in range(20):
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                raise self._refuse(_read_holder(self.path)) from None
+            except OSError as err:  # no flock here (some network file systems)
+                os.close(fd)
+                if err.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
+                    return self._acquire_exclusive()
+                raise
+            # the file may have been unlinked by a releasing holder between open and flock
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
+            except FileNotFoundError:
+                same = False
+            if not same:
+                os.close(fd)
+                continue
+            previous = os.read(fd, 4096).decode("utf-8", "replace")
+            if previous.strip():
+                with contextlib.suppress(ValueError):
+                    self.stale = describe_holder(json.loads(previous))
+                self.stale = self.stale or "another process"
+            os.ftruncate(fd, 0)
+            os.lseek(fd, 0, os.SEEK_SET)
+            os.write(fd, _holder_text().encode("utf-8"))
+            os.fsync(fd)
+            self._fd = fd
+            return self
+        raise self._refuse({})  # pragma: no cover - a lock file replaced 20 times in a row
+
+    def _acquire_exclusive(self) -> WriterLock:
+        """``O_EXCL`` fallback: the lock file's existence is the lock; stale if its pid is gone."""
+        for _ in range(2):
+            try:
+                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            except FileExistsError:
+                holder = _read_holder(self.path)
+                here = holder.get("host") == socket.gethostname()
+                if here and isinstance(holder.get("pid"), int) and not _pid_alive(holder["pid"]):
+                    self.stale = describe_holder(holder)
+                    with contextlib.suppress(FileNotFoundError):
+                        self.path.unlink()
+                    continue
+                raise self._refuse(holder) from None
+            os.write(fd, _holder_text().encode("utf-8"))
+            self._fd = fd
+            return self
+        raise self._refuse(_read_holder(self.path))
+
+    def release(self) -> None:
+        """Give the lock back and remove the lock file."""
+        if self._fd is None:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        os.close(self._fd)
+        self._fd = None
+
+    @property
+    def held(self) -> bool:
+        """Whether this object holds the lock."""
+        return self._fd is not None
+
+    def __enter__(self) -> WriterLock:
+        return self.acquire()
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+
+
+def lock_holder(folder: str | Path) -> str | None:
+    """Who holds the writer lock of ``folder`` now (None if nobody does)."""
+    probe = WriterLock(folder)
+    if not probe.path.exists():
+        return None
+    try:
+        probe.acquire()
+    except FolderLockedError:
+        return describe_holder(_read_holder(probe.path))
+    probe.release()
+    return None
+
+
+# ------------------------------------------------------------------ whole files
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | Path) -> Iterator[Path]:
+    """A temporary path beside ``path``; renamed onto ``path`` when the block succeeds.
+
+    On any error (a full disk included) the temporary file is removed and ``path`` is
+    left as it was: the old file, or nothing.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.tmp-{uuid.uuid4().hex[:8]}{path.suffix}")
+    try:
+        yield tmp
+        if not tmp.exists() or tmp.stat().st_size == 0:
+            raise OSError(errno.EIO, f"nothing was written for {path}")
+        os.replace(tmp, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+
+
+def write_text_atomic(path: str | Path, text: str) -> Path:
+    """Write a whole text file (UTF-8) atomically; return its path."""
+    with atomic_path(path) as tmp:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+    return Path(path)
+
+
+# ------------------------------------------------------------------ folders
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+def _renameat2() -> object | None:
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        function = libc.renameat2
+    except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p]
+    function.argtypes += [ctypes.c_uint]
+    function.restype = ctypes.c_int
+    return function
+
+
+def exchange(a: Path, b: Path) -> bool:
+    """Swap two paths atomically (Linux ``renameat2(RENAME_EXCHANGE)``); False if unsupported."""
+    function = _renameat2()
+    if function is None:
+        return False
+    result = function(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE)
+    if result == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(a))
+
+
+_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """SIGINT, SIGTERM and SIGHUP arriving in the block are acted on only after it.
+
+    The handlers are swapped for one that notes the signal, and the noted signals are
+    raised again once the old handlers are back. (Masking with ``pthread_sigmask`` is
+    not enough: a signal sent to the process may be taken by another thread, and
+    Python then runs its handler in the main thread all the same.)
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+
+    def note(signum: int, frame: object) -> None:
+        pending.append(signum)
+
+    previous = {}
+    for signum in _HELD:
+        with contextlib.suppress(ValueError, OSError):
+            previous[signum] = signal.signal(signum, note)
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        for signum in dict.fromkeys(pending):
+            signal.raise_signal(signum)
+
+
+def hidden_sibling(folder: Path, kind: str, token: str) -> Path:
+    """``.NAME.<kind>-<token>`` beside ``folder`` (kind: partial or replaced)."""
+    return folder.with_name(f".{folder.name}.{kind}-{token}")
+
+
+def replace_folder(new: Path, folder: Path, token: str) -> None:
+    """Put the complete folder ``new`` at ``folder``, replacing what is there.
+
+    With an existing ``folder`` the two are exchanged atomically and the old one
+    (now at ``new``'s name) is renamed to ``.NAME.replaced-<token>`` and removed. At
+    every instant ``folder`` holds the old or the new complete folder.
+    """
+    if not folder.exists():
+        os.rename(new, folder)
+        return
+    old = hidden_sibling(folder, "replaced", token)
+    if exchange(new, folder):
+        os.rename(new, old)
+    else:  # two renames; signals cannot fall between them (SIGKILL aside: see clean_stale)
+        with _signals_held():
+            os.rename(folder, old)
+            try:
+                os.rename(new, folder)
+            except BaseException:
+                os.rename(old, folder)
+                raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+_STALE = re.compile(rf"^\.(?P<name>.+)\.(?P<kind>partial|replaced)-(?P<token>{_TOKEN})$")
+
+
+def clean_stale(parent: str | Path) -> list[str]:
+    """Remove what killed writers left in ``parent``; return one sentence per thing done.
+
+    A ``.NAME.partial-T`` or ``.NAME.replaced-T`` folder whose writer lock
+    (``..NAME.partial-T.lock``) no live process holds is stale. A stale replaced
+    folder whose ``NAME`` is missing holds the only copy of the old results: it is
+    renamed back to ``NAME``. Everything else stale is removed.
+    """
+    parent = Path(parent)
+    notes: list[str] = []
+    try:
+        entries = list(parent.iterdir())
+    except OSError:
+        return notes
+    for entry in sorted(entries):
+        match = _STALE.match(entry.name)
+        if not match or not entry.is_dir() or entry.is_symlink():
+            continue
+        lock = WriterLock(hidden_sibling(parent / match["name"], "partial", match["token"]))
+        try:
+            lock.acquire()
+        except (FolderLockedError, OSError):
+            continue  # a live writer
+        try:
+            target = parent / match["name"]
+            if match["kind"] == "replaced" and not target.exists():
+                os.rename(entry, target)
+                notes.append(
+                    f"{target}: restored the results an interrupted replacement had moved "
+                    f"aside ({entry.name})"
+                )
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+                what = "unfinished results" if match["kind"] == "partial" else "replaced results"
+                notes.append(f"{entry}: removed {what} left by an interrupted flowsim process")
+        finally:
+            lock.release()
+    return notes
+
+
+# ------------------------------------------------------------------ signals
+
+
+@contextlib.contextmanager
+def signals_as_interrupt() -> Iterator[None]:
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` (like Ctrl-C)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def handler(signum: int, frame: object) -> None:
+        raise Interrupted(signum)
+
+    previous = {}
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        with contextlib.suppress(ValueError, OSError):
+            previous[signum] = signal.signal(signum, handler)
+    try:
+        yield
+    finally:
+        for signum, old in previous.items():
+            signal.signal(signum, old)
+
+
+def interrupt_exit_code(err: BaseException) -> int:
+    """128 + the signal's number (130 for Ctrl-C)."""
+    return 128 + (err.signum if isinstance(err, Interrupted) else signal.SIGINT)
+
+
+__all__ = [
+    "FolderLockedError",
+    "Interrupted",
+    "WriterLock",
+    "atomic_path",
+    "clean_stale",
+    "exchange",
+    "interrupt_exit_code",
+    "lock_holder",
+    "replace_folder",
+    "signals_as_interrupt",
+    "write_text_atomic",
+]
