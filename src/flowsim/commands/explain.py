@@ -9,7 +9,6 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from flowsim.folders import FolderError, read_run_folder
 from flowsim.outputs import REPORTED
 from flowsim.scenario import load_scenario
 from flowsim.yamlio import ConfigError
@@ -37,6 +36,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _scenario_and_seeds(folder: str):
+    from flowsim.folders import FolderError, read_run_folder
+
     data = read_run_folder(folder)
     path = Path(folder) / "scenario.resolved.yaml"
     scenario = load_scenario(path)
@@ -48,6 +49,8 @@ def _scenario_and_seeds(folder: str):
 
 def main(args: argparse.Namespace) -> int:
     """Print the decomposition, write the CSV and the chart; exit 2 on bad input."""
+    from flowsim.folders import FolderError
+
     from flowsim.explain import HEADLINE, decompose, format_table, summarise, waterfall
 
     outputs = args.outputs or list(HEADLINE)
