@@ -54,17 +54,33 @@ class FlowModel(mesa.Model):
         FlowModel(scale=0.01, steps=24, rng=7)
         FlowModel(params, rng=7, **{"research.grant_portability": 1.0})
 
+    Mesa's ``SolaraViz`` builds the model from keyword arguments: every parameter
+    has a default and the overrides are called ``**kwargs``, the name Mesa 3.3 looks
+    for; Mesa 3.5's Reset also passes ``scenario=`` (a ``mesa.experimental.scenarios``
+    scenario carrying ``rng``), whose ``rng`` is used when ``rng`` is not given.
+
     Args:
         params: the scenario; defaults to :class:`~flowsim.params.Scenario` ().
         rng: the run's seed (an int); defaults to ``params.seed``. Every mechanism
             gets its own stream derived from it (:mod:`flowsim.streams`).
-        **overrides: parameter values by field name or dotted path.
+        scenario: a Mesa scenario (Mesa >= 3.5 viewers pass one); only its ``rng`` is read.
+            flowsim's own scenario is ``params``.
+        **kwargs: parameter values by field name or dotted path.
     """
 
-    def __init__(self, params: Scenario | None = None, *, rng: int | None = None, **overrides: Any):
+    def __init__(
+        self,
+        params: Scenario | None = None,
+        *,
+        rng: int | None = None,
+        scenario: Any = None,
+        **kwargs: Any,
+    ):
         params = params or Scenario()
-        if overrides:
-            params = with_overrides(params, overrides)
+        if kwargs:
+            params = with_overrides(params, kwargs)
+        if rng is None and scenario is not None:
+            rng = getattr(scenario, "rng", None)
         seed = params.seed if rng is None else rng
         if isinstance(seed, np.random.Generator):
             seed = int(seed.integers(0, 2**63 - 1))
