@@ -135,4 +135,9 @@ def browser_page(requests: list[str] | None = None) -> Iterator:
 
 def flowsim_command(*args: str) -> list[str]:
     """``flowsim ARGS`` with the interpreter running the tests."""
-    return [sys.executable, "-c", "import sys; from flowsim.cli import main; sys.exit(main())", *args]
+    return [
+        sys.executable,
+        "-c",
+        "import sys; from flowsim.cli import main; sys.exit(main())",
+        *args,
+    ]

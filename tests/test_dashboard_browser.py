@@ -31,7 +31,9 @@ def dashboard(tmp_path_factory):
     work = tmp_path_factory.mktemp("dashboard")
     (work / "small.yaml").write_text(SMALL, encoding="utf-8")
     (work / "broken.yaml").write_text("name: broken\nsteps: [12\n", encoding="utf-8")
-    folder = write_run_folder(run_replicates(tiny_scenario("opened-run"), 2), work / "results" / "run1")
+    folder = write_run_folder(
+        run_replicates(tiny_scenario("opened-run"), 2), work / "results" / "run1"
+    )
     port = free_port()
     argv = flowsim_command("dashboard", str(work / "small.yaml"), "--port", str(port))
     with server(argv, port, work) as (url, process, log):

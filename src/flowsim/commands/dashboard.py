@@ -1,4 +1,4 @@
-"""``flowsim dashboard [SCENARIO] [--port N] [--host 127.0.0.1]``: the analyst's page in a browser."""
+"""``flowsim dashboard [SCENARIO] [--port N] [--host 127.0.0.1]``: the page in a browser."""
 
 from __future__ import annotations
 

@@ -183,9 +183,7 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
         ),
         [id(pair)],
     )
-    diff = solara.use_memo(
-        lambda: views.difference_table(pair.current, pair.reference), [id(pair)]
-    )
+    diff = solara.use_memo(lambda: views.difference_table(pair.current, pair.reference), [id(pair)])
     cached = " (from the cache)" if all(pair.cached) else ""
     solara.Markdown(
         f"**{current.name}** against **{reference.name}**: {replications} replicate(s) of "
@@ -343,7 +341,9 @@ def ScenarioTab():
     with solara.Columns([5, 7]):
         with solara.Column():
             with solara.Card("Scenario"):
-                solara.Select("shipped or given scenario", values=choices, value=path, on_value=pick)
+                solara.Select(
+                    "shipped or given scenario", values=choices, value=path, on_value=pick
+                )
                 with solara.Row():
                     solara.InputText(
                         "or open a scenario file",
@@ -376,9 +376,7 @@ def ScenarioTab():
                 LeverInputs(group.value, opened.scenario, edits)
         with solara.Column():
             with solara.Card("Run"):
-                solara.InputInt(
-                    "replicates", value=replications, classes=["flowsim-replicates"]
-                )
+                solara.InputInt("replicates", value=replications, classes=["flowsim-replicates"])
                 solara.Select("compare against", values=list(REFERENCES), value=which)
                 with solara.Row():
                     solara.Button(
@@ -474,7 +472,9 @@ def FoldersTab():
     runs = [f for f in found if _is_run(f)]
     if len(runs) >= 2:
         with solara.Card("Compare run folders (the first is the reference)"):
-            solara.SelectMultiple("run folders", values=chosen.value, all_values=runs, on_value=chosen.set)
+            solara.SelectMultiple(
+                "run folders", values=chosen.value, all_values=runs, on_value=chosen.set
+            )
             if len(chosen.value) >= 2:
                 try:
                     table = compare(chosen.value)

@@ -40,7 +40,7 @@ class Lever:
     """One number of a scenario that the page can set.
 
     Attributes:
-        path: dotted key as written in YAML and ``--set`` (``policy.corridors.GD-HK.data.approval``).
+        path: dotted key as in YAML and ``--set`` (``policy.corridors.GD-HK.data.approval``).
         group: the section it is shown in (``corridor GD-HK``, ``zone Hetao``, ``talent``...).
         name: the field's own name within its group (``data.approval``, ``move_rate``).
         kind: ``float``, ``int`` or ``bool``.
@@ -95,7 +95,9 @@ def _num(value: float) -> str:
 
 
 def _show(value: Any) -> str:
-    return "none" if value is None else _num(value) if isinstance(value, int | float) else str(value)
+    return (
+        "none" if value is None else _num(value) if isinstance(value, int | float) else str(value)
+    )
 
 
 def _kind(info: FieldInfo) -> tuple[str | None, bool]:
