@@ -177,6 +177,22 @@ def test_bad_value_and_broken_file_show_the_loader_message(dashboard):
         _no_traceback(page)
 
 
+def _steps_shown(page) -> float | None:
+    """SolaraViz's step counter: ``Step: N`` (Mesa 3.3) or ``Time: N`` (Mesa 3.5)."""
+    found = re.search(r"(?:Step|Time): (\d+(?:\.\d+)?)", page.locator("body").inner_text())
+    return float(found.group(1)) if found else None
+
+
+def _wait_steps(page, expected: float) -> None:
+    page.wait_for_function(
+        """expected => {
+            const m = document.body.innerText.match(/(?:Step|Time): (\\d+(?:\\.\\d+)?)/);
+            return m && parseFloat(m[1]) === expected;
+        }""",
+        arg=expected,
+    )
+
+
 def test_mesa_solara_viz_start_step_reset(tmp_path):
     need_browser()
     port = free_port()
@@ -184,19 +200,25 @@ def test_mesa_solara_viz_start_step_reset(tmp_path):
     argv = [sys.executable, "-m", "solara", "run", str(app), "--host", "127.0.0.1"]
     argv += ["--port", str(port), "--production", "--no-open", "--no-check-version"]
     env = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False"}
+    step = re.compile("^step$", re.I)
     with server(argv, port, tmp_path, env) as (url, process, log):
         with browser_page() as page:
             page.goto(url)
-            page.get_by_text("Step: 0").wait_for()
-            assert "policy.corridors.GD-HK.data.approval" in page.locator("body").inner_text()
-            page.get_by_role("button", name=re.compile("^step$", re.I)).click()
-            page.get_by_text("Step: 1").wait_for()
-            page.get_by_role("button", name=re.compile("^step$", re.I)).click()
-            page.get_by_text("Step: 2").wait_for()
+            page.get_by_text("Model Parameters").wait_for()
+            _wait_steps(page, 0)
+            text = page.locator("body").inner_text()
+            assert "policy.corridors.GD-HK.data.approval [share]" in text, "levers as controls"
+            page.get_by_role("button", name=step).click()
+            _wait_steps(page, 1)
+            page.get_by_role("button", name=step).click()
+            _wait_steps(page, 2)
             page.get_by_role("button", name=re.compile("^reset$", re.I)).click()
-            page.get_by_text("Step: 0").wait_for()
-            page.get_by_role("button", name=re.compile("^step$", re.I)).click()
-            page.get_by_text("Step: 1").wait_for()
+            _wait_steps(page, 0)
+            page.get_by_role("button", name=step).click()
+            _wait_steps(page, 1)
+            assert _steps_shown(page) == 1
             _no_traceback(page)
-            assert "Missing required model parameter" not in page.locator("body").inner_text()
+            body = page.locator("body").inner_text()
+            assert "Missing required model parameter" not in body
+            assert "unknown key" not in body, "Reset passed a key the scenario rejects"
     assert process.poll() is not None
