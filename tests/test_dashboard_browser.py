@@ -17,6 +17,7 @@ import pytest
 from browser import browser_page, flowsim_command, free_port, need_browser, server
 from run_folders import run_replicates, tiny_scenario, write_run_folder
 
+from flowsim.compare import DEFAULT_OUTPUTS
 from flowsim.scenario import apply_overrides, load_scenario
 from flowsim.yamlio import ConfigError
 
@@ -103,14 +104,38 @@ def test_lever_run_and_difference_against_reference(dashboard):
         assert difference == pytest.approx(current - reference, abs=1.5), (difference, current)
         low = _cell(page, "difference", "papers", "ci_low")
         assert 0 < low < difference, f"the 95% CI of the difference ({low}) excludes 0"
-        # untouched outputs of the capital chain do not move with a research-output lever
-        assert _cell(page, "difference", "vc_deals", "difference") == 0.0
+        shown = page.locator("#difference tbody tr").evaluate_all(
+            "rows => rows.map(r => r.dataset.key)"
+        )
+        assert shown == list(DEFAULT_OUTPUTS), "every compared output has a row"
         page.get_by_role("tab", name="Map").click()
         page.locator("img").first.wait_for()
         if os.environ.get("FLOWSIM_UPDATE_SCREENSHOTS") == "1":
+            page.set_viewport_size({"width": 1400, "height": 1500})
             page.get_by_role("tab", name="Over time").click()
             page.locator("img").first.wait_for()
             page.screenshot(path=str(ROOT / "docs" / "img" / "dashboard.png"), full_page=True)
+
+
+def test_long_run_shows_progress_keeps_the_page_live_and_cancels(dashboard):
+    with browser_page() as page:
+        _open(page, dashboard["url"])
+        _set(page, "steps", "1200")  # 100 years: long enough to watch
+        page.get_by_text("1 value(s) changed from the scenario").wait_for()
+        page.locator(".flowsim-run").click()
+        progress = page.locator(".flowsim-progress")
+        page.wait_for_function(
+            "() => /running .* [1-9][0-9]*%/.test(document.body.innerText)", timeout=60_000
+        )
+        assert "running reference" in progress.inner_text()
+        # the page answers while the run goes on: switch the levers' section
+        _section(page, "capital")
+        page.get_by_text("rounds_to_grow").wait_for()
+        page.locator(".flowsim-cancel").click()
+        page.locator(".flowsim-cancelled").wait_for()
+        assert page.locator(".flowsim-run").is_enabled()
+        assert page.locator("#difference").count() == 0, "a cancelled run shows no results"
+        _no_traceback(page)
 
 
 def test_save_scenario_validates_and_reproduces(dashboard, tmp_path):

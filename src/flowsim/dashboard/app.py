@@ -186,7 +186,8 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
     diff = solara.use_memo(lambda: views.difference_table(pair.current, pair.reference), [id(pair)])
     cached = " (from the cache)" if all(pair.cached) else ""
     solara.Markdown(
-        f"**{current.name}** against **{reference.name}**: {replications} replicate(s) of "
+        f"**current settings** ({current.name}) against **reference** ({reference.name}): "
+        f"{replications} replicate(s) of "
         f"{current.steps} months at scale {current.scale:g}{cached}. Difference = current - "
         "reference, mean per year over the run with its 95% confidence interval (paired over "
         "replicates that share seeds)."
@@ -201,7 +202,8 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
                         "reference": stack_replicates(pair.reference, "timeseries"),
                         "current": stack_replicates(pair.current, "timeseries"),
                     },
-                    title=f"{current.name} against {reference.name}: outputs over time",
+                    title=f"current settings ({current.name}) against reference "
+                    f"({reference.name}): outputs over time",
                 )
             )
         with solara.lab.Tab("Difference"):
