@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 from browser import browser_page, flowsim_command, free_port, need_browser, server
-from run_folders import run_replicates, tiny_scenario, write_run_folder
+from run_folders import run_replicates, tiny_scenario, write_run_folder, write_sweep_folder
 
 from flowsim.compare import DEFAULT_OUTPUTS
 from flowsim.scenario import apply_overrides, load_scenario
@@ -35,10 +35,18 @@ def dashboard(tmp_path_factory):
     folder = write_run_folder(
         run_replicates(tiny_scenario("opened-run"), 2), work / "results" / "run1"
     )
+    sweep = write_sweep_folder(work / "results" / "sweep1", points=4, replications=1)
     port = free_port()
     argv = flowsim_command("dashboard", str(work / "small.yaml"), "--port", str(port))
     with server(argv, port, work) as (url, process, log):
-        yield {"url": url, "work": work, "folder": folder, "port": port, "process": process}
+        yield {
+            "url": url,
+            "work": work,
+            "folder": folder,
+            "sweep": sweep,
+            "port": port,
+            "process": process,
+        }
     assert process.poll() is not None, "the dashboard server is still running"
 
 
@@ -169,6 +177,12 @@ def test_open_results_folder(dashboard):
         page.locator(".flowsim-open-folder").click()
         page.locator(".flowsim-folder-name", has_text="opened-run").wait_for()
         page.get_by_role("tab", name="corridors").wait_for()
+        page.locator("img").first.wait_for()
+        field.fill(str(dashboard["sweep"]))
+        field.press("Enter")
+        page.locator(".flowsim-open-folder").click()
+        page.get_by_text("sweep folder").wait_for()
+        page.get_by_role("tab", name="outcomes").wait_for()
         page.locator("img").first.wait_for()
         field.fill(str(dashboard["work"]))
         field.press("Enter")

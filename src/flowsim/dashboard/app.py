@@ -11,6 +11,7 @@ every bad value gets the scenario loader's message (:class:`flowsim.yamlio.Confi
 
 from __future__ import annotations
 
+import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -438,7 +439,15 @@ def FolderView(folder: str):
             f"**run folder** `{folder}`: scenario **{data.name}**, "
             f"{data.timeseries['replicate'].nunique()} replicate(s), {data.months} months {made}",
         )
-        solara.HTML(tag="span", unsafe_innerHTML=data.name, classes=["flowsim-folder-name"])
+        solara.HTML(
+            tag="span", unsafe_innerHTML=html.escape(data.name), classes=["flowsim-folder-name"]
+        )
+        by_city = Path(folder) / "by_city.parquet"
+        tables = views.by_city_summary(pd.read_parquet(by_city)) if by_city.is_file() else None
+        if tables is not None:
+            with solara.Details("By city and by field (mean per year over the run)"):
+                _table(tables[0], "folder-by-city", key="city")
+                _table(tables[1], "folder-by-field", key="field")
     else:
         solara.Markdown(f"**sweep folder** `{folder}`")
         solara.HTML(tag="span", unsafe_innerHTML="sweep", classes=["flowsim-folder-name"])

@@ -135,6 +135,21 @@ def by_city_tables(
     every = _by_city_frame(results)
     if every is None:
         return None
+    return by_city_summary(every, outputs)
+
+
+def by_city_summary(
+    every: pd.DataFrame, outputs: Sequence[str] | None = None
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(by city, by field) from a stacked by-city table (e.g. a folder's ``by_city.parquet``).
+
+    ``every`` has ``year``, ``city``, ``field``, ``output``, ``value`` and optionally
+    ``replicate``; None when a column is missing.
+    """
+    if not {"year", "city", "field", "output", "value"} <= set(every.columns):
+        return None
+    if "replicate" not in every.columns:
+        every = every.assign(replicate=0)
     if outputs is not None:
         every = every[every["output"].isin(list(outputs))]
 
@@ -221,6 +236,7 @@ def find_results_folders(root: str | Path, limit: int = 200) -> list[Path]:
 
 __all__ = [
     "DIFFERENCE_COLUMNS",
+    "by_city_summary",
     "by_city_tables",
     "difference_table",
     "find_results_folders",
