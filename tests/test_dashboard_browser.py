@@ -116,6 +116,10 @@ def test_lever_run_and_difference_against_reference(dashboard):
             "rows => rows.map(r => r.dataset.key)"
         )
         assert shown == list(DEFAULT_OUTPUTS), "every compared output has a row"
+        # the same settings again come from the cache, at once
+        page.locator(".flowsim-run").click()
+        page.get_by_text("(from the cache)").wait_for(timeout=10_000)
+        assert _cell(page, "difference", "papers", "difference") == difference
         page.get_by_role("tab", name="Map").click()
         page.locator("img").first.wait_for()
         if os.environ.get("FLOWSIM_UPDATE_SCREENSHOTS") == "1":
