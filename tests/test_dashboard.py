@@ -176,3 +176,14 @@ def test_flowmodel_accepts_what_solara_viz_passes():
     model = FlowModel(steps=2, warmup_steps=0, scenario=mesa_scenario, **params)
     assert model.seed_value == 7 and model.params.policy.corridors.gd_hk.data.approval == 0.5
     assert not hasattr(type(model), "scenario") or "scenario" not in vars(model)
+
+
+def test_dashboard_command_says_how_to_install_solara(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a)
+    )
+    assert main(["dashboard"]) == 2
+    assert "pip install 'flowsim[dashboard]'" in capsys.readouterr().err

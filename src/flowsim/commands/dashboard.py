@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -48,6 +49,16 @@ def main(args: argparse.Namespace) -> int:
     """Check the scenario, warn about a non-loopback address, run the server."""
     from flowsim.dashboard.server import is_loopback, serve
 
+    if (
+        importlib.util.find_spec("solara") is None
+        or importlib.util.find_spec("mesa.visualization") is None
+    ):
+        print(
+            "flowsim dashboard needs Solara: install the dashboard extra, "
+            "pip install 'flowsim[dashboard]' (from a clone: pip install -e '.[dashboard]')",
+            file=sys.stderr,
+        )
+        return 2
     if args.scenario:
         try:
             load_scenario(args.scenario)
