@@ -10,7 +10,7 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 echo "== installing flowsim into .venv"
-.venv/bin/python -m pip install --quiet -e .
+.venv/bin/python -m pip install --quiet -e '.[dashboard]'
 
 out="results/quickstart-$(date -u +%Y%m%dT%H%M%SZ)"
 echo "== flowsim run scenarios/baseline.yaml (10 years, 1 agent per 100 real ones, 2 replicates)"
@@ -21,3 +21,4 @@ MPLBACKEND="${MPLBACKEND:-Agg}" .venv/bin/flowsim plot "$out"
 echo
 echo "Done. Results are in $out, figures in $out/figures (see README.md, 'Output files')."
 echo "Next: copy a file from scenarios/, change a lever, and 'flowsim run' it."
+echo "Or move the levers in the browser: .venv/bin/flowsim dashboard scenarios/baseline.yaml"

@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "plot",
     "compare",
     "explain",
+    "dashboard",
 )
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 

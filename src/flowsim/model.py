@@ -70,6 +70,11 @@ class FlowModel(mesa.Model):
         FlowModel(scale=0.01, steps=24, rng=7)
         FlowModel(params, rng=7, **{"research.grant_portability": 1.0})
 
+    Mesa's ``SolaraViz`` builds the model from keyword arguments: every parameter
+    has a default and the overrides are called ``**kwargs``, the name Mesa 3.3 looks
+    for; Mesa 3.5's Reset also passes ``scenario=`` (a ``mesa.experimental.scenarios``
+    scenario carrying ``rng``), whose ``rng`` is used when ``rng`` is not given.
+
     Args:
         params: the scenario; defaults to :class:`~flowsim.params.Scenario` ().
         rng: the run's seed (an int or a numpy Generator to draw one from). ``None``
@@ -80,7 +85,9 @@ class FlowModel(mesa.Model):
             (:mod:`flowsim.streams`).
         hold: channels held at a baseline's behaviour (:mod:`flowsim.channels`, used by
             ``flowsim explain``); None for an ordinary run.
-        **overrides: parameter values by field name or dotted path.
+        scenario: a Mesa scenario (Mesa >= 3.5 viewers pass one); only its ``rng`` is read.
+            flowsim's own scenario is ``params``.
+        **kwargs: parameter values by field name or dotted path.
 
     Besides its model reporters, the DataCollector holds the table ``by_city``
     (:data:`BY_CITY_TABLE`): per step, city and field, the by-city outputs in
@@ -93,11 +100,14 @@ class FlowModel(mesa.Model):
         *,
         rng: int | None = None,
         hold: Hold | None = None,
-        **overrides: Any,
+        scenario: Any = None,
+        **kwargs: Any,
     ):
         params = params or Scenario()
-        if overrides:
-            params = with_overrides(params, overrides)
+        if kwargs:
+            params = with_overrides(params, kwargs)
+        if rng is None and scenario is not None:
+            rng = getattr(scenario, "rng", None)
         seed = rng
         if seed is None:
             # a fresh seed from the operating system's entropy, recorded in seed_value

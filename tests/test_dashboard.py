@@ -1,0 +1,189 @@
+"""The dashboard's parts without a browser: levers, cached runs, tables, the command."""
+
+from __future__ import annotations
+
+import inspect
+import zipfile
+from io import BytesIO
+
+import pandas as pd
+import pytest
+from run_folders import tiny_scenario
+
+from flowsim.cli import main
+from flowsim.dashboard import levers as lv
+from flowsim.dashboard import runner, views
+from flowsim.dashboard.server import command, is_loopback, server_env
+from flowsim.model import FlowModel
+from flowsim.params import Friction, Scenario
+from flowsim.scenario import load_scenario, scenario_hash
+
+
+def test_levers_read_units_ranges_and_defaults_from_params():
+    by_path = {lever.path: lever for lever in lv.levers()}
+    approval = by_path["policy.corridors.GD-HK.data.approval"]
+    assert (approval.low, approval.high, approval.default) == (0.0, 1.0, 0.3)
+    assert approval.unit == "share" and approval.group == "corridor GD-HK"
+    delay = by_path["policy.corridors.HK-MO.samples.delay_days"]
+    assert delay.unit == "days" and delay.default == 5.0 and delay.high is None
+    quota = by_path["policy.corridors.GD-MO.talent.quota"]
+    assert quota.optional and quota.default is None and "empty = none" in quota.allowed
+    zone = by_path["policy.zones.Hetao.grant_portability"]
+    assert zone.group == "zone Hetao" and zone.optional
+    scale = by_path["scale"]
+    assert scale.low == 0.0 and scale.low_open and scale.allowed == "0 < x <= 2"
+    assert by_path["capital.rounds_to_grow"].kind == "int"
+    # every corridor x element x friction field, every zone, every behaviour section
+    friction = [p for p in by_path if p.startswith("policy.corridors.")]
+    assert len(friction) == 3 * 4 * len(Friction.model_fields)
+    assert {"talent", "research", "transfer", "capital", "commercialization"} <= set(lv.groups())
+    assert lv.groups()[0] == "run"
+
+
+def test_lever_hint_names_description_range_and_default():
+    lever = next(x for x in lv.levers() if x.path == "talent.move_rate")
+    assert lever.hint == (
+        "job moves per researcher per month (assumption: ~12%/year) [share]. "
+        "Allowed: 0 <= x <= 1. Default: 0.01"
+    )
+
+
+def test_runs_are_cached_by_resolved_scenario():
+    cache = runner.RunCache()
+    scenario = tiny_scenario(steps=3)
+    ticks: list[int] = []
+    first, cached = runner.run_replicates(scenario, 2, progress=ticks.append, cache=cache)
+    assert not cached and sum(ticks) == 2 * 3
+    again, cached = runner.run_replicates(
+        Scenario.model_validate(scenario.model_dump()), 2, cache=cache
+    )
+    assert cached and again is first, "an equal scenario is served from the cache"
+    other, cached = runner.run_replicates(scenario, 3, cache=cache)
+    assert not cached and len(other) == 3
+
+
+def test_cancel_stops_a_run_and_caches_nothing():
+    cache = runner.RunCache()
+    scenario = tiny_scenario(steps=6)
+    ticks: list[int] = []
+    with pytest.raises(runner.Cancelled):
+        runner.run_replicates(
+            scenario, 2, progress=ticks.append, cancelled=lambda: len(ticks) >= 2, cache=cache
+        )
+    assert len(ticks) == 2 and len(cache) == 0
+
+
+def test_pair_reports_progress_to_one_and_difference_is_paired():
+    cache = runner.RunCache()
+    ref = tiny_scenario(steps=6)
+    cur = ref.model_copy(update={"name": "more-papers"})
+    cur = Scenario.model_validate(
+        {**cur.model_dump(by_alias=True), "research": {"papers_per_project_lab": 6.0}}
+    )
+    seen: list[float] = []
+    pair = runner.run_pair(cur, ref, 2, progress=lambda f, _: seen.append(f), cache=cache)
+    assert seen[-1] == 1.0 and seen == sorted(seen)
+    table = views.difference_table(pair.current, pair.reference).set_index("output")
+    papers = table.loc["papers"]
+    assert papers["test"] == "paired"
+    assert papers["difference"] == pytest.approx(papers["current"] - papers["reference"])
+    assert papers["current"] > 1.5 * papers["reference"]
+
+
+def test_html_table_cells_carry_keys():
+    frame = pd.DataFrame({"output": ["papers"], "difference": [12345.6]})
+    text = views.html_table(frame, "t", key="output")
+    assert '<td data-column="difference" data-key="papers">12,346</td>' in text
+
+
+def test_by_city_tables_sum_fields_and_cities():
+    results = []
+    for replicate in range(2):
+        result = type("R", (), {})()
+        result.by_city = pd.DataFrame(
+            {
+                "year": [2025, 2025, 2025, 2026],
+                "city": ["Shenzhen", "Shenzhen", "Hong Kong", "Shenzhen"],
+                "field": ["ict", "biomedicine", "ict", "ict"],
+                "output": ["papers"] * 4,
+                "value": [10.0 + replicate, 5.0, 3.0, 20.0],
+            }
+        )
+        results.append(result)
+    by_city, by_field = views.by_city_tables(results)
+    shenzhen = by_city.set_index("city").loc["Shenzhen", "papers"]
+    assert shenzhen == pytest.approx(((15.0 + 20.0) / 2 + (16.0 + 20.0) / 2) / 2)
+    assert by_field.set_index("field").loc["biomedicine", "papers"] == 5.0
+    plain = [type("R", (), {"extra": {}})()]
+    assert views.by_city_tables(plain) is None
+
+
+def test_saved_scenario_yaml_reproduces_the_scenario(tmp_path):
+    scenario = tiny_scenario("edited", **{"policy.corridors.GD-HK.data.approval": 0.8})
+    path = views.save_text(tmp_path / "s.yaml", views.scenario_yaml(scenario, 3, "baseline"))
+    assert load_scenario(path) == scenario
+    assert scenario_hash(load_scenario(path)) in path.read_text()
+    with pytest.raises(FileExistsError, match="exists already"):
+        views.save_text(path, "name: x\n")
+    views.save_text(path, "name: x\n", replace=True)
+    assert path.read_text() == "name: x\n"
+
+
+def test_results_zip_is_a_results_folder():
+    scenario = tiny_scenario(steps=3)
+    results, _ = runner.run_replicates(scenario, 1, cache=runner.RunCache())
+    names = zipfile.ZipFile(BytesIO(views.results_zip(results, scenario))).namelist()
+    assert {"baseline/manifest.json", "baseline/timeseries.parquet"} <= set(names)
+
+
+def test_server_listens_on_loopback_and_serves_assets_locally():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
+    argv = command("127.0.0.1", 9000)
+    assert argv[argv.index("--host") + 1] == "127.0.0.1" and "--no-check-version" in argv
+    env = server_env(None, None)
+    assert env["SOLARA_TELEMETRY_MIXPANEL_ENABLE"] == "False"
+    assert env.get("SOLARA_ASSETS_PROXY", "True") != "False", "the server must serve the assets"
+
+
+def test_dashboard_command_default_host_and_warning(monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr("flowsim.dashboard.server.serve", lambda *a, **k: calls.append(k) or 0)
+    assert main(["dashboard"]) == 0
+    assert calls[-1]["host"] == "127.0.0.1" and "warning" not in capsys.readouterr().err
+    assert main(["dashboard", "--host", "0.0.0.0", "--port", "9001"]) == 0
+    assert calls[-1]["host"] == "0.0.0.0" and calls[-1]["port"] == 9001
+    assert "warning: the dashboard listens on 0.0.0.0" in capsys.readouterr().err
+
+
+def test_dashboard_command_rejects_a_bad_scenario(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\nsteps: -1\n")
+    assert main(["dashboard", str(bad)]) == 2
+    assert "bad.yaml:2:1: steps: -1 is out of range" in capsys.readouterr().err
+
+
+def test_flowmodel_accepts_what_solara_viz_passes():
+    """Mesa 3.3 checks the constructor's signature; Mesa 3.5's Reset passes ``scenario=``."""
+    from mesa.visualization.solara_viz import _check_model_params
+
+    params = {"scale": 0.002, "policy.corridors.GD-HK.data.approval": 0.5}
+    if "model" in inspect.signature(_check_model_params).parameters:  # Mesa >= 3.5
+        _check_model_params(FlowModel.__init__, params, model=None)
+    else:
+        _check_model_params(FlowModel.__init__, params)
+    mesa_scenario = type("MesaScenario", (), {"rng": 7})()
+    model = FlowModel(steps=2, warmup_steps=0, scenario=mesa_scenario, **params)
+    assert model.seed_value == 7 and model.params.policy.corridors.gd_hk.data.approval == 0.5
+    assert not hasattr(type(model), "scenario") or "scenario" not in vars(model)
+
+
+def test_dashboard_command_says_how_to_install_solara(monkeypatch, capsys):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(
+        importlib.util, "find_spec", lambda name, *a: None if name == "solara" else real(name, *a)
+    )
+    assert main(["dashboard"]) == 2
+    assert "pip install 'flowsim[dashboard]'" in capsys.readouterr().err
