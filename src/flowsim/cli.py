@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "sensitivity",
     "plot",
     "compare",
+    "calibrate",
 )
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 

@@ -59,7 +59,7 @@ def city_jurisdiction() -> dict[str, str]:
     from flowsim.geography import load_geography
 
     geo = load_geography()
-    return {c: JURISDICTIONS[int(geo.jurisdiction[i])] for i, c in enumerate(CITIES)}
+    return {c: JURISDICTIONS[int(geo.city_jurisdiction[i])] for i, c in enumerate(CITIES)}
 
 
 def _in_place(cities: pd.Series, place: str | None) -> pd.Series:
@@ -256,6 +256,10 @@ def model_values(targets: list[Target], result: Any) -> tuple[dict[str, float], 
         except NotEvaluable as exc:
             values[t.id] = float("nan")
             reasons[t.id] = str(exc)
+        except (KeyError, ValueError, TypeError, ZeroDivisionError) as exc:
+            # one target's failure must not lose the run's other values; the report shows it
+            values[t.id] = float("nan")
+            reasons[t.id] = f"error: {type(exc).__name__}: {exc}"
     return values, reasons
 
 

@@ -240,6 +240,7 @@ class ScreenSettings(_Strict):
     )
     sections: list[str] = Field(
         default_factory=lambda: [
+            "population",
             "talent",
             "research",
             "transfer",
@@ -250,11 +251,19 @@ class ScreenSettings(_Strict):
     )
     exclude: list[str] = Field(
         default_factory=lambda: [
+            "population.city_multipliers",
+            "population.field_shares",
             "research.grant_portability",
             "transfer.researcher_ownership",
             "capital.guidance_leverage",
         ],
-        description="dotted paths (or prefixes) not screened: policy levers",
+        description="dotted paths (or prefixes) not screened: policy levers and data multipliers",
+    )
+    scale: float | None = Field(
+        None, gt=0.0, le=2.0, description="agent scale of the screening runs (default: run.scale)"
+    )
+    replicates: int | None = Field(
+        None, ge=1, le=100, description="replicates per design point (default: replicates)"
     )
     threshold: float = Field(
         0.25,
