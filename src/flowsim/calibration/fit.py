@@ -168,7 +168,13 @@ def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> li
                 )
     folder.mkdir(parents=True, exist_ok=True)
     (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    return read_log(folder)
+    done = read_log(folder)
+    if resume:  # drop a line torn by the interruption, so new trials start on a fresh line
+        text = "".join(json.dumps(rec) + "\n" for rec in done)
+        tmp = log.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(log)
+    return done
 
 
 def _append(folder: Path, record: dict[str, Any]) -> None:
