@@ -79,12 +79,17 @@ def describe_target(t: Target) -> str:
 def _split(t: Target, calibration: list[Target]) -> str:
     if t.role == "calibration":
         return "fit"
-    key = (t.output, t.jurisdiction, t.city, t.field, t.flow, t.statistic)
+    key = (t.output, t.jurisdiction, t.city, t.field, t.flow)
     for c in calibration:
-        if (c.output, c.jurisdiction, c.city, c.field, c.flow, c.statistic) == key:
+        if (c.output, c.jurisdiction, c.city, c.field, c.flow) == key:
             if c.year is not None and t.year is not None and c.year < t.year:
                 return "later year"
     return "held out"
+
+
+def _mean(values: list[float]) -> float:
+    finite = [v for v in values if np.isfinite(v)]
+    return float(np.mean(finite)) if finite else math.nan
 
 
 def _within(t: Target, value: float) -> bool:
@@ -111,7 +116,7 @@ def target_table(
     for t in targets.spec.targets:
         best_reps = np.array([v.get(t.id, math.nan) for v in best["values"]], dtype=float)
         member_means = np.array(
-            [np.nanmean([v.get(t.id, math.nan) for v in m["values"]]) for m in members]
+            [_mean([v.get(t.id, math.nan) for v in m["values"]]) for m in members]
             if members
             else [],
             dtype=float,
@@ -170,7 +175,7 @@ def format_table(table: pd.DataFrame, title: str) -> str:
     """A plain-text table of a fit or validation report."""
     lines = [title]
     header = (
-        f"{'target':<28} {'split':<10} {'real':>9} {'band':>19} {'best':>9} "
+        f"{'target':<30} {'split':<10} {'real':>9} {'band':>19} {'best':>9} "
         f"{'ensemble 5-95%':>21} {'d':>6} verdict"
     )
     lines.append(header)
@@ -180,7 +185,7 @@ def format_table(table: pd.DataFrame, title: str) -> str:
         ens = f"{_fmt(r.ensemble_low)}-{_fmt(r.ensemble_high)}"
         d = f"{r.distance:+.2f}" if np.isfinite(r.distance) else "-"
         lines.append(
-            f"{r.id:<28} {r.split:<10} {_fmt(r.real):>9} {band:>19} {_fmt(r.best):>9} "
+            f"{r.id:<30} {r.split:<10} {_fmt(r.real):>9} {band:>19} {_fmt(r.best):>9} "
             f"{ens:>21} {d:>6} {r.verdict}"
         )
     passed = (table["verdict"] == "pass").sum()

@@ -16,10 +16,12 @@ parameters:
    divided by the target's tolerance band, so ``mu_star`` is the mean absolute
    elementary effect in *bands* (1 = moving the factor across its range moves the
    target by one tolerance band).
-4. **Selection**: a factor is selected when its ``mu_star`` on some **calibration**
-   target is at least ``screen.threshold`` bands. Validation targets are screened
-   too (shown in the table) but do not select: choosing parameters by them would
-   let held-out facts into the fit.
+4. **Selection**: a factor is selected when, on some **calibration** target, its
+   ``mu_star`` is at least ``screen.threshold`` bands *and* at least
+   :data:`NOISE_MULTIPLE` times the noise floor — the ``mu_star`` that replicate
+   noise alone would give (:func:`noise_floor`, from the replicates of the design).
+   Validation targets are screened too (shown in the table) but do not select:
+   choosing parameters by them would let held-out facts into the fit.
 
 Outputs in the folder: ``screen.csv`` (factor x target: ``mu_star``,
 ``mu_star_conf``, ``sigma``, all in bands), ``screen_summary.csv`` (one row per
@@ -91,12 +93,16 @@ class ScreenResult:
         """The printed ranking."""
         lines = [
             f"Morris screening: {len(self.summary)} parameters, {self.runs} runs; mu* in "
-            "tolerance bands of the strongest calibration target",
-            f"{'parameter':<44} {'mu*':>7} {'target':<26} selected",
+            "tolerance bands on the calibration target where it stands highest above the "
+            "replicate-noise floor",
+            f"{'parameter':<44} {'mu*':>7} {'noise':>7} {'ratio':>6} {'target':<26} selected",
         ]
         for r in self.summary.itertuples():
             mark = "yes" if r.selected else ""
-            lines.append(f"{r.parameter:<44} {r.mu_star:>7.3f} {r.target:<26} {mark}")
+            lines.append(
+                f"{r.parameter:<44} {r.mu_star:>7.3f} {r.noise:>7.3f} "
+                f"{r.signal_to_noise:>6.1f} {r.target:<26} {mark}"
+            )
         lines.append(f"{len(self.selected)} selected: " + ", ".join(self.selected))
         return "\n".join(lines)
 
@@ -160,9 +166,11 @@ def screen(
         run_tasks(tasks, model, on_result)
     bar.close()
     means = np.nanmean(values, axis=1) if len(seeds) > 1 else values[:, 0, :]
+    delta = spec.screen.levels / (2.0 * (spec.screen.levels - 1))
     rows = []
     for k, t in enumerate(spec.targets):
         y = means[:, k] / t.band
+        noise = noise_floor(values[:, :, k] / t.band, delta)
         if not np.isfinite(y).all():
             for n in names:
                 rows.append(
@@ -190,6 +198,7 @@ def screen(
                     "mu_star_conf": float(res["mu_star_conf"][j]),
                     "sigma": float(res["sigma"][j]),
                     "mu": float(res["mu"][j]),
+                    "noise": noise,
                 }
             )
     effects = pd.DataFrame(rows)
@@ -198,6 +207,12 @@ def screen(
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
     effects.to_csv(folder / "screen.csv", index=False)
+    runs = pd.DataFrame(X, columns=names)
+    runs.insert(0, "point", range(len(X)))
+    for k, tid in enumerate(ids):
+        for r in range(len(seeds)):
+            runs[f"{tid}[{r}]"] = values[:, r, k]
+    runs.to_csv(folder / "screen_runs.csv", index=False)
     summary.to_csv(folder / "screen_summary.csv", index=False)
     free = {n: {"low": float(factors[n][1]), "high": float(factors[n][2])} for n in selected}
     (folder / "free.yaml").write_text(
@@ -211,6 +226,28 @@ def screen(
     return result
 
 
+NOISE_MULTIPLE = 2.0
+"""A selected factor's ``mu_star`` is at least this many times the replicate-noise floor."""
+
+
+def noise_floor(values: np.ndarray, delta: float) -> float:
+    """The ``mu_star`` that replicate noise alone would give, in the units of ``values``.
+
+    ``values`` is (design points, replicates). The replicate mean of a point has
+    variance ``s2 / R`` (``s2``: the mean within-point variance); an elementary effect
+    differences two such means over a step ``delta`` of the unit range, so pure noise
+    gives effects of sd ``sqrt(2 * s2 / R) / delta`` and a mean absolute effect
+    ``sqrt(2 / pi)`` times that. With common seeds the two means share some noise, so
+    this is an upper estimate of the floor (a conservative screen).
+    """
+    finite = values[np.isfinite(values).all(axis=1)]
+    if finite.shape[0] == 0 or finite.shape[1] < 2:
+        return math.nan
+    s2 = float(np.mean(np.var(finite, axis=1, ddof=1)))
+    sd_effect = math.sqrt(2.0 * s2 / finite.shape[1]) / delta
+    return sd_effect * math.sqrt(2.0 / math.pi)
+
+
 def _summary(
     effects: pd.DataFrame, factors: dict[str, tuple[float, float, float]], threshold: float
 ) -> pd.DataFrame:
@@ -219,10 +256,13 @@ def _summary(
     for n, (default, lo, hi) in factors.items():
         mine = calib[calib["parameter"] == n]
         if mine.empty:
-            best, target = math.nan, ""
+            best, target, floor, ratio = math.nan, "", math.nan, math.nan
         else:
-            top = mine.loc[mine["mu_star"].idxmax()]
+            # strongest calibration target relative to what replicate noise alone would give
+            over = mine["mu_star"] / np.maximum(mine["noise"], 1e-12)
+            top = mine.loc[over.idxmax()]
             best, target = float(top["mu_star"]), str(top["target"])
+            floor, ratio = float(top["noise"]), float(over.max())
         rows.append(
             {
                 "parameter": n,
@@ -231,7 +271,11 @@ def _summary(
                 "high": hi,
                 "mu_star": best,
                 "target": target,
-                "selected": bool(np.isfinite(best) and best >= threshold),
+                "noise": floor,
+                "signal_to_noise": ratio,
+                "selected": bool(
+                    np.isfinite(best) and best >= threshold and ratio >= NOISE_MULTIPLE
+                ),
             }
         )
     frame = pd.DataFrame(rows)
