@@ -135,3 +135,8 @@ def test_the_cli_prints_problems_and_exits_2(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "targets.yaml:9:" in err and "value" in err
     assert not (tmp_path / "out").exists(), "nothing is written for a bad file"
+
+
+def test_validate_recognises_a_targets_file(capsys):
+    assert main(["validate", str(SHIPPED)]) == 0
+    assert "ok (targets 'gba-2022'" in capsys.readouterr().out

@@ -200,6 +200,22 @@ def _at(series: pd.Series, year: int | None, what: str) -> float:
     return float(series.loc[year])
 
 
+def _distribution(target: Target, units: np.ndarray) -> float:
+    """``top_share`` or ``tail_exponent`` of the units' values."""
+    if target.statistic == "top_share":
+        total = units.sum()
+        if total <= 0:
+            raise NotEvaluable(f"{target.output!r} is zero in every {target.across}")
+        return float(np.sort(units)[::-1][: target.top].sum() / total)
+    positive = units[units > 0]
+    if positive.size < 3:
+        raise NotEvaluable(f"fewer than 3 {target.across}s with a positive value")
+    logs = np.log(positive / positive.min())
+    if logs.sum() <= 0:
+        raise NotEvaluable("every unit has the same value: no tail")
+    return float(positive.size / logs.sum())
+
+
 def model_value(target: Target, result: Any) -> float:
     """The model's value of ``target`` in one run (see the module doc for each statistic).
 
@@ -208,20 +224,10 @@ def model_value(target: Target, result: Any) -> float:
     """
     stat = target.statistic
     if stat in ("top_share", "tail_exponent"):
-        year = target.year if target.year is not None else int(result.yearly["year"].max())
-        units = _units(result, target, year)
-        if stat == "top_share":
-            total = units.sum()
-            if total <= 0:
-                raise NotEvaluable(f"{target.output!r} is zero in every {target.across}")
-            return float(np.sort(units)[::-1][: target.top].sum() / total)
-        positive = units[units > 0]
-        if positive.size < 3:
-            raise NotEvaluable(f"fewer than 3 {target.across}s with a positive value")
-        logs = np.log(positive / positive.min())
-        if logs.sum() <= 0:
-            raise NotEvaluable("every unit has the same value: no tail")
-        return float(positive.size / logs.sum())
+        if target.year is not None:
+            return _distribution(target, _units(result, target, target.year))
+        years = [int(y) for y in result.yearly["year"]]
+        return float(np.mean([_distribution(target, _units(result, target, y)) for y in years]))
     series = yearly_series(result, target)
     if stat == "annual":
         return _at(series, target.year, target.id)

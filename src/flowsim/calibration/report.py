@@ -176,7 +176,7 @@ def format_table(table: pd.DataFrame, title: str) -> str:
     lines = [title]
     header = (
         f"{'target':<30} {'split':<10} {'real':>9} {'band':>19} {'best':>9} "
-        f"{'ensemble 5-95%':>21} {'d':>6} verdict"
+        f"{'ens.mean':>9} {'ensemble 5-95%':>21} {'d':>6} verdict"
     )
     lines.append(header)
     lines.append("-" * len(header))
@@ -186,7 +186,7 @@ def format_table(table: pd.DataFrame, title: str) -> str:
         d = f"{r.distance:+.2f}" if np.isfinite(r.distance) else "-"
         lines.append(
             f"{r.id:<30} {r.split:<10} {_fmt(r.real):>9} {band:>19} {_fmt(r.best):>9} "
-            f"{ens:>21} {d:>6} {r.verdict}"
+            f"{_fmt(r.ensemble):>9} {ens:>21} {d:>6} {r.verdict}"
         )
     passed = (table["verdict"] == "pass").sum()
     failed = (table["verdict"] == "FAIL").sum()
@@ -198,14 +198,14 @@ def format_table(table: pd.DataFrame, title: str) -> str:
 def markdown_table(table: pd.DataFrame) -> str:
     """The table as Markdown (for README and ODD)."""
     out = [
-        "| target | what | split | real | band | best | ensemble 5–95% | verdict |",
+        "| target | what | split | real | band | best set | ensemble mean (5–95%) | verdict |",
         "|---|---|---|---|---|---|---|---|",
     ]
     for r in table.itertuples():
         out.append(
             f"| {r.id} | {r.what} | {r.split} | {_fmt(r.real)} | {_fmt(r.band_low)}–"
-            f"{_fmt(r.band_high)} | {_fmt(r.best)} | {_fmt(r.ensemble_low)}–"
-            f"{_fmt(r.ensemble_high)} | {r.verdict} |"
+            f"{_fmt(r.band_high)} | {_fmt(r.best)} | {_fmt(r.ensemble)} ({_fmt(r.ensemble_low)}–"
+            f"{_fmt(r.ensemble_high)}) | {r.verdict} |"
         )
     return "\n".join(out)
 
