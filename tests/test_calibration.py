@@ -1,4 +1,4 @@
-"""The baseline meets every calibration target of scenarios/calibration/targets.yaml.
+"""The baseline, and the calibrated scenario, meet every calibration target of the targets file.
 
 Each target is checked on the mean of the targets file's replicates (3 runs, the
 file's seeds, at its run settings: scale 0.05, 2022-2024 after a 60-month warm-up),
@@ -20,10 +20,15 @@ import pytest
 from flowsim.calibration.evaluate import distance, model_values
 from flowsim.calibration.report import format_table, target_table
 from flowsim.calibration.targets import load_targets
+from flowsim.params import with_overrides
 from flowsim.run import run
+from flowsim.scenario import load_scenario
 from flowsim.streams import replicate_seeds
 
-TARGETS = Path(__file__).resolve().parents[1] / "scenarios" / "calibration" / "targets.yaml"
+FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "calibration"
+TARGETS = FOLDER / "targets.yaml"
+SCENARIOS = {"baseline": None, "calibrated": FOLDER / "calibrated.yaml"}
+"""Scenario checked -> its file (None: the targets file's own scenario, the baseline)."""
 
 
 @cache
@@ -32,9 +37,12 @@ def _targets():
 
 
 @cache
-def _replicates() -> tuple[list[dict[str, float]], dict[str, str]]:
+def _replicates(which: str = "baseline") -> tuple[list[dict[str, float]], dict[str, str]]:
     targets = _targets()
     scenario = targets.base_scenario()
+    if SCENARIOS[which] is not None:
+        settings = {k: v for k, v in targets.spec.run.model_dump().items() if v is not None}
+        scenario = with_overrides(load_scenario(SCENARIOS[which]), settings)
     values, reasons = [], {}
     for seed in replicate_seeds(targets.spec.seed, targets.spec.replicates):
         v, reasons = model_values(targets.spec.targets, run(scenario, seed))
@@ -42,28 +50,30 @@ def _replicates() -> tuple[list[dict[str, float]], dict[str, str]]:
     return values, reasons
 
 
+@pytest.mark.parametrize("which", sorted(SCENARIOS))
 @pytest.mark.parametrize("target_id", [t.id for t in _targets().spec.of_role("calibration")])
-def test_baseline_meets_each_calibration_target(target_id):
+def test_each_calibration_target_is_met(which, target_id):
     target = next(t for t in _targets().spec.targets if t.id == target_id)
-    values, reasons = _replicates()
+    values, reasons = _replicates(which)
     reps = [v[target_id] for v in values]
     assert np.isfinite(reps).all(), reasons.get(target_id)
     mean = float(np.mean(reps))
     d = distance(target, mean)
     assert abs(d) <= 1.0, (
-        f"{target_id}: the baseline gives {mean:,.4g} (replicates {[round(r, 4) for r in reps]}), "
+        f"{target_id}: {which} gives {mean:,.4g} (replicates {[round(r, 4) for r in reps]}), "
         f"the real figure is {target.value:,} +- {target.band:,.4g} ({target.source}); "
         f"{d:+.2f} bands off"
     )
 
 
-def test_the_validation_report_is_produced(tmp_path):
+@pytest.mark.parametrize("which", sorted(SCENARIOS))
+def test_the_validation_report_is_produced(which, tmp_path):
     targets = _targets()
-    values, reasons = _replicates()
+    values, reasons = _replicates(which)
     record = {"values": values}
     table = target_table(targets, record, [record], reasons)
     validation = table[table["role"] == "validation"]
     assert len(validation) == len(targets.spec.of_role("validation"))
     assert validation["verdict"].str.match(r"^(pass|FAIL|not evaluated \(.+\))$").all()
     validation.to_csv(tmp_path / "validation.csv", index=False)
-    print(format_table(validation, "VALIDATION of the baseline (information, not asserted)"))
+    print(format_table(validation, f"VALIDATION of {which} (information, not asserted)"))
