@@ -203,3 +203,16 @@ def test_load_ensemble_explains_a_wrong_folder(tmp_path):
         load_ensemble(tmp_path / "missing")
     with pytest.raises(EnsembleError, match="not an ensemble folder"):
         load_ensemble(tmp_path)
+
+
+def test_a_local_dask_cluster_gives_the_same_trials_as_in_process(tmp_path):
+    path = _write(tmp_path, budget=4)
+    spec = yaml.safe_load(path.read_text())
+    spec["search"]["batch"] = 2  # the same batches of proposals on either executor
+    path.write_text(yaml.safe_dump(spec))
+    calibrate(path, tmp_path / "one", workers=1, progress=False)
+    calibrate(path, tmp_path / "dask", workers=2, progress=False)
+    one = sorted(read_log(tmp_path / "one"), key=lambda r: r["trial"])
+    dask = sorted(read_log(tmp_path / "dask"), key=lambda r: r["trial"])
+    assert [r["params"] for r in one] == [r["params"] for r in dask]
+    assert [r["values"] for r in one] == [r["values"] for r in dask]
