@@ -1,63 +1,79 @@
-"""The baseline is of the right order against the brief's real figures (within a factor of 2).
+"""The baseline, and the calibrated scenario, meet every calibration target of the targets file.
 
-A full-scale run (scale 1.0, 120 months) takes ~15 s, too slow for the suite, so this
-runs scale 0.1 for 36 months after the default 60-month warm-up; outputs are in
-real-world units (model counts divided by the scale), so the targets apply as they
-are. The scale-1.0 figures are in README (section "The model") and docs/ODD.md.
-
-Macao is not tested: its 22 PCT filings a year are ~2 agents' filings a year at
-scale 0.1 (0.2 at 0.01), so a yearly figure at test scales is mostly Poisson noise;
-the full-scale run gives ~14 a year (9-22), inside the factor of 2.
+Each target is checked on the mean of the targets file's replicates (3 runs, the
+file's seeds, at its run settings: scale 0.05, 2022-2024 after a 60-month warm-up),
+against the target's own tolerance band -- the same test a calibration trial
+passes, not a factor of 2. The validation targets (held out of the fit) are
+evaluated and their report written, but their verdicts are information, not
+assertions: a held-out figure the model misses is a finding to report, which the
+README's "Calibration and validation" section does.
 """
 
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 
-import pandas as pd
+import numpy as np
 import pytest
 
-from flowsim.params import Scenario
+from flowsim.calibration.evaluate import distance, model_values
+from flowsim.calibration.report import format_table, target_table
+from flowsim.calibration.targets import load_targets
+from flowsim.params import with_overrides
 from flowsim.run import run
+from flowsim.scenario import load_scenario
+from flowsim.streams import replicate_seeds
 
-TARGETS: dict[str, tuple[float, str]] = {
-    "pct_applications_GD": (23_676, "PCT applications received by CNIPA, Guangdong, 2023"),
-    "pct_applications_HK": (727, "PCT applications received by CNIPA, Hong Kong, 2023"),
-    "world_share_pct": (
-        0.090,
-        "Shenzhen-HK-Guangzhou cluster share of world PCT filings, GII 2025",
-    ),
-    "world_share_papers": (0.024, "cluster share of world scientific papers, GII 2025"),
-    "world_share_vc_deals": (0.029, "cluster share of world VC deals, GII 2025"),
-}
-"""Output -> (real figure per year, source)."""
-
-FACTOR = 2.0
-CALIBRATION_RUN = {"scale": 0.1, "steps": 36, "seed": 20250904}
+FOLDER = Path(__file__).resolve().parents[1] / "scenarios" / "calibration"
+TARGETS = FOLDER / "targets.yaml"
+SCENARIOS = {"baseline": None, "calibrated": FOLDER / "calibrated.yaml"}
+"""Scenario checked -> its file (None: the targets file's own scenario, the baseline)."""
 
 
 @cache
-def _yearly() -> pd.DataFrame:
-    scenario = Scenario(scale=CALIBRATION_RUN["scale"], steps=CALIBRATION_RUN["steps"])
-    return run(scenario, seed=CALIBRATION_RUN["seed"]).yearly
+def _targets():
+    return load_targets(TARGETS)
 
 
-@pytest.mark.parametrize("output", sorted(TARGETS))
-def test_baseline_within_a_factor_of_two(output: str):
-    target, source = TARGETS[output]
-    model = float(_yearly()[output].mean())
-    assert target / FACTOR <= model <= target * FACTOR, (
-        f"{output}: baseline gives {model:,.4g} a year, the real figure is {target:,} ({source}); "
-        f"it must stay within a factor of {FACTOR}"
+@cache
+def _replicates(which: str = "baseline") -> tuple[list[dict[str, float]], dict[str, str]]:
+    targets = _targets()
+    scenario = targets.base_scenario()
+    if SCENARIOS[which] is not None:
+        settings = {k: v for k, v in targets.spec.run.model_dump().items() if v is not None}
+        scenario = with_overrides(load_scenario(SCENARIOS[which]), settings)
+    values, reasons = [], {}
+    for seed in replicate_seeds(targets.spec.seed, targets.spec.replicates):
+        v, reasons = model_values(targets.spec.targets, run(scenario, seed))
+        values.append(v)
+    return values, reasons
+
+
+@pytest.mark.parametrize("which", sorted(SCENARIOS))
+@pytest.mark.parametrize("target_id", [t.id for t in _targets().spec.of_role("calibration")])
+def test_each_calibration_target_is_met(which, target_id):
+    target = next(t for t in _targets().spec.targets if t.id == target_id)
+    values, reasons = _replicates(which)
+    reps = [v[target_id] for v in values]
+    assert np.isfinite(reps).all(), reasons.get(target_id)
+    mean = float(np.mean(reps))
+    d = distance(target, mean)
+    assert abs(d) <= 1.0, (
+        f"{target_id}: {which} gives {mean:,.4g} (replicates {[round(r, 4) for r in reps]}), "
+        f"the real figure is {target.value:,} +- {target.band:,.4g} ({target.source}); "
+        f"{d:+.2f} bands off"
     )
 
 
-def test_every_simulated_year_is_in_range():
-    yearly = _yearly()
-    assert len(yearly) == 3 and (yearly["months"] == 12).all(), "36 months are 3 full years"
-    for output, (target, _) in TARGETS.items():
-        values = yearly[output]
-        assert values.between(target / FACTOR, target * FACTOR).all(), (
-            f"{output} leaves the factor-2 band in some year: "
-            f"{values.round(4).tolist()} vs {target}"
-        )
+@pytest.mark.parametrize("which", sorted(SCENARIOS))
+def test_the_validation_report_is_produced(which, tmp_path):
+    targets = _targets()
+    values, reasons = _replicates(which)
+    record = {"values": values}
+    table = target_table(targets, record, [record], reasons)
+    validation = table[table["role"] == "validation"]
+    assert len(validation) == len(targets.spec.of_role("validation"))
+    assert validation["verdict"].str.match(r"^(pass|FAIL|not evaluated \(.+\))$").all()
+    validation.to_csv(tmp_path / "validation.csv", index=False)
+    print(format_table(validation, f"VALIDATION of {which} (information, not asserted)"))

@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "explain",
     "dashboard",
+    "calibrate",
 )
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 

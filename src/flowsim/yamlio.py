@@ -466,7 +466,8 @@ def load_yaml(path: str | Path) -> LoadedYaml:
 
 def _model_classes(annotation: Any) -> list[type[BaseModel]]:
     origin = typing.get_origin(annotation)
-    if origin in (typing.Union, types.UnionType):
+    if origin in (typing.Union, types.UnionType, list, tuple, dict):
+        # a list's or a mapping's items: their model validates the item below the index or key
         return [c for a in typing.get_args(annotation) for c in _model_classes(a)]
     if isinstance(annotation, type) and issubclass(annotation, BaseModel):
         return [annotation]
@@ -480,9 +481,13 @@ def _field_names(model: type[BaseModel]) -> list[str]:
 def model_at(model: type[BaseModel], path: Path_) -> type[BaseModel] | None:
     """The pydantic model class that validates the mapping at ``path`` (None if not a model)."""
     current: type[BaseModel] | None = model
+    container = False  # the last field was a list or mapping: the next part is an index or key
     for part in path:
         if current is None:
             return None
+        if container:
+            container = False
+            continue
         match = None
         for name, f in current.model_fields.items():
             if part in (name, f.alias):
@@ -491,6 +496,7 @@ def model_at(model: type[BaseModel], path: Path_) -> type[BaseModel] | None:
         if match is None:
             return None
         classes = _model_classes(match.annotation)
+        container = typing.get_origin(match.annotation) in (list, tuple, dict)
         current = classes[0] if classes else None
     return current
 

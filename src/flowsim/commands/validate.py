@@ -28,6 +28,9 @@ def main(args: argparse.Namespace) -> int:
         try:
             scenario = load_scenario(file)
         except ConfigError as err:
+            if _looks_like_targets(err):
+                status = max(status, _validate_targets(file))
+                continue
             if _looks_like_sweep(err):
                 print(
                     f"{file}: this is a sweep file (it has `levers:`/`design:`), not a scenario; "
@@ -46,3 +49,26 @@ def _looks_like_sweep(err: ConfigError) -> bool:
     """Whether the unknown top-level keys of a failed scenario are those of a sweep file."""
     unknown = {p.path for p in err.problems if p.message.startswith("unknown key")}
     return bool(unknown & {"levers", "design", "uncertainties"}) and "base" in unknown
+
+
+def _looks_like_targets(err: ConfigError) -> bool:
+    """Whether the unknown top-level keys of a failed scenario are those of a targets file."""
+    unknown = {p.path for p in err.problems if p.message.startswith("unknown key")}
+    return "targets" in unknown and "scenario" in unknown
+
+
+def _validate_targets(file: str) -> int:
+    """Check a targets file (``flowsim calibrate``) instead; 0 if valid, else 2."""
+    from flowsim.calibration.targets import load_targets
+
+    try:
+        targets = load_targets(file)
+    except ConfigError as err:
+        print(err.report(), file=sys.stderr)
+        return 2
+    spec = targets.spec
+    print(
+        f"{file}: ok (targets {spec.name!r}: {len(spec.of_role('calibration'))} calibration, "
+        f"{len(spec.of_role('validation'))} validation, {len(spec.free)} free parameters)"
+    )
+    return 0

@@ -1,0 +1,485 @@
+"""``flowsim calibrate``: estimate the free parameters against the calibration targets.
+
+**Method.** Optuna's TPE sampler (a Bayesian optimiser; seeded from the targets
+file's ``seed``) proposes parameter sets within the free parameters' bounds
+(uniform, or log-uniform with ``log: true``). Each proposal — a *trial* — runs the
+scenario ``replicates`` times with the *same* replicate seeds as every other trial
+(common random numbers, so two trials differ only where their parameters act).
+Its score is the objective of :func:`flowsim.calibration.evaluate.objective`: the
+weight-averaged squared distance of the replicate means from the real figures, in
+tolerance bands, over the **calibration** targets only. Validation targets are
+computed in the same runs and logged, but never enter the objective.
+
+Trials run on the sweep executors (:mod:`flowsim.sweep.executor`): in this process,
+a local Dask cluster or an existing scheduler; a batch of trials (one per worker
+thread) is asked of Optuna at a time and told back as each finishes.
+
+**Trial log.** Each finished trial is appended to ``OUT/trials.jsonl`` (one JSON
+object a line: ``trial``, ``params``, ``seeds``, ``values`` — one ``{target id:
+value}`` per replicate — ``objective``, ``errors``) and flushed at once. ``--resume``
+reads the log back, tells Optuna every finished trial and runs only the rest of
+the budget: no finished trial is run again; a trial cut off mid-way is run anew.
+
+**Ensemble.** The accepted set: every trial whose replicate means put *all*
+calibration targets within tolerance, best first, at most ``search.ensemble``
+members; when fewer than three trials are accepted, the ``search.ensemble`` trials
+of lowest objective instead (the manifest's ``selection`` says which rule applied).
+Written as :mod:`flowsim.calibration.ensemble` describes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from flowsim.calibration.evaluate import distance, model_values, objective
+from flowsim.calibration.targets import Target, Targets, load_targets
+from flowsim.params import Scenario, with_overrides
+from flowsim.provenance import git_commit, versions
+from flowsim.streams import replicate_seeds
+from flowsim.sweep.tasks import RunTask
+
+LOG = "trials.jsonl"
+MANIFEST = "calibration.json"
+MIN_ACCEPTED = 3
+"""Fewest accepted trials for the ensemble to be the accepted set (else: the best ones)."""
+
+
+class CalibrationError(ValueError):
+    """A calibration that cannot start or resume; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class TargetModel:
+    """Runs the scenario once and returns every target's model value (a sweep *model*).
+
+    Attributes:
+        base: the scenario with the targets file's run settings.
+        targets: every target (calibration and validation).
+    """
+
+    base: Scenario
+    targets: tuple[Target, ...]
+
+    def __call__(self, overrides: dict[str, Any], seed: int) -> tuple[dict[str, float], None]:
+        """One run's target values (NaN where the run cannot give one)."""
+        from flowsim.run import run
+
+        scenario = with_overrides(self.base, overrides) if overrides else self.base
+        values, _ = model_values(list(self.targets), run(scenario, seed))
+        return values, None
+
+
+@contextmanager
+def runner(
+    workers: int | None, scheduler: str | None
+) -> Iterator[Callable[[list[RunTask], Any, Callable[[dict[str, Any]], None]], None]]:
+    """``run(tasks, model, on_result)`` on the sweep executors, one cluster for all batches."""
+    from flowsim.sweep.executor import dask_client, default_workers, run_in_process, run_on_dask
+
+    if scheduler is None and (workers or default_workers()) == 1:
+        yield run_in_process
+        return
+    with dask_client(workers, scheduler) as client:
+
+        def on_dask(tasks, model, on_result):
+            run_on_dask(client, tasks, model, on_result)
+
+        on_dask.threads = sum(client.nthreads().values()) or 1  # type: ignore[attr-defined]
+        yield on_dask
+
+
+def file_hash(path: Path) -> str:
+    """sha256 of a file's bytes."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_log(folder: Path) -> list[dict[str, Any]]:
+    """The finished trials of a calibration folder, in log order (a torn last line is dropped)."""
+    path = folder / LOG
+    if not path.is_file():
+        return []
+    trials = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            trials.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue  # a line cut off by an interruption: that trial is run again
+    return trials
+
+
+def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: str | None) -> dict:
+    commit, dirty = git_commit()
+    spec = targets.spec
+    return {
+        "kind": "flowsim-calibration",
+        "targets_file": str(targets.path),
+        "targets_sha256": file_hash(targets.path),
+        "scenario_file": str(targets.scenario_path),
+        "free": {k: v.model_dump() for k, v in spec.free.items()},
+        "replicates": spec.replicates,
+        "seeds": replicate_seeds(spec.seed, spec.replicates),
+        "budget": budget,
+        "workers": workers,
+        "scheduler": scheduler,
+        "sampler": "optuna TPESampler",
+        "versions": {**versions(), "optuna": _optuna_version()},
+        "git_commit": commit,
+        "git_dirty": dirty,
+    }
+
+
+def _optuna_version() -> str:
+    import optuna
+
+    return optuna.__version__
+
+
+def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> list[dict]:
+    log = folder / LOG
+    if folder.exists() and not folder.is_dir():
+        raise CalibrationError(f"{folder} is a file; give a folder to --out")
+    if log.exists() and not resume:
+        raise CalibrationError(
+            f"{folder} holds a calibration already ({LOG}); pass --resume to continue it, "
+            "or another --out (nothing is overwritten)"
+        )
+    if resume:
+        if not log.exists():
+            raise CalibrationError(f"{folder}: nothing to resume (no {LOG}); drop --resume")
+        old = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        for key in ("targets_sha256", "free", "replicates", "seeds"):
+            if old.get(key) != manifest[key]:
+                raise CalibrationError(
+                    f"{folder}: the calibration there was started with another {key} "
+                    "(the targets file changed); resume needs the same file — start a new "
+                    "--out instead"
+                )
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    done = read_log(folder)
+    if resume:  # drop a line torn by the interruption, so new trials start on a fresh line
+        text = "".join(json.dumps(rec) + "\n" for rec in done)
+        tmp = log.with_suffix(".tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(log)
+    return done
+
+
+def _append(folder: Path, record: dict[str, Any]) -> None:
+    with open(folder / LOG, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def trial_means(trial: dict[str, Any]) -> dict[str, float]:
+    """Replicate mean of each target in a logged trial (NaN if no replicate has one)."""
+    frame = pd.DataFrame(trial["values"], dtype=float)
+    return {k: float(v) for k, v in frame.mean(skipna=True).items()}
+
+
+def calibrate(
+    path: str | Path | Targets,
+    out: str | Path,
+    *,
+    budget: int | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> Path:
+    """Run (or resume) a calibration into ``out``; see the module doc.
+
+    Args:
+        path: the targets file (or a loaded :class:`Targets`).
+        out: the output folder.
+        budget: trials in all (default: the file's ``search.budget``).
+        workers: 1 runs in this process; N a local Dask cluster; None every core.
+        scheduler: an existing Dask scheduler's address (overrides ``workers``).
+        resume: continue the calibration in ``out`` from its trial log.
+        progress: show a tqdm bar of finished trials.
+        stop_after: stop after this many new trials (to test interruption).
+
+    Returns:
+        ``out``, holding the trial log; call :func:`finish` for the reports.
+    """
+    import optuna
+    from tqdm.auto import tqdm
+
+    targets = path if isinstance(path, Targets) else load_targets(path)
+    spec = targets.spec
+    if not spec.free:
+        raise CalibrationError(
+            f"{targets.path}: `free:` names no parameter to estimate; run "
+            "`flowsim calibrate FILE --screen` and copy the parameters it selects"
+        )
+    budget = budget or spec.search.budget
+    folder = Path(out)
+    manifest = _manifest(targets, budget, workers, scheduler)
+    done = _prepare(folder, targets, resume, manifest)
+    calibration = spec.of_role("calibration")
+    names = targets.free_names()
+    distributions = {
+        n: optuna.distributions.FloatDistribution(b.low, b.high, log=b.log)
+        for n, b in spec.free.items()
+    }
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    sampler = optuna.samplers.TPESampler(seed=(spec.seed + len(done)) % 2**32, multivariate=True)
+    study = optuna.create_study(direction="minimize", sampler=sampler)
+    for rec in done:
+        study.add_trial(
+            optuna.trial.create_trial(
+                params={n: rec["params"][n] for n in names},
+                distributions=distributions,
+                value=rec["objective"],
+            )
+        )
+    seeds = replicate_seeds(spec.seed, spec.replicates)
+    model = TargetModel(targets.base_scenario(), tuple(spec.targets))
+    remaining = max(0, budget - len(done))
+    if stop_after is not None:
+        remaining = min(remaining, stop_after)
+    bar = tqdm(
+        total=budget,
+        initial=min(len(done), budget),
+        desc=f"calibrate {spec.name}",
+        unit="trial",
+        disable=not progress,
+    )
+    next_number = max([r["trial"] for r in done], default=-1) + 1
+    with runner(workers, scheduler) as run_tasks:
+        batch = spec.search.batch or getattr(run_tasks, "threads", 1)
+        while remaining > 0:
+            k = min(batch, remaining)
+            asked = [study.ask(distributions) for _ in range(k)]
+            numbers = {t.number: next_number + i for i, t in enumerate(asked)}
+            next_number += k
+            by_trial = {t.number: t for t in asked}
+            pending: dict[int, list[dict[str, Any] | None]] = {
+                t.number: [None] * len(seeds) for t in asked
+            }
+            tasks = [
+                RunTask(
+                    run_id=numbers[t.number] * len(seeds) + r,
+                    point_id=t.number,
+                    replicate=r,
+                    seed=s,
+                    overrides=dict(t.params),
+                )
+                for t in asked
+                for r, s in enumerate(seeds)
+            ]
+
+            def on_result(
+                record: dict[str, Any], pending=pending, by_trial=by_trial, numbers=numbers
+            ):
+                slots = pending[record["point_id"]]
+                slots[record["replicate"]] = record
+                if any(s is None for s in slots):
+                    return
+                trial = by_trial[record["point_id"]]
+                values = [
+                    {t.id: s["outcomes"].get(t.id, math.nan) for t in spec.targets} for s in slots
+                ]
+                entry = {
+                    "trial": numbers[trial.number],
+                    "params": {n: float(trial.params[n]) for n in names},
+                    "seeds": seeds,
+                    "values": values,
+                    "errors": [s["error"] for s in slots if s["error"]],
+                }
+                entry["objective"] = float(objective(calibration, trial_means(entry)))
+                study.tell(trial, entry["objective"])
+                _append(folder, entry)
+                bar.update(1)
+
+            run_tasks(tasks, model, on_result)
+            remaining -= k
+    bar.close()
+    return folder
+
+
+# ------------------------------------------------------------------------ results
+
+
+def trials_frame(trials: list[dict[str, Any]], targets: Targets) -> pd.DataFrame:
+    """One row per logged trial: ``trial``, ``objective``, ``within_all``, the parameters."""
+    calibration = targets.spec.of_role("calibration")
+    rows = []
+    for rec in trials:
+        means = trial_means(rec)
+        within = all(
+            np.isfinite(means.get(t.id, math.nan)) and abs(distance(t, means[t.id])) <= 1.0
+            for t in calibration
+        )
+        rows.append(
+            {
+                "trial": rec["trial"],
+                "objective": rec["objective"],
+                "within_all": bool(within),
+                **rec["params"],
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def select_ensemble(frame: pd.DataFrame, size: int) -> tuple[pd.DataFrame, str]:
+    """The ensemble's rows of :func:`trials_frame` and the rule that chose them."""
+    ordered = frame.sort_values(["objective", "trial"], kind="stable")
+    accepted = ordered[ordered["within_all"]]
+    if len(accepted) >= min(MIN_ACCEPTED, size):
+        chosen = accepted.head(size)
+        rule = (
+            f"accepted set: the {len(chosen)} trials (of {len(frame)}, {len(accepted)} accepted) "
+            "whose replicate means put every calibration target within tolerance, lowest "
+            "objective first"
+        )
+    else:
+        chosen = ordered.head(size)
+        rule = (
+            f"only {len(accepted)} of {len(frame)} trials put every calibration target within "
+            f"tolerance (fewer than {MIN_ACCEPTED}): the {len(chosen)} trials of lowest "
+            "objective instead"
+        )
+    return chosen.reset_index(drop=True), rule
+
+
+def best_scenario_yaml(targets: Targets, params: dict[str, float], out: Path) -> str:
+    """A scenario file that ``extends`` the calibrated scenario with the best parameters."""
+    from flowsim.params import set_path
+
+    nested: dict[str, Any] = {}
+    for name, value in params.items():
+        nested = set_path(nested, name, float(value))
+    rel = os.path.relpath(targets.scenario_path, out.resolve())
+    header = (
+        f"# Best parameter set of `flowsim calibrate {targets.path}`: the calibrated\n"
+        f"# scenario is {targets.scenario_path.name} with these values. Written by flowsim.\n"
+    )
+    body = {
+        "extends": rel,
+        "name": f"{targets.scenario.name}-calibrated",
+        "description": f"{targets.scenario.name} with the free parameters fitted to the "
+        f"calibration targets of {targets.path.name} ({targets.spec.name})",
+        **nested,
+    }
+    return header + yaml.safe_dump(body, sort_keys=False, allow_unicode=True, width=100)
+
+
+@dataclass
+class Outcome:
+    """What :func:`finish` wrote: the tables, the best parameters and the ensemble's rule."""
+
+    folder: Path
+    fit: pd.DataFrame
+    validation: pd.DataFrame
+    best: dict[str, float]
+    best_objective: float
+    ensemble: pd.DataFrame
+    selection: str
+    trials: int
+
+    def text(self) -> str:
+        """The printed report."""
+        from flowsim.calibration.report import format_table
+
+        best = ", ".join(f"{k} = {v:.4g}" for k, v in self.best.items())
+        return "\n\n".join(
+            [
+                f"{self.trials} trials; best objective {self.best_objective:.3g}: {best}",
+                f"ensemble: {len(self.ensemble)} members ({self.selection})",
+                format_table(self.fit, "FIT (calibration targets, best parameter set)"),
+                format_table(
+                    self.validation,
+                    "VALIDATION (held-out targets, never in the fit; ensemble prediction)",
+                ),
+            ]
+        )
+
+
+def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
+    """Write the best scenario, the ensemble, the fit and validation reports into ``folder``.
+
+    Files: ``best.yaml`` (extends the calibrated scenario), ``ensemble.csv`` and
+    ``ensemble.yaml`` (:mod:`flowsim.calibration.ensemble`), ``trials.csv``,
+    ``fit.csv``, ``validation.csv`` (:mod:`flowsim.calibration.report`), ``fit.png``
+    and ``report.txt``.
+    """
+    from flowsim.calibration.ensemble import write_ensemble
+    from flowsim.calibration.report import fit_figure, target_table
+    from flowsim.run import run
+
+    targets = path if isinstance(path, Targets) else load_targets(path)
+    folder = Path(folder)
+    trials = read_log(folder)
+    if not trials:
+        raise CalibrationError(f"{folder}: no finished trial in {LOG}")
+    frame = trials_frame(trials, targets)
+    frame.to_csv(folder / "trials.csv", index=False)
+    chosen, rule = select_ensemble(frame, targets.spec.search.ensemble)
+    names = targets.free_names()
+    by_number = {rec["trial"]: rec for rec in trials}
+    best_row = frame.sort_values(["objective", "trial"], kind="stable").iloc[0]
+    best_rec = by_number[int(best_row["trial"])]
+    members = [by_number[int(t)] for t in chosen["trial"]]
+    scenario = with_overrides(targets.base_scenario(), best_rec["params"])
+    _, reasons = model_values(list(targets.spec.targets), run(scenario, best_rec["seeds"][0]))
+    table = target_table(targets, best_rec, members, reasons)
+    fit = table[table["role"] == "calibration"].reset_index(drop=True)
+    validation = table[table["role"] == "validation"].reset_index(drop=True)
+    fit.to_csv(folder / "fit.csv", index=False)
+    validation.to_csv(folder / "validation.csv", index=False)
+    fit_figure(table, folder / "fit.png", title=f"{targets.spec.name}: {len(trials)} trials")
+    (folder / "best.yaml").write_text(
+        best_scenario_yaml(targets, best_rec["params"], folder), encoding="utf-8"
+    )
+    write_ensemble(
+        folder,
+        chosen,
+        names,
+        bounds={n: (b.low, b.high) for n, b in targets.spec.free.items()},
+        scenario=str(targets.scenario_path),
+        targets=str(targets.path),
+        selection=rule,
+    )
+    outcome = Outcome(
+        folder=folder,
+        fit=fit,
+        validation=validation,
+        best={n: float(best_rec["params"][n]) for n in names},
+        best_objective=float(best_rec["objective"]),
+        ensemble=chosen,
+        selection=rule,
+        trials=len(trials),
+    )
+    (folder / "report.txt").write_text(outcome.text() + "\n", encoding="utf-8")
+    return outcome
+
+
+__all__ = [
+    "LOG",
+    "Outcome",
+    "finish",
+    "MANIFEST",
+    "CalibrationError",
+    "TargetModel",
+    "best_scenario_yaml",
+    "calibrate",
+    "read_log",
+    "select_ensemble",
+    "trial_means",
+    "trials_frame",
+]

@@ -1,0 +1,110 @@
+"""``flowsim calibrate FILE``: screen, fit and validate the model against a targets file.
+
+``flowsim calibrate FILE --screen`` runs the Morris screening
+(:mod:`flowsim.calibration.screen`) and writes the free parameters it selects;
+``flowsim calibrate FILE`` estimates them (:mod:`flowsim.calibration.fit`) and writes
+the best scenario, the ensemble and the fit and validation reports
+(:mod:`flowsim.calibration.report`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+NAME = "calibrate"
+HELP = (
+    "fit free parameters to real figures (optuna), with a held-out validation report; "
+    "--screen first picks the parameters that matter (Morris)"
+)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``flowsim calibrate``."""
+    parser.add_argument("file", help="targets YAML file (see scenarios/calibration/)")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="local Dask worker processes (default: every core); 1 runs in this process",
+    )
+    where.add_argument(
+        "--scheduler", metavar="tcp://HOST:PORT", help="send the runs to an existing Dask scheduler"
+    )
+    parser.add_argument(
+        "--screen",
+        action="store_true",
+        help="run the Morris screening of every behaviour parameter instead of the fit",
+    )
+    parser.add_argument(
+        "--budget", type=int, metavar="N", help="trials in all (default: the file's search.budget)"
+    )
+    parser.add_argument(
+        "--resume", action="store_true", help="continue the calibration in --out from its log"
+    )
+    parser.add_argument(
+        "--report",
+        action="store_true",
+        help="only (re)write the reports of the calibration in --out, run nothing",
+    )
+    parser.add_argument(
+        "--out",
+        metavar="DIR",
+        help="output folder (default results/calibration/<name>, <name>-screen for --screen)",
+    )
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def main(args: argparse.Namespace) -> int:
+    """Screen or calibrate; 0 on success, 2 on bad input."""
+    from flowsim.calibration.ensemble import EnsembleError
+    from flowsim.calibration.fit import CalibrationError, calibrate, finish
+    from flowsim.calibration.screen import screen
+    from flowsim.calibration.targets import load_targets
+    from flowsim.yamlio import ConfigError
+
+    if args.workers is not None and args.workers < 1:
+        print("flowsim calibrate: --workers must be at least 1", file=sys.stderr)
+        return 2
+    if args.budget is not None and args.budget < 1:
+        print("flowsim calibrate: --budget must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        targets = load_targets(args.file)
+        name = targets.spec.name
+        if args.screen:
+            out = Path(args.out or f"results/calibration/{name}-screen")
+            result = screen(
+                targets,
+                out,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                progress=not args.quiet,
+            )
+            print(result.text())
+            print(f"\nwritten to {out}: screen.csv, screen_summary.csv, free.yaml, screen.png")
+            return 0
+        out = Path(args.out or f"results/calibration/{name}")
+        if not args.report:
+            calibrate(
+                targets,
+                out,
+                budget=args.budget,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                resume=args.resume,
+                progress=not args.quiet,
+            )
+        outcome = finish(targets, out)
+    except (ConfigError, CalibrationError, EnsembleError) as exc:
+        print(exc, file=sys.stderr)
+        return 2
+    print(outcome.text())
+    print(
+        f"\nwritten to {out}: best.yaml, ensemble.csv, ensemble.yaml, fit.csv, validation.csv, "
+        "fit.png, trials.jsonl, trials.csv, report.txt"
+    )
+    return 0
