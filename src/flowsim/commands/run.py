@@ -114,6 +114,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"note: {note}", file=sys.stderr)
     existed = is_results_folder(out_dir)
 
+    from flowsim.levers import warnings_for
+
+    for message in warnings_for(scenario):
+        print(message, file=sys.stderr)
     seeds = replicate_seeds(scenario.seed, args.replications)
     started = datetime.now(UTC)
     results = []
