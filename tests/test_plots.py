@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -439,9 +441,7 @@ def test_plot_folder_replaces_figures_only_when_forced(sweep_folder, tmp_path):
 
 def test_cli_plot_defaults_to_folder_figures_and_svg(baseline_folder, tmp_path, capsys):
     folder = tmp_path / "run"
-    folder.mkdir()
-    for name in ("timeseries.parquet", "flows.parquet", "summary.json"):
-        (folder / name).write_bytes((baseline_folder / name).read_bytes())
+    shutil.copytree(baseline_folder, folder, ignore=shutil.ignore_patterns("figures"))
     assert cli.main(["plot", str(folder), "--format", "svg"]) == 0, "plot succeeds"
     written = sorted(p.name for p in (folder / "figures").iterdir())
     assert written == ["corridors.svg", "map.svg", "provenance.json", "timeseries.svg"], written
@@ -456,9 +456,14 @@ def test_cli_plot_bad_folder_is_a_clear_error(make, baseline_folder, tmp_path, c
     if make != "missing":
         folder.mkdir()
     if make == "bad_json":
-        for name in ("timeseries.parquet", "flows.parquet"):
-            (folder / name).write_bytes((baseline_folder / name).read_bytes())
-        (folder / "summary.json").write_text('{"scenario": "a",\n "steps": }')
+        folder.rmdir()
+        shutil.copytree(baseline_folder, folder, ignore=shutil.ignore_patterns("figures"))
+        bad = '{"scenario": "a",\n "steps": }'
+        (folder / "summary.json").write_text(bad)
+        # the manifest vouches for the bad file, so that reading gets as far as parsing it
+        record = json.loads((folder / "manifest.json").read_text())
+        record["files"]["summary.json"] = hashlib.sha256(bad.encode()).hexdigest()
+        (folder / "manifest.json").write_text(json.dumps(record))
     assert cli.main(["plot", str(folder)]) == 2, "bad input exits 2"
     err = capsys.readouterr().err
     expected = {

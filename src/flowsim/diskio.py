@@ -210,6 +210,8 @@ def lock_holder(folder: str | Path) -> str | None:
         probe.acquire()
     except FolderLockedError:
         return describe_holder(_read_holder(probe.path))
+    except OSError:  # a read-only folder: nobody can be writing there
+        return None
     probe.release()
     return None
 

@@ -76,7 +76,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
-def warn_levers(plan) -> None:
+def warn_levers(plan) -> None:  # a SweepPlan or a SweepCount: both have .base and .spec
     """Print a warning for each lever that acts on too few agents at the sweep's scale.
 
     The levers are the base scenario's and the swept ones (see :mod:`flowsim.levers`).
