@@ -189,6 +189,22 @@ def _write_credentials(folder):
     return files
 
 
+def _wait_for_port(port: int, seconds: float = 60.0) -> None:
+    """Wait until something listens on 127.0.0.1:port (a scheduler starts slowly on a busy
+    machine)."""
+    import socket
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=1.0):
+                return
+        except OSError:
+            time.sleep(0.2)
+    raise AssertionError(f"nothing listens on port {port} after {seconds:g} s")
+
+
 def test_a_users_tls_scheduler_is_reached_with_their_credentials(tmp_path, capsys):
     """A sweep runs on a user's TLS cluster with their credentials (--tls-*).
 
@@ -255,6 +271,7 @@ def test_a_users_tls_scheduler_is_reached_with_their_credentials(tmp_path, capsy
         files["tls_client_key"],
     ]
     try:
+        _wait_for_port(port)
         assert cli(["sweep", str(spec), "--scheduler", address, "--out", str(tmp_path / "no")]) == 2
         err = capsys.readouterr().err
         assert "talks TLS: give the cluster's CA" in err and "Traceback" not in err, err

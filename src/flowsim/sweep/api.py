@@ -86,16 +86,25 @@ def check_scheduler(address: str, timeout: float = CONNECT_SECONDS) -> None:
             f"--scheduler {address!r}: not a Dask scheduler address; give tcp://HOST:PORT "
             "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786"
         )
+    import time
+
     host = match["host"].strip("[]")
-    try:
-        with socket.create_connection((host, int(match["port"])), timeout=timeout):
-            pass
-    except OSError as err:
-        reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
-        raise SchedulerError(
-            f"--scheduler {address}: cannot reach a Dask scheduler there ({reason} within "
-            f"{timeout:g} s); start it (`dask scheduler`) or check the address. Nothing was run."
-        ) from None
+    deadline = time.monotonic() + timeout
+    while True:  # a scheduler that is still starting refuses at first: retry until the deadline
+        try:
+            left = max(deadline - time.monotonic(), 0.1)
+            with socket.create_connection((host, int(match["port"])), timeout=left):
+                return
+        except OSError as err:
+            if isinstance(err, ConnectionRefusedError) and time.monotonic() + 0.2 < deadline:
+                time.sleep(0.2)
+                continue
+            reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+            raise SchedulerError(
+                f"--scheduler {address}: cannot reach a Dask scheduler there ({reason} within "
+                f"{timeout:g} s); start it (`dask scheduler`) or check the address. "
+                "Nothing was run."
+            ) from None
 
 
 def _check_out(folder: Path) -> None:
