@@ -140,3 +140,17 @@ def test_the_cli_prints_problems_and_exits_2(tmp_path, capsys):
 def test_validate_recognises_a_targets_file(capsys):
     assert main(["validate", str(SHIPPED)]) == 0
     assert "ok (targets 'gba-2022'" in capsys.readouterr().out
+
+
+def test_a_second_writer_of_a_calibration_folder_is_refused(tmp_path):
+    from flowsim.calibration.fit import CalibrationError, calibrate
+    from flowsim.diskio import WriterLock
+
+    folder = tmp_path / "calib"
+    with WriterLock(folder, what="calibration folder"):
+        try:
+            calibrate(tmp_path / "missing.yaml", folder, budget=1, progress=False)
+        except CalibrationError as err:
+            assert "being written by" in str(err), str(err)
+        else:
+            raise AssertionError("a second writer of a locked calibration folder must be refused")

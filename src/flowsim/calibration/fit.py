@@ -201,6 +201,49 @@ def calibrate(
     progress: bool = True,
     stop_after: int | None = None,
 ) -> Path:
+    """Run (or resume) a calibration into ``out``, holding the folder's writer lock.
+
+    The arguments are :func:`_calibrate_locked`'s. While one process writes ``out``
+    (a :class:`~flowsim.diskio.WriterLock`), a second ``calibrate`` or ``--resume`` on
+    it is refused with a :class:`CalibrationError` naming the holder.
+    """
+    from flowsim.diskio import FolderLockedError, WriterLock
+
+    folder = Path(out)
+    if folder.exists() and not folder.is_dir():
+        raise CalibrationError(f"{folder} is a file; give a folder to --out")
+    folder.parent.mkdir(parents=True, exist_ok=True)
+    lock = WriterLock(folder, what="calibration folder")
+    try:
+        lock.acquire()
+    except FolderLockedError as err:
+        raise CalibrationError(str(err)) from None
+    try:
+        return _calibrate_locked(
+            path,
+            out,
+            budget=budget,
+            workers=workers,
+            scheduler=scheduler,
+            resume=resume,
+            progress=progress,
+            stop_after=stop_after,
+        )
+    finally:
+        lock.release()
+
+
+def _calibrate_locked(
+    path: str | Path | Targets,
+    out: str | Path,
+    *,
+    budget: int | None = None,
+    workers: int | None = 1,
+    scheduler: str | None = None,
+    resume: bool = False,
+    progress: bool = True,
+    stop_after: int | None = None,
+) -> Path:
     """Run (or resume) a calibration into ``out``; see the module doc.
 
     Args:
