@@ -190,8 +190,7 @@ def _write_credentials(folder):
 
 
 def _wait_for_port(port: int, seconds: float = 60.0) -> None:
-    """Wait until something listens on 127.0.0.1:port (a scheduler starts slowly on a busy
-    machine)."""
+    """Wait until something listens on 127.0.0.1:port (a busy machine starts it slowly)."""
     import socket
     import time
 
