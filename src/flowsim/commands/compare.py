@@ -6,6 +6,7 @@ import argparse
 import sys
 
 from flowsim.compare import DEFAULT_OUTPUTS, compare, format_table
+from flowsim.ensemble import EnsembleError, read_parameter_sets
 from flowsim.folders import FolderError
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 
@@ -30,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--years", action="store_true", help="print every year, not only the whole run"
     )
+    parser.add_argument(
+        "--ensemble",
+        metavar="DIR",
+        help="require every folder to be a run of this ensemble (`flowsim run FILE --ensemble "
+        "DIR`); ensemble runs are paired on parameter set and seed, and the effect gets a "
+        "95%% uncertainty interval across parameter sets, with or without this option",
+    )
+    parser.add_argument(
+        "--by-set",
+        action="store_true",
+        help="ensemble runs: also print the effect in each parameter set (the CSV has them)",
+    )
 
 
 def main(args: argparse.Namespace) -> int:
@@ -49,7 +62,13 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        table = compare(args.folders, args.outputs, out=args.out, force=args.force)
+        sha = read_parameter_sets(args.ensemble).sha256 if args.ensemble else None
+        table = compare(
+            args.folders, args.outputs, out=args.out, force=args.force, by_set=True, ensemble=sha
+        )
+    except EnsembleError as err:
+        print(f"flowsim compare: error: --ensemble {err}", file=sys.stderr)
+        return 2
     except (FolderError, FileExistsError, ValueError) as err:
         print(f"flowsim compare: error: {err}", file=sys.stderr)
         return 2
@@ -58,7 +77,14 @@ def main(args: argparse.Namespace) -> int:
         f"Mean over replicates; difference from {reference} with its 95% CI "
         "(paired t where replicates share seeds, else Welch t)."
     )
-    print(format_table(table, period=None if args.years else "all"))
+    if (table["test"] == "paired-ensemble").any():
+        print(
+            "Ensemble runs: paired on parameter set and seed; the CI is that of the mean effect "
+            "over parameter sets, 'across sets' the 95% uncertainty interval of the effect "
+            "(parameter uncertainty and noise)."
+        )
+    shown = table if args.by_set else table[table["parameter_set"].isna()]
+    print(format_table(shown, period=None if args.years else "all"))
     if args.out:
         print(f"\nwritten: {args.out}")
     return 0

@@ -12,6 +12,8 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
+from flowsim.ensemble import Ensemble, EnsembleError, check_ensemble, read_parameter_sets
+from flowsim.params import Scenario
 from flowsim.results import (
     IncompleteResultsError,
     ResultsExistError,
@@ -20,7 +22,7 @@ from flowsim.results import (
     default_out_dir,
     write_run,
 )
-from flowsim.run import run
+from flowsim.run import RunResult, run
 from flowsim.scenario import apply_overrides, load_scenario
 from flowsim.streams import replicate_seeds
 from flowsim.tables import headline_text
@@ -82,6 +84,13 @@ def _option_name(path: str, args: argparse.Namespace) -> str:
     return path if path.startswith("--") else f"--set {path}"
 
 
+def _ensemble(folder: Path, scenario: Scenario) -> Ensemble:
+    """Read the ensemble and check every set against the scenario before any run."""
+    ensemble = read_parameter_sets(folder)
+    check_ensemble(ensemble, scenario)
+    return ensemble
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim run``."""
     parser.add_argument("file", metavar="FILE", help="scenario YAML file")
@@ -107,6 +116,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replicates, each with a seed spawned from the root seed (default 1)",
     )
     parser.add_argument(
+        "--ensemble",
+        type=Path,
+        metavar="DIR",
+        help="run every parameter set of this ensemble folder (from `flowsim calibrate`) on "
+        "top of the scenario, each with --replications replicates and the same seeds; tables "
+        "get a parameter_set column and the manifest each set's values",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -128,6 +145,7 @@ def main(args: argparse.Namespace) -> int:
     try:
         overrides = {**parse_settings(args.settings), **overrides}
         scenario = apply_overrides(load_scenario(args.file), overrides, source="command line")
+        ensemble = _ensemble(args.ensemble, scenario) if args.ensemble is not None else None
         out_dir = args.out if args.out is not None else default_out_dir(scenario)
         check_out_dir(out_dir, args.force)
     except ConfigError as err:
@@ -143,17 +161,28 @@ def main(args: argparse.Namespace) -> int:
     except (ResultsExistError, IncompleteResultsError) as err:
         print(err, file=sys.stderr)
         return 2
+    except EnsembleError as err:
+        print(f"flowsim run: error: --ensemble {err}", file=sys.stderr)
+        return 2
 
     seeds = replicate_seeds(scenario.seed, args.replications)
     started = datetime.now(UTC)
-    results = []
+    results: list[RunResult] = []
+    members = check_ensemble(ensemble, scenario) if ensemble is not None else [scenario]
+    set_ids = ensemble.ids if ensemble is not None else (None,)
     try:
-        with tqdm(
-            total=len(seeds) * scenario.steps, unit="month", disable=args.quiet, file=sys.stderr
-        ) as bar:
-            for replicate, seed in enumerate(seeds):
-                bar.set_description(f"{scenario.name} replicate {replicate + 1}/{len(seeds)}")
-                results.append(run(scenario, seed, progress=bar.update))
+        total = len(members) * len(seeds) * scenario.steps
+        with tqdm(total=total, unit="month", disable=args.quiet, file=sys.stderr) as bar:
+            for set_id, member in zip(set_ids, members, strict=True):
+                where = "" if set_id is None else f" set {set_id} ({len(members)} sets)"
+                for replicate, seed in enumerate(seeds):
+                    bar.set_description(
+                        f"{scenario.name}{where} replicate {replicate + 1}/{len(seeds)}"
+                    )
+                    result = run(member, seed, progress=bar.update)
+                    if set_id is not None:
+                        result.extra["parameter_set"] = set_id
+                    results.append(result)
         finished = datetime.now(UTC)
         written = write_run(
             results,
@@ -164,6 +193,7 @@ def main(args: argparse.Namespace) -> int:
             finished=finished,
             command=getattr(args, "command_line", None) or command_line(),
             scenario_file=str(args.file),
+            ensemble=ensemble.record(args.replications) if ensemble is not None else None,
         )
     except KeyboardInterrupt:
         print("interrupted: no results were written", file=sys.stderr)
@@ -182,6 +212,11 @@ def main(args: argparse.Namespace) -> int:
         return 1
 
     if not args.quiet:
+        if ensemble is not None:
+            print(
+                f"Ensemble {ensemble.path}: {len(ensemble)} parameter sets x "
+                f"{args.replications} replicates (means below are over all of them)\n"
+            )
         print(headline_text(results))
     print(f"results: {written}")
     return 0
