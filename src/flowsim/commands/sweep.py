@@ -32,6 +32,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--steps", type=int, metavar="N", help="override the base scenario's months"
     )
     parser.add_argument(
+        "--ensemble",
+        metavar="DIR",
+        help="run every design point with every parameter set of this ensemble folder (from "
+        "`flowsim calibrate`), each with the sweep's replicate seeds; runs.parquet gets the "
+        "sets' parameters and a parameter_set column (not with sobol or morris designs)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the number of runs and an estimate of their time, run nothing",
@@ -54,7 +61,7 @@ def _dry_run(args: argparse.Namespace) -> int:
     from flowsim.sweep.executor import default_workers
     from flowsim.sweep.plan import plan_sweep
 
-    plan = plan_sweep(args.file, scale=args.scale, steps=args.steps)
+    plan = plan_sweep(args.file, scale=args.scale, steps=args.steps, ensemble=args.ensemble)
     spec = plan.spec
     print(
         f"sweep {spec.name!r}: design {spec.design}, {len(spec.factors)} factors "
@@ -62,6 +69,12 @@ def _dry_run(args: argparse.Namespace) -> int:
     )
     plural = "s" if spec.replications > 1 else ""
     size = f"{plan.n_points} design points x {spec.replications} replication{plural}"
+    if plan.ensemble is not None:
+        size = (
+            f"{plan.n_points // len(plan.ensemble)} design points x {len(plan.ensemble)} "
+            f"parameter sets (ensemble {plan.ensemble.path}) x {spec.replications} "
+            f"replication{plural}"
+        )
     print(f"  {size} = {plan.n_runs} runs")
     print(
         f"  base scenario: {plan.base_file or 'model defaults'} "
@@ -109,6 +122,7 @@ def main(args: argparse.Namespace) -> int:
             steps=args.steps,
             progress=not args.quiet,
             batch_size=args.batch_size,
+            ensemble=args.ensemble,
         )
     except (ConfigError, SweepError) as exc:
         print(exc, file=sys.stderr)

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from flowsim.ensemble import Ensemble
 from flowsim.sweep.executor import default_workers, execute
 from flowsim.sweep.manifest import git_commit, now, read_manifest, versions, write_manifest
 from flowsim.sweep.plan import SweepPlan, plan_sweep
@@ -145,6 +146,7 @@ def _prepare_folder(
         for what, key, value in (
             ("the sweep file", "spec_sha256", plan.spec_sha256),
             ("the base scenario (or --scale/--steps)", "base_scenario_sha256", plan.base_sha256),
+            ("the --ensemble", "ensemble_sha256", plan.ensemble_sha256),
         )
         if manifest.get(key) != value
     ]
@@ -192,6 +194,9 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
         "uncertainties": list(spec.uncertainties),
         "salib_problem": plan.design.problem,
         "outcomes": list(spec.outcomes),
+        "ensemble_sha256": plan.ensemble_sha256,
+        "ensemble": plan.ensemble.record(spec.replications) if plan.ensemble else None,
+        "ensemble_parameters": list(plan.design.ensemble_parameters),
         "executor": {"scheduler": scheduler}
         if scheduler
         else {"workers": workers or default_workers()},
@@ -238,6 +243,7 @@ def sweep(
     progress: bool = True,
     model: Model | None = None,
     batch_size: int | None = None,
+    ensemble: str | Path | Ensemble | None = None,
 ) -> SweepResult:
     """Run a sweep and stream its results to disk; return them as DataFrames.
 
@@ -254,6 +260,9 @@ def sweep(
         progress: show a tqdm bar of finished runs.
         model: a custom model instead of flowsim (see :mod:`flowsim.sweep.tasks`).
         batch_size: runs per Parquet part (default: about 100 parts per sweep).
+        ensemble: an ensemble folder (or :class:`~flowsim.ensemble.Ensemble`): every design
+            point is run with every parameter set, each with the sweep's replicate seeds
+            (see :func:`~flowsim.sweep.plan.plan_sweep`).
 
     Raises:
         ConfigError: the sweep file or its base scenario is wrong.
@@ -261,7 +270,7 @@ def sweep(
     """
     from tqdm.auto import tqdm
 
-    plan = plan_sweep(spec, scale=scale, steps=steps, model=model)
+    plan = plan_sweep(spec, scale=scale, steps=steps, model=model, ensemble=ensemble)
     if resume and out is None:
         raise SweepError("--resume needs --out: the folder of the sweep to complete")
     folder = Path(out) if out is not None else default_folder(plan.spec.name)
@@ -274,7 +283,7 @@ def sweep(
     manifest["sessions"].append({"started": now(), "workers": workers, "scheduler": scheduler})
     write_manifest(folder, manifest)
 
-    factor_columns = plan.design.points[plan.design.factor_names]
+    factor_columns = plan.design.points[plan.design.stored_columns]
     store = SweepStore(
         folder,
         runs_schema(factor_columns, plan.spec.outcomes),
@@ -288,7 +297,7 @@ def sweep(
 
     def on_result(record: dict[str, Any]) -> None:
         nonlocal failed
-        store.add(record, plan.design.overrides(record["point_id"]))
+        store.add(record, plan.design.stored(record["point_id"]))
         failed += record["error"] is not None
         bar.update(1)
         if failed:

@@ -14,10 +14,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flowsim.ensemble import Ensemble, EnsembleError, check_ensemble, read_parameter_sets
 from flowsim.params import Scenario, with_overrides
 from flowsim.scenario import load_scenario
 from flowsim.streams import replicate_seeds
-from flowsim.sweep.design import Design, build_design
+from flowsim.sweep.design import Design, build_design, with_ensemble
 from flowsim.sweep.manifest import sha256_bytes, sha256_json
 from flowsim.sweep.spec import SweepSpec, base_path, check_for_scenario, load_spec, parse_spec
 from flowsim.sweep.tasks import Model, RunTask, ScenarioModel
@@ -39,6 +40,7 @@ class SweepPlan:
         seeds: replicate seeds; replicate k uses ``seeds[k]`` at every design point.
         model: what each run calls.
         base_overrides: the ``scale``/``steps`` overrides given on the command line.
+        ensemble: the ensemble whose parameter sets every design point is run with, if any.
     """
 
     spec: SweepSpec
@@ -50,6 +52,12 @@ class SweepPlan:
     seeds: list[int]
     model: Model
     base_overrides: dict[str, Any]
+    ensemble: Ensemble | None = None
+
+    @property
+    def ensemble_sha256(self) -> str | None:
+        """Hash of the ensemble's parameter values (None without an ensemble)."""
+        return self.ensemble.sha256 if self.ensemble is not None else None
 
     @property
     def n_points(self) -> int:
@@ -158,6 +166,7 @@ def plan_sweep(
     scale: float | None = None,
     steps: int | None = None,
     model: Model | None = None,
+    ensemble: str | Path | Ensemble | None = None,
 ) -> SweepPlan:
     """Validate a sweep and lay out its runs.
 
@@ -169,17 +178,25 @@ def plan_sweep(
         model: a custom model ``model(overrides, seed) -> (outcomes, timeseries)``
             instead of flowsim (factor paths and outcomes are then not checked
             against the scenario).
+        ensemble: an ensemble folder (``flowsim calibrate``) or a read one: every design
+            point is run with every parameter set (point ``p * S + s``), with the same
+            replicate seeds; runs record the set's parameters and ``parameter_set``.
+            Not with sobol or morris designs, whose samples SALib must analyse as drawn.
 
     Raises:
-        ConfigError: anything wrong in the sweep file, its base scenario or its design points.
+        ConfigError: anything wrong in the sweep file, its base scenario, its design points
+            or the ensemble.
     """
     spec, loaded, spec_file, spec_sha = _spec_from(source)
     base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
     design = build_design(spec)
     seeds = replicate_seeds(spec.seed, spec.replications)
+    members = _read_ensemble(ensemble, spec)
+    if members is not None:
+        design = with_ensemble(design, list(members.sets), list(members.ids))
     if model is not None:
         return SweepPlan(
-            spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides
+            spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides, members
         )
     try:
         base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
@@ -190,11 +207,62 @@ def plan_sweep(
                 for e in err.errors(include_url=False)
             ]
         ) from None
+    if members is not None:
+        try:
+            check_ensemble(members, base)
+        except EnsembleError as err:
+            raise ConfigError([_ensemble_problem(str(err))]) from None
     _check_points(base, design, loaded)
     scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
     return SweepPlan(
-        spec, spec_file, spec_sha, base, base_file, design, seeds, scenario_model, base_overrides
+        spec,
+        spec_file,
+        spec_sha,
+        base,
+        base_file,
+        design,
+        seeds,
+        scenario_model,
+        base_overrides,
+        members,
     )
+
+
+def _ensemble_problem(message: str, hint: str | None = None) -> Problem:
+    return Problem("command line", None, None, "--ensemble", message, hint=hint)
+
+
+def _read_ensemble(ensemble: str | Path | Ensemble | None, spec: SweepSpec) -> Ensemble | None:
+    """The ensemble of a sweep, checked against its design and factors."""
+    if ensemble is None:
+        return None
+    try:
+        members = ensemble if isinstance(ensemble, Ensemble) else read_parameter_sets(ensemble)
+    except EnsembleError as err:
+        raise ConfigError([_ensemble_problem(str(err))]) from None
+    if spec.design in ("sobol", "morris"):
+        raise ConfigError(
+            [
+                _ensemble_problem(
+                    f"a {spec.design} design cannot be crossed with an ensemble: SALib must "
+                    "analyse its sample as drawn",
+                    hint="use a factorial, lhs or monte_carlo design, or list the parameters "
+                    "under `uncertainties:` instead",
+                )
+            ]
+        )
+    both = sorted(set(spec.factors) & set(members.parameters))
+    if both:
+        raise ConfigError(
+            [
+                _ensemble_problem(
+                    f"{both} are both factors of the sweep and parameters of the ensemble "
+                    f"{members.path}",
+                    hint="drop them from the sweep's levers/uncertainties or use another ensemble",
+                )
+            ]
+        )
+    return members
 
 
 __all__ = ["SweepPlan", "plan_sweep"]
