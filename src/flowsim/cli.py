@@ -19,6 +19,7 @@ COMMANDS: tuple[str, ...] = (
     "sensitivity",
     "plot",
     "compare",
+    "discover",
 )
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 
