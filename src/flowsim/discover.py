@@ -37,6 +37,9 @@ from flowsim.sidecar import write_provenance
 
 Aggregate = Literal["run", "point"]
 
+FEW_VALUES = 12
+"""A parameter with at most this many distinct values is reported by the values in the box."""
+
 
 class DiscoverError(ValueError):
     """Scenario discovery cannot be done as asked; the message says why and what to do."""
@@ -76,7 +79,9 @@ class Discovery:
             (restricted parameters).
         chosen: the number of the box reported.
         limits: one row per parameter: ``parameter``, ``kind``, ``restricted``, ``low``,
-            ``high`` (the box), ``min``, ``max`` (all cases).
+            ``high`` (the box), ``min``, ``max`` (all cases), ``values`` (for a parameter
+            with at most :data:`FEW_VALUES` distinct values, those the cases in the box have).
+        min_density: the density the box was chosen for.
         all_limits: the limits of every box on the trajectory (``box``, ``parameter``, ``low``,
             ``high``), for drawing.
     """
@@ -92,6 +97,7 @@ class Discovery:
     chosen: int
     limits: pd.DataFrame
     all_limits: pd.DataFrame = field(repr=False)
+    min_density: float = 0.8
 
     @property
     def coverage(self) -> float:
@@ -357,6 +363,7 @@ def discover(
         | (limits.loc[numeric, "high"].astype(float) < limits.loc[numeric, "max"] - 1e-12)
     ).to_numpy()
     limits.insert(2, "restricted", restricted)
+    limits["values"] = _values_inside(x, limits)
     return Discovery(
         folder=folder,
         outcome=outcome,
@@ -369,7 +376,25 @@ def discover(
         chosen=chosen,
         limits=limits,
         all_limits=every,
+        min_density=min_density,
     )
+
+
+def _values_inside(x: pd.DataFrame, limits: pd.DataFrame) -> list[str | None]:
+    """For parameters with few distinct values, the values of the cases inside the box."""
+    inside = np.ones(len(x), dtype=bool)
+    for row in limits.itertuples():
+        if pd.isna(row.min):
+            continue
+        inside &= (x[row.parameter] >= float(row.low)) & (x[row.parameter] <= float(row.high))
+    out: list[str | None] = []
+    for row in limits.itertuples():
+        column = x[row.parameter]
+        if pd.isna(row.min) or column.nunique() > FEW_VALUES:
+            out.append(None)
+            continue
+        out.append(", ".join(f"{v:g}" for v in sorted(column[inside].unique())))
+    return out
 
 
 # ------------------------------------------------------------------ report
@@ -386,8 +411,13 @@ def format_discovery(found: Discovery) -> str:
         f"coverage {found.coverage:.2f}, density {found.density:.2f}, mass {found.mass:.2f}",
     ]
     restricted = found.restricted
+    if found.density < found.min_density:
+        lines.append(
+            f"  no box on the trajectory reaches a density of {found.min_density:g}: within these "
+            "ranges PRIM finds no region where the outcome reliably passes the threshold"
+        )
     if restricted.empty:
-        lines.append("  the box restricts no parameter: the outcome passes nearly everywhere")
+        lines.append("  the box restricts no parameter")
     else:
         lines.append("  where it holds (restricted parameters; the rest may take any value):")
         width = max(len(p) for p in restricted["parameter"])
@@ -395,27 +425,31 @@ def format_discovery(found: Discovery) -> str:
             if row.min is None or pd.isna(row.min):
                 lines.append(f"    {row.parameter:<{width}}  in {{{row.low}}}  ({row.kind})")
                 continue
-            lines.append(
-                f"    {row.parameter:<{width}}  {row.low:>10.4g} to {row.high:<10.4g} "
-                f"(of {row.min:.4g} to {row.max:.4g}; {row.kind})"
-            )
+            text = f"    {row.parameter:<{width}}  {row.low:>10.4g} to {row.high:<10.4g} "
+            text += f"(of {row.min:.4g} to {row.max:.4g}; {row.kind})"
+            if row.values:
+                text += f"  values in the box: {row.values}"
+            lines.append(text)
     return "\n".join(lines)
 
 
 def discovery_figure(found: Discovery, path: str | Path | None = None) -> Any:
     """The peeling trajectory (density against coverage) and the chosen box's limits.
 
-    Each parameter's limits are drawn on its whole range scaled to 0..1 (numbers print
-    the box's ends); parameters the box does not restrict are left out.
+    Each parameter's limits are drawn on its whole range scaled to 0..1, with the box's
+    ends printed; parameters the box does not restrict are drawn in grey ("any value").
 
     Returns:
         The matplotlib figure (also saved to ``path`` if given).
     """
+    from matplotlib.ticker import MaxNLocator
+
     from flowsim.plots.labels import new_figure
 
-    restricted = found.restricted
-    rows = max(len(restricted), 1)
-    fig = new_figure(11.0, max(3.6, 1.0 + 0.55 * rows))
+    numeric = found.limits[found.limits["min"].notna()]
+    numeric = pd.concat([numeric[numeric["restricted"]], numeric[~numeric["restricted"]]])
+    rows = max(len(numeric), 1)
+    fig = new_figure(11.0, max(3.6, 1.2 + 0.6 * rows))
     left, right = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.0, 1.25]})
     t = found.trajectory
     points = left.scatter(
@@ -425,32 +459,44 @@ def discovery_figure(found: Discovery, path: str | Path | None = None) -> Any:
     chosen = t.loc[found.chosen]
     left.scatter(
         [chosen["coverage"]], [chosen["density"]], s=120, facecolors="none",
-        edgecolors="crimson", lw=1.6, zorder=3, label=f"box {found.chosen}",
+        edgecolors="crimson", lw=1.6, zorder=3, label=f"box {found.chosen} (reported)",
     )  # fmt: skip
-    left.set_xlabel("coverage")
-    left.set_ylabel("density")
+    left.axhline(found.min_density, color="0.6", lw=0.8, ls=":")
+    left.set_xlabel("coverage (share of the cases of interest in the box)")
+    left.set_ylabel("density (share of the box's cases of interest)")
     left.set_xlim(-0.02, 1.02)
     left.set_ylim(0.0, 1.02)
     left.set_title("Peeling trajectory")
     left.legend(loc="lower left", frameon=False)
-    fig.colorbar(points, ax=left, label="restricted parameters")
+    bar = fig.colorbar(points, ax=left, label="parameters restricted")
+    bar.locator = MaxNLocator(integer=True)
+    bar.update_ticks()
     right.set_title(
-        f"Box {found.chosen}: coverage {found.coverage:.2f}, density {found.density:.2f}"
+        f"Box {found.chosen}: coverage {found.coverage:.2f}, density {found.density:.2f}, "
+        f"mass {found.mass:.2f}",
+        fontsize=10,
     )
-    numeric = restricted[restricted["min"].notna()]
     for i, row in enumerate(numeric.itertuples()):
+        y = rows - 1 - i
         span = (row.max - row.min) or 1.0
+        right.plot([0, 1], [y, y], color="0.88", lw=7, solid_capstyle="butt")
+        if not row.restricted:
+            right.text(
+                0.5, y + 0.25, "any value", ha="center", va="bottom", fontsize=8, color="0.4"
+            )
+            continue
         lo, hi = (row.low - row.min) / span, (row.high - row.min) / span
-        right.plot([0, 1], [i, i], color="0.85", lw=6, solid_capstyle="butt")
-        right.plot([lo, hi], [i, i], color="tab:blue", lw=6, solid_capstyle="butt")
-        right.text(lo, i + 0.22, f"{row.low:.3g}", ha="center", va="bottom", fontsize=8)
-        right.text(hi, i + 0.22, f"{row.high:.3g}", ha="center", va="bottom", fontsize=8)
-    right.set_yticks(range(len(numeric)), list(numeric["parameter"]), fontsize=8)
-    right.set_ylim(-0.6, max(len(numeric), 1) - 0.2)
+        right.plot([lo, hi], [y, y], color="tab:blue", lw=7, solid_capstyle="butt")
+        label = f"values {row.values}" if row.values else f"{row.low:.3g} to {row.high:.3g}"
+        right.text((lo + hi) / 2, y + 0.25, label, ha="center", va="bottom", fontsize=8)
+    right.set_yticks(
+        [rows - 1 - i for i in range(len(numeric))], list(numeric["parameter"]), fontsize=8
+    )
+    right.set_ylim(-0.6, rows - 0.2)
     right.set_xlim(-0.05, 1.05)
-    right.set_xlabel("share of the parameter's range in the sweep")
+    right.set_xlabel("share of the parameter's range over all cases")
     if numeric.empty:
-        right.text(0.5, 0.0, "no parameter restricted", ha="center", va="center")
+        right.text(0.5, 0.0, "no numeric parameter", ha="center", va="center")
     fig.suptitle(f"Where {found.condition}", fontsize=11)
     if path is not None:
         fig.savefig(path, dpi=120, bbox_inches="tight")
