@@ -83,11 +83,11 @@ def ensemble_comparison(tmp_path_factory):
         outputs,
     )
     pick = lambda t: t[(t.period == "all") & (t.scenario == "closed")]  # noqa: E731
-    return pick(with_sets), pick(alone).iloc[0]
+    return pick(with_sets), pick(alone).iloc[0], with_sets
 
 
 def test_ensemble_interval_is_wider_when_the_parameter_matters(ensemble_comparison):
-    with_sets, alone = ensemble_comparison
+    with_sets, alone, _ = ensemble_comparison
     overall = with_sets[with_sets.parameter_set.isna()].iloc[0]
     per_set = with_sets[with_sets.parameter_set.notna()].set_index("parameter_set")
     assert overall.test == "paired-ensemble" and overall.parameter_sets == 3, "paired on set, seed"
@@ -110,11 +110,27 @@ def test_ensemble_interval_is_wider_when_the_parameter_matters(ensemble_comparis
 
 
 def test_the_default_set_reproduces_the_run_without_ensemble(ensemble_comparison):
-    with_sets, alone = ensemble_comparison
+    with_sets, alone, _ = ensemble_comparison
     default = with_sets[with_sets.parameter_set == 1].iloc[0]
     assert default["mean"] == alone["mean"] and default["diff"] == alone["diff"], (
         "common seeds: the set with the default move rate is the plain run, bit for bit"
     )
+
+
+def test_difference_figures_draw_the_uncertainty_interval(ensemble_comparison):
+    from flowsim.plots import plot_comparison
+
+    with_sets, _, table = ensemble_comparison
+    overall = with_sets[with_sets.parameter_set.isna()].iloc[0]
+    fig = plot_comparison(table, ["researcher_moves_cross_border"], kind="overview")
+    ax = fig.axes[0]
+    assert "uncertainty interval across parameter sets" in ax.get_title(), ax.get_title()
+    (bars,) = [c for c in ax.containers if hasattr(c, "errorbar") and c.errorbar]
+    (segments,) = bars.errorbar.lines[2]
+    (x_low, _), (x_high, _) = segments.get_segments()[0]
+    base = table[(table.scenario == "baseline") & (table.period == "all")]["mean"].iloc[0]
+    expected = sorted(100 * overall[c] / base for c in ("diff_ui_low", "diff_ui_high"))
+    assert [x_low, x_high] == pytest.approx(expected), "the bar's whiskers are the UI in %"
 
 
 def test_run_and_compare_commands_record_and_pair_parameter_sets(tmp_path, capsys):
