@@ -249,3 +249,18 @@ def test_compare_refuses_an_ensemble_run_against_a_plain_one(tmp_path, capsys):
 def test_ensemble_reader_errors_are_ensemble_errors(tmp_path):
     with pytest.raises(EnsembleError, match="no such folder"):
         read_parameter_sets(tmp_path / "nothing")
+
+
+def test_a_scenario_change_the_ensemble_overrides_is_warned_about(tmp_path, capsys):
+    ens = write_ensemble(tmp_path / "ens", rates=(0.005,))
+    base = write_tiny_scenario(tmp_path / "base.yaml", "baseline")
+    manifest = yaml.safe_load((ens / "ensemble.yaml").read_text(encoding="utf-8"))
+    manifest["scenario"] = str(base)  # what `flowsim calibrate` records
+    (ens / "ensemble.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    movers = write_tiny_scenario(tmp_path / "movers.yaml", "movers", **{"talent.move_rate": 0.03})
+    args = ["--ensemble", str(ens), "--quiet", "--out"]
+    assert cli(["run", str(base), *args, str(tmp_path / "b")]) == 0
+    assert "warning" not in capsys.readouterr().err, "the fitted scenario itself loses nothing"
+    assert cli(["run", str(movers), *args, str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert "talent.move_rate: 0.01 -> 0.03" in err and "not in the runs" in err, err

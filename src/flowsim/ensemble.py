@@ -196,6 +196,65 @@ def load_ensemble(folder: str | Path) -> list[dict[str, float]]:
     return list(read_parameter_sets(folder).sets)
 
 
+def _value_at(scenario: Scenario, path: str) -> Any:
+    node: Any = scenario.model_dump(by_alias=True, mode="json")
+    for part in path.split("."):
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node
+
+
+def fitted_scenario(ensemble: Ensemble) -> Scenario | None:
+    """The scenario the ensemble was fitted on (its manifest's ``scenario``), if it can be found.
+
+    The path is tried as written, then relative to the ensemble folder.
+    """
+    from flowsim.scenario import load_scenario
+    from flowsim.yamlio import ConfigError
+
+    given = ensemble.manifest.get("scenario")
+    if not given:
+        return None
+    for candidate in (Path(str(given)), ensemble.path / str(given)):
+        if candidate.is_file():
+            try:
+                return load_scenario(candidate)
+            except ConfigError:
+                return None
+    return None
+
+
+def lost_changes(ensemble: Ensemble, scenario: Scenario) -> list[str]:
+    """Parameters the scenario changes from the fitted scenario that every set overrides.
+
+    A policy that changes a parameter the ensemble also sets would lose its change in
+    every run; these are ``"path: fitted -> scenario"`` descriptions of such parameters.
+    """
+    fitted = fitted_scenario(ensemble)
+    if fitted is None:
+        return []
+    out = []
+    for path in ensemble.parameters:
+        before, after = _value_at(fitted, path), _value_at(scenario, path)
+        if before != after:
+            out.append(f"{path}: {before!r} -> {after!r}")
+    return out
+
+
+def lost_changes_warning(ensemble: Ensemble, scenario: Scenario) -> str | None:
+    """A warning for :func:`lost_changes`, or None if the scenario loses nothing."""
+    lost = lost_changes(ensemble, scenario)
+    if not lost:
+        return None
+    return (
+        f"warning: scenario {scenario.name!r} changes {'; '.join(lost)} from the scenario "
+        f"the ensemble {ensemble.path} was fitted on, but every parameter set sets these "
+        "parameters itself: that change is not in the runs (unless this scenario is a "
+        "recalibrated baseline, compare scenarios that differ in other parameters)"
+    )
+
+
 def check_ensemble(ensemble: Ensemble, scenario: Scenario) -> list[Scenario]:
     """Each parameter set applied to ``scenario``; refuses unknown paths and invalid values.
 
@@ -265,6 +324,8 @@ __all__ = [
     "Ensemble",
     "EnsembleError",
     "check_ensemble",
+    "lost_changes",
+    "lost_changes_warning",
     "load_ensemble",
     "read_parameter_sets",
     "run_ensemble",

@@ -12,7 +12,13 @@ from pathlib import Path
 import yaml
 from tqdm import tqdm
 
-from flowsim.ensemble import Ensemble, EnsembleError, check_ensemble, read_parameter_sets
+from flowsim.ensemble import (
+    Ensemble,
+    EnsembleError,
+    check_ensemble,
+    lost_changes_warning,
+    read_parameter_sets,
+)
 from flowsim.params import Scenario
 from flowsim.results import (
     IncompleteResultsError,
@@ -88,6 +94,9 @@ def _ensemble(folder: Path, scenario: Scenario) -> Ensemble:
     """Read the ensemble and check every set against the scenario before any run."""
     ensemble = read_parameter_sets(folder)
     check_ensemble(ensemble, scenario)
+    warning = lost_changes_warning(ensemble, scenario)
+    if warning:
+        print(warning, file=sys.stderr)
     return ensemble
 
 

@@ -7,6 +7,7 @@ count the runs without starting any.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,7 +15,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from flowsim.ensemble import Ensemble, EnsembleError, check_ensemble, read_parameter_sets
+from flowsim.ensemble import (
+    Ensemble,
+    EnsembleError,
+    check_ensemble,
+    lost_changes_warning,
+    read_parameter_sets,
+)
 from flowsim.params import Scenario, with_overrides
 from flowsim.scenario import load_scenario
 from flowsim.streams import replicate_seeds
@@ -212,6 +219,9 @@ def plan_sweep(
             check_ensemble(members, base)
         except EnsembleError as err:
             raise ConfigError([_ensemble_problem(str(err))]) from None
+        warning = lost_changes_warning(members, base)
+        if warning:
+            warnings.warn(warning, UserWarning, stacklevel=2)
     _check_points(base, design, loaded)
     scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
     return SweepPlan(
