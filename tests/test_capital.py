@@ -151,7 +151,9 @@ def test_guidance_leverage_makes_guidance_rounds_larger():
 
 def test_cost_of_cross_border_vc_rounds_counts_as_friction_cost():
     # a cost scale so large that the cost does not change behaviour, only the accounting
-    quiet = {"talent.cost_scale": 1e12}
+    # (and no residual border effect, so that cross-border rounds are common enough to count)
+    quiet = {"talent.cost_scale": 1e12, "talent.border_effect": 1.0}
+    quiet |= {f"policy.corridors.{c}.capital.approval": 1.0 for c in CORRIDORS}
     costly = {f"policy.corridors.{c}.capital.cost": 1000.0 for c in CORRIDORS}
     base = small_run(quiet).timeseries
     paid = small_run(quiet | costly).timeseries

@@ -1,4 +1,11 @@
-"""The flow ledger: every flow by element x origin city x destination city, per step."""
+"""The flow ledger: every flow by channel x origin city x destination city, per step.
+
+A *channel* is one way an element crosses: talent crosses as a job move, a visit
+or a collaboration; capital as a VC round, the private money a guidance fund
+mobilises into it, a grant following a collaborator, or a licence fee; data as a
+data request; samples as a sample shipment. Each channel belongs to one element
+(:data:`CHANNEL_ELEMENT`), so summing channels gives the element's flows.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,42 @@ import numpy as np
 
 from flowsim.geography import CITIES, ELEMENTS
 
-N_CELLS = len(ELEMENTS) * len(CITIES) * len(CITIES)
+CHANNELS: tuple[tuple[str, str], ...] = (
+    ("talent", "job_move"),
+    ("talent", "visit"),
+    ("talent", "collaboration"),
+    ("capital", "vc_round"),
+    ("capital", "guidance_coinvestment"),
+    ("capital", "grant"),
+    ("capital", "licence_fee"),
+    ("data", "data_request"),
+    ("samples", "sample_shipment"),
+)
+"""(element, channel) pairs, in ledger order."""
+
+CHANNEL_NAMES: tuple[str, ...] = tuple(name for _, name in CHANNELS)
+"""Channel names in ledger order; a channel's number is its index here."""
+
+CHANNEL_ELEMENT: np.ndarray = np.array([ELEMENTS.index(e) for e, _ in CHANNELS], dtype=np.int64)
+"""Element number of each channel."""
+
+N_CELLS = len(CHANNELS) * len(CITIES) * len(CITIES)
+
+
+def channel(name: str) -> int:
+    """Number of a channel by name (``channel("vc_round")``)."""
+    try:
+        return CHANNEL_NAMES.index(name)
+    except ValueError:
+        raise KeyError(
+            f"unknown channel {name!r}; channels are {', '.join(CHANNEL_NAMES)}"
+        ) from None
 
 
 class FlowLedger:
     """Accumulates this step's flows; :meth:`close_step` returns and resets them.
 
-    Per (element, origin, destination): approved count, volume (persons, RMB m,
+    Per (channel, origin, destination): approved count, volume (persons, RMB m,
     datasets or shipments), summed delay in days of approved flows, refusals.
     """
 
@@ -23,18 +59,18 @@ class FlowLedger:
         self.refused = np.zeros(N_CELLS)
 
     @staticmethod
-    def cell(element: int, origin: np.ndarray, destination: np.ndarray) -> np.ndarray:
+    def cell(chan: int, origin: np.ndarray, destination: np.ndarray) -> np.ndarray:
         """Flat cell number of each flow."""
         n = len(CITIES)
         return (
-            element * n * n
+            chan * n * n
             + np.asarray(origin, dtype=np.int64) * n
             + np.asarray(destination, dtype=np.int64)
         )
 
     def record(
         self,
-        element: int,
+        chan: int,
         origin: np.ndarray,
         destination: np.ndarray,
         approved: np.ndarray,
@@ -42,7 +78,7 @@ class FlowLedger:
         delay_days: np.ndarray | float = 0.0,
     ) -> None:
         """Add a batch of flows: approved ones to count/volume/delay, the others to refusals."""
-        cell = self.cell(element, origin, destination)
+        cell = self.cell(chan, origin, destination)
         approved = np.asarray(approved, dtype=bool)
         if cell.size == 0:
             return
@@ -55,10 +91,10 @@ class FlowLedger:
         self.refused += np.bincount(cell[~approved], minlength=N_CELLS)
 
     def close_step(self) -> np.ndarray:
-        """This step's ledger, shape (4 measures, elements, origins, destinations); then reset."""
+        """This step's ledger, shape (4 measures, channels, origins, destinations); then reset."""
         n = len(CITIES)
         out = np.stack([self.count, self.volume, self.delay_days, self.refused]).reshape(
-            4, len(ELEMENTS), n, n
+            4, len(CHANNELS), n, n
         )
         for arr in (self.count, self.volume, self.delay_days, self.refused):
             arr[:] = 0.0

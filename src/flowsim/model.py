@@ -22,8 +22,10 @@ Step order (one step = one month), written once here:
    (:mod:`~flowsim.mechanisms.capital`).
 7. **commercialization** — development projects are funded, dropped or reach
    market (:mod:`~flowsim.mechanisms.commercialization`).
-8. **record** — counters and gauges in real-world units go to the DataCollector;
-   the flow ledger is closed for the month.
+8. **record** — counters and gauges in real-world units go to the DataCollector
+   (and the by-city counters and stocks to its ``by_city`` table); the month's
+   by-city tally and links are added to the year's; the flow ledger is closed for
+   the month.
 """
 
 from __future__ import annotations
@@ -33,10 +35,16 @@ from typing import Any
 import mesa
 import numpy as np
 
+from flowsim.geography import CITIES
 from flowsim.mechanisms import capital, commercialization, research, talent, transfer
 from flowsim.outputs import COUNTERS, GAUGES, REPORTED
 from flowsim.params import Scenario, with_overrides
+from flowsim.tally import BY_CITY_COUNTERS, BY_CITY_FIELDS, BY_CITY_OUTPUTS, LINK_KINDS
 from flowsim.world import World, build_world
+
+BY_CITY_TABLE = "by_city"
+"""Name of the DataCollector table with outputs by city and field (one row per step, city
+and field; one column per output of :data:`flowsim.tally.BY_CITY_OUTPUTS`)."""
 
 
 def _reporter(name: str):
@@ -56,17 +64,28 @@ class FlowModel(mesa.Model):
 
     Args:
         params: the scenario; defaults to :class:`~flowsim.params.Scenario` ().
-        rng: the run's seed (an int); defaults to ``params.seed``. Every mechanism
-            gets its own stream derived from it (:mod:`flowsim.streams`).
+        rng: the run's seed (an int or a numpy Generator to draw one from). ``None``
+            draws a fresh seed, as :class:`mesa.Model` does, so that
+            ``mesa.batch_run(FlowModel, iterations=10, ...)`` gives ten different runs;
+            the seed used is in :attr:`seed_value`. (``flowsim run`` passes the scenario
+            file's ``seed``.) Every mechanism gets its own stream derived from it
+            (:mod:`flowsim.streams`).
         **overrides: parameter values by field name or dotted path.
+
+    Besides its model reporters, the DataCollector holds the table ``by_city``
+    (:data:`BY_CITY_TABLE`): per step, city and field, the by-city outputs in
+    real-world units (``model.datacollector.get_table_dataframe("by_city")``).
     """
 
     def __init__(self, params: Scenario | None = None, *, rng: int | None = None, **overrides: Any):
         params = params or Scenario()
         if overrides:
             params = with_overrides(params, overrides)
-        seed = params.seed if rng is None else rng
-        if isinstance(seed, np.random.Generator):
+        seed = rng
+        if seed is None:
+            # a fresh seed from the operating system's entropy, recorded in seed_value
+            seed = int(np.random.SeedSequence().generate_state(1, dtype=np.uint64)[0] >> 1)
+        elif isinstance(seed, np.random.Generator):
             seed = int(seed.integers(0, 2**63 - 1))
         seed = int(seed)
         super().__init__(rng=seed)
@@ -76,12 +95,20 @@ class FlowModel(mesa.Model):
         self.world: World = build_world(params, seed)
         self.latest: dict[str, float] = dict.fromkeys(REPORTED, 0.0)
         self.flow_history: list[np.ndarray] = []
+        n_years = -(-params.steps // 12)
+        n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+        # per simulated year: by-city outputs (counters summed, stocks at the year's last
+        # month) and links, real-world units
+        self.by_city_years = np.zeros((n_years, len(BY_CITY_OUTPUTS), n_c, n_f))
+        self.link_years = np.zeros((n_years, len(LINK_KINDS), 2, n_c, n_c, n_f - 1))
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in REPORTED}
+            model_reporters={name: _reporter(name) for name in REPORTED},
+            tables={BY_CITY_TABLE: ["step", "city", "field", *BY_CITY_OUTPUTS]},
         )
         for _ in range(params.warmup_steps):
             self._advance()
             self.world.ledger.close_step()
+            self.world.tally.close_step()
 
     @property
     def n_agents(self) -> int:
@@ -124,6 +151,44 @@ class FlowModel(mesa.Model):
         assert set(latest) == set(REPORTED) and len(GAUGES) > 0
         self.latest = latest
         self.datacollector.collect(self)
+        self._record_by_city()
         flows = w.ledger.close_step()
         if self.params.outputs.flows:
             self.flow_history.append(flows)
+
+    def _record_by_city(self) -> None:
+        """Add this month's by-city tally and links to the year's, and to the Mesa table."""
+        w = self.world
+        values, links = w.tally.close_step()
+        month = np.concatenate([values, w.city_stocks()]) / w.scale  # (outputs, city, field)
+        step = self.step_index - 1
+        year = step // 12
+        if year >= len(self.by_city_years):  # stepped past params.steps (e.g. in a viewer)
+            self.by_city_years = np.concatenate([self.by_city_years, self.by_city_years[:1] * 0])
+            self.link_years = np.concatenate([self.link_years, self.link_years[:1] * 0])
+        n_counters = len(BY_CITY_COUNTERS)
+        self.by_city_years[year, :n_counters] += month[:n_counters]
+        self.by_city_years[year, n_counters:] = month[n_counters:]
+        self.link_years[year] += links / w.scale
+        self._add_table_rows(step, month)
+
+    def _add_table_rows(self, step: int, month: np.ndarray) -> None:
+        """One row per city and field of this month's by-city outputs in the Mesa table."""
+        n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+        columns = {
+            "step": [step] * (n_c * n_f),
+            "city": [c for c in CITIES for _ in BY_CITY_FIELDS],
+            "field": list(BY_CITY_FIELDS) * n_c,
+        }
+        flat = month.reshape(len(BY_CITY_OUTPUTS), n_c * n_f)
+        columns.update({name: flat[i].tolist() for i, name in enumerate(BY_CITY_OUTPUTS)})
+        table = getattr(self.datacollector, "tables", {}).get(BY_CITY_TABLE)
+        if isinstance(table, dict) and set(table) == set(columns):
+            # Mesa keeps a table as a list per column: extend them all at once
+            for name, values in columns.items():
+                table[name].extend(values)
+            return
+        for i in range(n_c * n_f):  # any other DataCollector: its public row-by-row API
+            self.datacollector.add_table_row(
+                BY_CITY_TABLE, {name: values[i] for name, values in columns.items()}
+            )

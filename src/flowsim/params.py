@@ -497,7 +497,14 @@ class Scenario(_Frozen):
     sources: list[str] = Field(default_factory=list, description="where the policy comes from")
     seed: int = Field(20250904, ge=0, lt=2**63, description="root seed of the run")
     steps: int = Field(120, ge=1, le=1200, description="number of monthly steps")
-    scale: float = Field(0.01, gt=0.0, le=2.0, description="agents per real entity")
+    scale: float = Field(
+        0.1,
+        gt=0.0,
+        le=2.0,
+        description="agents per real entity (0.1: the smallest scale at which every zone "
+        "lever and Guangdong's guidance leverage act on 10 or more agents; "
+        "benchmarks/default_scale.py)",
+    )
     start_year: int = Field(2025, ge=1900, le=2200, description="calendar year of step 0")
     warmup_steps: int = Field(
         60,

@@ -141,19 +141,25 @@ def cross(
         limited = ok & np.isfinite(quota_left[qslot, element, c])
         if limited.any():
             idx = np.flatnonzero(limited)
+            n_pools = quota_left.shape[0] * len(CORRIDORS)
             pool = qslot[idx] * len(CORRIDORS) + c[idx]
-            order = rng.permutation(idx.size)
-            idx, pool = idx[order], pool[order]
-            sort = np.argsort(pool, kind="stable")
-            idx, pool = idx[sort], pool[sort]
-            first = np.searchsorted(pool, pool, side="left")
-            rank = np.arange(idx.size) - first
-            qs, cs = pool // len(CORRIDORS), pool % len(CORRIDORS)
-            left = np.floor(quota_left[qs, element, cs])
-            denied = rank >= left
-            approved[b[idx[denied]]] = False
-            over_quota[b[idx[denied]]] = True
-            used = np.bincount(pool[~denied], minlength=quota_left.shape[0] * len(CORRIDORS))
+            wanted = np.bincount(pool, minlength=n_pools)
+            left = np.floor(quota_left[:, element, :]).reshape(n_pools)
+            if (wanted > left).any():
+                # a quota binds: a random subset of its crossings, up to what is left, goes
+                # through. Only then is the mechanism's stream drawn from, so that a quota
+                # that binds nothing leaves every draw as it was.
+                order = rng.permutation(idx.size)
+                idx, pool = idx[order], pool[order]
+                sort = np.argsort(pool, kind="stable")
+                idx, pool = idx[sort], pool[sort]
+                first = np.searchsorted(pool, pool, side="left")
+                rank = np.arange(idx.size) - first
+                denied = rank >= left[pool]
+                approved[b[idx[denied]]] = False
+                over_quota[b[idx[denied]]] = True
+                pool = pool[~denied]
+            used = np.bincount(pool, minlength=n_pools)
             quota_left[:, element, :] -= used.reshape(quota_left.shape[0], len(CORRIDORS))
     delay_days[~approved] = 0.0
     steps = np.floor(delay_days / DAYS_PER_STEP + rng.random(n)).astype(np.int64)

@@ -157,6 +157,7 @@ PROJECT_COLUMNS = (
     Column("employer", np.int32, 0, "lab or firm running the project"),
     Column("pi", np.int32, 0, "principal investigator (researcher row)"),
     Column("collaborator", np.int32, -1, "external collaborator (researcher row), -1 none"),
+    Column("collab_city", np.int8, -1, "collaborator's city at the start, -1 none"),
     Column("city", np.int8, 0, "city of the PI"),
     Column("field", np.int8, 0, "research field"),
     Column("cross_border", np.bool_, False, "the team spans two jurisdictions"),

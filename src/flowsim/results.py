@@ -5,10 +5,18 @@ A results folder holds:
 - ``timeseries.parquet`` — one row per replicate and month: ``replicate``, ``seed``,
   ``step``, ``year``, then every output of :data:`flowsim.outputs.REPORTED` in
   real-world units;
-- ``flows.parquet`` — one row per replicate, month, element, origin and destination
-  city with any flow: ``count``, ``volume``, ``mean_delay_days``, ``refusals``;
+- ``flows.parquet`` — one row per replicate, month, element, channel, origin and
+  destination city with any flow: ``count``, ``volume``, ``mean_delay_days``,
+  ``refusals``;
+- ``by_city.parquet`` — one row per replicate, year, city, field and output (the
+  outputs of :data:`flowsim.tally.BY_CITY_OUTPUTS`): ``value`` in real-world units,
+  counters summed over the year, stocks at its end; papers by whole counting;
+- ``links.parquet`` — one row per replicate, year, link kind, origin city,
+  destination city and field with any link: ``count`` and ``volume``
+  (:data:`flowsim.tally.LINK_KINDS`);
 - ``summary.json`` — yearly outputs per replicate, averaged over replicates, and
-  their annual means, plus cross-border flows per corridor and element;
+  their annual means, cross-border flows per corridor and element, and the by-city
+  outputs averaged over replicates (``by_city``, non-zero values only);
 - ``scenario.resolved.yaml`` — the whole scenario that ran (after ``extends``,
   defaults and command-line overrides);
 - ``manifest.json`` — how the results were made: versions, git commit, command,
@@ -45,17 +53,21 @@ import pandas as pd
 from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
 from flowsim.provenance import git_commit, package_version
+from flowsim.run import BY_CITY_COLUMNS as RUN_BY_CITY_COLUMNS
 from flowsim.run import FLOW_COLUMNS as RUN_FLOW_COLUMNS
+from flowsim.run import LINK_COLUMNS as RUN_LINK_COLUMNS
 from flowsim.run import RunResult, stack_replicates
 from flowsim.scenario import dump_scenario, load_scenario, scenario_hash
 from flowsim.tables import annual_mean, corridor_flows, mean_yearly, yearly_records
 
 TIMESERIES = "timeseries.parquet"
 FLOWS = "flows.parquet"
+BY_CITY = "by_city.parquet"
+LINKS = "links.parquet"
 SUMMARY = "summary.json"
 SCENARIO = "scenario.resolved.yaml"
 MANIFEST = "manifest.json"
-FILES: tuple[str, ...] = (TIMESERIES, FLOWS, SUMMARY, SCENARIO, MANIFEST)
+FILES: tuple[str, ...] = (TIMESERIES, FLOWS, BY_CITY, LINKS, SUMMARY, SCENARIO, MANIFEST)
 """Every file of a complete results folder; the manifest is written last."""
 
 FLOW_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_FLOW_COLUMNS)
@@ -63,6 +75,12 @@ FLOW_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_FLOW_COLUMNS)
 
 PARAMETER_SET = "parameter_set"
 """Column of an ensemble run's tables: the parameter set a replicate ran with."""
+
+BY_CITY_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_BY_CITY_COLUMNS)
+"""Columns of ``by_city.parquet``."""
+
+LINK_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_LINK_COLUMNS)
+"""Columns of ``links.parquet``."""
 
 DEFAULT_ROOT = Path("results")
 """Where ``flowsim run`` puts a results folder when no ``--out`` is given."""
@@ -93,6 +111,8 @@ class RunFolder:
     summary: dict[str, Any]
     scenario: Scenario
     manifest: dict[str, Any]
+    by_city: pd.DataFrame
+    links: pd.DataFrame
 
 
 # ------------------------------------------------------------------ tables
@@ -115,6 +135,36 @@ def flows_table(results: list[RunResult]) -> pd.DataFrame:
     return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[columns]
 
 
+def by_city_table(results: list[RunResult]) -> pd.DataFrame:
+    """All replicates' by-city outputs in one tidy table (columns :data:`BY_CITY_COLUMNS`)."""
+    table = stack_replicates(results, "by_city")
+    return table.astype({"replicate": "int32", "seed": "int64", "year": "int32"})[
+        list(BY_CITY_COLUMNS)
+    ]
+
+
+def links_table(results: list[RunResult]) -> pd.DataFrame:
+    """All replicates' links in one tidy table (columns :data:`LINK_COLUMNS`)."""
+    table = stack_replicates(results, "links")
+    return table.astype({"replicate": "int32", "seed": "int64", "year": "int32"})[
+        list(LINK_COLUMNS)
+    ]
+
+
+def mean_by_city(results: list[RunResult]) -> pd.DataFrame:
+    """By-city outputs averaged over replicates: one row per (year, city, field, output)."""
+    table = by_city_table(results)
+    means = (
+        table.groupby(["year", "city", "field", "output"], observed=True)["value"]
+        .sum()
+        .div(len(results))
+        .reset_index()
+    )
+    for column in ("city", "field", "output"):
+        means[column] = means[column].astype(str)
+    return means
+
+
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return json.loads(frame.to_json(orient="records", double_precision=15))
 
@@ -133,6 +183,9 @@ def summary(results: list[RunResult], scenario: Scenario) -> dict[str, Any]:
         "mean_yearly": _records(mean_yearly(results)),
         "annual_mean": annual_mean(results),
         "cross_border_flows": _records(corridor_flows(results)),
+        "by_city": _records(by_city[by_city["value"] != 0])
+        if len(by_city := mean_by_city(results))
+        else [],
     }
 
 
@@ -269,6 +322,8 @@ def write_run(
     try:
         timeseries_table(results).to_parquet(partial / TIMESERIES, index=False)
         flows_table(results).to_parquet(partial / FLOWS, index=False)
+        by_city_table(results).to_parquet(partial / BY_CITY, index=False)
+        links_table(results).to_parquet(partial / LINKS, index=False)
         (partial / SUMMARY).write_text(
             json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
         )
@@ -341,6 +396,8 @@ def read_run(path: str | Path, verify: bool = True) -> RunFolder:
         summary=json.loads((path / SUMMARY).read_text(encoding="utf-8")),
         scenario=scenario,
         manifest=record,
+        by_city=pd.read_parquet(path / BY_CITY),
+        links=pd.read_parquet(path / LINKS),
     )
 
 
@@ -350,14 +407,19 @@ def command_line() -> list[str]:
 
 
 __all__ = [
+    "BY_CITY_COLUMNS",
     "DEFAULT_ROOT",
     "FILES",
+    "LINK_COLUMNS",
     "FLOW_COLUMNS",
     "IncompleteResultsError",
     "ResultsExistError",
     "RunFolder",
     "check_out_dir",
+    "by_city_table",
     "default_out_dir",
+    "links_table",
+    "mean_by_city",
     "flows_table",
     "git_commit",
     "read_run",

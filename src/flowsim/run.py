@@ -13,17 +13,20 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowsim.flows import CHANNEL_ELEMENT, CHANNEL_NAMES
 from flowsim.geography import CITIES, ELEMENTS
 from flowsim.model import FlowModel
 from flowsim.outputs import COUNTERS, GAUGES
-from flowsim.params import Scenario, with_overrides
+from flowsim.params import FIELDS, Scenario, with_overrides
 from flowsim.streams import replicate_seeds
+from flowsim.tally import BY_CITY_FIELDS, BY_CITY_OUTPUTS, LINK_KINDS
 
 FLOW_MEASURES = ("count", "volume", "delay_days", "refusals")
 
 FLOW_COLUMNS: tuple[str, ...] = (
     "step",
     "element",
+    "channel",
     "origin",
     "destination",
     "count",
@@ -32,6 +35,20 @@ FLOW_COLUMNS: tuple[str, ...] = (
     "refusals",
 )
 """Columns of :attr:`RunResult.flows`."""
+
+BY_CITY_COLUMNS: tuple[str, ...] = ("year", "city", "field", "output", "value")
+"""Columns of :attr:`RunResult.by_city`."""
+
+LINK_COLUMNS: tuple[str, ...] = (
+    "year",
+    "kind",
+    "origin",
+    "destination",
+    "field",
+    "count",
+    "volume",
+)
+"""Columns of :attr:`RunResult.links`."""
 
 
 @dataclass
@@ -42,10 +59,16 @@ class RunResult:
         scenario: the scenario that was run (after overrides).
         seed: the run's seed.
         timeseries: one row per step: ``step``, ``year``, then every output in real-world units.
-        flows: one row per (step, element, origin, destination) with any flow: ``count``,
-            ``volume``, ``mean_delay_days``, ``refusals`` (real-world units).
+        flows: one row per (step, element, channel, origin, destination) with any flow:
+            ``count``, ``volume``, ``mean_delay_days``, ``refusals`` (real-world units).
         yearly: one row per simulated year: counters summed, gauges at year end, GII shares.
         n_agents: agents at the end of the run (model units).
+        by_city: one row per (year, city, field, output): ``value`` in real-world units,
+            counters summed over the year, stocks at its last month (columns
+            :data:`BY_CITY_COLUMNS`; outputs :data:`flowsim.tally.BY_CITY_OUTPUTS`).
+        links: one row per (year, kind, origin, destination, field) with any link:
+            ``count`` and ``volume`` (columns :data:`LINK_COLUMNS`; kinds
+            :data:`flowsim.tally.LINK_KINDS`).
     """
 
     scenario: Scenario
@@ -54,17 +77,19 @@ class RunResult:
     flows: pd.DataFrame
     yearly: pd.DataFrame
     n_agents: int
+    by_city: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BY_CITY_COLUMNS))
+    links: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LINK_COLUMNS))
     extra: dict[str, Any] = field(default_factory=dict)
 
 
 def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
-    """Tidy flows from the per-step ledger arrays (measure, element, origin, destination)."""
-    # step, measure, element, origin, destination; no steps gives typed empty columns
-    empty = (0, len(FLOW_MEASURES), len(ELEMENTS), len(CITIES), len(CITIES))
+    """Tidy flows from the per-step ledger arrays (measure, channel, origin, destination)."""
+    # step, measure, channel, origin, destination; no steps gives typed empty columns
+    empty = (0, len(FLOW_MEASURES), len(CHANNEL_NAMES), len(CITIES), len(CITIES))
     arr = np.stack(history) if history else np.zeros(empty)
-    steps, _, n_el, n_c, _ = arr.shape
-    s_idx, e_idx, o_idx, d_idx = np.meshgrid(
-        np.arange(steps), np.arange(n_el), np.arange(n_c), np.arange(n_c), indexing="ij"
+    steps, _, n_ch, n_c, _ = arr.shape
+    s_idx, ch_idx, o_idx, d_idx = np.meshgrid(
+        np.arange(steps), np.arange(n_ch), np.arange(n_c), np.arange(n_c), indexing="ij"
     )
     count = arr[:, 0]
     volume = arr[:, 1]
@@ -75,13 +100,57 @@ def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "step": s_idx[keep].astype(np.int32),
-            "element": pd.Categorical.from_codes(e_idx[keep], ELEMENTS),
+            "element": pd.Categorical.from_codes(CHANNEL_ELEMENT[ch_idx[keep]], ELEMENTS),
+            "channel": pd.Categorical.from_codes(ch_idx[keep], CHANNEL_NAMES),
             "origin": pd.Categorical.from_codes(o_idx[keep], CITIES),
             "destination": pd.Categorical.from_codes(d_idx[keep], CITIES),
             "count": count[keep] / scale,
             "volume": volume[keep] / scale,
             "mean_delay_days": mean_delay[keep],
             "refusals": refused[keep] / scale,
+        }
+    )
+
+
+def by_city_frame(years: np.ndarray, start_year: int) -> pd.DataFrame:
+    """Tidy by-city table from the model's yearly array (year, output, city, field).
+
+    Every (year, city, field, output) has a row, zeros included, except the field
+    ``any``, which only investors' stocks use.
+    """
+    n_y, n_o, n_c, n_f = years.shape
+    y, o, c, f = np.meshgrid(
+        np.arange(n_y), np.arange(n_o), np.arange(n_c), np.arange(n_f), indexing="ij"
+    )
+    investor = np.isin(np.asarray(BY_CITY_OUTPUTS)[o], ("capital_held", "capital_invested"))
+    keep = investor == (f == n_f - 1)
+    return pd.DataFrame(
+        {
+            "year": (start_year + y[keep]).astype(np.int32),
+            "city": pd.Categorical.from_codes(c[keep], CITIES),
+            "field": pd.Categorical.from_codes(f[keep], BY_CITY_FIELDS),
+            "output": pd.Categorical.from_codes(o[keep], BY_CITY_OUTPUTS),
+            "value": years[keep],
+        }
+    )
+
+
+def links_frame(years: np.ndarray, start_year: int) -> pd.DataFrame:
+    """Tidy links from the model's yearly array (year, kind, measure, origin, destination, field).
+
+    Only rows with any link are kept.
+    """
+    count, volume = years[:, :, 0], years[:, :, 1]
+    y, k, o, d, f = np.nonzero(count)
+    return pd.DataFrame(
+        {
+            "year": (start_year + y).astype(np.int32),
+            "kind": pd.Categorical.from_codes(k, LINK_KINDS),
+            "origin": pd.Categorical.from_codes(o, CITIES),
+            "destination": pd.Categorical.from_codes(d, CITIES),
+            "field": pd.Categorical.from_codes(f, FIELDS),
+            "count": count[y, k, o, d, f],
+            "volume": volume[y, k, o, d, f],
         }
     )
 
@@ -149,6 +218,8 @@ def run(
         flows=flows,
         yearly=yearly_frame(ts, scenario),
         n_agents=model.n_agents,
+        by_city=by_city_frame(model.by_city_years, scenario.start_year),
+        links=links_frame(model.link_years, scenario.start_year),
     )
 
 
@@ -164,7 +235,10 @@ def run_replicates(
 
 
 def stack_replicates(results: Sequence[RunResult], table: str) -> pd.DataFrame:
-    """One table of every replicate (``timeseries``, ``flows`` or ``yearly``), stacked.
+    """One table of every replicate (``timeseries``, ``flows``, ``yearly``, ``by_city``...).
+
+    Any table of :class:`RunResult` stacks: ``timeseries``, ``flows``, ``yearly``,
+    ``by_city`` or ``links``.
 
     ``replicate`` and ``seed`` come first, so rows say which run they belong to; replicates
     of an ensemble run (``extra["parameter_set"]``, see :mod:`flowsim.ensemble`) have a

@@ -21,6 +21,7 @@ MECHANISMS: tuple[str, ...] = (
     "transfer",
     "capital",
     "commercialization",
+    "quota",
 )
 """Names of the streams a model uses; each is one mechanism."""
 

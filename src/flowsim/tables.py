@@ -104,6 +104,48 @@ def corridor_flows(results: list[RunResult]) -> pd.DataFrame:
     ]
 
 
+CITY_HEADLINE: tuple[str, ...] = (
+    "papers",
+    "invention_patents",
+    "pct_applications",
+    "licences",
+    "startups",
+    "vc_deals",
+    "commercialized",
+    "researchers",
+)
+"""Outputs of the by-city table ``flowsim run`` prints."""
+
+
+def city_table(by_city: pd.DataFrame, outputs: tuple[str, ...] = CITY_HEADLINE) -> pd.DataFrame:
+    """Each city's outputs per year, summed over fields, averaged over years and replicates.
+
+    Args:
+        by_city: a by-city table (``RunResult.by_city``, or ``by_city.parquet`` with
+            ``replicate``); counters are averaged per year, stocks over year ends.
+        outputs: the outputs to show, in column order.
+
+    Returns:
+        One row per city (in :data:`CITIES` order), one column per output, plus a
+        ``share_pct`` column: the city's share of the region's PCT applications.
+    """
+    frame = by_city[by_city["output"].astype(str).isin(outputs)]
+    keys = ["replicate", "year"] if "replicate" in frame.columns else ["year"]
+    per_year = (
+        frame.groupby([*keys, "city", "output"], observed=True)["value"]
+        .sum()
+        .groupby(["city", "output"], observed=True)
+        .mean()
+        .unstack("output")
+    )
+    out = per_year.reindex(index=list(CITIES), columns=list(outputs)).fillna(0.0)
+    out.index = out.index.astype(str)
+    out.index.name = "city"
+    if "pct_applications" in out.columns and out["pct_applications"].sum() > 0:
+        out["pct_share"] = out["pct_applications"] / out["pct_applications"].sum()
+    return out
+
+
 def headline_text(results: list[RunResult]) -> str:
     """The short tables ``flowsim run`` prints: yearly outputs, then cross-border flows."""
     yearly = mean_yearly(results)[["year", "months", *HEADLINE]].copy()
@@ -134,17 +176,28 @@ def headline_text(results: list[RunResult]) -> str:
                 "refusal_share": "{:.1%}".format,
             },
         )
+        cities = city_table(stack_replicates(results, "by_city"))
+        cities_text = cities.to_string(
+            formatters={
+                **{c: "{:,.0f}".format for c in cities.columns if c != "pct_share"},
+                "pct_share": "{:.1%}".format,
+            },
+        )
     n = len(results)
     mean_of = f"mean of {n} replicates" if n > 1 else "1 replicate"
     return (
         f"Yearly outputs (real-world units, {mean_of}):\n{yearly_text}\n\n"
-        f"Cross-border flows per year (real-world units, {mean_of}):\n{flows_text}\n"
+        f"Cross-border flows per year (real-world units, {mean_of}):\n{flows_text}\n\n"
+        f"Outputs by city per year (all fields; papers by whole counting; {mean_of}):\n"
+        f"{cities_text}\n"
     )
 
 
 __all__ = [
+    "CITY_HEADLINE",
     "HEADLINE",
     "annual_mean",
+    "city_table",
     "corridor_flows",
     "headline_text",
     "mean_yearly",

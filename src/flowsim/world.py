@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.flows import FlowLedger
+from flowsim.flows import FlowLedger, channel
 from flowsim.geography import CITIES, CORRIDORS, ZONES, Geography, load_geography
 from flowsim.mechanisms.commercialization import manufacturing_access
 from flowsim.mechanisms.talent import balanced_mass, gravity
@@ -28,6 +28,7 @@ from flowsim.populations import (
     compact,
 )
 from flowsim.streams import make_streams, stochastic_round
+from flowsim.tally import ANY_FIELD, BY_CITY_GAUGES, CityTally, city_field_counts
 
 TALENT, CAPITAL = 0, 1
 LAB, FIRM = 0, 1
@@ -44,8 +45,9 @@ class World:
         self.n_fields = len(FIELDS)
         self.rngs = make_streams(self.seed)
         self.tables = compile_policy(params.policy, self.geo, params.scale)
-        self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
+        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
         self.ledger = FlowLedger()
+        self.tally = CityTally()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
         # event list: rows of the researchers with a job move under way (arrive_step >= 0)
         self.pending_moves = np.zeros(0, dtype=np.int64)
@@ -86,11 +88,28 @@ class World:
         """Add to this step's counter ``name`` (model units)."""
         self.counters[name] += float(value)
 
+    def count_by(
+        self,
+        name: str,
+        city: np.ndarray,
+        field: np.ndarray | int,
+        weights: np.ndarray | None = None,
+    ) -> None:
+        """Add to counter ``name`` and to its tally at each (city, field) (model units).
+
+        ``weights`` default to 1 per entry; the counter grows by their sum.
+        """
+        city = np.asarray(city)
+        self.count(name, city.size if weights is None else np.sum(weights))
+        self.tally.add(name, city, field, weights)
+
     def begin_step(self) -> None:
         """Reset counters and quotas, rebuild the pools from the current state."""
         for k in self.counters:
             self.counters[k] = 0.0
-        self.quota_left = fresh_quota(self.tables, self.rngs["talent"])
+        # quotas are rounded from a stream of their own, so that a quota that binds
+        # nothing leaves every mechanism's draws as they were
+        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
         self.refresh_pools()
 
     def refresh_pools(self) -> None:
@@ -123,10 +142,13 @@ class World:
         destination: np.ndarray,
         zone: np.ndarray,
         rng: np.random.Generator,
+        chan: str,
         counter: str | None = None,
         volume: np.ndarray | float = 1.0,
     ) -> Crossing:
         """Pass flows through border control, record them in the flow ledger and count them.
+
+        ``chan`` names the channel of the flows (:data:`flowsim.flows.CHANNELS`).
 
         With ``counter`` set, approved flows add to ``counter``, approved cross-border
         ones to ``<counter>_cross_border`` and refused ones to ``<counter>_refused``.
@@ -135,7 +157,7 @@ class World:
         c = cross(
             origin, destination, zone, element, self.tables, self.geo.corridor, self.quota_left, rng
         )
-        self.ledger.record(element, origin, destination, c.approved, volume, c.delay_days)
+        self.ledger.record(channel(chan), origin, destination, c.approved, volume, c.delay_days)
         if counter is not None:
             self.count(counter, c.approved.sum())
             self.count(f"{counter}_cross_border", (c.approved & (c.corridor >= 0)).sum())
@@ -260,21 +282,30 @@ class World:
             born_step=t,
             spinoff=spinoff,
         )
-        self.count("startups", ids.size)
+        self.count_by("startups", city, sector)
         return ids
 
-    def new_developments(self, firm: np.ndarray, t: int, rng: np.random.Generator) -> None:
-        """Open development projects at the given firms (one per entry)."""
+    def new_developments(self, firm: np.ndarray, t: int) -> None:
+        """Open development projects at the given firms (one per entry).
+
+        Costs are commercialization's draws, one per entry whether or not the firm is
+        still alive, so that the number of draws never depends on which firms failed.
+        """
         firm = np.asarray(firm, dtype=np.int64)
-        firm = firm[self.firms.alive[firm]]
         if firm.size == 0:
             return
         p = self.params.commercialization
+        rng = self.rngs["commercialization"]
         cost = p.cost_mean * np.exp(0.8 * rng.standard_normal(firm.size) - 0.32)
+        alive = self.firms.alive[firm]
+        firm, cost = firm[alive], cost[alive]
+        if firm.size == 0:
+            return
         self.developments.add(
             firm.size, firm=firm, cost=cost, funded=False, created_step=t, end_step=-1
         )
-        self.count("developments_started", firm.size)
+        F = self.firms
+        self.count_by("developments_started", F.city[firm], F.sector[firm])
 
     def firms_waiting_for_capital(self) -> np.ndarray:
         """Boolean per firm: it has a development project waiting for money."""
@@ -289,6 +320,24 @@ class World:
             compact(D, D.active.copy())
 
     # ------------------------------------------------------------------ reporting
+
+    def city_stocks(self) -> np.ndarray:
+        """Stocks of :data:`flowsim.tally.BY_CITY_GAUGES` by (city, field), model units."""
+        R, L, F, inv = self.researchers, self.labs, self.firms, self.investors
+        alive = F.alive
+        start = alive & (F.stage == 0)
+        stocks = {
+            "researchers": city_field_counts(R.city, R.field),
+            "labs": city_field_counts(L.city, L.field),
+            "firms_alive": city_field_counts(F.city[alive], F.sector[alive]),
+            "startups_alive": city_field_counts(F.city[start], F.sector[start]),
+            "lab_invention_stock": city_field_counts(
+                L.city, L.field, L.inventions.astype(np.float64)
+            ),
+            "capital_held": city_field_counts(inv.city, ANY_FIELD, inv.held),
+            "capital_invested": city_field_counts(inv.city, ANY_FIELD, inv.invested),
+        }
+        return np.stack([stocks[name] for name in BY_CITY_GAUGES])
 
     def gauges(self) -> dict[str, float]:
         """Stocks at the end of the step, real-world units."""

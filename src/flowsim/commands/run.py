@@ -174,6 +174,10 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowsim run: error: --ensemble {err}", file=sys.stderr)
         return 2
 
+    from flowsim.levers import warnings_for
+
+    for message in warnings_for(scenario):
+        print(message, file=sys.stderr)
     seeds = replicate_seeds(scenario.seed, args.replications)
     started = datetime.now(UTC)
     results: list[RunResult] = []

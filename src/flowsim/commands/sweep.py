@@ -56,6 +56,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
+def warn_levers(plan) -> None:
+    """Print a warning for each lever that acts on too few agents at the sweep's scale.
+
+    The levers are the base scenario's and the swept ones (see :mod:`flowsim.levers`).
+    """
+    from flowsim.levers import changed_levers, warnings_for
+
+    levers = sorted({*changed_levers(plan.base), *plan.spec.factors})
+    for message in warnings_for(plan.base, levers):
+        print(message, file=sys.stderr)
+
+
 def _dry_run(args: argparse.Namespace) -> int:
     from flowsim.sweep.estimate import TRIAL_STEPS, estimate, format_duration
     from flowsim.sweep.executor import default_workers
@@ -63,6 +75,7 @@ def _dry_run(args: argparse.Namespace) -> int:
 
     plan = plan_sweep(args.file, scale=args.scale, steps=args.steps, ensemble=args.ensemble)
     spec = plan.spec
+    warn_levers(plan)
     print(
         f"sweep {spec.name!r}: design {spec.design}, {len(spec.factors)} factors "
         f"({len(spec.levers)} levers, {len(spec.uncertainties)} uncertainties)"
@@ -111,6 +124,10 @@ def main(args: argparse.Namespace) -> int:
     try:
         if args.dry_run:
             return _dry_run(args)
+        if not args.resume:
+            from flowsim.sweep.plan import plan_sweep
+
+            warn_levers(plan_sweep(args.file, scale=args.scale, steps=args.steps))
         result = sweep(
             args.file,
             workers=args.workers,

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.flows import channel
 from flowsim.policy import cross
 from flowsim.streams import bernoulli_rows
 
@@ -118,7 +119,10 @@ def step(world: World, t: int) -> None:
         world.count("friction_cost", c.cost[c.approved].sum())
         refused = ~c.approved
         world.ledger.record(
-            CAPITAL, inv_city[refused], firm_city[refused], np.zeros(refused.sum(), bool)
+            channel("vc_round"),
+            inv_city[refused],
+            firm_city[refused],
+            np.zeros(refused.sum(), bool),
         )
         seekers, investor, size = seekers[c.approved], investor[c.approved], size[c.approved]
         firm_city, inv_city, delay = (
@@ -149,7 +153,19 @@ def step(world: World, t: int) -> None:
             delay[done],
             corridor[done],
         )
-        world.ledger.record(CAPITAL, inv_city, firm_city, np.ones(seekers.size, bool), total, delay)
+        # the ledger keeps the investor's round and the private money it mobilised apart
+        world.ledger.record(
+            channel("vc_round"), inv_city, firm_city, np.ones(seekers.size, bool), own, delay
+        )
+        lev = private > 0
+        world.ledger.record(
+            channel("guidance_coinvestment"),
+            inv_city[lev],
+            firm_city[lev],
+            np.ones(lev.sum(), bool),
+            private[lev],
+            delay[lev],
+        )
         np.subtract.at(inv.held, investor, own)
         np.add.at(inv.raised, investor, private)
         np.add.at(inv.invested, investor, total)
@@ -159,10 +175,12 @@ def step(world: World, t: int) -> None:
         np.add.at(F.rounds, seekers, 1)
         F.stage[seekers] = np.where(F.rounds[seekers] >= p.rounds_to_grow, 1, F.stage[seekers])
         world.deals.add(seekers.size, firm=seekers, investor=investor, amount=total, step=t)
-        world.count("vc_deals", seekers.size)
+        sector = F.sector[seekers]
+        world.count_by("vc_deals", firm_city, sector)
         world.count("vc_deals_cross_border", (corridor >= 0).sum())
-        world.count("vc_volume", total.sum())
-        world.count("guidance_coinvestment", private.sum())
+        world.count_by("vc_volume", firm_city, sector, total)
+        world.count_by("guidance_coinvestment", firm_city, sector, private)
+        world.tally.link("vc_deals", inv_city, firm_city, sector, 1.0, total)
 
     fail(world, t, rng)
 
@@ -182,10 +200,11 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     failed[rows] = True
     F.alive[rows] = False
     F.cash[rows] = 0.0
-    world.count("firm_failures", rows.size)
+    world.count_by("firm_failures", F.city[rows], F.sector[rows])
     gone = failed[D.firm] & ~D.written_off
     D.written_off[gone] = True
     np.subtract.at(inv.invested, D.investor[gone], D.amount[gone])
     np.add.at(inv.written_off, D.investor[gone], D.amount[gone])
-    world.count("vc_written_off", D.amount[gone].sum())
+    lost = D.firm[gone]
+    world.count_by("vc_written_off", F.city[lost], F.sector[lost], D.amount[gone])
     world.rehome_researchers(rng)

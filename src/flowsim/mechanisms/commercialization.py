@@ -59,9 +59,9 @@ def step(world: World, t: int) -> None:
     D, F = world.developments, world.firms
     # established firms fund development from their own revenue; start-ups depend on VC
     F.cash[:] += np.where(F.alive & (F.stage == 1), p.growth_firm_rd_budget, 0.0)
-    dead = D.active & ~F.alive[D.firm]
+    dead = np.flatnonzero(D.active & ~F.alive[D.firm])
     D.active[dead] = False
-    world.count("developments_dropped", dead.sum())
+    world.count_by("developments_dropped", F.city[D.firm[dead]], F.sector[D.firm[dead]])
 
     waiting = np.flatnonzero(D.active & ~D.funded)
     if waiting.size:
@@ -70,10 +70,10 @@ def step(world: World, t: int) -> None:
         np.subtract.at(F.cash, D.firm[go], D.cost[go])
         D.funded[go] = True
         D.end_step[go] = t + np.maximum(1, rng.poisson(p.duration_months, go.size))
-        world.count("developments_funded", go.size)
+        world.count_by("developments_funded", F.city[D.firm[go]], F.sector[D.firm[go]])
         stale = waiting[~ok & (t - D.created_step[waiting] >= p.funding_wait_months)]
         D.active[stale] = False
-        world.count("developments_dropped", stale.size)
+        world.count_by("developments_dropped", F.city[D.firm[stale]], F.sector[D.firm[stale]])
 
     due = np.flatnonzero(D.active & D.funded & (D.end_step <= t))
     if due.size:
@@ -83,7 +83,9 @@ def step(world: World, t: int) -> None:
         access = world.manufacturing_access[slot, F.city[firm]]
         prob = p.success_prob * (1.0 - p.manufacturing_weight + p.manufacturing_weight * access)
         success = rng.random(due.size) < prob
-        value = lognormal(p.value_mean, p.value_sigma, int(success.sum()), rng)
-        world.count("commercialized", success.sum())
-        world.count("commercialized_value", value.sum())
+        # a value for every project that ends, so the draws do not depend on success
+        value = lognormal(p.value_mean, p.value_sigma, due.size, rng)[success]
+        made = firm[success]
+        world.count_by("commercialized", F.city[made], F.sector[made])
+        world.count_by("commercialized_value", F.city[made], F.sector[made], value)
     world.compact_developments()

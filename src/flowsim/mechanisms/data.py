@@ -19,7 +19,9 @@ if TYPE_CHECKING:
 DATA = 2
 
 
-COUNTERS = InputCounters("data_requests", "data_transfers_cross_border", "data_refused")
+COUNTERS = InputCounters(
+    "data_request", "data_requests", "data_transfers_cross_border", "data_refused"
+)
 """What this element reports each step."""
 
 

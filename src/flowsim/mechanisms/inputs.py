@@ -76,6 +76,7 @@ def request_inputs(
 class InputCounters:
     """Names of the counters an input element reports (see :mod:`flowsim.outputs`)."""
 
+    channel: str
     requests: str
     crossed: str
     refused: str
@@ -96,6 +97,7 @@ def request_and_record(
 
     The input's own random stream is the one named after its element.
     """
+    from flowsim.flows import channel
     from flowsim.geography import ELEMENTS
 
     req = request_inputs(
@@ -114,10 +116,14 @@ def request_and_record(
     )
     c = req.crossing
     crossed = c.approved & (c.corridor >= 0)
-    world.ledger.record(element, req.source, city[req.project], c.approved, 1.0, c.delay_days)
-    world.count(counters.requests, req.project.size)
+    world.ledger.record(
+        channel(counters.channel), req.source, city[req.project], c.approved, 1.0, c.delay_days
+    )
+    asked = req.project
+    world.count_by(counters.requests, city[asked], field[asked])
     world.count(counters.crossed, crossed.sum())
-    world.count(counters.refused, c.refused.sum())
+    refused = asked[c.refused]
+    world.count_by(counters.refused, city[refused], field[refused])
     if counters.delay_days is not None:
         world.count(counters.delay_days, c.delay_days[crossed].sum())
     world.count("friction_cost", c.cost[c.approved].sum())

@@ -89,7 +89,7 @@ def start_projects(world: World, t: int) -> None:
         ok = member >= 0
         ok[ok] = R.city[member[ok]] == target[ok]
         idx, target, member = idx[ok], target[ok], member[ok]
-        c = world.cross_border(TALENT, city[idx], target, zone[idx], rng)
+        c = world.cross_border(TALENT, city[idx], target, zone[idx], rng, "collaboration")
         world.count("collaborations_refused", c.refused.sum())
         idx, target, member = idx[c.approved], target[c.approved], member[c.approved]
 
@@ -113,6 +113,7 @@ def start_projects(world: World, t: int) -> None:
                 target[gp],
                 zone[idx[gp]],
                 rng,
+                "grant",
                 volume=GRANT_PER_COLLABORATOR,
             )
             world.count("grants_cross_border", cg.approved.sum())
@@ -147,9 +148,10 @@ def start_projects(world: World, t: int) -> None:
     world.count("projects_abandoned_waiting", abandoned.sum())
     stopped |= abandoned
 
-    world.count("projects_started", n)
+    world.count_by("projects_started", city, field)
     world.count("projects_with_collaborator", has.sum())
-    world.count("projects_cross_border", cross_border.sum())
+    world.tally.link("collaborations", city[has], collab_city[has], field[has])
+    world.count_by("projects_cross_border", city[cross_border], field[cross_border])
     world.count("projects_stopped", stopped.sum())
     go = ~stopped
     P = world.projects
@@ -159,6 +161,7 @@ def start_projects(world: World, t: int) -> None:
         employer=R.employer[pis[go]],
         pi=pis[go],
         collaborator=collaborator[go],
+        collab_city=collab_city[go],
         city=city[go],
         field=field[go],
         cross_border=cross_border[go],
@@ -186,15 +189,22 @@ def complete_projects(world: World, t: int) -> None:
         )
         cb = P.cross_border[done]
         city = P.city[done].astype(np.int64)
+        field = P.field[done].astype(np.int64)
         jur = world.geo.city_jurisdiction[city]
         patents = rng.binomial(inventions, p.patent_prob)
         pct = rng.binomial(patents, np.asarray(p.pct_prob.as_array())[jur])
-        world.count("projects_completed", done.size)
-        world.count("papers", papers.sum())
+        world.count_by("projects_completed", city, field)
+        # papers by whole counting: once in the PI's city, once more in a collaborator's
+        # other city (a co-authored paper between the two)
+        world.count_by("papers", city, field, papers)
+        co_city = P.collab_city[done].astype(np.int64)
+        co = (co_city >= 0) & (co_city != city)
+        world.tally.add("papers", co_city[co], field[co], papers[co])
+        world.tally.link("coauthored_papers", city[co], co_city[co], field[co], papers[co])
         world.count("papers_cross_border", papers[cb].sum())
-        world.count("inventions", inventions.sum())
-        world.count("invention_patents", patents.sum())
-        world.count("pct_applications", pct.sum())
+        world.count_by("inventions", city, field, inventions)
+        world.count_by("invention_patents", city, field, patents)
+        world.count_by("pct_applications", city, field, pct)
         for j, name in enumerate(("GD", "HK", "MO")):
             world.count(f"pct_applications_{name}", pct[jur == j].sum())
         # lab inventions wait for transfer; firm inventions may go into development
@@ -206,6 +216,6 @@ def complete_projects(world: World, t: int) -> None:
         develop = firm_rows[
             rng.random(firm_rows.size) < world.params.commercialization.develop_prob
         ]
-        world.new_developments(develop, t, rng)
+        world.new_developments(develop, t)
     if P.n > 1024 and P.active.sum() < P.n // 2:
         compact(P, P.active.copy())

@@ -20,7 +20,11 @@ SAMPLES = 3
 
 
 COUNTERS = InputCounters(
-    "samples_requests", "samples_shipments_cross_border", "samples_refused", "samples_delay_days"
+    "sample_shipment",
+    "samples_requests",
+    "samples_shipments_cross_border",
+    "samples_refused",
+    "samples_delay_days",
 )
 """What this element reports each step."""
 

@@ -86,8 +86,11 @@ def step(world: World, t: int) -> None:
         dest = choose_destinations(origin, R.zone[visitors], world.visit_weights, rng)
         ok = dest >= 0
         visitors, origin, dest = visitors[ok], origin[ok], dest[ok]
-        c = world.cross_border(TALENT, origin, dest, R.zone[visitors], rng, counter="visits")
+        c = world.cross_border(
+            TALENT, origin, dest, R.zone[visitors], rng, "visit", counter="visits"
+        )
         went = visitors[c.approved]
+        world.tally.link("visits", origin[c.approved], dest[c.approved], R.field[went])
         R.tie_city[went] = dest[c.approved]
         R.tie_until[went] = t + int(round(p.visit_tie_months))
 
@@ -102,9 +105,10 @@ def step(world: World, t: int) -> None:
             a[ok] for a in (movers, origin, dest, kind, employer, zone)
         )
         c = world.cross_border(
-            TALENT, origin, dest, R.zone[movers], rng, counter="researcher_moves"
+            TALENT, origin, dest, R.zone[movers], rng, "job_move", counter="researcher_moves"
         )
         go = movers[c.approved]
+        world.tally.link("job_moves", origin[c.approved], dest[c.approved], R.field[go])
         R.arrive_step[go] = t + c.delay_steps[c.approved]
         world.pending_moves = np.concatenate((world.pending_moves, go))
         R.dest_city[go] = dest[c.approved]

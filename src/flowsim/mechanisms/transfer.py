@@ -53,7 +53,7 @@ def step(world: World, t: int) -> None:
         rng,
     )
     L.inventions[:] -= (spinoffs + expired).astype(np.int32)
-    world.count("inventions_abandoned", expired.sum())
+    world.count_by("inventions_abandoned", L.city, L.field, expired)
 
     # licences: find a licensee firm and move the fee across the border
     lab = np.repeat(np.arange(L.n), licences)
@@ -84,20 +84,22 @@ def step(world: World, t: int) -> None:
         )
         # the zone rules of either party apply: a lab in Hetao gets Hetao's fee rules
         zone = np.where(L.zone[lab] >= 0, L.zone[lab], F.zone[firm])
-        c = world.cross_border(CAPITAL, firm_city, lab_city, zone, rng, volume=fee)
-        lab, firm, fee = lab[c.approved], firm[c.approved], fee[c.approved]
+        c = world.cross_border(CAPITAL, firm_city, lab_city, zone, rng, "licence_fee", volume=fee)
+        ok = c.approved
+        lab, firm, fee, firm_city = lab[ok], firm[ok], fee[ok], firm_city[ok]
         # a firm licensing several inventions at once pays for all; cash cannot go negative
         cost = np.bincount(firm, weights=fee, minlength=F.n)
         paid = np.minimum(cost, F.cash)
         F.cash[:] -= paid
         L.inventions[:] -= np.bincount(lab, minlength=L.n).astype(np.int32)
-        world.count("licences", lab.size)
+        world.count_by("licences", L.city[lab], L.field[lab])
         world.count("licences_cross_border", (c.corridor[c.approved] >= 0).sum())
-        world.count("licence_fees", fee.sum())
-        world.new_developments(firm, t, rng)
+        world.count_by("licence_fees", L.city[lab], L.field[lab], fee)
+        world.tally.link("licences", L.city[lab], firm_city, L.field[lab], 1.0, fee)
+        world.new_developments(firm, t)
 
     # spin-offs: new start-ups in the lab's city, zone and field
     lab = np.repeat(np.arange(L.n), spinoffs)
-    world.count("spinoffs", lab.size)
+    world.count_by("spinoffs", L.city[lab], L.field[lab])
     if lab.size:
         world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, spinoff=True)

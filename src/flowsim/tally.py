@@ -1,0 +1,173 @@
+"""Where outputs happen: per-step tallies by city x field, and links between cities.
+
+The mechanisms feed a :class:`CityTally` alongside the region-wide counters of
+:mod:`flowsim.outputs`: every output in :data:`BY_CITY_COUNTERS` is added by the
+city and field where it happens, so that summing the tally over cities and
+fields gives the region-wide counter exactly (counts) or to rounding (money).
+The one exception is ``papers``, counted the way bibliometrics counts them
+(*whole counting*): a paper counts once in every city that has an author, so the
+cities' papers add up to the region's papers plus its co-authored papers between
+distinct cities (link kind ``coauthored_papers``).
+
+Links are counts and volumes per (kind, origin city, destination city, field):
+see :data:`LINK_KINDS` for what each kind means and what its volume measures.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from flowsim.geography import CITIES
+from flowsim.params import FIELDS
+
+BY_CITY_COUNTERS: tuple[str, ...] = (
+    # research: at the PI's city and the project's field
+    "projects_started",
+    "projects_cross_border",
+    "projects_completed",
+    "papers",  # whole counting: also at the collaborator's city when it differs
+    "inventions",
+    "invention_patents",
+    "pct_applications",
+    "data_requests",
+    "data_refused",
+    "samples_requests",
+    "samples_refused",
+    # transfer: at the lab's city and field
+    "licences",
+    "licence_fees",
+    "spinoffs",
+    "inventions_abandoned",
+    # firms and capital: at the firm's city and sector
+    "startups",
+    "firm_failures",
+    "vc_deals",
+    "vc_volume",
+    "guidance_coinvestment",
+    "vc_written_off",
+    # market: at the firm's city and sector
+    "developments_started",
+    "developments_funded",
+    "developments_dropped",
+    "commercialized",
+    "commercialized_value",
+)
+"""Per-step counters reported by city and field (a subset of :data:`flowsim.outputs.COUNTERS`)."""
+
+BY_CITY_GAUGES: tuple[str, ...] = (
+    "researchers",
+    "labs",
+    "firms_alive",
+    "startups_alive",
+    "lab_invention_stock",
+    "capital_held",
+    "capital_invested",
+)
+"""Stocks reported by city and field at the end of each step (investors' with field ``any``)."""
+
+BY_CITY_OUTPUTS: tuple[str, ...] = BY_CITY_COUNTERS + BY_CITY_GAUGES
+"""Every output of the by-city table, counters first."""
+
+BY_CITY_FIELDS: tuple[str, ...] = (*FIELDS, "any")
+"""Fields of the by-city table: the research fields, then ``any`` for agents with no field
+(investors)."""
+
+ANY_FIELD = len(FIELDS)
+"""Field number of ``any``."""
+
+LINK_KINDS: tuple[str, ...] = (
+    "coauthored_papers",
+    "collaborations",
+    "licences",
+    "vc_deals",
+    "job_moves",
+    "visits",
+)
+"""Kinds of link between cities.
+
+- ``coauthored_papers``: each paper once per pair of distinct author cities; origin the
+  lead author's (PI's) city, destination the collaborator's; volume = count.
+- ``collaborations``: projects started with a collaborator; origin the PI's city,
+  destination the collaborator's; volume = count.
+- ``licences``: licensor (lab) city -> licensee (firm) city; volume = licence fees [RMB m].
+- ``vc_deals``: lead investor's city -> funded firm's city, field = the firm's sector;
+  volume = round size incl. co-investment [RMB m].
+- ``job_moves``: job moves approved at the border (they complete after its delay);
+  origin -> destination city, field = the researcher's; volume = count.
+- ``visits``: visits approved at the border; volume = count.
+"""
+
+_COUNTER_INDEX = {name: i for i, name in enumerate(BY_CITY_COUNTERS)}
+_LINK_INDEX = {name: i for i, name in enumerate(LINK_KINDS)}
+
+
+class CityTally:
+    """This step's outputs by (output, city, field) and links by (kind, measure, o, d, field).
+
+    Model units; :meth:`close_step` returns the step's arrays and resets them.
+    """
+
+    def __init__(self) -> None:
+        n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+        self.values = np.zeros((len(BY_CITY_COUNTERS), n_c, n_f))
+        # links: measure 0 = count, 1 = volume; fields only (links are between agents with a field)
+        self.links = np.zeros((len(LINK_KINDS), 2, n_c, n_c, len(FIELDS)))
+
+    def add(
+        self,
+        name: str,
+        city: np.ndarray,
+        field: np.ndarray | int,
+        weights: np.ndarray | float | None = None,
+    ) -> None:
+        """Add ``weights`` (default 1 each) to output ``name`` at each (city, field)."""
+        city = np.asarray(city, dtype=np.int64)
+        if city.size == 0:
+            return
+        n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+        cell = city * n_f + np.broadcast_to(np.asarray(field, dtype=np.int64), city.shape)
+        w = None if weights is None else np.broadcast_to(np.asarray(weights, float), city.shape)
+        self.values[_COUNTER_INDEX[name]] += np.bincount(
+            cell, weights=w, minlength=n_c * n_f
+        ).reshape(n_c, n_f)
+
+    def link(
+        self,
+        kind: str,
+        origin: np.ndarray,
+        destination: np.ndarray,
+        field: np.ndarray,
+        count: np.ndarray | float = 1.0,
+        volume: np.ndarray | float | None = None,
+    ) -> None:
+        """Add links of ``kind``; ``volume`` defaults to ``count``."""
+        origin = np.asarray(origin, dtype=np.int64)
+        if origin.size == 0:
+            return
+        n_c, n_f = len(CITIES), len(FIELDS)
+        cell = (origin * n_c + np.asarray(destination, dtype=np.int64)) * n_f + np.asarray(
+            field, dtype=np.int64
+        )
+        k = _LINK_INDEX[kind]
+        cnt = np.broadcast_to(np.asarray(count, dtype=np.float64), origin.shape)
+        vol = cnt if volume is None else np.broadcast_to(np.asarray(volume, float), origin.shape)
+        size = n_c * n_c * n_f
+        self.links[k, 0] += np.bincount(cell, weights=cnt, minlength=size).reshape(n_c, n_c, n_f)
+        self.links[k, 1] += np.bincount(cell, weights=vol, minlength=size).reshape(n_c, n_c, n_f)
+
+    def close_step(self) -> tuple[np.ndarray, np.ndarray]:
+        """This step's (values, links) arrays; then reset."""
+        out = self.values.copy(), self.links.copy()
+        self.values[:] = 0.0
+        self.links[:] = 0.0
+        return out
+
+
+def city_field_counts(
+    city: np.ndarray, field: np.ndarray | int, weights: np.ndarray | None = None
+) -> np.ndarray:
+    """A stock by (city, field of :data:`BY_CITY_FIELDS`) (pure core)."""
+    n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+    city = np.asarray(city, dtype=np.int64)
+    cell = city * n_f + np.broadcast_to(np.asarray(field, dtype=np.int64), city.shape)
+    return np.bincount(cell, weights=weights, minlength=n_c * n_f).reshape(n_c, n_f)
