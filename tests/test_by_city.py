@@ -139,10 +139,24 @@ def test_results_folder_holds_by_city_and_links(tmp_path, result):
     folder = read_run(write_run([result, other], SMALL, tmp_path / "out"))
     assert set(folder.by_city["replicate"]) == {0, 1}
     assert list(folder.by_city.columns) == [
-        "replicate", "seed", "year", "city", "field", "output", "value"
+        "replicate",
+        "seed",
+        "year",
+        "city",
+        "field",
+        "output",
+        "value",
     ]
     assert list(folder.links.columns) == [
-        "replicate", "seed", "year", "kind", "origin", "destination", "field", "count", "volume"
+        "replicate",
+        "seed",
+        "year",
+        "kind",
+        "origin",
+        "destination",
+        "field",
+        "count",
+        "volume",
     ]
     assert "channel" in folder.flows.columns
     # summary.json: the mean over the two replicates per (year, city, field, output)

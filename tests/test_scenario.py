@@ -89,9 +89,7 @@ def test_extends_overrides_only_what_differs() -> None:
     gd_hk = sandbox.policy.corridors.for_corridor("GD-HK")
     assert gd_hk.data.approval == 0.7, "the sandbox's own value must win"
     assert gd_hk.samples.delay_days == 20.0, "an untouched sibling must keep the baseline value"
-    assert sandbox.steps == 120 and sandbox.scale == 0.1, (
-        "run settings must come from the baseline"
-    )
+    assert sandbox.steps == 120 and sandbox.scale == 0.1, "run settings must come from the baseline"
 
 
 def test_resolve_scenario_dict_merges_chain(tmp_path: Path) -> None:

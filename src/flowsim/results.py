@@ -129,17 +129,24 @@ def timeseries_table(results: list[RunResult]) -> pd.DataFrame:
 def flows_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' flows in one tidy table (columns :data:`FLOW_COLUMNS`)."""
     table = stack_replicates(results, "flows")
-    columns = list(FLOW_COLUMNS)
+    return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[
+        _with_set(table, FLOW_COLUMNS)
+    ]
+
+
+def _with_set(table: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """``columns``, with ``parameter_set`` after ``seed`` for an ensemble run's table."""
+    out = list(columns)
     if PARAMETER_SET in table.columns:
-        columns.insert(2, PARAMETER_SET)
-    return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[columns]
+        out.insert(out.index("seed") + 1, PARAMETER_SET)
+    return out
 
 
 def by_city_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' by-city outputs in one tidy table (columns :data:`BY_CITY_COLUMNS`)."""
     table = stack_replicates(results, "by_city")
     return table.astype({"replicate": "int32", "seed": "int64", "year": "int32"})[
-        list(BY_CITY_COLUMNS)
+        _with_set(table, BY_CITY_COLUMNS)
     ]
 
 
@@ -147,7 +154,7 @@ def links_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' links in one tidy table (columns :data:`LINK_COLUMNS`)."""
     table = stack_replicates(results, "links")
     return table.astype({"replicate": "int32", "seed": "int64", "year": "int32"})[
-        list(LINK_COLUMNS)
+        _with_set(table, LINK_COLUMNS)
     ]
 
 

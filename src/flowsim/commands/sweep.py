@@ -127,7 +127,9 @@ def main(args: argparse.Namespace) -> int:
         if not args.resume:
             from flowsim.sweep.plan import plan_sweep
 
-            warn_levers(plan_sweep(args.file, scale=args.scale, steps=args.steps))
+            warn_levers(
+                plan_sweep(args.file, scale=args.scale, steps=args.steps, ensemble=args.ensemble)
+            )
         result = sweep(
             args.file,
             workers=args.workers,
