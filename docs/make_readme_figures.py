@@ -41,6 +41,10 @@ def discover_figure() -> None:
         )
         found = discover(result.path, DISCOVER["outcome"], DISCOVER["threshold"])
         print(format_discovery(found))
+        runs = result.runs
+        for lever in found.restricted["parameter"]:
+            means = runs.groupby(lever)[DISCOVER["outcome"]].agg(["mean", "min", "max"])
+            print(f"{DISCOVER['outcome']} by {lever}:\n{means}")
         figure = discovery_figure(found)
         figure.savefig(OUT / "discover_policy.png", dpi=72, bbox_inches="tight")
         print(OUT / "discover_policy.png")
