@@ -304,7 +304,13 @@ CATALOGUE: dict[str, tuple[str, int | None, int, tuple[str, ...]]] = {
         ("is not a scenario file", "its content is not shown", "extends_not_a_scenario.yaml"),
     ),
     # terminal escape codes are shown escaped
-    "escape_codes_in_key": ("escape_codes_in_key", 2, 1, ("unknown key '\\x1b[2Jsteps'",)),
+    # the name's escape codes are refused too (line 1), then the key's (line 2)
+    "escape_codes_in_key": (
+        "escape_codes_in_key",
+        1,
+        2,
+        ("must not hold control characters", "unknown key '\\x1b[2Jsteps'"),
+    ),
 }
 
 FORBIDDEN: dict[str, tuple[str, ...]] = {

@@ -49,9 +49,8 @@ def _scenario_and_seeds(folder: str):
 
 def main(args: argparse.Namespace) -> int:
     """Print the decomposition, write the CSV and the chart; exit 2 on bad input."""
-    from flowsim.folders import FolderError
-
     from flowsim.explain import HEADLINE, decompose, format_table, summarise, waterfall
+    from flowsim.folders import FolderError
 
     outputs = args.outputs or list(HEADLINE)
     unknown = [o for o in outputs if o not in REPORTED]
