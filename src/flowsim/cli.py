@@ -29,6 +29,7 @@ COMMANDS: tuple[str, ...] = (
     "explain",
     "dashboard",
     "calibrate",
+    "discover",
 )
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 

@@ -28,6 +28,26 @@ many outputs.
 The period ``"all"`` summarises the whole run per replicate: counted outputs as a
 yearly rate (sum / months x 12, so a trailing partial year does not bias it), stocks
 and shares as the mean over years.
+
+**Ensemble runs** (``flowsim run --ensemble DIR``; a ``parameter_set`` column) are
+paired on parameter set *and* seed: the effect of a scenario is computed per
+parameter set (mean over seeds of the paired differences; rows with
+``parameter_set`` filled, asked for with ``by_set=True``), then over the ensemble
+(rows with ``parameter_set`` empty, ``test`` = ``paired-ensemble``), treating the
+sets as the units of a two-level design: with S sets whose per-set effects
+``d_s`` have standard deviation ``sd``,
+
+- ``diff`` is the mean of ``d_s`` over sets;
+- ``diff_ci_low/high`` is the t confidence interval of that mean (S - 1 degrees of
+  freedom, ``sd / sqrt(S)``): how well the ensemble-mean effect is known;
+- ``diff_ui_low/high`` is the 95% *uncertainty interval* of the effect: where the
+  effect of one parameter set drawn from the ensemble lies, measured with the run's
+  replicates (``mean ± t(S - 1) * sd * sqrt(1 + 1/S)``). It holds parameter
+  uncertainty and stochastic noise, and does not shrink as sets are added. For runs
+  without an ensemble it equals the confidence interval (noise only).
+
+Both scenarios must be ensemble runs of the same ensemble (the manifests'
+``ensemble.sha256`` agree) with the same parameter sets and seeds.
 """
 
 from __future__ import annotations
@@ -73,8 +93,15 @@ COLUMNS: tuple[str, ...] = (
     "p_adjusted",
     "pairing_r",
     "test",
+    "parameter_sets",
+    "parameter_set",
+    "diff_ui_low",
+    "diff_ui_high",
 )
-"""Columns of the comparison table, in order."""
+"""Columns of the comparison table, in order (the last four matter for ensemble runs)."""
+
+PARAMETER_SET = "parameter_set"
+"""Column of ensemble runs' tables: the parameter set of a replicate."""
 
 Source = str | Path | pd.DataFrame | Sequence[Any]
 """A scenario's results: a run folder, a yearly frame with ``replicate``, or a list of RunResult."""
@@ -110,8 +137,9 @@ def whole_run(yearly: pd.DataFrame, outputs: Sequence[str]) -> pd.DataFrame:
     grouped = yearly.groupby("replicate")
     months = grouped["months"].sum()
     out = pd.DataFrame(index=months.index)
-    if "seed" in yearly.columns:
-        out["seed"] = grouped["seed"].first()
+    for column in ("seed", PARAMETER_SET):
+        if column in yearly.columns:
+            out[column] = grouped[column].first()
     for output in outputs:
         if output in COUNTERS:
             out[output] = grouped[output].sum() / months * 12.0
@@ -208,6 +236,82 @@ def adjust_p_values(p_values: Sequence[float]) -> np.ndarray:
     return out
 
 
+def ensemble_difference(
+    values: np.ndarray, reference: np.ndarray, sets: np.ndarray
+) -> tuple[float, float, float, float, float, float, pd.DataFrame]:
+    """The effect ``values - reference`` over an ensemble, paired on parameter set and seed.
+
+    Args:
+        values: one value per run of the scenario.
+        reference: the reference's value for the same parameter set and seed, pairwise.
+        sets: the parameter set of each pair.
+
+    Returns:
+        The mean effect over sets, its confidence interval, the p-value of "no mean effect",
+        the uncertainty interval (see the module docstring), and a table of the per-set
+        effects (``parameter_set``, ``replicates``, ``diff``, ``diff_ci_low``,
+        ``diff_ci_high``, ``p_value``: a paired t over the seeds of each set).
+    """
+    d = np.asarray(values, dtype=np.float64) - np.asarray(reference, dtype=np.float64)
+    by_set = pd.DataFrame({PARAMETER_SET: sets, "d": d, "v": values, "r": reference})
+    rows = []
+    for set_id, group in by_set.groupby(PARAMETER_SET, sort=True):
+        diff, low, high, p_value = paired_difference(group["v"].to_numpy(), group["r"].to_numpy())
+        rows.append(
+            {
+                PARAMETER_SET: int(set_id),
+                "replicates": len(group),
+                "diff": diff,
+                "diff_ci_low": low,
+                "diff_ci_high": high,
+                "p_value": p_value,
+            }
+        )
+    per_set = pd.DataFrame.from_records(rows)
+    effects = per_set["diff"].to_numpy(dtype=np.float64)
+    n = effects.size
+    diff = float(effects.mean())
+    if n < 2:  # one set: the noise-only interval of its seeds
+        row = per_set.iloc[0]
+        low, high = float(row["diff_ci_low"]), float(row["diff_ci_high"])
+        return diff, low, high, float(row["p_value"]), low, high, per_set
+    sd = float(effects.std(ddof=1))
+    t = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1))
+    if sd == 0.0:
+        return diff, diff, diff, 1.0 if diff == 0.0 else 0.0, diff, diff, per_set
+    se = sd / np.sqrt(n)
+    p_value = float(2.0 * stats.t.sf(abs(diff) / se, n - 1))
+    ui = t * sd * np.sqrt(1.0 + 1.0 / n)
+    return diff, diff - t * se, diff + t * se, p_value, diff - ui, diff + ui, per_set
+
+
+def _is_ensemble(frame: pd.DataFrame) -> bool:
+    return PARAMETER_SET in frame.columns
+
+
+def _ensemble_pairs(
+    name: str, frame: pd.DataFrame, reference_name: str, base: pd.DataFrame
+) -> pd.DataFrame:
+    """The runs of two ensemble runs side by side, matched on parameter set and seed."""
+    if not (_is_ensemble(frame) and _is_ensemble(base)):
+        which, other = (name, reference_name) if _is_ensemble(frame) else (reference_name, name)
+        raise ValueError(
+            f"scenario {which!r} is an ensemble run (it has parameter sets) and {other!r} is "
+            "not: run both with the same `--ensemble DIR` and --seed to compare them"
+        )
+    keys = [PARAMETER_SET, "seed"]
+    for label, data in ((name, frame), (reference_name, base)):
+        if data.duplicated(keys).any():
+            raise ValueError(f"scenario {label!r} repeats a (parameter set, seed) pair")
+    merged = frame.merge(base, on=keys, how="outer", suffixes=("", "@ref"), indicator=True)
+    if (merged["_merge"] != "both").any():
+        raise ValueError(
+            f"scenarios {name!r} and {reference_name!r} did not run the same parameter sets "
+            "and seeds: run both with the same --ensemble, --replications and --seed"
+        )
+    return merged.sort_values(keys, kind="stable")
+
+
 def _same_seeds(frame: pd.DataFrame, reference: pd.DataFrame) -> bool:
     """Whether two period frames hold the same replicate seeds in the same order."""
     if "seed" not in frame.columns or "seed" not in reference.columns:
@@ -261,11 +365,14 @@ def _scale_of(source: Any) -> float | None:
 
 def _scenario_names(
     sources: Sequence[Source] | Mapping[str, Source],
-) -> tuple[list[tuple[str, Source]], dict[str, float]]:
-    """Each scenario's name and its results, and the scales known; folders are read once, here."""
+) -> tuple[list[tuple[str, Source, str | None]], dict[str, float]]:
+    """Each scenario's name, its results and its ensemble's hash, and the scales known.
+
+    Run folders are read once, here.
+    """
     if isinstance(sources, Mapping):
-        named = [(str(name), source) for name, source in sources.items()]
-        scales = {name: _scale_of(source) for name, source in named}
+        named = [(str(name), source, None) for name, source in sources.items()]
+        scales = {name: _scale_of(source) for name, source, _ in named}
         return named, {name: scale for name, scale in scales.items() if scale is not None}
     if isinstance(sources, (str, Path)):
         raise TypeError("give a list of run folders, not a single folder")
@@ -284,7 +391,10 @@ def _scenario_names(
     ]
     scales = {label: _scale_of(folder) for label, folder in zip(unique, folders, strict=True)}
     return (
-        [(label, folder.yearly) for label, folder in zip(unique, folders, strict=True)],
+        [
+            (label, folder.yearly, (folder.manifest.get("ensemble") or {}).get("sha256"))
+            for label, folder in zip(unique, folders, strict=True)
+        ],
         {name: scale for name, scale in scales.items() if scale is not None},
     )
 
@@ -296,6 +406,8 @@ def compare(
     out: str | Path | None = None,
     force: bool = False,
     allow_mixed_scales: bool = False,
+    by_set: bool = False,
+    ensemble: str | None = None,
 ) -> pd.DataFrame:
     """Yearly outputs per scenario and each scenario's difference from the first.
 
@@ -308,6 +420,10 @@ def compare(
         allow_mixed_scales: compare run folders of different agent scales anyway (the
             table's ``attrs["scales"]`` names them and :func:`format_table` flags it);
             by default they are refused.
+        by_set: for ensemble runs, add each parameter set's own rows (``parameter_set``
+            filled) after the ensemble's rows.
+        ensemble: the ``sha256`` of an ensemble (:attr:`flowsim.ensemble.Ensemble.sha256`)
+            that every run folder must have been run with.
 
     Returns:
         A tidy table with :data:`COLUMNS`: one row per scenario, period (each year, then
@@ -318,8 +434,9 @@ def compare(
 
     Raises:
         FileExistsError: ``out`` exists and ``force`` is false.
-        ValueError: fewer than two scenarios, an unknown output, or run folders of
-            different scales (unless ``allow_mixed_scales``).
+        ValueError: fewer than two scenarios, an unknown output, run folders of different
+            scales (unless ``allow_mixed_scales``), or scenarios that cannot be paired
+            (different periods; ensemble runs of different ensembles or seeds).
     """
     named, scales = _scenario_names(sources)
     _check_same_scale(scales, allow_mixed_scales)
@@ -329,18 +446,28 @@ def compare(
         )
     if out is not None and Path(out).exists() and not force:
         raise FileExistsError(f"{out} exists; choose another file or ask to replace it (--force)")
-    yearly = {name: yearly_by_replicate(source) for name, source in named}
+    _check_ensembles(named, ensemble)
+    yearly = {name: yearly_by_replicate(source) for name, source, _ in named}
     for name, frame in yearly.items():
         unknown = [o for o in outputs if o not in frame.columns]
         if unknown:
             raise ValueError(f"scenario {name!r} has no output(s) {unknown}; see flowsim.outputs")
-    _check_same_periods(yearly, named[0][0])
+    reference_name = named[0][0]
+    _check_same_periods(yearly, reference_name)
     periods = {name: _periods(frame, outputs) for name, frame in yearly.items()}
-    reference = periods[named[0][0]]
-    rows = []
-    for name, _ in named:
+    reference = periods[reference_name]
+    rows: list[dict[str, Any]] = []
+    set_rows: list[dict[str, Any]] = []
+    for name, _, _ in named:
         for period, frame in periods[name].items():
             base = reference.get(period)
+            pairs = None
+            if (
+                name != reference_name
+                and base is not None
+                and (_is_ensemble(frame) or _is_ensemble(base))
+            ):
+                pairs = _ensemble_pairs(name, frame, reference_name, base)
             for output in outputs:
                 values = frame[output].to_numpy(dtype=np.float64)
                 mean, low, high = mean_interval(values)
@@ -354,25 +481,47 @@ def compare(
                     "ci_low": low,
                     "ci_high": high,
                 }
-                if name != named[0][0] and base is not None:
-                    ref = base[output].to_numpy(dtype=np.float64)
+                if _is_ensemble(frame):
+                    row["parameter_sets"] = frame[PARAMETER_SET].nunique()
+                if name == reference_name or base is None:
+                    rows.append(row)
+                    continue
+                ref = base[output].to_numpy(dtype=np.float64)
+                ref_mean = ref.mean()
+                if pairs is not None:
+                    v = pairs[output].to_numpy(dtype=np.float64)
+                    r = pairs[f"{output}@ref"].to_numpy(dtype=np.float64)
+                    diff, d_low, d_high, p_value, u_low, u_high, per_set = ensemble_difference(
+                        v, r, pairs[PARAMETER_SET].to_numpy()
+                    )
+                    test = "paired-ensemble"
+                    if by_set:
+                        set_rows += _set_rows(row, per_set, pairs, output)
+                else:
                     paired = _same_seeds(frame, base)
-                    test = paired_difference if paired else welch_difference
-                    diff, d_low, d_high, p_value = test(values, ref)
-                    ref_mean = ref.mean()
-                    row |= {
-                        "diff": diff,
-                        "diff_ci_low": d_low,
-                        "diff_ci_high": d_high,
-                        "diff_pct": 100.0 * diff / ref_mean if ref_mean else float("nan"),
-                        "p_value": p_value,
-                        "pairing_r": pairing_correlation(values, ref) if paired else float("nan"),
-                        "test": "paired" if paired else "welch",
-                    }
+                    compute = paired_difference if paired else welch_difference
+                    diff, d_low, d_high, p_value = compute(values, ref)
+                    u_low, u_high = d_low, d_high
+                    test = "paired" if paired else "welch"
+                row |= {
+                    "diff": diff,
+                    "diff_ci_low": d_low,
+                    "diff_ci_high": d_high,
+                    "diff_pct": 100.0 * diff / ref_mean if ref_mean else float("nan"),
+                    "p_value": p_value,
+                    "pairing_r": pairing_correlation(values, ref)
+                    if test == "paired"
+                    else float("nan"),
+                    "test": test,
+                    "diff_ui_low": u_low,
+                    "diff_ui_high": u_high,
+                }
                 rows.append(row)
-    table = pd.DataFrame.from_records(rows).reindex(columns=list(COLUMNS))
-    # one family of tests per scenario and period: the outputs compared
-    for _, index in table.groupby(["scenario", "period"], sort=False).groups.items():
+    table = pd.DataFrame.from_records(rows + set_rows).reindex(columns=list(COLUMNS))
+    # one family of tests per scenario and period (and parameter set, for the per-set rows
+    # of ensemble runs): the outputs compared
+    families = table.groupby(["scenario", "period", PARAMETER_SET], sort=False, dropna=False)
+    for _, index in families.groups.items():
         table.loc[index, "p_adjusted"] = adjust_p_values(table.loc[index, "p_value"])
     table.attrs["scales"] = scales
     if out is not None:
@@ -388,10 +537,62 @@ def compare(
     return table
 
 
+def _set_rows(
+    row: dict[str, Any], per_set: pd.DataFrame, pairs: pd.DataFrame, output: str
+) -> list[dict[str, Any]]:
+    """One row per parameter set: the scenario's mean in that set and its effect there."""
+    out = []
+    for item in per_set.itertuples():
+        in_set = pairs[pairs[PARAMETER_SET] == item.parameter_set]
+        mean, low, high = mean_interval(in_set[output].to_numpy(dtype=np.float64))
+        ref_mean = float(in_set[f"{output}@ref"].mean())
+        out.append(
+            row
+            | {
+                "replicates": int(item.replicates),
+                "mean": mean,
+                "ci_low": low,
+                "ci_high": high,
+                "parameter_sets": 1,
+                "parameter_set": int(item.parameter_set),
+                "diff": item.diff,
+                "diff_ci_low": item.diff_ci_low,
+                "diff_ci_high": item.diff_ci_high,
+                "diff_pct": 100.0 * item.diff / ref_mean if ref_mean else float("nan"),
+                "p_value": item.p_value,
+                "pairing_r": pairing_correlation(
+                    in_set[output].to_numpy(dtype=np.float64),
+                    in_set[f"{output}@ref"].to_numpy(dtype=np.float64),
+                ),
+                "test": "paired",
+                "diff_ui_low": item.diff_ci_low,
+                "diff_ui_high": item.diff_ci_high,
+            }
+        )
+    return out
+
+
+def _check_ensembles(named: list[tuple[str, Source, str | None]], expected: str | None) -> None:
+    """Refuse ensemble runs of different ensembles, or of another than ``expected``."""
+    hashes = {name: sha for name, _, sha in named if sha is not None}
+    if expected is not None:
+        wrong = [name for name, _, sha in named if sha != expected]
+        if wrong:
+            raise ValueError(
+                f"scenario(s) {wrong} were not run with the given ensemble: run them with "
+                "`flowsim run FILE --ensemble DIR` (the same DIR)"
+            )
+    if len(set(hashes.values())) > 1:
+        raise ValueError(
+            f"the scenarios were run with different ensembles ({sorted(hashes)}): "
+            "pairing on parameter sets needs the same --ensemble DIR for all of them"
+        )
+
+
 def _periods(yearly: pd.DataFrame, outputs: Sequence[str]) -> dict[str, pd.DataFrame]:
     """Per-replicate values of each period: every year, then the whole run."""
     out = {
-        str(int(year)): frame.sort_values("replicate")
+        str(int(year)): frame.sort_values("replicate").reset_index(drop=True)
         for year, frame in yearly.groupby("year", sort=True)
     }
     out[ALL_YEARS] = whole_run(yearly, outputs)
@@ -440,8 +641,11 @@ def _format_group(group: pd.DataFrame, output: str, period_name: str) -> list[st
     lines = [f"{output} [{unit}], {when}"]
     factor = 100.0 if share else 1.0
     for row in group.itertuples():
+        label = row.scenario
+        if not pd.isna(row.parameter_set):
+            label = f"  {row.scenario} set {int(row.parameter_set)}"
         mean = f"{factor * row.mean:>13.4g}%" if share else f"{row.mean:>14.6g}"
-        text = f"  {row.scenario:<32} {mean}"
+        text = f"  {label:<32} {mean}"
         if not np.isnan(row.diff):
             points = " pp" if share else ""
             text += (
@@ -453,5 +657,10 @@ def _format_group(group: pd.DataFrame, output: str, period_name: str) -> list[st
             text += f"  p {_p(row.p_value)}, adj. {_p(row.p_adjusted)}"
             if not np.isnan(row.pairing_r):
                 text += f", r {row.pairing_r:+.2f}"
+            if row.test == "paired-ensemble":
+                text += (
+                    f"  across {int(row.parameter_sets)} sets "
+                    f"[{factor * row.diff_ui_low:+.4g}, {factor * row.diff_ui_high:+.4g}]{points}"
+                )
         lines.append(text)
     return lines

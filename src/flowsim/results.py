@@ -23,6 +23,12 @@ A results folder holds:
   scenario hash, seeds, times, and the sha256 of every other file. It is written
   last; a folder without it is not a complete result.
 
+An *ensemble run* (``flowsim run --ensemble DIR``, :mod:`flowsim.ensemble`) writes
+the same files; its tables have a ``parameter_set`` column after ``seed``, and its
+manifest an ``ensemble`` entry (the ensemble folder, the hash of its values,
+replicates per set and every set's values) and ``parameter_sets`` (the set of each
+replicate). ``scenario.resolved.yaml`` is the scenario the sets were applied to.
+
 :func:`write_run` writes into a hidden sibling folder and renames it into place
 only when every file is written, so a failed or interrupted run never leaves a
 folder that looks complete, and an existing folder is replaced only when asked.
@@ -66,7 +72,10 @@ FILES: tuple[str, ...] = (TIMESERIES, FLOWS, BY_CITY, LINKS, SUMMARY, SCENARIO, 
 """Every file of a complete results folder; the manifest is written last."""
 
 FLOW_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_FLOW_COLUMNS)
-"""Columns of ``flows.parquet``."""
+"""Columns of ``flows.parquet`` (an ensemble run has ``parameter_set`` after ``seed``)."""
+
+PARAMETER_SET = "parameter_set"
+"""Column of an ensemble run's tables: the parameter set a replicate ran with."""
 
 BY_CITY_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_BY_CITY_COLUMNS)
 """Columns of ``by_city.parquet``."""
@@ -112,9 +121,9 @@ class RunFolder:
 
 def timeseries_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' monthly outputs in one tidy table."""
-    table = stack_replicates(results, "timeseries")[
-        ["replicate", "seed", "step", "year", *REPORTED]
-    ]
+    table = stack_replicates(results, "timeseries")
+    ids = [c for c in ("replicate", "seed", PARAMETER_SET) if c in table.columns]
+    table = table[[*ids, "step", "year", *REPORTED]]
     return table.astype({"replicate": "int32", "seed": "int64", "step": "int32", "year": "int32"})
 
 
@@ -122,15 +131,23 @@ def flows_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' flows in one tidy table (columns :data:`FLOW_COLUMNS`)."""
     table = stack_replicates(results, "flows")
     return table.astype({"replicate": "int32", "seed": "int64", "step": "int32"})[
-        list(FLOW_COLUMNS)
+        _with_set(table, FLOW_COLUMNS)
     ]
+
+
+def _with_set(table: pd.DataFrame, columns: tuple[str, ...]) -> list[str]:
+    """``columns``, with ``parameter_set`` after ``seed`` for an ensemble run's table."""
+    out = list(columns)
+    if PARAMETER_SET in table.columns:
+        out.insert(out.index("seed") + 1, PARAMETER_SET)
+    return out
 
 
 def by_city_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' by-city outputs in one tidy table (columns :data:`BY_CITY_COLUMNS`)."""
     table = stack_replicates(results, "by_city")
     return table.astype({"replicate": "int32", "seed": "int64", "year": "int32"})[
-        list(BY_CITY_COLUMNS)
+        _with_set(table, BY_CITY_COLUMNS)
     ]
 
 
@@ -138,7 +155,7 @@ def links_table(results: list[RunResult]) -> pd.DataFrame:
     """All replicates' links in one tidy table (columns :data:`LINK_COLUMNS`)."""
     table = stack_replicates(results, "links")
     return table.astype({"replicate": "int32", "seed": "int64", "year": "int32"})[
-        list(LINK_COLUMNS)
+        _with_set(table, LINK_COLUMNS)
     ]
 
 
@@ -195,9 +212,16 @@ def manifest(
     command: list[str] | None,
     file_hashes: dict[str, str],
     scenario_file: str | None = None,
+    ensemble: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """The content of ``manifest.json``."""
+    """The content of ``manifest.json`` (``ensemble``: :meth:`flowsim.ensemble.Ensemble.record`)."""
     commit, dirty = git_commit()
+    extra: dict[str, Any] = {}
+    if ensemble is not None:
+        extra = {
+            "ensemble": ensemble,
+            "parameter_sets": [int(r.extra.get(PARAMETER_SET, -1)) for r in results],
+        }
     return {
         "flowsim": package_version("flowsim"),
         "mesa": package_version("mesa"),
@@ -221,6 +245,7 @@ def manifest(
         "started": _iso(started),
         "finished": _iso(finished),
         "wall_seconds": round((finished - started).total_seconds(), 3),
+        **extra,
         "files": file_hashes,
     }
 
@@ -327,6 +352,7 @@ def write_run(
     finished: datetime | None = None,
     command: list[str] | None = None,
     scenario_file: str | None = None,
+    ensemble: dict[str, Any] | None = None,
 ) -> Path:
     """Write a complete results folder atomically and return its path.
 
@@ -346,6 +372,7 @@ def write_run(
         finished: when the run ended (default: now).
         command: the command line that made the run, for the manifest.
         scenario_file: the scenario file the run was loaded from, for the manifest.
+        ensemble: for an ensemble run, :meth:`flowsim.ensemble.Ensemble.record` (manifest).
 
     Raises:
         ResultsExistError: ``out_dir`` exists and ``force`` is false.
@@ -373,7 +400,9 @@ def write_run(
         )
         (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
         hashes = {name: sha256_file(partial / name) for name in FILES if name != MANIFEST}
-        record = manifest(results, scenario, started, finished, command, hashes, scenario_file)
+        record = manifest(
+            results, scenario, started, finished, command, hashes, scenario_file, ensemble
+        )
         (partial / MANIFEST).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
         check_out_dir(out_dir, force)  # again: another run may have written it meanwhile
         replace_folder(partial, out_dir, token)

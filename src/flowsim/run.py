@@ -240,13 +240,18 @@ def stack_replicates(results: Sequence[RunResult], table: str) -> pd.DataFrame:
     Any table of :class:`RunResult` stacks: ``timeseries``, ``flows``, ``yearly``,
     ``by_city`` or ``links``.
 
-    ``replicate`` and ``seed`` come first, so rows say which run they belong to.
+    ``replicate`` and ``seed`` come first, so rows say which run they belong to; replicates
+    of an ensemble run (``extra["parameter_set"]``, see :mod:`flowsim.ensemble`) have a
+    ``parameter_set`` column after them.
     """
     frames = []
+    ensemble = any("parameter_set" in r.extra for r in results)
     for replicate, result in enumerate(results):
         frame = getattr(result, table).copy()
         frame.insert(0, "replicate", replicate)
         frame.insert(1, "seed", np.int64(result.seed))
+        if ensemble:
+            frame.insert(2, "parameter_set", np.int64(result.extra.get("parameter_set", -1)))
         frames.append(frame)
     if not frames:
         raise ValueError("no replicates to stack")

@@ -33,7 +33,8 @@ def yearly_records(results: list[RunResult]) -> pd.DataFrame:
 def mean_yearly(results: list[RunResult]) -> pd.DataFrame:
     """Yearly outputs averaged over replicates, one row per year (``replicates`` counts them)."""
     records = yearly_records(results)
-    means = records.drop(columns=["replicate", "seed"]).groupby("year", as_index=False).mean()
+    ids = [c for c in ("replicate", "seed", "parameter_set") if c in records.columns]
+    means = records.drop(columns=ids).groupby("year", as_index=False).mean()
     means.insert(1, "replicates", records.groupby("year").size().to_numpy())
     return means
 
@@ -48,7 +49,8 @@ def annual_mean(results: list[RunResult]) -> dict[str, float]:
     records = yearly_records(results)
     months = records["months"].to_numpy(dtype=float)
     out: dict[str, float] = {}
-    for column in records.columns.drop(["replicate", "seed", "year", "months"]):
+    ids = [c for c in ("replicate", "seed", "parameter_set", "year", "months") if c in records]
+    for column in records.columns.drop(ids):
         values = records[column].to_numpy(dtype=float)
         if column in COUNTERS:
             out[column] = float(values.sum() / months.sum() * 12.0)

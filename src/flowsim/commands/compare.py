@@ -38,11 +38,29 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="compare folders run at different agent scales (refused by default; flagged)",
     )
+    parser.add_argument(
+        "--ensemble",
+        metavar="DIR",
+        help="require every folder to be a run of this ensemble (`flowsim run FILE --ensemble "
+        "DIR`); ensemble runs are paired on parameter set and seed, and the effect gets a "
+        "95%% uncertainty interval across parameter sets, with or without this option",
+    )
+    parser.add_argument(
+        "--by-set",
+        action="store_true",
+        help="ensemble runs: also print the effect in each parameter set (the CSV has them)",
+    )
 
 
 def _pairing_note(table: pd.DataFrame) -> str:
     """What common random numbers bought here: the measured pairing correlations."""
-    paired = table[(table["test"] == "paired") & (table["period"] == "all")]
+    whole = table[(table["period"] == "all") & table["parameter_set"].isna()]
+    paired = whole[whole["test"] == "paired"]
+    if paired.empty and (whole["test"] == "paired-ensemble").any():
+        return (
+            "\nEnsemble runs share their seeds in every parameter set; the pairing correlation "
+            "r of each set is in the per-set rows (--by-set, and the CSV's pairing_r)."
+        )
     if paired.empty:
         return (
             "\nNo scenario shares the reference's replicate seeds: differences are unpaired "
@@ -74,6 +92,7 @@ def _pairing_note(table: pd.DataFrame) -> str:
 def main(args: argparse.Namespace) -> int:
     """Print the comparison (and write the CSV); exit 2 with the reason on bad input."""
     from flowsim.compare import compare, format_table
+    from flowsim.ensemble import EnsembleError, read_parameter_sets
     from flowsim.folders import FolderError
 
     known = set(REPORTED) | set(YEARLY_SHARES)
@@ -91,13 +110,19 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     try:
+        sha = read_parameter_sets(args.ensemble).sha256 if args.ensemble else None
         table = compare(
             args.folders,
             args.outputs,
             out=args.out,
             force=args.force,
             allow_mixed_scales=args.allow_mixed_scales,
+            by_set=True,
+            ensemble=sha,
         )
+    except EnsembleError as err:
+        print(f"flowsim compare: error: --ensemble {err}", file=sys.stderr)
+        return 2
     except (FolderError, FileExistsError, ValueError) as err:
         print(f"flowsim compare: error: {err}", file=sys.stderr)
         return 2
@@ -117,7 +142,14 @@ def main(args: argparse.Namespace) -> int:
         "correlation r of the paired replicates. Shares in percent, their differences in "
         "percentage points (pp)."
     )
-    print(format_table(table, period=None if args.years else "all"))
+    if (table["test"] == "paired-ensemble").any():
+        print(
+            "Ensemble runs: paired on parameter set and seed; the CI is that of the mean effect "
+            "over parameter sets, 'across sets' the 95% uncertainty interval of the effect "
+            "(parameter uncertainty and noise)."
+        )
+    shown = table if args.by_set else table[table["parameter_set"].isna()]
+    print(format_table(shown, period=None if args.years else "all"))
     print(_pairing_note(table))
     if args.out:
         print(f"\nwritten: {args.out}")

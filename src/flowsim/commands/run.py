@@ -8,11 +8,16 @@ import os
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flowsim.diskio import FolderLockedError, clean_stale, interrupt_exit_code
 from flowsim.scenario import load_scenario, parse_settings  # noqa: F401 (re-exported)
 from flowsim.yamlio import ConfigError, printable
+
+if TYPE_CHECKING:
+    from flowsim.ensemble import Ensemble
+    from flowsim.params import Scenario
+    from flowsim.run import RunResult
 
 NAME = "run"
 HELP = "run a scenario and write a results folder (time series, flows, summary, manifest)"
@@ -42,6 +47,18 @@ def _option_name(path: str, args: argparse.Namespace) -> str:
     return path if path.startswith("--") else f"--set {path}"
 
 
+def _ensemble(folder: Path, scenario: Scenario) -> Ensemble:
+    """Read the ensemble and check every set against the scenario before any run."""
+    from flowsim.ensemble import check_ensemble, lost_changes_warning, read_parameter_sets
+
+    ensemble = read_parameter_sets(folder)
+    check_ensemble(ensemble, scenario)
+    warning = lost_changes_warning(ensemble, scenario)
+    if warning:
+        print(warning, file=sys.stderr)
+    return ensemble
+
+
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim run``."""
     parser.add_argument("file", metavar="FILE", help="scenario YAML file")
@@ -67,6 +84,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="replicates, each with a seed spawned from the root seed (default 1)",
     )
     parser.add_argument(
+        "--ensemble",
+        type=Path,
+        metavar="DIR",
+        help="run every parameter set of this ensemble folder (from `flowsim calibrate`) on "
+        "top of the scenario, each with --replications replicates and the same seeds; tables "
+        "get a parameter_set column and the manifest each set's values",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -83,6 +108,7 @@ def main(args: argparse.Namespace) -> int:
     # heavy modules (Mesa, pandas) only when a run is asked for: `flowsim --help` stays quick
     from tqdm import tqdm
 
+    from flowsim.ensemble import EnsembleError, check_ensemble
     from flowsim.results import (
         IncompleteResultsError,
         ResultsExistError,
@@ -103,6 +129,7 @@ def main(args: argparse.Namespace) -> int:
     }
     try:
         scenario = load_scenario(args.file, overrides=overrides, settings=args.settings)
+        ensemble = _ensemble(args.ensemble, scenario) if args.ensemble is not None else None
         out_dir = args.out if args.out is not None else default_out_dir(scenario)
         check_out_dir(out_dir, args.force)
         check_writable(out_dir)
@@ -119,6 +146,9 @@ def main(args: argparse.Namespace) -> int:
     except (ResultsExistError, IncompleteResultsError) as err:
         print(err, file=sys.stderr)
         return 2
+    except EnsembleError as err:
+        print(f"flowsim run: error: --ensemble {err}", file=sys.stderr)
+        return 2
     for note in clean_stale(out_dir.parent):
         print(f"note: {note}", file=sys.stderr)
     existed = is_results_folder(out_dir)
@@ -130,16 +160,22 @@ def main(args: argparse.Namespace) -> int:
 
     seeds = replicate_seeds(scenario.seed, args.replications)
     started = datetime.now(UTC)
-    results = []
+    results: list[RunResult] = []
+    members = check_ensemble(ensemble, scenario) if ensemble is not None else [scenario]
+    set_ids = ensemble.ids if ensemble is not None else (None,)
     try:
-        with tqdm(
-            total=len(seeds) * scenario.steps, unit="month", disable=args.quiet, file=sys.stderr
-        ) as bar:
-            for replicate, seed in enumerate(seeds):
-                bar.set_description(
-                    f"{printable(scenario.name)} replicate {replicate + 1}/{len(seeds)}"
-                )
-                results.append(run(scenario, seed, progress=bar.update))
+        total = len(members) * len(seeds) * scenario.steps
+        with tqdm(total=total, unit="month", disable=args.quiet, file=sys.stderr) as bar:
+            for set_id, member in zip(set_ids, members, strict=True):
+                where = "" if set_id is None else f" set {set_id} ({len(members)} sets)"
+                for replicate, seed in enumerate(seeds):
+                    bar.set_description(
+                        f"{printable(scenario.name)}{where} replicate {replicate + 1}/{len(seeds)}"
+                    )
+                    result = run(member, seed, progress=bar.update)
+                    if set_id is not None:
+                        result.extra["parameter_set"] = set_id
+                    results.append(result)
         finished = datetime.now(UTC)
         written = write_run(
             results,
@@ -150,6 +186,7 @@ def main(args: argparse.Namespace) -> int:
             finished=finished,
             command=getattr(args, "command_line", None) or command_line(),
             scenario_file=str(args.file),
+            ensemble=ensemble.record(args.replications) if ensemble is not None else None,
         )
     except KeyboardInterrupt as err:
         print(f"interrupted: {_what_is_at(out_dir, started, existed)}", file=sys.stderr)
@@ -168,6 +205,11 @@ def main(args: argparse.Namespace) -> int:
         return 1
 
     if not args.quiet:
+        if ensemble is not None:
+            print(
+                f"Ensemble {ensemble.path}: {len(ensemble)} parameter sets x "
+                f"{args.replications} replicates (means below are over all of them)\n"
+            )
         print(headline_text(results))
     print(f"results: {written}")
     return 0

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 
 NAME = "sweep"
 HELP = "run a sweep file: a design of levers and uncertainties, with replications, in parallel"
@@ -54,6 +55,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--replications", type=int, metavar="N", help="override the sweep file's `replications:`"
     )
     parser.add_argument(
+        "--ensemble",
+        metavar="DIR",
+        help="run every design point with every parameter set of this ensemble folder (from "
+        "`flowsim calibrate`), each with the sweep's replicate seeds; runs.parquet gets the "
+        "sets' parameters and a parameter_set column (not with sobol or morris designs)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the number of runs and an estimate of their time, run nothing",
@@ -99,6 +107,7 @@ def _dry_run(args: argparse.Namespace) -> int:
         steps=args.steps,
         samples=args.samples,
         replications=args.replications,
+        ensemble=args.ensemble,
     )
     spec = count.spec
     warn_levers(count)
@@ -108,6 +117,12 @@ def _dry_run(args: argparse.Namespace) -> int:
     )
     plural = "s" if spec.replications > 1 else ""
     size = f"{count.n_points:,} design points x {spec.replications} replication{plural}"
+    if count.ensemble is not None:
+        size = (
+            f"{count.n_points // len(count.ensemble):,} design points x {len(count.ensemble)} "
+            f"parameter sets (ensemble {count.ensemble.path}) x {spec.replications} "
+            f"replication{plural}"
+        )
     print(f"  {size} = {count.n_runs:,} runs")
     print(
         f"  base scenario: {count.base_file or 'model defaults'} "
@@ -121,14 +136,17 @@ def _dry_run(args: argparse.Namespace) -> int:
             else "  more than 100,000 runs: allowed by --yes"
         )
         return 2 if refused is not None else 0
-    plan = plan_sweep(
-        args.file,
-        scale=args.scale,
-        steps=args.steps,
-        samples=args.samples,
-        replications=args.replications,
-        yes=args.yes,
-    )
+    with warnings.catch_warnings():  # count_sweep has warned about the ensemble already
+        warnings.simplefilter("ignore", UserWarning)
+        plan = plan_sweep(
+            args.file,
+            scale=args.scale,
+            steps=args.steps,
+            samples=args.samples,
+            replications=args.replications,
+            yes=args.yes,
+            ensemble=count.ensemble,
+        )
     guess = estimate(plan)
     print(
         f"  one run: about {format_duration(guess.seconds_per_run)} (timed: model set-up "
@@ -186,7 +204,9 @@ def main(args: argparse.Namespace) -> int:
         if not args.resume:
             from flowsim.sweep.plan import count_sweep
 
-            warn_levers(count_sweep(args.file, scale=args.scale, steps=args.steps))
+            warn_levers(
+                count_sweep(args.file, scale=args.scale, steps=args.steps, ensemble=args.ensemble)
+            )
         result = sweep(
             args.file,
             workers=args.workers,
@@ -202,6 +222,7 @@ def main(args: argparse.Namespace) -> int:
             replications=args.replications,
             security=security,
             yes=args.yes,
+            ensemble=args.ensemble,
         )
     except (ConfigError, SweepError) as exc:
         print(exc, file=sys.stderr)

@@ -30,8 +30,19 @@ def _table(
     comparison: pd.DataFrame | Sequence[Source] | Mapping[str, Source], outputs: Sequence[str]
 ) -> pd.DataFrame:
     if isinstance(comparison, pd.DataFrame) and "diff" in comparison.columns:
-        return comparison
-    return compare(comparison, outputs=list(dict.fromkeys([*outputs, *DEFAULT_OUTPUTS])))
+        table = comparison
+    else:
+        table = compare(comparison, outputs=list(dict.fromkeys([*outputs, *DEFAULT_OUTPUTS])))
+    if "parameter_set" in table.columns:  # an ensemble's per-set rows are not drawn
+        table = table[table["parameter_set"].isna()]
+    return table
+
+
+def _interval(table: pd.DataFrame) -> tuple[str, str, str]:
+    """The difference interval's columns and its name: across parameter sets for ensembles."""
+    if "test" in table.columns and (table["test"] == "paired-ensemble").any():
+        return "diff_ui_low", "diff_ui_high", "95% uncertainty interval across parameter sets"
+    return "diff_ci_low", "diff_ci_high", "95% CI over replicates"
 
 
 def plot_comparison(
@@ -52,7 +63,9 @@ def plot_comparison(
             ``difference`` draws each scenario's yearly difference from the reference with
             its confidence interval (paired or Welch, see
             :func:`flowsim.compare.compare`; the reference is the zero line); ``overview``
-            draws one panel of whole-run differences in percent of the reference.
+            draws one panel of whole-run differences in percent of the reference. For
+            ensemble runs, differences carry the uncertainty interval across parameter
+            sets (``diff_ui_low``, ``diff_ui_high``) instead.
         title: the figure title.
         columns: panels per row.
 
@@ -70,6 +83,7 @@ def plot_comparison(
         return _overview(table, list(outputs), scenarios, title)
     if kind not in ("level", "difference"):
         raise ValueError(f"unknown kind {kind!r}; use level, difference or overview")
+    diff_low, diff_high, interval = _interval(table)
     yearly = table[table["period"] != ALL_YEARS].assign(year=lambda t: t["period"].astype(int))
     drawn = scenarios if kind == "level" else scenarios[1:]
     columns = max(1, min(columns, len(outputs)))
@@ -85,9 +99,7 @@ def plot_comparison(
         for index, scenario in enumerate(drawn):
             mine = rows_of[rows_of["scenario"] == scenario].sort_values("year")
             value, low, high = (
-                ("mean", "ci_low", "ci_high")
-                if kind == "level"
-                else ("diff", "diff_ci_low", "diff_ci_high")
+                ("mean", "ci_low", "ci_high") if kind == "level" else ("diff", diff_low, diff_high)
             )
             centre = mine[value].to_numpy(dtype=np.float64)
             error = np.vstack(
@@ -117,7 +129,8 @@ def plot_comparison(
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize="x-small")
     what = "yearly outputs" if kind == "level" else f"difference from {reference} per year"
-    fig.suptitle(title or f"Scenario comparison: {what} (mean and 95% CI over replicates)")
+    shown = "95% CI over replicates" if kind == "level" else interval
+    fig.suptitle(title or f"Scenario comparison: {what} (mean and {shown})")
     return fig
 
 
@@ -126,6 +139,7 @@ def _overview(
 ) -> Figure:
     """Whole-run change of each output in % of the reference, a bar per scenario, with CIs."""
     whole = table[(table["period"] == ALL_YEARS) & table["output"].isin(outputs)]
+    diff_low, diff_high, interval = _interval(table)
     others = scenarios[1:]
     fig = new_figure(8.0, 0.5 * len(outputs) * max(1, len(others)) ** 0.5 + 2.0)
     ax = fig.subplots()
@@ -138,8 +152,8 @@ def _overview(
         centre = mine["diff"].to_numpy(dtype=np.float64) * scale
         error = np.vstack(
             [
-                centre - mine["diff_ci_low"].to_numpy() * scale,
-                mine["diff_ci_high"].to_numpy() * scale - centre,
+                centre - mine[diff_low].to_numpy() * scale,
+                mine[diff_high].to_numpy() * scale - centre,
             ]
         )
         ax.barh(
@@ -157,5 +171,5 @@ def _overview(
     ax.set_xlabel(f"change from {scenarios[0]} over the whole run [% of {scenarios[0]}]")
     ax.legend(fontsize="small")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(title or f"Policy scenarios against {scenarios[0]} (95% CI over replicates)")
+    ax.set_title(title or f"Policy scenarios against {scenarios[0]} ({interval})")
     return fig

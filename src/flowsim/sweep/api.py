@@ -31,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from flowsim.diskio import FolderLockedError, WriterLock, lock_holder
+from flowsim.ensemble import Ensemble
 from flowsim.folders import (
     VERIFIED_SWEEP_FILES,
     FolderError,
@@ -256,6 +257,7 @@ def _prepare_folder(
         for what, key, value in (
             ("the sweep file", "spec_sha256", plan.spec_sha256),
             ("the base scenario (or --scale/--steps)", "base_scenario_sha256", plan.base_sha256),
+            ("the --ensemble", "ensemble_sha256", plan.ensemble_sha256),
         )
         if manifest.get(key) != value
     ]
@@ -315,6 +317,9 @@ def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -
         "uncertainties": list(spec.uncertainties),
         "salib_problem": plan.design.problem,
         "outcomes": list(spec.outcomes),
+        "ensemble_sha256": plan.ensemble_sha256,
+        "ensemble": plan.ensemble.record(spec.replications) if plan.ensemble else None,
+        "ensemble_parameters": list(plan.design.ensemble_parameters),
         "executor": {"scheduler": scheduler}
         if scheduler
         else {"workers": workers or default_workers()},
@@ -365,6 +370,7 @@ def sweep(
     replications: int | None = None,
     security: Any = None,
     yes: bool = False,
+    ensemble: str | Path | Ensemble | None = None,
 ) -> SweepResult:
     """Run a sweep and stream its results to disk; return them as DataFrames.
 
@@ -386,6 +392,9 @@ def sweep(
         security: a ``distributed.security.Security`` to reach ``scheduler`` (default:
             Dask's configuration). Local clusters always use temporary TLS credentials.
         yes: run a sweep of more than :data:`~flowsim.sweep.plan.MAX_RUNS` runs.
+        ensemble: an ensemble folder (or :class:`~flowsim.ensemble.Ensemble`): every design
+            point is run with every parameter set, each with the sweep's replicate seeds
+            (see :func:`~flowsim.sweep.plan.plan_sweep`).
 
     The folder is held by a :class:`~flowsim.diskio.WriterLock` while this writes it:
     a second ``sweep`` (or ``--resume``) on the same folder is refused.
@@ -404,6 +413,7 @@ def sweep(
         samples=samples,
         replications=replications,
         yes=yes,
+        ensemble=ensemble,
     )
     if resume and out is None:
         raise SweepError("--resume needs --out: the folder of the sweep to complete")
@@ -460,7 +470,7 @@ def _sweep_locked(
     manifest["sessions"].append(session)
     write_manifest(folder, manifest)
 
-    factor_columns = plan.design.points[plan.design.factor_names]
+    factor_columns = plan.design.points[plan.design.stored_columns]
     store = SweepStore(
         folder,
         runs_schema(factor_columns, plan.spec.outcomes),
@@ -477,7 +487,7 @@ def _sweep_locked(
 
     def on_result(record: dict[str, Any]) -> None:
         nonlocal failed
-        store.add(record, plan.design.overrides(record["point_id"]))
+        store.add(record, plan.design.stored(record["point_id"]))
         failed += record["error"] is not None
         bar.update(1)
         if failed:

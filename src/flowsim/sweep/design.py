@@ -38,20 +38,57 @@ class Design:
             (named by its dotted path) with the value the run uses, and for
             sobol/morris the raw samples (``raw:<path>``) that SALib analyses.
         problem: the SALib problem (names and raw bounds) of every factor.
+        ensemble_parameters: parameters an ensemble sets at each point (dotted paths; see
+            :func:`with_ensemble`), after the spec's factors.
+        labels: columns stored with each run that are not parameters (``parameter_set``).
     """
 
     points: pd.DataFrame
     problem: dict[str, Any]
+    ensemble_parameters: tuple[str, ...] = ()
+    labels: tuple[str, ...] = ()
 
     @property
     def factor_names(self) -> list[str]:
-        """Dotted paths of the factors, in spec order."""
-        return list(self.problem["names"])
+        """Dotted paths of the factors, in spec order, then the ensemble's parameters."""
+        return [*self.problem["names"], *self.ensemble_parameters]
+
+    @property
+    def stored_columns(self) -> list[str]:
+        """The columns of a design point stored with each run: factors, then labels."""
+        return [*self.factor_names, *self.labels]
 
     def overrides(self, point_id: int) -> dict[str, Any]:
         """The parameter values of one design point, as plain Python values."""
         row = self.points.iloc[point_id]
         return {name: _plain(row[name]) for name in self.factor_names}
+
+    def stored(self, point_id: int) -> dict[str, Any]:
+        """The values stored with each run of a design point: :meth:`overrides` and labels."""
+        row = self.points.iloc[point_id]
+        return {name: _plain(row[name]) for name in self.stored_columns}
+
+
+def with_ensemble(
+    design: Design, sets: list[dict[str, float]], ids: list[int], label: str = "parameter_set"
+) -> Design:
+    """Every design point crossed with every parameter set of an ensemble.
+
+    Point ``p * S + s`` is design point ``p`` with parameter set ``s`` (of S); its row
+    keeps the factors' values and adds ``design_point`` (``p``), one column per ensemble
+    parameter and ``label`` (the set's id); the last two are stored with each run.
+    """
+    parameters = list(sets[0]) if sets else []
+    n_sets = len(sets)
+    base = design.points.loc[design.points.index.repeat(n_sets)].reset_index(drop=True)
+    base.insert(1, "design_point", base.pop("point_id").to_numpy())
+    base.insert(0, "point_id", np.arange(len(base), dtype=np.int64))
+    for name in parameters:
+        base[name] = np.tile(
+            np.array([s[name] for s in sets], dtype=np.float64), len(design.points)
+        )
+    base[label] = np.tile(np.asarray(ids, dtype=np.int64), len(design.points))
+    return Design(base, design.problem, tuple(parameters), ("design_point", label))
 
 
 def _plain(value: Any) -> Any:
@@ -235,6 +272,7 @@ __all__ = [
     "RAW_PREFIX",
     "Design",
     "build_design",
+    "with_ensemble",
     "count_points",
     "factorial_levels",
     "salib_problem",

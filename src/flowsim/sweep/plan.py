@@ -7,6 +7,7 @@ count the runs without starting any.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -14,10 +15,17 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from flowsim.ensemble import (
+    Ensemble,
+    EnsembleError,
+    check_ensemble,
+    lost_changes_warning,
+    read_parameter_sets,
+)
 from flowsim.params import Scenario, with_overrides
 from flowsim.scenario import load_scenario
 from flowsim.streams import replicate_seeds
-from flowsim.sweep.design import Design, build_design, count_points
+from flowsim.sweep.design import Design, build_design, count_points, with_ensemble
 from flowsim.sweep.manifest import sha256_bytes, sha256_json
 from flowsim.sweep.spec import SweepSpec, base_path, check_for_scenario, load_spec, parse_spec
 from flowsim.sweep.tasks import Model, RunTask, ScenarioModel
@@ -36,10 +44,11 @@ class SweepCount:
 
     Attributes:
         spec: the validated spec.
-        n_points: design points.
+        n_points: design points (with an ensemble: the design's points x parameter sets).
         n_runs: design points x replications.
         base: the base scenario with constants and overrides applied (None: custom model).
         base_file: the base scenario's file, if any.
+        ensemble: the ensemble crossed with the design, if any.
     """
 
     spec: SweepSpec
@@ -47,6 +56,7 @@ class SweepCount:
     n_runs: int
     base: Scenario | None
     base_file: Path | None
+    ensemble: Ensemble | None = None
 
 
 def size_problem(n_runs: int, yes: bool, file: str) -> Problem | None:
@@ -81,24 +91,29 @@ def count_sweep(
     steps: int | None = None,
     samples: int | None = None,
     replications: int | None = None,
+    ensemble: str | Path | Ensemble | None = None,
 ) -> SweepCount:
     """Validate a sweep's file and base scenario and count its runs, building no design.
 
     ``samples`` and ``replications`` override the file's, as ``--samples`` and
-    ``--replications`` do.
+    ``--replications`` do; ``ensemble`` (as in :func:`plan_sweep`) is read and checked,
+    and multiplies the design points by its parameter sets.
 
     Raises:
-        ConfigError: anything wrong in the sweep file or its base scenario.
+        ConfigError: anything wrong in the sweep file, its base scenario or the ensemble.
     """
     spec, loaded, spec_file, spec_sha = _spec_from(source)
     spec, _ = _override_spec(spec, spec_sha, samples=samples, replications=replications)
     base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
-    n_points = count_points(spec)
+    members = _read_ensemble(ensemble, spec)
+    n_points = count_points(spec) * (len(members) if members is not None else 1)
     try:
         base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
     except ValidationError as err:
         raise _override_error(err) from None
-    return SweepCount(spec, n_points, n_points * spec.replications, base, base_file)
+    if members is not None:
+        _check_ensemble(members, base)
+    return SweepCount(spec, n_points, n_points * spec.replications, base, base_file, members)
 
 
 def _override_error(err: ValidationError) -> ConfigError:
@@ -125,6 +140,7 @@ class SweepPlan:
         seeds: replicate seeds; replicate k uses ``seeds[k]`` at every design point.
         model: what each run calls.
         base_overrides: the ``scale``/``steps`` overrides given on the command line.
+        ensemble: the ensemble whose parameter sets every design point is run with, if any.
     """
 
     spec: SweepSpec
@@ -136,6 +152,12 @@ class SweepPlan:
     seeds: list[int]
     model: Model
     base_overrides: dict[str, Any]
+    ensemble: Ensemble | None = None
+
+    @property
+    def ensemble_sha256(self) -> str | None:
+        """Hash of the ensemble's parameter values (None without an ensemble)."""
+        return self.ensemble.sha256 if self.ensemble is not None else None
 
     @property
     def n_points(self) -> int:
@@ -280,6 +302,7 @@ def plan_sweep(
     samples: int | None = None,
     replications: int | None = None,
     yes: bool = False,
+    ensemble: str | Path | Ensemble | None = None,
 ) -> SweepPlan:
     """Validate a sweep and lay out its runs.
 
@@ -295,31 +318,99 @@ def plan_sweep(
         replications: override the spec's ``replications`` (``--replications``).
         yes: plan a sweep of more than :data:`MAX_RUNS` runs (never more than
             :data:`HARD_MAX_RUNS`).
+        ensemble: an ensemble folder (``flowsim calibrate``) or a read one: every design
+            point is run with every parameter set (point ``p * S + s``), with the same
+            replicate seeds; runs record the set's parameters and ``parameter_set``.
+            Not with sobol or morris designs, whose samples SALib must analyse as drawn.
 
     Raises:
-        ConfigError: anything wrong in the sweep file, its base scenario or its design points.
+        ConfigError: anything wrong in the sweep file, its base scenario, its design points
+            or the ensemble.
     """
     spec, loaded, spec_file, spec_sha = _spec_from(source)
     spec, spec_sha = _override_spec(spec, spec_sha, samples=samples, replications=replications)
     base_overrides = {k: v for k, v in (("scale", scale), ("steps", steps)) if v is not None}
-    too_big = size_problem(count_points(spec) * spec.replications, yes, loaded.file)
+    members = _read_ensemble(ensemble, spec)
+    sets = len(members) if members is not None else 1
+    too_big = size_problem(count_points(spec) * sets * spec.replications, yes, loaded.file)
     if too_big is not None:
         raise ConfigError([too_big])
     design = build_design(spec)
     seeds = replicate_seeds(spec.seed, spec.replications)
+    if members is not None:
+        design = with_ensemble(design, list(members.sets), list(members.ids))
     if model is not None:
         return SweepPlan(
-            spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides
+            spec, spec_file, spec_sha, None, None, design, seeds, model, base_overrides, members
         )
     try:
         base, base_file = _base_scenario(spec, loaded, spec_file, base_overrides)
     except ValidationError as err:  # --scale / --steps out of range
         raise _override_error(err) from None
+    if members is not None:
+        _check_ensemble(members, base)
     _check_points(base, design, loaded)
     scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
     return SweepPlan(
-        spec, spec_file, spec_sha, base, base_file, design, seeds, scenario_model, base_overrides
+        spec,
+        spec_file,
+        spec_sha,
+        base,
+        base_file,
+        design,
+        seeds,
+        scenario_model,
+        base_overrides,
+        members,
     )
+
+
+def _ensemble_problem(message: str, hint: str | None = None) -> Problem:
+    return Problem("command line", None, None, "--ensemble", message, hint=hint)
+
+
+def _check_ensemble(members: Ensemble, base: Scenario) -> None:
+    """Every parameter set applies to the base scenario; warn about changes it overrides."""
+    try:
+        check_ensemble(members, base)
+    except EnsembleError as err:
+        raise ConfigError([_ensemble_problem(str(err))]) from None
+    warning = lost_changes_warning(members, base)
+    if warning:
+        warnings.warn(warning, UserWarning, stacklevel=3)
+
+
+def _read_ensemble(ensemble: str | Path | Ensemble | None, spec: SweepSpec) -> Ensemble | None:
+    """The ensemble of a sweep, checked against its design and factors."""
+    if ensemble is None:
+        return None
+    try:
+        members = ensemble if isinstance(ensemble, Ensemble) else read_parameter_sets(ensemble)
+    except EnsembleError as err:
+        raise ConfigError([_ensemble_problem(str(err))]) from None
+    if spec.design in ("sobol", "morris"):
+        raise ConfigError(
+            [
+                _ensemble_problem(
+                    f"a {spec.design} design cannot be crossed with an ensemble: SALib must "
+                    "analyse its sample as drawn",
+                    hint="use a factorial, lhs or monte_carlo design, or list the parameters "
+                    "under `uncertainties:` instead",
+                )
+            ]
+        )
+    both = sorted(set(spec.factors) & set(members.parameters))
+    if both:
+        raise ConfigError(
+            [
+                _ensemble_problem(
+                    f"{both} are both factors of the sweep and parameters of the ensemble "
+                    f"{members.path}",
+                    hint="drop them from the sweep's levers/uncertainties or use another ensemble",
+                )
+            ]
+        )
+    return members
 
 
 __all__ = [
