@@ -2,7 +2,8 @@
 
 Run from the repository root: ``python docs/make_readme_figures.py [quickstart]
 [discover]`` (default: both). ``quickstart`` runs the default (baseline) scenario with
-``flowsim.run`` at scale 0.005 for 36 months, three replicates; ``discover`` runs the
+``flowsim.run`` at the default scale (0.1) for the default 120 months with two
+replicates, as ``bash scripts/quickstart.sh`` does; ``discover`` runs the
 shipped policy sweep (``scenarios/sweeps/policy_comparison.yaml``, 60 runs at the
 baseline's scale, a few minutes on 2 cores) and draws the box ``flowsim discover`` finds
 for a cross-border collaboration share above 2%. Small PNGs go to ``docs/img/``.
@@ -22,7 +23,7 @@ from flowsim.streams import replicate_seeds
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "docs" / "img"
-SCALE, STEPS, REPLICATES, DPI = 0.005, 36, 3, 60
+SCALE, STEPS, REPLICATES, DPI = 0.1, 120, 2, 60
 
 
 DISCOVER = {"outcome": "cross_border_collaboration_share", "threshold": 0.02}

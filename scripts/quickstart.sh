@@ -13,7 +13,7 @@ echo "== installing flowsim into .venv"
 .venv/bin/python -m pip install --quiet -e '.[dashboard]'
 
 out="results/quickstart-$(date -u +%Y%m%dT%H%M%SZ)"
-echo "== flowsim run scenarios/baseline.yaml (10 years, 1 agent per 100 real ones, 2 replicates)"
+echo "== flowsim run scenarios/baseline.yaml (10 years, 1 agent per 10 real ones, 2 replicates)"
 .venv/bin/flowsim run scenarios/baseline.yaml --replications 2 --out "$out"
 
 echo "== flowsim plot $out"
