@@ -136,7 +136,7 @@ def test_outputs_best_scenario_ensemble_and_reports(identified):
     for name in ("best.yaml", "ensemble.csv", "ensemble.yaml", "fit.csv", "validation.csv"):
         assert (out / name).is_file(), name
     best = load_scenario(out / "best.yaml")
-    assert best.research.pct_prob["GD"] == pytest.approx(outcome.best["research.pct_prob.GD"])
+    assert best.research.pct_prob.GD == pytest.approx(outcome.best["research.pct_prob.GD"])
     assert yaml.safe_load((out / "best.yaml").read_text())["extends"].endswith("baseline.yaml")
     members = load_ensemble(out)
     assert 1 <= len(members) <= 5 and set(members[0]) == set(TRUTH)
