@@ -61,7 +61,9 @@ def test_removing_every_border_raises_the_cross_border_collaboration_share():
 
 def _mainland_lab_cross_border_projects(overrides: dict) -> int:
     """Running projects of Guangdong lab PIs with a HK/MO collaborator after a year."""
-    model = FlowModel(scale=0.05, steps=12, warmup_steps=0, rng=DIRECTION_SEED, **overrides)
+    # scale 0.1: with the calibrated defaults (fewer lab projects, less skewed skill) scale
+    # 0.05 leaves only ~6 such projects, too few to tell a lever from noise
+    model = FlowModel(scale=0.1, steps=12, warmup_steps=0, rng=DIRECTION_SEED, **overrides)
     while model.running:
         model.step()
     P, geo = model.world.projects, model.world.geo

@@ -158,8 +158,11 @@ def test_lower_capital_friction_raises_cross_border_vc_into_hong_kong_start_ups(
     low = np.array([rounds(small_run(free, seed=s)) for s in seeds]).sum(axis=0)
     assert low[0] > 1.8 * base[0], f"cross-border VC rounds, 4 seeds: {base[0]:.0f} -> {low[0]:.0f}"
     # Hong Kong has 4,694 start-ups and few investors for them; once capital crosses freely,
-    # Guangdong's dry powder flows to them: most of the extra rounds go into Hong Kong
-    assert low[1] - base[1] > 0.5 * (low[0] - base[0]), (
+    # Guangdong's dry powder reaches them: rounds from Guangdong investors into Hong Kong's
+    # firms at least double. (With the hand-calibrated values most of the extra rounds went
+    # into Hong Kong; with the calibrated defaults most go the other way, from Hong Kong's
+    # investors into Guangdong's far more numerous firms: 240 -> 660 against 100 -> 280.)
+    assert low[1] > 2.0 * base[1], (
         f"rounds from Guangdong investors into Hong Kong firms: {base[1]:.0f} -> {low[1]:.0f} "
         f"of {base[0]:.0f} -> {low[0]:.0f} cross-border rounds"
     )

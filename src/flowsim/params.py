@@ -233,9 +233,11 @@ class PopulationParams(_Frozen):
         "public-sector researchers per lab (research group or institute) [persons] (assumption)",
     )
     skill_sigma: float = _nonneg(
-        0.8,
-        "sigma of the lognormal researcher skill, mean 1 (assumption: research productivity is "
-        "skewed, Lotka's law; a sigma of 0.8 puts ~25% of output in the top 10% of researchers)",
+        0.7108,
+        "sigma of the lognormal researcher skill, mean 1 (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.8, assumption: research productivity "
+        "is skewed, Lotka's law; a sigma of 0.8 puts ~25% of output in the top 10% of "
+        "researchers)",
     )
     guidance_fund_share: float = _share(
         0.05, "share of fund managers that are government guidance funds (assumption)"
@@ -353,13 +355,19 @@ class KnowledgeParams(_Frozen):
 class TalentParams(_Frozen):
     """Job moves, visits and the gravity model of where researchers go."""
 
-    move_rate: float = _share(0.01, "job moves per researcher per month (assumption: ~12%/year)")
+    move_rate: float = _share(
+        0.01171,
+        "job moves per researcher per month ("
+        "calibrated on model v2, scenarios/calibration/targets.yaml; "
+        "hand value 0.01, assumption: ~12%/year)",
+    )
     visit_rate: float = _share(0.03, "visits to another city per researcher per month (assumption)")
     distance_decay_minutes: float = Field(
-        45.0,
+        66.98,
         ge=1.0,
         le=100_000.0,
-        description="travel time at which a city's pull falls by e [min] (assumption; at least "
+        description="travel time at which a city's pull falls by e [min] (calibrated on model "
+        "v2, scenarios/calibration/targets.yaml; hand value 45, assumption; at least "
         "1 minute, below which every city's pull underflows to zero)",
     )
     opportunity_elasticity: float = _nonneg(
@@ -377,16 +385,22 @@ class ResearchParams(_Frozen):
     """Research projects: who starts them, what they need, what they produce."""
 
     project_rate_lab: float = _share(
-        0.01, "projects started per lab researcher per month (assumption)"
+        0.006708,
+        "projects started per lab researcher per month (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.01, assumption)",
     )
     project_rate_firm: float = _share(
-        0.003, "projects started per firm researcher per month (assumption)"
+        0.004182,
+        "projects started per firm researcher per month (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.003, assumption)",
     )
     duration_months: float = _positive(18.0, "mean project duration [months] (assumption)")
     collaboration_prob: float = _share(
-        0.5,
+        0.3415,
         "probability a project recruits an external collaborator, in its own city or another "
-        "(assumption: about half of projects have a partner outside the PI's employer)",
+        "(calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.5, "
+        "assumption: about half of projects have a partner outside the PI's employer)",
     )
     partner_candidates: int = Field(
         4,
@@ -414,20 +428,29 @@ class ResearchParams(_Frozen):
         "(assumption)",
     )
     collaboration_gain: float = _nonneg(
-        0.3,
-        "extra output of a project per unit of its partner's relative capability (assumption: "
-        "team papers are more cited, Wuchty, Jones & Uzzi 2007)",
+        0.1777,
+        "extra output of a project per unit of its partner's relative capability (calibrated "
+        "on model v2, scenarios/calibration/targets.yaml; hand value 0.3, assumption: team "
+        "papers are more cited, Wuchty, Jones & Uzzi 2007)",
     )
     tie_collaboration_boost: float = _nonneg(
         1.0, "extra collaboration odds for a PI with an active visit tie (assumption)"
     )
     papers_per_project_lab: float = _nonneg(
-        2.0, "mean papers per lab project (calibrated to GII papers share)"
+        2.585,
+        "mean papers per lab project (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 2.0)",
     )
-    papers_per_project_firm: float = _nonneg(0.2, "mean papers per firm project (assumption)")
+    papers_per_project_firm: float = _nonneg(
+        0.2595,
+        "mean papers per firm project (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.2, assumption)",
+    )
     inventions_per_project_lab: float = _nonneg(0.8, "mean inventions per lab project (assumption)")
     inventions_per_project_firm: float = _nonneg(
-        7.0, "mean inventions per firm project (calibrated to Guangdong PCT filings)"
+        7.388,
+        "mean inventions per firm project (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 7.0)",
     )
     cross_border_bonus: float = _nonneg(
         0.2,
@@ -448,14 +471,15 @@ class ResearchParams(_Frozen):
     samples_need: ByField = Field(
         default_factory=lambda: ByField(
             biomedicine=0.6,
-            ict=0.05,
+            ict=0.042,
             ai_data=0.0,
             advanced_manufacturing=0.1,
             new_materials=0.3,
             energy_environment=0.15,
         ),
         description="probability a project in each field needs external research samples "
-        "(assumption)",
+        "(assumption; ict calibrated on model v2, scenarios/calibration/targets.yaml, hand "
+        "value 0.05)",
     )
     collaborator_source_prob: float = _share(
         0.7,
@@ -501,12 +525,16 @@ class ResearchParams(_Frozen):
         0.5, "probability an unfunded cross-border collaborator joins anyway (assumption)"
     )
     patent_prob: float = _share(
-        0.9, "probability an invention is filed as an invention patent (assumption)"
+        0.6123,
+        "probability an invention is filed as an invention patent ("
+        "calibrated on model v2, scenarios/calibration/targets.yaml; "
+        "hand value 0.9, assumption)",
     )
     pct_prob: ByJurisdiction = Field(
-        default_factory=lambda: ByJurisdiction(GD=0.075, HK=0.13, MO=0.11),
-        description="probability an invention patent is also filed under the PCT (calibrated to "
-        "CNIPA 2023)",
+        default_factory=lambda: ByJurisdiction(GD=0.09514, HK=0.1644, MO=0.11),
+        description="probability an invention patent is also filed under the PCT (GD, HK "
+        "calibrated on model v2, scenarios/calibration/targets.yaml, hand values 0.075 and "
+        "0.13; MO set by hand to CNIPA 2023)",
     )
 
 
@@ -563,8 +591,9 @@ class CapitalParams(_Frozen):
         "travel time at which an investor city's pull falls by e [min] (assumption: VC is local)",
     )
     screening_base: float = _share(
-        0.3,
-        "probability an investor backs a firm with no patents and no products (assumption)",
+        0.4384,
+        "probability an investor backs a firm with no patents and no products (calibrated on "
+        "model v2, scenarios/calibration/targets.yaml; hand value 0.3, assumption)",
     )
     screening_weight: float = _nonneg(
         0.5,
