@@ -43,8 +43,9 @@ def test_levers_read_units_ranges_and_defaults_from_params():
 def test_lever_hint_names_description_range_and_default():
     lever = next(x for x in lv.levers() if x.path == "talent.move_rate")
     assert lever.hint == (
-        "job moves per researcher per month (assumption: ~12%/year) [share]. "
-        "Allowed: 0 <= x <= 1. Default: 0.01"
+        "job moves per researcher per month (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.01, assumption: ~12%/year) [share]. "
+        "Allowed: 0 <= x <= 1. Default: 0.01171"
     )
 
 

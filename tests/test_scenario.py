@@ -146,7 +146,9 @@ def test_dump_and_describe_round_trip(path: Path, tmp_path: Path) -> None:
 
 def test_describe_shows_every_default_and_what_changed() -> None:
     text = describe_scenario(load_scenario(ROOT / "scenarios" / "materials_whitelist.yaml"))
-    assert "distance_decay_minutes: 45.0" in text, "a default the file never mentions must be shown"
+    assert "distance_decay_minutes: 66.98" in text, (
+        "a default the file never mentions must be shown"
+    )
     assert "Hong Kong: 1.0" in text, "per-city defaults must be shown"
     assert "delay_days: 4.0  # mean delay of a crossing [days] [default: 20.0]" in text, (
         "changed values show the default"
