@@ -6,6 +6,11 @@ from the baseline in percent with its 95% interval (paired over replicates that
 share seeds)::
 
     python scripts/policy_table.py results/policy/baseline results/policy/*/
+
+Folders run with ``--ensemble DIR`` (the same ensemble and seeds for every scenario) give
+the ensemble's effect instead: the mean over parameter sets of the paired difference,
+with the 95% uncertainty interval that includes parameter uncertainty as well as noise
+(``diff_ui_low``/``diff_ui_high`` of :func:`flowsim.compare.compare`).
 """
 
 from __future__ import annotations
@@ -35,8 +40,16 @@ def main(argv: list[str] | None = None) -> int:
     folders = [args.baseline] + [p for p in args.policies if p.rstrip("/") != args.baseline]
     table = compare(folders, OUTPUTS)
     whole = table[(table["period"] == "all") & table["diff"].notna()]
-    n = int(whole["replicates"].min())
-    print(f"Change over 2025-2034 vs the baseline, % (95% CI, paired, {n} replicates)\n")
+    ensemble = "diff_ui_low" in whole.columns and whole["diff_ui_low"].notna().any()
+    if ensemble:  # the across-set rows only, not the per-set ones
+        whole = whole[whole["parameter_set"].isna()]
+        low_col, high_col = "diff_ui_low", "diff_ui_high"
+        sets = int(whole["parameter_sets"].max())
+        what = f"95% uncertainty interval over {sets} calibrated parameter sets, paired"
+    else:
+        low_col, high_col = "diff_ci_low", "diff_ci_high"
+        what = f"95% CI, paired, {int(whole['replicates'].min())} replicates"
+    print(f"Change over 2025-2034 vs the baseline, % ({what})\n")
     print("| scenario | " + " | ".join(OUTPUTS) + " |")
     print("|---|" + "---|" * len(OUTPUTS))
     for name, group in whole.groupby("scenario", sort=False):
@@ -45,7 +58,7 @@ def main(argv: list[str] | None = None) -> int:
         for o in OUTPUTS:
             r = g.loc[o]
             base = r["mean"] - r["diff"]
-            lo, hi = 100 * r["diff_ci_low"] / base, 100 * r["diff_ci_high"] / base
+            lo, hi = 100 * r[low_col] / base, 100 * r[high_col] / base
             cells.append(f"{r['diff_pct']:+.1f} [{lo:+.1f}, {hi:+.1f}]")
         print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
