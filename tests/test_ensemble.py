@@ -264,3 +264,19 @@ def test_a_scenario_change_the_ensemble_overrides_is_warned_about(tmp_path, caps
     assert cli(["run", str(movers), *args, str(tmp_path / "m")]) == 0
     err = capsys.readouterr().err
     assert "talent.move_rate: 0.01 -> 0.03" in err and "not in the runs" in err, err
+
+
+def test_the_shipped_calibrated_ensemble_reads_and_applies_to_the_baseline():
+    from pathlib import Path
+
+    from flowsim.calibration import load_ensemble
+    from flowsim.params import with_overrides
+    from flowsim.scenario import load_scenario
+
+    root = Path(__file__).resolve().parents[1]
+    sets = load_ensemble(root / "scenarios" / "calibration" / "ensemble")
+    assert len(sets) == 20, "the README's policy table uses the 20 best accepted sets"
+    baseline = load_scenario(root / "scenarios" / "baseline.yaml")
+    for values in sets:
+        assert len(values) == 15, "every set gives all 15 free parameters"
+        with_overrides(baseline, values)  # each set is a valid scenario
