@@ -15,9 +15,11 @@ from flowsim.cli import main as cli
 from flowsim.compare import compare
 from flowsim.ensemble import EnsembleError, load_ensemble, read_parameter_sets, run_ensemble
 from flowsim.folders import read_run_folder
+from flowsim.params import Scenario
 
-MOVE_RATES = (0.002, 0.01, 0.05)
-"""Job-move rates of the test ensemble; the middle one is the default (0.01 per month)."""
+DEFAULT_MOVE_RATE = Scenario().talent.move_rate
+MOVE_RATES = (0.002, DEFAULT_MOVE_RATE, 0.05)
+"""Job-move rates of the test ensemble; the middle one is the default (per month)."""
 
 CLOSED = {
     "policy.corridors.GD-HK.talent.approval": 0.2,
@@ -235,7 +237,7 @@ def test_bad_ensemble_folders_exit_2_with_a_message(tmp_path, capsys, make, mess
 
 
 def test_compare_refuses_an_ensemble_run_against_a_plain_one(tmp_path, capsys):
-    ens = write_ensemble(tmp_path / "ens", rates=(0.01,))
+    ens = write_ensemble(tmp_path / "ens", rates=(DEFAULT_MOVE_RATE,))
     scenario = write_tiny_scenario(tmp_path / "base.yaml", "baseline")
     assert cli(["run", str(scenario), "--quiet", "--out", str(tmp_path / "plain")]) == 0
     run_args = ["--ensemble", str(ens), "--quiet", "--out", str(tmp_path / "e")]
@@ -263,7 +265,8 @@ def test_a_scenario_change_the_ensemble_overrides_is_warned_about(tmp_path, caps
     assert "warning" not in capsys.readouterr().err, "the fitted scenario itself loses nothing"
     assert cli(["run", str(movers), *args, str(tmp_path / "m")]) == 0
     err = capsys.readouterr().err
-    assert "talent.move_rate: 0.01 -> 0.03" in err and "not in the runs" in err, err
+    assert f"talent.move_rate: {DEFAULT_MOVE_RATE:g} -> 0.03" in err, err
+    assert "not in the runs" in err, err
 
 
 def test_the_shipped_calibrated_ensemble_reads_and_applies_to_the_baseline():
