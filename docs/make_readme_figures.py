@@ -26,8 +26,8 @@ OUT = ROOT / "docs" / "img"
 SCALE, STEPS, REPLICATES, DPI = 0.1, 120, 2, 60
 
 
-DISCOVER = {"outcome": "cross_border_collaboration_share", "threshold": 0.02}
-"""The README's discovered policy box: where the share of cross-border projects exceeds 2%."""
+DISCOVER = {"outcome": "cross_border_collaboration_share", "threshold": 0.009}
+"""The README's discovered policy box: where the share of cross-border projects exceeds 0.9%."""
 
 
 def discover_figure() -> None:
