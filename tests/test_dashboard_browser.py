@@ -212,7 +212,12 @@ def test_bad_value_and_broken_file_show_the_loader_message(dashboard):
         box = page.locator(".flowsim-lever-error")
         box.wait_for()
         assert box.inner_text().strip() == expected.value.report().strip()
-        assert page.locator(".flowsim-run").is_disabled(), "no run with a bad value"
+        # the button is re-rendered after the message: wait for it rather than race it
+        from playwright.sync_api import expect
+
+        expect(page.locator(".flowsim-run"), "no run with a bad value").to_be_disabled(
+            timeout=15_000
+        )
         typed = page.locator(".flowsim-open-path input")
         typed.fill(str(dashboard["work"] / "broken.yaml"))
         typed.press("Enter")
