@@ -148,7 +148,9 @@ def test_long_run_shows_progress_keeps_the_page_live_and_cancels(dashboard):
         page.get_by_text("rounds_to_grow").wait_for()
         page.locator(".flowsim-cancel").click()
         page.locator(".flowsim-cancelled").wait_for()
-        assert page.locator(".flowsim-run").is_enabled()
+        from playwright.sync_api import expect
+
+        expect(page.locator(".flowsim-run"), "Run is offered again").to_be_enabled(timeout=15_000)
         assert page.locator("#difference").count() == 0, "a cancelled run shows no results"
         _no_traceback(page)
 
