@@ -36,11 +36,11 @@ import pandas as pd
 import yaml
 from pydantic import ValidationError
 
+from flowsim.calibration.ensemble import CSV, EnsembleError
 from flowsim.params import Scenario, with_overrides
 from flowsim.run import RunResult, run
 from flowsim.streams import replicate_seeds
 
-CSV = "ensemble.csv"
 MANIFESTS: tuple[str, ...] = ("ensemble.yaml", "manifest.json")
 """Manifest file names an ensemble folder may have (the first found is read)."""
 
@@ -54,10 +54,6 @@ META_COLUMNS: frozenset[str] = frozenset(
 
 PARAMETER_SET = "parameter_set"
 """Column that says which parameter set a replicate ran with."""
-
-
-class EnsembleError(ValueError):
-    """An ensemble folder that cannot be used; the message says what is wrong and what to do."""
 
 
 @dataclass(frozen=True)

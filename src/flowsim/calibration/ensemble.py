@@ -31,7 +31,6 @@ from __future__ import annotations
 import datetime as _dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 import yaml
@@ -103,56 +102,18 @@ def write_ensemble(
     return folder
 
 
-def read_manifest(folder: str | Path) -> dict[str, Any]:
-    """The ``ensemble.yaml`` of an ensemble folder."""
-    folder = Path(folder)
-    path = folder / MANIFEST
-    if not folder.is_dir():
-        raise EnsembleError(
-            f"{folder}: no such folder; give the --out folder of `flowsim calibrate`"
-        )
-    if not path.is_file():
-        raise EnsembleError(
-            f"{folder}: not an ensemble folder (no {MANIFEST}); give the --out folder of "
-            "`flowsim calibrate`, which holds ensemble.csv and ensemble.yaml"
-        )
-    try:
-        manifest = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise EnsembleError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        found = manifest.get("format") if isinstance(manifest, dict) else None
-        raise EnsembleError(f"{path}: format {found!r} is not {FORMAT!r}")
-    return manifest
-
-
 def load_ensemble(folder: str | Path) -> list[dict[str, float]]:
     """The parameter sets of an ensemble folder, in member order: ``[{dotted path: value}]``.
+
+    The folder is read by :func:`flowsim.ensemble.read_parameter_sets`, the one reader of
+    the format (imported on first use: it needs the model).
 
     Raises:
         EnsembleError: the folder, its manifest or its table is missing or inconsistent.
     """
-    folder = Path(folder)
-    manifest = read_manifest(folder)
-    path = folder / CSV
-    if not path.is_file():
-        raise EnsembleError(f"{folder}: {CSV} is missing (the manifest is there)")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as exc:
-        raise EnsembleError(f"{path}: not a readable CSV table ({exc})") from None
-    parameters = list(manifest.get("parameters") or [])
-    missing = [p for p in parameters if p not in frame.columns]
-    if missing:
-        raise EnsembleError(f"{path}: the manifest's parameters {missing} have no column")
-    if frame.empty:
-        raise EnsembleError(f"{path}: the ensemble has no members")
-    values = frame[parameters]
-    if values.isna().any().any():
-        raise EnsembleError(f"{path}: some parameter values are empty")
-    if "member" in frame:
-        values = values.iloc[frame["member"].argsort(kind="stable").to_numpy()]
-    return [{p: float(row[p]) for p in parameters} for _, row in values.iterrows()]
+    from flowsim.ensemble import load_ensemble as read
+
+    return read(folder)
 
 
 __all__ = [
@@ -162,6 +123,5 @@ __all__ = [
     "META_COLUMNS",
     "EnsembleError",
     "load_ensemble",
-    "read_manifest",
     "write_ensemble",
 ]
