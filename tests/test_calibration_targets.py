@@ -154,3 +154,12 @@ def test_a_second_writer_of_a_calibration_folder_is_refused(tmp_path):
             assert "being written by" in str(err), str(err)
         else:
             raise AssertionError("a second writer of a locked calibration folder must be refused")
+
+
+def test_calibrate_takes_the_sweep_executor_options(capsys):
+    from flowsim.cli import main
+
+    assert main(["calibrate", "x.yaml", "--workers", "0"]) == 2
+    assert "--workers must be at least 1" in capsys.readouterr().err
+    assert main(["calibrate", "x.yaml", "--tls-ca-file", "ca.pem"]) == 2
+    assert "flowsim calibrate: --tls-* options are for --scheduler" in capsys.readouterr().err

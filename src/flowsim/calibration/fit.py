@@ -83,15 +83,19 @@ class TargetModel:
 
 @contextmanager
 def runner(
-    workers: int | None, scheduler: str | None
+    workers: int | None, scheduler: str | None, security: Any = None
 ) -> Iterator[Callable[[list[RunTask], Any, Callable[[dict[str, Any]], None]], None]]:
-    """``run(tasks, model, on_result)`` on the sweep executors, one cluster for all batches."""
+    """``run(tasks, model, on_result)`` on the sweep executors, one cluster for all batches.
+
+    ``security`` reaches ``scheduler`` (None: Dask's configuration); local clusters always
+    use temporary TLS credentials.
+    """
     from flowsim.sweep.executor import dask_client, default_workers, run_in_process, run_on_dask
 
     if scheduler is None and (workers or default_workers()) == 1:
         yield run_in_process
         return
-    with dask_client(workers, scheduler) as client:
+    with dask_client(workers, scheduler, security=security) as client:
 
         def on_dask(tasks, model, on_result):
             run_on_dask(client, tasks, model, on_result)
@@ -197,6 +201,7 @@ def calibrate(
     budget: int | None = None,
     workers: int | None = 1,
     scheduler: str | None = None,
+    security: Any = None,
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
@@ -225,6 +230,7 @@ def calibrate(
             budget=budget,
             workers=workers,
             scheduler=scheduler,
+            security=security,
             resume=resume,
             progress=progress,
             stop_after=stop_after,
@@ -240,6 +246,7 @@ def _calibrate_locked(
     budget: int | None = None,
     workers: int | None = 1,
     scheduler: str | None = None,
+    security: Any = None,
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
@@ -252,6 +259,7 @@ def _calibrate_locked(
         budget: trials in all (default: the file's ``search.budget``).
         workers: 1 runs in this process; N a local Dask cluster; None every core.
         scheduler: an existing Dask scheduler's address (overrides ``workers``).
+        security: a ``distributed.security.Security`` to reach ``scheduler``.
         resume: continue the calibration in ``out`` from its trial log.
         progress: show a tqdm bar of finished trials.
         stop_after: stop after this many new trials (to test interruption).
@@ -303,7 +311,7 @@ def _calibrate_locked(
         disable=not progress,
     )
     next_number = max([r["trial"] for r in done], default=-1) + 1
-    with runner(workers, scheduler) as run_tasks:
+    with runner(workers, scheduler, security) as run_tasks:
         batch = spec.search.batch or getattr(run_tasks, "threads", 1)
         while remaining > 0:
             k = min(batch, remaining)

@@ -113,9 +113,13 @@ def screen(
     *,
     workers: int | None = 1,
     scheduler: str | None = None,
+    security: Any = None,
     progress: bool = True,
 ) -> ScreenResult:
-    """Run the Morris screening of a targets file into ``out`` (see the module doc)."""
+    """Run the Morris screening of a targets file into ``out`` (see the module doc).
+
+    ``security`` (a ``distributed.security.Security``) reaches ``scheduler``.
+    """
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
     from tqdm.auto import tqdm
@@ -162,7 +166,7 @@ def screen(
             )
         bar.update(1)
 
-    with runner(workers, scheduler) as run_tasks:
+    with runner(workers, scheduler, security) as run_tasks:
         run_tasks(tasks, model, on_result)
     bar.close()
     means = np.nanmean(values, axis=1) if len(seeds) > 1 else values[:, 0, :]

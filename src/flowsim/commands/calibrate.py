@@ -13,6 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from flowsim.commands.executor_options import add_executor_arguments, client_security
+
 NAME = "calibrate"
 HELP = (
     "fit free parameters to real figures (optuna), with a held-out validation report; "
@@ -23,17 +25,7 @@ HELP = (
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``flowsim calibrate``."""
     parser.add_argument("file", help="targets YAML file (see scenarios/calibration/)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=None,
-        help="local Dask worker processes (default: every core); 1 runs in this process",
-    )
-    where.add_argument(
-        "--scheduler", metavar="tcp://HOST:PORT", help="send the runs to an existing Dask scheduler"
-    )
+    add_executor_arguments(parser)
     parser.add_argument(
         "--screen",
         action="store_true",
@@ -66,8 +58,9 @@ def main(args: argparse.Namespace) -> int:
     from flowsim.calibration.targets import load_targets
     from flowsim.yamlio import ConfigError
 
-    if args.workers is not None and args.workers < 1:
-        print("flowsim calibrate: --workers must be at least 1", file=sys.stderr)
+    security, problem = client_security(args, "calibrate")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     if args.budget is not None and args.budget < 1:
         print("flowsim calibrate: --budget must be at least 1", file=sys.stderr)
@@ -82,6 +75,7 @@ def main(args: argparse.Namespace) -> int:
                 out,
                 workers=args.workers,
                 scheduler=args.scheduler,
+                security=security,
                 progress=not args.quiet,
             )
             print(result.text())
@@ -95,6 +89,7 @@ def main(args: argparse.Namespace) -> int:
                 budget=args.budget,
                 workers=args.workers,
                 scheduler=args.scheduler,
+                security=security,
                 resume=args.resume,
                 progress=not args.quiet,
             )

@@ -7,6 +7,8 @@ import os
 import sys
 import warnings
 
+from flowsim.commands.executor_options import add_executor_arguments, client_security
+
 NAME = "sweep"
 HELP = "run a sweep file: a design of levers and uncertainties, with replications, in parallel"
 
@@ -14,30 +16,7 @@ HELP = "run a sweep file: a design of levers and uncertainties, with replication
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Options of ``flowsim sweep``."""
     parser.add_argument("file", help="sweep YAML file (see scenarios/sweeps/)")
-    where = parser.add_mutually_exclusive_group()
-    where.add_argument(
-        "--workers",
-        type=int,
-        metavar="N",
-        default=None,
-        help="local Dask worker processes (default: every core); 1 runs in this process",
-    )
-    where.add_argument(
-        "--scheduler",
-        metavar="tls://HOST:PORT",
-        help="send the runs to an existing Dask scheduler instead (tls:// with the --tls-* "
-        "files or Dask's TLS configuration; tcp:// is unauthenticated)",
-    )
-    tls = parser.add_argument_group(
-        "TLS for --scheduler",
-        "the client side of a TLS-secured Dask cluster, as in `dask scheduler --tls-ca-file ...`; "
-        "without these, Dask's configuration applies (distributed.comm.tls.* in "
-        "~/.config/dask/*.yaml or DASK_DISTRIBUTED__COMM__TLS__* variables). Local clusters "
-        "always use mutual TLS with temporary credentials.",
-    )
-    tls.add_argument("--tls-ca-file", metavar="FILE", help="CA certificate(s) the cluster trusts")
-    tls.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
-    tls.add_argument("--tls-key", metavar="FILE", help="its private key, if not in --tls-cert")
+    add_executor_arguments(parser)
     parser.add_argument(
         "--scale", type=float, metavar="X", help="override the base scenario's agent scale"
     )
@@ -177,20 +156,11 @@ def main(args: argparse.Namespace) -> int:
     """
     from flowsim.diskio import interrupt_exit_code
     from flowsim.sweep.api import SweepError, sweep
-    from flowsim.sweep.executor import remote_security
     from flowsim.yamlio import ConfigError
 
-    if args.workers is not None and args.workers < 1:
-        print("flowsim sweep: --workers must be at least 1", file=sys.stderr)
-        return 2
-    tls_files = (args.tls_ca_file, args.tls_cert, args.tls_key)
-    if any(tls_files) and not args.scheduler:
-        print("flowsim sweep: --tls-* options are for --scheduler", file=sys.stderr)
-        return 2
-    try:
-        security = remote_security(*tls_files, scheduler=args.scheduler) if args.scheduler else None
-    except (ValueError, OSError) as exc:
-        print(f"flowsim sweep: {exc}", file=sys.stderr)
+    security, problem = client_security(args, "sweep")
+    if problem:
+        print(problem, file=sys.stderr)
         return 2
     if args.scheduler and args.scheduler.startswith("tcp://") and not args.dry_run:
         print(

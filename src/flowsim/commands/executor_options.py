@@ -1,0 +1,59 @@
+"""Options shared by the commands that run on the sweep executors (``sweep``, ``calibrate``).
+
+Not a command itself (it is not in :data:`flowsim.cli.COMMANDS`): where the runs go
+(``--workers`` or ``--scheduler``) and the client side of a TLS-secured cluster.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--workers N | --scheduler ADDR`` and the ``--tls-*`` files for ``--scheduler``."""
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument(
+        "--workers",
+        type=int,
+        metavar="N",
+        default=None,
+        help="local Dask worker processes (default: every core); 1 runs in this process",
+    )
+    where.add_argument(
+        "--scheduler",
+        metavar="tls://HOST:PORT",
+        help="send the runs to an existing Dask scheduler instead (tls:// with the --tls-* "
+        "files or Dask's TLS configuration; tcp:// is unauthenticated)",
+    )
+    tls = parser.add_argument_group(
+        "TLS for --scheduler",
+        "the client side of a TLS-secured Dask cluster, as in `dask scheduler --tls-ca-file ...`; "
+        "without these, Dask's configuration applies (distributed.comm.tls.* in "
+        "~/.config/dask/*.yaml or DASK_DISTRIBUTED__COMM__TLS__* variables). Local clusters "
+        "always use mutual TLS with temporary credentials.",
+    )
+    tls.add_argument("--tls-ca-file", metavar="FILE", help="CA certificate(s) the cluster trusts")
+    tls.add_argument("--tls-cert", metavar="FILE", help="this client's certificate (PEM)")
+    tls.add_argument("--tls-key", metavar="FILE", help="its private key, if not in --tls-cert")
+
+
+def client_security(args: argparse.Namespace, command: str) -> tuple[Any, str | None]:
+    """The ``Security`` to reach ``--scheduler`` (None: Dask's configuration), or an error.
+
+    Returns:
+        ``(security, None)``, or ``(None, message)`` when the options are wrong (exit 2).
+    """
+    from flowsim.sweep.executor import remote_security
+
+    if args.workers is not None and args.workers < 1:
+        return None, f"flowsim {command}: --workers must be at least 1"
+    tls_files = (args.tls_ca_file, args.tls_cert, args.tls_key)
+    if any(tls_files) and not args.scheduler:
+        return None, f"flowsim {command}: --tls-* options are for --scheduler"
+    try:
+        return (
+            remote_security(*tls_files, scheduler=args.scheduler) if args.scheduler else None
+        ), None
+    except (ValueError, OSError) as exc:
+        return None, f"flowsim {command}: {exc}"
