@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
     folders = [args.baseline] + [p for p in args.policies if p.rstrip("/") != args.baseline]
     table = compare(folders, OUTPUTS)
     whole = table[(table["period"] == "all") & table["diff"].notna()]
-    ensemble = "diff_ui_low" in whole.columns and whole["diff_ui_low"].notna().any()
+    ensemble = "parameter_sets" in whole.columns and whole["parameter_sets"].notna().any()
     if ensemble:  # the across-set rows only, not the per-set ones
         whole = whole[whole["parameter_set"].isna()]
         low_col, high_col = "diff_ui_low", "diff_ui_high"
