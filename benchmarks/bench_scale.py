@@ -61,9 +61,9 @@ def _peak_mb() -> float:
 
 def measure_flowsim(scale: float, steps: int, seed: int) -> dict[str, Any]:
     """Build and run the baseline at ``scale`` for ``steps`` reported months; return the figures."""
+    from flowsim.assembly import build_world
     from flowsim.model import FlowModel
     from flowsim.params import Scenario
-    from flowsim.world import build_world
 
     scenario = Scenario(scale=scale, steps=steps)
     imported_mb = _rss_mb()

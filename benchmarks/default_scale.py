@@ -14,12 +14,12 @@ import time
 
 import numpy as np
 
+from flowsim.assembly import build_world
 from flowsim.levers import agents_by_group
 from flowsim.params import Scenario
 from flowsim.run import run
 from flowsim.streams import replicate_seeds
 from flowsim.tables import annual_mean
-from flowsim.world import build_world
 
 HEADLINE = ("papers", "pct_applications", "startups", "vc_deals", "commercialized")
 

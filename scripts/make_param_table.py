@@ -4,9 +4,9 @@ Walks the pydantic models of :class:`flowsim.params.Scenario` and writes one row
 parameter: its dotted path (as written in a scenario file or an override), default,
 unit, allowed range, meaning and source or assumption, all taken from the field
 definitions. Zone overrides, identical for every zone and element, are collapsed
-into one row per friction field. The state-variable tables list every column
-declared in :mod:`flowsim.populations`. Each table sits between two marker lines
-in docs/ODD.md; nothing outside them is touched::
+into one row per friction field. The state-variable tables list every column of
+:data:`flowsim.assembly.COLUMNS` and the module that declares it (its owner). Each
+table sits between two marker lines in docs/ODD.md; nothing outside them is touched::
 
     python scripts/make_param_table.py           # rewrite the tables in docs/ODD.md
     python scripts/make_param_table.py --check   # exit 1 if a table is out of date
@@ -287,30 +287,33 @@ def parameter_table() -> str:
 
 
 def state_table() -> str:
-    """Markdown tables of every declared column of every agent type and event table."""
-    from flowsim import populations
+    """Markdown tables of every column of every agent type and event table, with its owner."""
+    from flowsim.assembly import COLUMNS, OWNERS
 
-    tables = {
-        "Researchers": populations.RESEARCHER_COLUMNS,
-        "Labs": populations.LAB_COLUMNS,
-        "Firms": populations.FIRM_COLUMNS,
-        "Investors": populations.INVESTOR_COLUMNS,
-        "Deals (event table)": populations.DEAL_COLUMNS,
-        "Research projects (event table)": populations.PROJECT_COLUMNS,
-        "Development projects (event table)": populations.DEVELOPMENT_COLUMNS,
+    titles = {
+        "researchers": "Researchers",
+        "labs": "Labs",
+        "firms": "Firms",
+        "investors": "Investors",
+        "deals": "Deals (event table)",
+        "projects": "Research projects (event table)",
+        "developments": "Development projects (event table)",
     }
     lines = [STATE_BEGIN]
-    for title, columns in tables.items():
+    for table, title in titles.items():
         lines += [
             "",
             f"**{title}**",
             "",
-            "| column | type | initial/new-row value | meaning |",
-            "|---|---|---|---|",
+            "| column | type | initial/new-row value | meaning | declared in |",
+            "|---|---|---|---|---|",
         ]
-        for c in columns:
+        for c in COLUMNS[table]:
             dtype = c.dtype.__name__
-            lines.append(f"| `{c.name}` | {dtype} | {_format_value(c.default)} | {_cell(c.doc)} |")
+            owner = f"`{OWNERS[table][c.name]}`"
+            lines.append(
+                f"| `{c.name}` | {dtype} | {_format_value(c.default)} | {_cell(c.doc)} | {owner} |"
+            )
     lines += ["", STATE_END]
     return "\n".join(lines)
 

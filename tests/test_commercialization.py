@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 from model_helpers import small_run, stepped_worlds
 
+from flowsim.assembly import build_world
 from flowsim.geography import CITIES, load_geography
 from flowsim.mechanisms.commercialization import fund_in_order, manufacturing_access
 from flowsim.params import Scenario
-from flowsim.world import build_world
 
 
 def test_fund_in_order_pays_oldest_first_within_cash():

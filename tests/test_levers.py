@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from flowsim.assembly import build_world
 from flowsim.cli import main
 from flowsim.levers import MIN_AGENTS, agents_by_group, changed_levers, warnings_for
 from flowsim.params import with_overrides
 from flowsim.scenario import load_scenario
-from flowsim.world import build_world
 
 ROOT = Path(__file__).resolve().parents[1]
 HETAO = ROOT / "scenarios" / "hetao_package.yaml"

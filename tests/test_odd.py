@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from model_helpers import load_script
 
-from flowsim import populations
+from flowsim.assembly import COLUMNS, OWNERS
 from flowsim.geography import ELEMENTS
 from flowsim.params import Scenario
 
@@ -80,17 +80,16 @@ def test_every_scenario_field_is_in_the_table():
 
 def test_every_declared_column_is_documented():
     text = _odd_text()
-    for columns in (
-        populations.RESEARCHER_COLUMNS,
-        populations.LAB_COLUMNS,
-        populations.FIRM_COLUMNS,
-        populations.INVESTOR_COLUMNS,
-        populations.DEAL_COLUMNS,
-        populations.PROJECT_COLUMNS,
-        populations.DEVELOPMENT_COLUMNS,
-    ):
+    for table, columns in COLUMNS.items():
         for column in columns:
             assert f"| `{column.name}` |" in text, f"column {column.name!r} is not in docs/ODD.md"
+            owner = OWNERS[table][column.name]
+            rows = [
+                line
+                for line in text.splitlines()
+                if line.startswith(f"| `{column.name}` |") and line.endswith(f"| `{owner}` |")
+            ]
+            assert rows, f"docs/ODD.md does not say that {owner} owns {table}.{column.name}"
 
 
 def test_the_step_order_matches_the_model():

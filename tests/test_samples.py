@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 from model_helpers import flows_on, lowest_friction, small_run
 
+from flowsim.assembly import COLUMNS, build_world
 from flowsim.geography import CORRIDORS
 from flowsim.mechanisms.research import complete_projects
 from flowsim.params import FIELDS, Scenario
-from flowsim.populations import PROJECT_COLUMNS, Population
-from flowsim.world import build_world
+from flowsim.populations import Population
 
 
 def _mean_delay(ts) -> float:
@@ -42,7 +42,7 @@ def test_lower_samples_friction_raises_gd_hk_samples_crossings():
 def test_a_project_waits_for_its_samples_and_data():
     # hand-built project table: work done at step 5; inputs arrive at 5, 9 (samples) and 9 (data)
     world = build_world(Scenario(scale=0.002), seed=1)
-    world.projects = Population("projects", PROJECT_COLUMNS, 0)
+    world.projects = Population("projects", COLUMNS["projects"], 0)
     world.projects.add(
         3,
         employer_kind=0,

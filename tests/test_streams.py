@@ -124,8 +124,8 @@ def test_a_quota_that_binds_nothing_leaves_a_120_month_run_bit_identical():
 
 
 def test_a_zone_override_in_an_empty_zone_leaves_a_120_month_run_bit_identical():
+    from flowsim.assembly import build_world
     from flowsim.geography import ZONES
-    from flowsim.world import build_world
 
     tiny = LONG.model_copy(update={"scale": 0.002})
     world = build_world(tiny, 22)

@@ -1,14 +1,21 @@
 """Gravity: the pull of destinations by mass, travel time and border (a shared tool).
 
 Mechanisms draw destinations (job moves, visits, partners, investors, input
-sources) from these matrices; this module imports no mechanism.
+sources) from these matrices; :func:`choose_capital_city` draws the counterpart city
+of a capital flow from a world's investors. This module imports no mechanism.
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
+from flowsim.geography import CITIES
 from flowsim.pools import choose_rows
+
+if TYPE_CHECKING:
+    from flowsim.world import World
 
 
 def gravity(
@@ -62,3 +69,23 @@ def manufacturing_access(
     own = np.diag(travel_minutes)
     reach = np.exp(-np.maximum(travel_minutes - own[:, None], 0.0) / 120.0)
     return np.clip((capacity[None, None, :] * reach[None] * border).max(axis=2), 0.0, 1.0)
+
+
+def choose_capital_city(
+    world: World, origin: np.ndarray, zone: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """City of the counterpart of a capital flow, by gravity on investors' dry powder.
+
+    Used by firms looking for investors and labs looking for licensees.
+    """
+    p = world.params
+    held = np.bincount(
+        world.investors.city, weights=np.maximum(world.investors.held, 0.0), minlength=len(CITIES)
+    )
+    base = gravity(
+        held, world.geo.travel_minutes, p.capital.distance_decay_minutes, world.capital_border
+    )
+    base = base * (1.0 + p.capital.home_bias * np.eye(len(CITIES)))[None]
+    slots, n, _ = base.shape
+    rows = (np.asarray(zone, dtype=np.int64) + 1) * n + np.asarray(origin, dtype=np.int64)
+    return choose_rows(base.reshape(slots * n, n), rows, rng)

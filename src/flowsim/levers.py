@@ -128,7 +128,7 @@ def warnings_for(
     if not levers:
         return []
     if world is None:
-        from flowsim.world import build_world
+        from flowsim.assembly import build_world
 
         world = build_world(scenario, scenario.seed)
     have = agents_by_group(world)

@@ -42,13 +42,21 @@ from typing import Any
 import mesa
 import numpy as np
 
+from flowsim.assembly import build_world
 from flowsim.channels import Hold
 from flowsim.geography import CITIES
 from flowsim.mechanisms import capital, commercialization, research, talent, transfer
 from flowsim.outputs import COUNTERS, GAUGES, REPORTED
 from flowsim.params import Scenario, with_overrides
-from flowsim.tally import BY_CITY_COUNTERS, BY_CITY_FIELDS, BY_CITY_OUTPUTS, LINK_KINDS
-from flowsim.world import World, build_world
+from flowsim.tally import (
+    BY_CITY_COUNTERS,
+    BY_CITY_FIELDS,
+    BY_CITY_OUTPUTS,
+    LINK_KINDS,
+    city_stocks,
+    gauges,
+)
+from flowsim.world import World
 
 BY_CITY_TABLE = "by_city"
 """Name of the DataCollector table with outputs by city and field (one row per step, city
@@ -185,7 +193,7 @@ class FlowModel(mesa.Model):
         w = self.world
         s = w.scale
         latest = {name: w.counters[name] / s for name in COUNTERS}
-        latest.update(w.gauges())
+        latest.update(gauges(w))
         started = w.counters["projects_started"]
         latest["cross_border_collaboration_share"] = (
             w.counters["projects_cross_border"] / started if started else 0.0
@@ -202,7 +210,7 @@ class FlowModel(mesa.Model):
         """Add this month's by-city tally and links to the year's, and to the Mesa table."""
         w = self.world
         values, links = w.tally.close_step()
-        month = np.concatenate([values, w.city_stocks()]) / w.scale  # (outputs, city, field)
+        month = np.concatenate([values, city_stocks(w)]) / w.scale  # (outputs, city, field)
         step = self.step_index - 1
         year = step // 12
         if year >= len(self.by_city_years):  # stepped past params.steps (e.g. in a viewer)

@@ -7,17 +7,23 @@ rules cover that corridor, in which case the zone's overrides apply.
 
 Tables are indexed ``[zone_slot, element, corridor]`` where zone slot 0 means "no
 zone" and slot ``z + 1`` is zone ``z``. :func:`cross` is the pure core: arrays and
-a Generator in, approvals, delays and costs out.
+a Generator in, approvals, delays and costs out; :func:`cross_border` passes a
+world's flows through it, records them in the flow ledger and counts them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.flows import channel
 from flowsim.geography import CORRIDORS, ELEMENTS, ZONES, Geography
 from flowsim.params import Policy, Response
+
+if TYPE_CHECKING:
+    from flowsim.world import World
 
 DAYS_PER_STEP = 365.25 / 12
 """One model step is one month."""
@@ -206,3 +212,41 @@ def fresh_quota(tables: FrictionTables, rng: np.random.Generator) -> np.ndarray:
         base = np.floor(q[finite])
         q[finite] = base + (rng.random(base.shape) < (q[finite] - base))
     return q
+
+
+def cross_border(
+    world: World,
+    element: int,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    zone: np.ndarray,
+    rng: np.random.Generator,
+    chan: str,
+    counter: str | None = None,
+    volume: np.ndarray | float = 1.0,
+) -> Crossing:
+    """Pass flows through border control, record them in the flow ledger and count them.
+
+    ``chan`` names the channel of the flows (:data:`flowsim.flows.CHANNELS`).
+
+    With ``counter`` set, approved flows add to ``counter``, approved cross-border
+    ones to ``<counter>_cross_border`` and refused ones to ``<counter>_refused``.
+    The cost of approved crossings adds to ``friction_cost``.
+    """
+    c = cross(
+        origin,
+        destination,
+        zone,
+        element,
+        world.tables_for(chan),
+        world.geo.corridor,
+        world.quota_left,
+        rng,
+    )
+    world.ledger.record(channel(chan), origin, destination, c.approved, volume, c.delay_days)
+    if counter is not None:
+        world.count(counter, c.approved.sum())
+        world.count(f"{counter}_cross_border", (c.approved & (c.corridor >= 0)).sum())
+        world.count(f"{counter}_refused", c.refused.sum())
+    world.count("friction_cost", c.cost[c.approved].sum())
+    return c

@@ -11,14 +11,24 @@ distinct cities (link kind ``coauthored_papers``).
 
 Links are counts and volumes per (kind, origin city, destination city, field):
 see :data:`LINK_KINDS` for what each kind means and what its volume measures.
+
+The stocks recorded each step are read from the world here too: :func:`city_stocks`
+(by city and field, :data:`BY_CITY_GAUGES`) and :func:`gauges` (region-wide,
+:data:`flowsim.outputs.GAUGES`).
 """
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from flowsim.geography import CITIES
+from flowsim.knowledge import learned_outside
 from flowsim.params import FIELDS
+
+if TYPE_CHECKING:
+    from flowsim.world import World
 
 BY_CITY_COUNTERS: tuple[str, ...] = (
     # research: at the PI's city and the project's field
@@ -178,3 +188,50 @@ def city_field_counts(
     city = np.asarray(city, dtype=np.int64)
     cell = city * n_f + np.broadcast_to(np.asarray(field, dtype=np.int64), city.shape)
     return np.bincount(cell, weights=weights, minlength=n_c * n_f).reshape(n_c, n_f)
+
+
+def city_stocks(world: World) -> np.ndarray:
+    """Stocks of :data:`flowsim.tally.BY_CITY_GAUGES` by (city, field), model units."""
+    R, L, F, inv = world.researchers, world.labs, world.firms, world.investors
+    alive = F.alive
+    start = alive & (F.stage == 0)
+    stocks = {
+        "researchers": city_field_counts(R.city, R.field),
+        "labs": city_field_counts(L.city, L.field),
+        "firms_alive": city_field_counts(F.city[alive], F.sector[alive]),
+        "startups_alive": city_field_counts(F.city[start], F.sector[start]),
+        "lab_invention_stock": city_field_counts(L.city, L.field, L.inventions.astype(np.float64)),
+        "capital_held": city_field_counts(inv.city, ANY_FIELD, inv.held),
+        "capital_invested": city_field_counts(inv.city, ANY_FIELD, inv.invested),
+        "knowledge_stock": np.concatenate(
+            [world.knowledge.stock, np.zeros((len(CITIES), 1))], axis=1
+        ),
+    }
+    return np.stack([stocks[name] for name in BY_CITY_GAUGES])
+
+
+def gauges(world: World) -> dict[str, float]:
+    """Stocks at the end of the step, real-world units."""
+    F, inv = world.firms, world.investors
+    s = world.scale
+    K = world.knowledge
+    out_city, out_jur, _, _ = learned_outside(K.weights, K.stock, world.geo.city_jurisdiction)
+    return {
+        "researchers": world.researchers.n / s,
+        "labs": world.labs.n / s,
+        "firms_alive": F.alive.sum() / s,
+        "startups_alive": (F.alive & (F.stage == 0)).sum() / s,
+        "projects_active": world.projects.active.sum() / s,
+        "developments_active": world.developments.active.sum() / s,
+        "lab_invention_stock": world.labs.inventions.sum() / s,
+        "capital_raised": inv.raised.sum() / s,
+        "capital_held": inv.held.sum() / s,
+        "capital_invested": inv.invested.sum() / s,
+        "capital_written_off": inv.written_off.sum() / s,
+        "knowledge_stock": K.stock.sum() / s,
+        "knowledge_productivity": float(
+            (K.productivity() * K.stock).sum() / max(K.stock.sum(), 1e-12)
+        ),
+        "knowledge_outside_city_share": out_city,
+        "knowledge_outside_jurisdiction_share": out_jur,
+    }

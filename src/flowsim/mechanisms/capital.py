@@ -18,12 +18,56 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.employment import rehome_researchers
+from flowsim.firms import firms_waiting_for_capital, new_firms
 from flowsim.flows import channel
+from flowsim.gravity import choose_capital_city
 from flowsim.policy import cross
+from flowsim.state import Column
 from flowsim.streams import bernoulli_rows, lognormal
 
 if TYPE_CHECKING:
     from flowsim.world import World
+
+PARAMS = "capital"
+"""The scenario section this mechanism owns: ``capital.*``
+(:class:`flowsim.params.CapitalParams`)."""
+
+STATE = {
+    "firms": (
+        Column("stage", np.int8, 0, "0 start-up, 1 growth"),
+        Column("alive", np.bool_, True, "False once the firm has failed"),
+        Column("cash", np.float64, 0.0, "cash available for development [RMB m]"),
+        Column("rounds", np.int16, 0, "VC rounds raised"),
+        Column("vc_raised", np.float64, 0.0, "VC raised in total [RMB m]"),
+        Column("born_step", np.int16, 0, "month of founding (negative: before the run)"),
+        Column(
+            "signal",
+            np.float32,
+            0.0,
+            "recent invention patents + products, decaying over capital.signal_months "
+            "(what investors screen on)",
+        ),
+    ),
+    "investors": (
+        Column("investor_type", np.int8, 0, "0 VC fund, 1 government guidance fund"),
+        Column("raised", np.float64, 0.0, "capital raised or mobilised in total [RMB m]"),
+        Column("held", np.float64, 0.0, "dry powder: raised, not yet invested [RMB m]"),
+        Column("invested", np.float64, 0.0, "invested at cost, not written off [RMB m]"),
+        Column("written_off", np.float64, 0.0, "investments written off when firms failed [RMB m]"),
+        Column("deals", np.int32, 0, "deals made"),
+    ),
+    "deals": (
+        Column("firm", np.int32, 0, "firm funded"),
+        Column("investor", np.int32, 0, "lead investor"),
+        Column(
+            "amount", np.float64, 0.0, "amount invested by the investor and co-investors [RMB m]"
+        ),
+        Column("step", np.int16, 0, "step of the deal"),
+        Column("written_off", np.bool_, False, "the firm failed and the deal was written off"),
+    ),
+}
+"""Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
 CAPITAL = 1
 GUIDANCE = 1
@@ -52,7 +96,7 @@ def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     for z, zc in enumerate(world.geo.zone_city):
         here = (city == zc) & (rng.random(city.size) < world.geo.zone_population_share[z])
         zone[here & (zone < 0)] = z
-    world.new_firms(city, zone, sector, t, rng)
+    new_firms(world, city, zone, sector, t, rng)
 
 
 def screening_probability(signal: np.ndarray, base: float, weight: float) -> np.ndarray:
@@ -132,7 +176,7 @@ def step(world: World, t: int) -> None:
     world.refresh_investor_pools()
 
     # who seeks a round: candidates drawn at the highest rate, thinned to each firm's own
-    waiting = world.firms_waiting_for_capital()
+    waiting = firms_waiting_for_capital(world)
     top = max(p.seek_rate_startup, p.seek_rate_growth, p.seek_rate_waiting)
     candidates = bernoulli_rows(F.n, top, rng)
     rate = np.where(F.stage[candidates] == 0, p.seek_rate_startup, p.seek_rate_growth)
@@ -140,7 +184,7 @@ def step(world: World, t: int) -> None:
     seekers = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
     if seekers.size and inv.n:
         firm_city = F.city[seekers].astype(np.int64)
-        inv_city = world.choose_capital_city(firm_city, F.zone[seekers], rng)
+        inv_city = choose_capital_city(world, firm_city, F.zone[seekers], rng)
         ok = inv_city >= 0
         seekers, firm_city, inv_city = seekers[ok], firm_city[ok], inv_city[ok]
         investor = world.investor_pools.sample(inv_city, rng)
@@ -274,4 +318,4 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     np.add.at(inv.written_off, D.investor[gone], D.amount[gone])
     lost = D.firm[gone]
     world.count_by("vc_written_off", F.city[lost], F.sector[lost], D.amount[gone])
-    world.rehome_researchers(rng)
+    rehome_researchers(world, rng)

@@ -19,11 +19,30 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.firms import compact_developments
 from flowsim.gravity import manufacturing_access
+from flowsim.state import Column
 from flowsim.streams import lognormal
 
 if TYPE_CHECKING:
     from flowsim.world import World
+
+PARAMS = "commercialization"
+"""The scenario section this mechanism owns: ``commercialization.*``
+(:class:`flowsim.params.CommercializationParams`)."""
+
+STATE = {
+    "firms": (Column("products", np.int32, 0, "products brought to market"),),
+    "developments": (
+        Column("active", np.bool_, True, "the development project is running or waiting"),
+        Column("firm", np.int32, 0, "firm developing the product"),
+        Column("cost", np.float64, 0.0, "development cost [RMB m]"),
+        Column("funded", np.bool_, False, "the cost has been paid"),
+        Column("created_step", np.int16, 0, "step the project was created"),
+        Column("end_step", np.int16, -1, "step development ends, -1 until funded"),
+    ),
+}
+"""Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
 
 __all__ = ["fund_in_order", "manufacturing_access", "step"]
@@ -85,8 +104,8 @@ def step(world: World, t: int) -> None:
         world.count_by("commercialized", F.city[made], F.sector[made])
         world.count_by("commercialized_value", F.city[made], F.sector[made], value)
         # revenue flows back: the firm gains cash and traction (a screening signal), and
-        # hires in proportion to its size (world.pick_employers)
+        # hires in proportion to its size (flowsim.employment.pick_employers)
         np.add.at(F.cash, made, p_cap.revenue_share * value)
         np.add.at(F.products, made, 1)
         np.add.at(F.signal, made, np.float32(1.0))
-    world.compact_developments()
+    compact_developments(world)

@@ -13,9 +13,19 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
+from flowsim.state import Column
 
 if TYPE_CHECKING:
     from flowsim.world import World
+
+PARAMS = None
+"""No scenario section of its own: it reads ``research.*``
+(owned by :mod:`flowsim.mechanisms.research`)."""
+
+STATE = {
+    "projects": (Column("data_ready", np.int16, -1, "step the data arrives, -1 not needed"),),
+}
+"""Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
 DATA = 2
 

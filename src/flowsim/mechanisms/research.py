@@ -29,12 +29,48 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim import policy
+from flowsim.firms import new_developments
 from flowsim.mechanisms import data, samples
 from flowsim.pools import choose_rows
 from flowsim.populations import compact
+from flowsim.state import Column
 
 if TYPE_CHECKING:
     from flowsim.world import World
+
+PARAMS = "research"
+"""The scenario section this mechanism owns: ``research.*``
+(:class:`flowsim.params.ResearchParams`)."""
+
+STATE = {
+    "researchers": (
+        Column("skill", np.float32, 1.0, "productivity multiplier, lognormal with mean 1"),
+        Column(
+            "partner", np.int32, -1, "researcher row of the last collaboration partner, -1 none"
+        ),
+    ),
+    "firms": (
+        Column("pct_propensity", np.float32, 1.0, "multiplier of the PCT filing probability"),
+        Column("patents", np.int32, 0, "invention patents filed (a screening signal)"),
+    ),
+    "projects": (
+        Column("active", np.bool_, True, "the project is running"),
+        Column("employer_kind", np.int8, 0, "0 lab project, 1 firm project"),
+        Column("employer", np.int32, 0, "lab or firm running the project"),
+        Column("pi", np.int32, 0, "principal investigator (researcher row)"),
+        Column("collaborator", np.int32, -1, "external collaborator (researcher row), -1 none"),
+        Column("collab_city", np.int8, -1, "collaborator's city at the start, -1 none"),
+        Column("city", np.int8, 0, "city of the PI"),
+        Column("field", np.int8, 0, "research field"),
+        Column("cross_border", np.bool_, False, "the team spans two jurisdictions"),
+        Column("quality", np.float32, 1.0, "output multiplier (skill, partner, inputs, knowledge)"),
+        Column(
+            "end_step", np.int16, 0, "step the work is done, before waiting for data or samples"
+        ),
+    ),
+}
+"""Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
 TALENT, CAPITAL = 0, 1
 GRANT_PER_COLLABORATOR = 0.2
@@ -156,7 +192,7 @@ def start_projects(world: World, t: int) -> None:
             a[ok] for a in (idx, member, cap, fallback, fallback_cap)
         )
         target = R.city[member].astype(np.int64)
-        c = world.cross_border(TALENT, city[idx], target, zone[idx], rng, "collaboration")
+        c = policy.cross_border(world, TALENT, city[idx], target, zone[idx], rng, "collaboration")
         world.count("collaborations_refused", c.refused.sum())
         # a refused partner across the border: the best domestic candidate instead
         back = c.refused & (fallback >= 0)
@@ -181,7 +217,8 @@ def start_projects(world: World, t: int) -> None:
             corridor = world.geo.corridor[city[idx[g]], target[g]]
             portable = rng.random(g.size) < world.grant_portability[zone[idx[g]] + 1, corridor]
             gp = g[portable]
-            cg = world.cross_border(
+            cg = policy.cross_border(
+                world,
                 CAPITAL,
                 city[idx[gp]],
                 target[gp],
@@ -321,6 +358,6 @@ def complete_projects(world: World, t: int) -> None:
         develop = firm_rows[
             rng.random(firm_rows.size) < world.params.commercialization.develop_prob
         ]
-        world.new_developments(develop, t)
+        new_developments(world, develop, t)
     if P.n > 1024 and P.active.sum() < P.n // 2:
         compact(P, P.active.copy())

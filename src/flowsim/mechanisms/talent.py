@@ -21,22 +21,63 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.employment import add_staff, pick_employers, remove_staff
+from flowsim.geography import CITIES
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
+from flowsim.policy import cross_border
 from flowsim.pools import choose_rows
+from flowsim.state import Column
 from flowsim.streams import bernoulli_rows
 
 if TYPE_CHECKING:
     from flowsim.world import World
 
+PARAMS = "talent"
+"""The scenario section this mechanism owns: ``talent.*``
+(:class:`flowsim.params.TalentParams`)."""
+
+STATE = {
+    "researchers": (
+        Column("tie_city", np.int8, -1, "city of the last visit, -1 none"),
+        Column("tie_until", np.int16, -1, "step until which the visit tie is active"),
+        Column("arrive_step", np.int16, -1, "step a pending job move completes, -1 none"),
+        Column("dest_city", np.int8, -1, "city of a pending job move"),
+        Column("dest_zone", np.int8, -1, "zone of a pending job move"),
+        Column("dest_employer_kind", np.int8, 0, "employer kind of a pending job move"),
+        Column("dest_employer", np.int32, -1, "employer of a pending job move"),
+    ),
+}
+"""Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
+
 TALENT = 0
 
-__all__ = ["arrive", "balanced_mass", "choose_destinations", "draw_movers", "gravity", "step"]
+__all__ = [
+    "arrive",
+    "balanced_mass",
+    "choose_destinations",
+    "draw_movers",
+    "gravity",
+    "move_weights",
+    "step",
+]
 
 
 def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rows of the researchers who act this month: each available row with probability ``rate``."""
     rows = bernoulli_rows(n, rate, rng)
     return rows[available[rows]]
+
+
+def move_weights(world: World) -> np.ndarray:
+    """Pull of each destination for job moves, shape (zone slots x fields x origin, dest).
+
+    amenity[f, d] x productivity[d, f] ** opportunity_elasticity x exp(-time/decay) x
+    talent border weight: researchers move toward where their field is more productive.
+    """
+    opportunity = world.knowledge.productivity().T ** world.params.talent.opportunity_elasticity
+    pull = world.move_amenity * opportunity  # (fields, dest)
+    w = world.move_kernel[:, None, :, :] * pull[None, :, None, :]
+    return w.reshape(-1, len(CITIES))
 
 
 def step(world: World, t: int) -> None:
@@ -53,8 +94,8 @@ def step(world: World, t: int) -> None:
         dest = choose_destinations(origin, R.zone[visitors], world.visit_weights, rng)
         ok = dest >= 0
         visitors, origin, dest = visitors[ok], origin[ok], dest[ok]
-        c = world.cross_border(
-            TALENT, origin, dest, R.zone[visitors], rng, "visit", counter="visits"
+        c = cross_border(
+            world, TALENT, origin, dest, R.zone[visitors], rng, "visit", counter="visits"
         )
         went = visitors[c.approved]
         world.tally.link("visits", origin[c.approved], dest[c.approved], R.field[went])
@@ -68,14 +109,14 @@ def step(world: World, t: int) -> None:
         field = R.field[movers].astype(np.int64)
         n = len(world.geo.city_jurisdiction)
         rows = ((R.zone[movers].astype(np.int64) + 1) * world.n_fields + field) * n + origin
-        dest = choose_rows(world.move_weights(), rows, rng)
-        kind, employer, zone = world.pick_employers(dest, field, rng)
+        dest = choose_rows(move_weights(world), rows, rng)
+        kind, employer, zone = pick_employers(world, dest, field, rng)
         ok = employer >= 0
         movers, origin, dest, kind, employer, zone = (
             a[ok] for a in (movers, origin, dest, kind, employer, zone)
         )
-        c = world.cross_border(
-            TALENT, origin, dest, R.zone[movers], rng, "job_move", counter="researcher_moves"
+        c = cross_border(
+            world, TALENT, origin, dest, R.zone[movers], rng, "job_move", counter="researcher_moves"
         )
         go = movers[c.approved]
         world.tally.link("job_moves", origin[c.approved], dest[c.approved], R.field[go])
@@ -102,12 +143,12 @@ def arrive(world: World, t: int) -> None:
         return
     due = pending[arriving]
     world.pending_moves = pending[~arriving]
-    world.remove_staff(R.employer_kind[due], R.employer[due])
+    remove_staff(world, R.employer_kind[due], R.employer[due])
     R.city[due] = R.dest_city[due]
     R.zone[due] = R.dest_zone[due]
     R.employer_kind[due] = R.dest_employer_kind[due]
     R.employer[due] = R.dest_employer[due]
-    world.add_staff(R.employer_kind[due], R.employer[due])
+    add_staff(world, R.employer_kind[due], R.employer[due])
     R.arrive_step[due] = -1
     R.dest_city[due] = -1
     R.dest_employer[due] = -1

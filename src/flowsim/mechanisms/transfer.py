@@ -15,8 +15,27 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim.firms import new_developments, new_firms
+from flowsim.gravity import choose_capital_city
+from flowsim.policy import cross_border
+from flowsim.state import Column
+
 if TYPE_CHECKING:
     from flowsim.world import World
+
+PARAMS = "transfer"
+"""The scenario section this mechanism owns: ``transfer.*``
+(:class:`flowsim.params.TransferParams`)."""
+
+STATE = {
+    "labs": (
+        Column("inventions", np.int32, 0, "inventions not yet licensed, spun off or abandoned"),
+        Column(
+            "ownership", np.bool_, False, "researchers own their results (negative-list reform)"
+        ),
+    ),
+}
+"""Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
 CAPITAL = 1
 
@@ -84,7 +103,7 @@ def step(world: World, t: int) -> None:
     if lab.size:
         lab_city = L.city[lab].astype(np.int64)
         field = L.field[lab].astype(np.int64)
-        firm_city = world.choose_capital_city(lab_city, L.zone[lab], rng)
+        firm_city = choose_capital_city(world, lab_city, L.zone[lab], rng)
         ok = firm_city >= 0
         lab, lab_city, field, firm_city = lab[ok], lab_city[ok], field[ok], firm_city[ok]
         firm = world.firm_pools.sample(firm_city * world.n_fields + field, rng)
@@ -108,7 +127,7 @@ def step(world: World, t: int) -> None:
         )
         # the zone rules of either party apply: a lab in Hetao gets Hetao's fee rules
         zone = np.where(L.zone[lab] >= 0, L.zone[lab], F.zone[firm])
-        c = world.cross_border(CAPITAL, firm_city, lab_city, zone, rng, "licence_fee", volume=fee)
+        c = cross_border(world, CAPITAL, firm_city, lab_city, zone, rng, "licence_fee", volume=fee)
         ok = c.approved
         lab, firm, fee, firm_city = lab[ok], firm[ok], fee[ok], firm_city[ok]
         # a firm licensing several inventions at once pays for all; cash cannot go negative
@@ -124,7 +143,7 @@ def step(world: World, t: int) -> None:
         world.knowledge.add(
             F.city[firm], F.sector[firm], world.params.knowledge.link_transfer * np.ones(firm.size)
         )
-        world.new_developments(firm, t)
+        new_developments(world, firm, t)
 
     outflow = float(spinoffs.sum() + expired.sum()) + float(lab.size)
     world.lab_history.append((world.lab_inflow, outflow, stock_before))
@@ -135,4 +154,4 @@ def step(world: World, t: int) -> None:
     lab = np.repeat(np.arange(L.n), spinoffs)
     world.count_by("spinoffs", L.city[lab], L.field[lab])
     if lab.size:
-        world.new_firms(L.city[lab], L.zone[lab], L.field[lab], t, rng)
+        new_firms(world, L.city[lab], L.zone[lab], L.field[lab], t, rng)

@@ -1,0 +1,124 @@
+"""Employment: who employs a researcher, and the employers' staff counts (a shared tool).
+
+Job moves (:mod:`~flowsim.mechanisms.talent`), firm failures
+(:mod:`~flowsim.mechanisms.capital`) and the initial draw (:mod:`flowsim.setup`)
+use these functions on a :class:`~flowsim.world.World`; this module imports no
+mechanism. Employer kinds: :data:`LAB` (0) and :data:`FIRM` (1), as in the
+researchers' ``employer_kind`` column.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from flowsim.geography import CITIES
+from flowsim.pools import Pools
+
+if TYPE_CHECKING:
+    from flowsim.world import World
+
+LAB, FIRM = 0, 1
+
+
+def pick_employers(
+    world: World,
+    city: np.ndarray,
+    field: np.ndarray,
+    rng: np.random.Generator,
+    firms_only: bool = False,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A new employer in each city: a lab with the city's public-research share, else a firm.
+
+    The employer works in the researcher's field where the city has one (labs by
+    budget, firms by size), else any employer of that kind in the city. With
+    ``firms_only`` (researchers of a failed firm) the employer is another firm, so
+    that failures do not shift researchers from industry into labs; a lab only where
+    the city has no firm left. Returns (employer kind, employer row or -1 if the city
+    has none, employer zone).
+    """
+    city = np.asarray(city, dtype=np.int64)
+    field = np.asarray(field, dtype=np.int64)
+    n = city.size
+    lab_share = 0.0 if firms_only else world.public_share[np.maximum(city, 0)]
+    kind = np.where(rng.random(n) < lab_share, LAB, FIRM)
+    key = np.maximum(city, 0) * world.n_fields + field
+    employer = np.full(n, -1, dtype=np.int64)
+    lab = kind == LAB
+    employer[lab] = world.lab_pools.sample(key[lab], rng)
+    employer[~lab] = world.firm_pools.sample(key[~lab], rng)
+    # no employer of the field: any of the kind in the city, then the other kind
+    for pools, want in ((world.lab_city_pools, LAB), (world.firm_city_pools, FIRM)):
+        m = (kind == want) & (employer < 0)
+        employer[m] = pools.sample(city[m], rng)
+    missing_lab = lab & (employer < 0)
+    employer[missing_lab] = world.firm_city_pools.sample(city[missing_lab], rng)
+    kind[missing_lab] = FIRM
+    missing_firm = ~lab & (employer < 0)
+    employer[missing_firm] = world.lab_city_pools.sample(city[missing_firm], rng)
+    kind[missing_firm] = LAB
+    employer[city < 0] = -1
+    zone = np.full(n, -1, dtype=np.int64)
+    ok = employer >= 0
+    zone[ok & (kind == LAB)] = world.labs.zone[employer[ok & (kind == LAB)]]
+    zone[ok & (kind == FIRM)] = world.firms.zone[employer[ok & (kind == FIRM)]]
+    return kind, employer, zone
+
+
+def add_staff(world: World, kind: np.ndarray, employer: np.ndarray) -> None:
+    """Count researchers joining employers."""
+    world.labs.staff[:] += np.bincount(employer[kind == LAB], minlength=world.labs.n).astype(
+        np.int32
+    )
+    world.firms.staff[:] += np.bincount(employer[kind == FIRM], minlength=world.firms.n).astype(
+        np.int32
+    )
+
+
+def remove_staff(world: World, kind: np.ndarray, employer: np.ndarray) -> None:
+    """Count researchers leaving employers."""
+    world.labs.staff[:] -= np.bincount(employer[kind == LAB], minlength=world.labs.n).astype(
+        np.int32
+    )
+    world.firms.staff[:] -= np.bincount(employer[kind == FIRM], minlength=world.firms.n).astype(
+        np.int32
+    )
+
+
+def rehome_researchers(world: World, rng: np.random.Generator) -> None:
+    """Researchers of failed firms (or heading to one) join another firm in their city."""
+    R, F = world.researchers, world.firms
+    size = F.staff.astype(np.float64) + 1.0
+    world.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES), weights=size)
+    nf = world.n_fields
+    key = np.where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+    world.firm_pools = Pools(key, len(CITIES) * nf, weights=size)
+    orphan = np.zeros(0, dtype=np.int64)
+    # staff counts tell, without a scan, whether a failed firm still has researchers
+    if F.staff[~F.alive].any():
+        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
+    if orphan.size:
+        remove_staff(world, R.employer_kind[orphan], R.employer[orphan])
+        kind, employer, zone = pick_employers(
+            world, R.city[orphan], R.field[orphan], rng, firms_only=True
+        )
+        # nowhere to go in the city (tiny scales): stay with the failed firm's row
+        stay = employer < 0
+        kind[stay], employer[stay] = FIRM, R.employer[orphan[stay]]
+        zone[stay] = R.zone[orphan[stay]]
+        R.employer_kind[orphan] = kind
+        R.employer[orphan] = employer
+        R.zone[orphan] = zone
+        add_staff(world, kind, employer)
+    pending = np.sort(world.pending_moves)
+    pending = pending[R.dest_employer_kind[pending] == FIRM]
+    pending = pending[~F.alive[R.dest_employer[pending]]]
+    if pending.size:
+        kind, employer, zone = pick_employers(
+            world, R.dest_city[pending], R.field[pending], rng, firms_only=True
+        )
+        ok = employer >= 0
+        R.dest_employer_kind[pending[ok]] = kind[ok]
+        R.dest_employer[pending[ok]] = employer[ok]
+        R.dest_zone[pending[ok]] = zone[ok]

@@ -1,0 +1,205 @@
+"""The initial agents: drawn from the city figures and each city's field mix times the scale.
+
+:func:`build_world` makes a :class:`~flowsim.world.World` and fills its agent
+tables, whose columns it is given (:data:`flowsim.assembly.COLUMNS`: the core
+columns of :mod:`flowsim.state` plus every mechanism's declared ``STATE``). A
+column that the draw below does not set keeps its declared default. This module
+imports no mechanism.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from flowsim.channels import Hold
+from flowsim.employment import FIRM, LAB, add_staff
+from flowsim.geography import CITIES, FIELDS, Geography
+from flowsim.knowledge import KnowledgeStock
+from flowsim.params import Scenario
+from flowsim.pools import Pools
+from flowsim.populations import Population
+from flowsim.state import Column
+from flowsim.streams import stochastic_round
+from flowsim.world import World
+
+
+def _split_by_city(real: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:
+    return stochastic_round(np.asarray(real, dtype=np.float64) * scale, rng)
+
+
+def _zones_for(city: np.ndarray, geo: Geography, rng: np.random.Generator) -> np.ndarray:
+    """Zone of each agent: in each zone's city, a share ``zone_population_share`` is in the zone."""
+    zone = np.full(city.size, -1, dtype=np.int8)
+    u = rng.random(city.size)
+    for z, zc in enumerate(geo.zone_city):
+        share = geo.zone_population_share[z]
+        inside = (city == zc) & (zone < 0) & (u < share)
+        zone[inside] = z
+        u = np.where(city == zc, u - share, u)
+    return zone
+
+
+def _draw_fields(city: np.ndarray, mix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A field for each agent from its city's field mix (one uniform draw per agent)."""
+    cum = np.cumsum(mix, axis=1)
+    u = rng.random(city.size)
+    field = (u[:, None] >= cum[city.astype(np.int64)]).sum(axis=1)
+    return np.minimum(field, mix.shape[1] - 1).astype(np.int8)
+
+
+def build_world(
+    params: Scenario,
+    seed: int,
+    columns: Mapping[str, Sequence[Column]],
+    hold: Hold | None = None,
+) -> World:
+    """Draw the initial agents from the city figures and field mixes times ``params.scale``.
+
+    ``columns`` are the columns of each table by name (``"researchers"``, ``"labs"``,
+    ``"firms"``, ``"investors"``, ``"deals"``, ``"projects"``, ``"developments"``).
+    """
+    w = World(params, seed, hold=hold)
+    geo, rng, s = w.geo, w.rngs["population"], params.scale
+    pp = params.population
+    n_cities = len(CITIES)
+    # population.city_multipliers scales a city's counts and R&D spending, never its shares
+    multiplier = np.asarray(pp.city_multipliers.as_array())
+    fig = {
+        k: v * multiplier if k in ("researchers", "firms", "fund_managers", "gerd") else v
+        for k, v in geo.figures.items()
+    }
+
+    researchers_by_city = _split_by_city(fig["researchers"], s, rng)
+    public = rng.binomial(researchers_by_city, fig["public_research_share"])
+    labs_by_city = _split_by_city(
+        fig["researchers"] * fig["public_research_share"] / pp.researchers_per_lab, s, rng
+    )
+    labs_by_city = np.where(public > 0, np.maximum(labs_by_city, 1), labs_by_city)
+    firms_by_city = _split_by_city(fig["firms"], s, rng)
+    firms_by_city = np.where(
+        researchers_by_city - public > 0, np.maximum(firms_by_city, 1), firms_by_city
+    )
+    investors_by_city = _split_by_city(fig["fund_managers"], s, rng)
+
+    # labs: field from the city's lab mix
+    lab_city = np.repeat(np.arange(n_cities), labs_by_city).astype(np.int8)
+    lab_budget = (
+        fig["gerd"] * 100.0 * fig["public_research_share"] / np.maximum(labs_by_city / s, 1.0)
+    )
+    w.labs = Population("labs", columns["labs"], lab_city.size)
+    L = w.labs
+    L.city[:] = lab_city
+    L.zone[:] = _zones_for(lab_city, geo, rng)
+    L.field[:] = _draw_fields(lab_city, w.lab_mix, rng)
+    L.budget[:] = lab_budget[lab_city] * np.exp(0.5 * rng.standard_normal(L.n) - 0.125)
+    L.ownership[:] = rng.random(L.n) < params.transfer.researcher_ownership
+
+    # firms (room for the start-ups to come, so appends rarely reallocate): sector from the
+    # city's firm mix, a heavy-tailed size weight, a PCT propensity and an age
+    firm_city = np.repeat(np.arange(n_cities), firms_by_city).astype(np.int8)
+    w.firms = Population(
+        "firms", columns["firms"], firm_city.size, capacity=2 * firm_city.size + 16
+    )
+    F = w.firms
+    F.city[:] = firm_city
+    F.zone[:] = _zones_for(firm_city, geo, rng)
+    F.sector[:] = _draw_fields(firm_city, w.firm_mix, rng)
+    F.stage[:] = np.where(rng.random(F.n) < fig["startup_share"][firm_city], 0, 1)
+    F.cash[:] = rng.exponential(pp.firm_cash_mean, F.n) if pp.firm_cash_mean > 0 else 0.0
+    sig = pp.pct_propensity_sigma
+    F.pct_propensity[:] = np.exp(sig * rng.standard_normal(F.n) - 0.5 * sig**2)
+    # ages: start-ups young, growth firms older (exponential, assumption)
+    age = rng.exponential(pp.firm_age_mean_months, F.n) * np.where(F.stage == 0, 0.3, 1.0)
+    F.born_step[:] = -np.minimum(age, 30000).astype(np.int16)
+    size_weight = (1.0 - rng.random(F.n)) ** (-1.0 / pp.firm_size_alpha)  # Pareto(alpha), min 1
+
+    # researchers: employed by a lab (by budget) or a firm (by size weight) of their city
+    n_res = int(researchers_by_city.sum())
+    w.researchers = Population("researchers", columns["researchers"], n_res)
+    R = w.researchers
+    R.city[:] = np.repeat(np.arange(n_cities), researchers_by_city)
+    is_public = (
+        np.concatenate([np.arange(k) < p for k, p in zip(researchers_by_city, public, strict=True)])
+        if n_res
+        else np.zeros(0, bool)
+    )
+    city = R.city.astype(np.int64)
+    lab_pool = Pools(L.city, n_cities, weights=L.budget)
+    firm_pool = Pools(F.city, n_cities, weights=size_weight)
+    R.employer_kind[:] = np.where(is_public, LAB, FIRM)
+    employer = np.zeros(n_res, dtype=np.int64)
+    employer[is_public] = lab_pool.sample(city[is_public], rng)
+    employer[~is_public] = firm_pool.sample(city[~is_public], rng)
+    R.employer[:] = np.maximum(employer, 0)
+    lab_rows = R.employer_kind == LAB
+    R.zone[:] = np.where(
+        lab_rows,
+        L.zone[np.where(lab_rows, R.employer, 0)],
+        F.zone[np.where(lab_rows, 0, R.employer)],
+    )
+    R.field[:] = np.where(
+        lab_rows,
+        L.field[np.where(lab_rows, R.employer, 0)],
+        F.sector[np.where(lab_rows, 0, R.employer)],
+    )
+    sigma = pp.skill_sigma
+    R.skill[:] = np.exp(sigma * rng.standard_normal(n_res) - 0.5 * sigma**2)
+    add_staff(w, R.employer_kind.astype(np.int64), R.employer.astype(np.int64))
+    # the collaboration network before the run: a prior partner of the same city and field
+    key = city * len(FIELDS) + R.field.astype(np.int64)
+    R.partner[:] = Pools(key, n_cities * len(FIELDS)).sample(key, rng)
+
+    # knowledge: each (city, field) starts with per_researcher x the skill of its researchers
+    skill = np.zeros((n_cities, len(FIELDS)))
+    np.add.at(skill, (city, R.field.astype(np.int64)), R.skill.astype(np.float64))
+    kp = params.knowledge
+    w.knowledge = KnowledgeStock(
+        kp.per_researcher * skill, w.knowledge_weights, kp.depreciation_per_year, kp.elasticity
+    )
+    if hold is not None and "knowledge" in hold.groups:
+        w.knowledge.path = hold.knowledge_path
+
+    # investors: fund sizes lognormal; dry powder = dry_powder_years of the region's
+    # investment, the rest invested at cost
+    inv_city = np.repeat(np.arange(n_cities), investors_by_city).astype(np.int8)
+    w.investors = Population("investors", columns["investors"], inv_city.size)
+    inv = w.investors
+    inv.city[:] = inv_city
+    inv.zone[:] = _zones_for(inv_city, geo, rng)
+    u = rng.random(inv.n)
+    inv.investor_type[:] = np.where(u < pp.guidance_fund_share, 1, 0)
+    size = pp.fund_size_mean * np.exp(
+        pp.fund_size_sigma * rng.standard_normal(inv.n) - 0.5 * pp.fund_size_sigma**2
+    )
+    yearly = expected_yearly_investment(params, F)
+    w.invested_history = [yearly / 12.0]
+    held_share = np.clip(pp.dry_powder_years * yearly / max(size.sum(), 1e-9), 0.0, 1.0)
+    inv.raised[:] = size
+    inv.held[:] = size * held_share
+    inv.invested[:] = size - inv.held
+
+    w.deals = Population("deals", columns["deals"], 0, capacity=1024)
+    w.projects = Population("projects", columns["projects"], 0, capacity=max(1024, n_res // 8))
+    w.developments = Population(
+        "developments", columns["developments"], 0, capacity=max(1024, F.n // 4)
+    )
+    w.refresh_pools()
+    return w
+
+
+def expected_yearly_investment(params: Scenario, firms: Population) -> float:
+    """Money the initial firms would raise in a year (model units, RMB m).
+
+    At the seek rates, round sizes and base screening: the yardstick of
+    ``population.dry_powder_years``.
+    """
+    cp = params.capital
+    startups = float((firms.stage == 0).sum())
+    growth = float(firms.n) - startups
+    per_month = (
+        startups * cp.seek_rate_startup * cp.round_size_startup
+        + growth * cp.seek_rate_growth * cp.round_size_growth
+    ) * cp.screening_base
+    return 12.0 * per_month
