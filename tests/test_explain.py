@@ -69,8 +69,8 @@ def test_summary_gives_percent_of_baseline_with_intervals():
 
 def test_unknown_channel_is_refused():
     try:
-        Hold(Scenario(), frozenset({"relocation"}))
+        Hold(Scenario(), frozenset({"teleportation"}))
     except ValueError as err:
-        assert "relocation" in str(err) and "collaboration" in str(err)
+        assert "teleportation" in str(err) and "relocation" in str(err)
     else:
         raise AssertionError("an unknown channel must be refused")

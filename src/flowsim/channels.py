@@ -5,7 +5,8 @@ channel at a time held at the baseline's behaviour. A :class:`Hold` names the
 baseline scenario and the channels held; the world then uses, for the flows of a
 held channel, the baseline's friction tables, its border deterrence (and, for
 collaboration, its grant portability; for capital, its guidance leverage), and,
-for ``knowledge``, the baseline run's research productivity month by month.
+for ``knowledge``, the baseline run's research productivity month by month; for
+``relocation``, the baseline's access gain of moving into a cooperation zone.
 This module imports no mechanism.
 """
 
@@ -23,10 +24,12 @@ CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
     "capital": ("vc_round", "guidance_coinvestment", "licence_fee"),
     "mobility": ("job_move", "visit"),
     "knowledge": (),
+    "relocation": (),
 }
 """Channels of ``flowsim explain`` -> the flow channels (:data:`flowsim.flows.CHANNELS`) each
-holds at baseline; ``knowledge`` holds the research productivity path instead. Relocation into
-zones is not modelled, so it is no channel."""
+holds at baseline; ``knowledge`` holds the research productivity path instead, and
+``relocation`` the moves of labs and firms into cooperation zones (their access gain is
+computed from the baseline's border weights, :mod:`flowsim.mechanisms.relocation`)."""
 
 
 @dataclass

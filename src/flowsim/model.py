@@ -26,10 +26,15 @@ Step order (one step = one month), written once here:
    (:mod:`~flowsim.mechanisms.capital`).
 7. **commercialization** — development projects are funded, dropped or reach
    market (:mod:`~flowsim.mechanisms.commercialization`).
-8. **knowledge** — each city x field's knowledge stock depreciates and takes in
+8. **relocation** — in reported months only, labs and firms of a zone's city move
+   into the zone where its rules give them better access across the border, up to
+   the zone's capacity; their researchers' zone follows
+   (:mod:`~flowsim.mechanisms.relocation`). They cross under the zone's rules from
+   the next month.
+9. **knowledge** — each city x field's knowledge stock depreciates and takes in
    this month's papers, inventions and linked knowledge (:mod:`flowsim.knowledge`);
    research productivity and job-move opportunity read it next month.
-9. **record** — counters and gauges in real-world units go to the DataCollector
+10. **record** — counters and gauges in real-world units go to the DataCollector
    (and the by-city counters and stocks to its ``by_city`` table); the month's
    by-city tally and links are added to the year's; the flow ledger is closed for
    the month.
@@ -45,7 +50,14 @@ import numpy as np
 from flowsim.assembly import build_world
 from flowsim.channels import Hold
 from flowsim.geography import CITIES
-from flowsim.mechanisms import capital, commercialization, research, talent, transfer
+from flowsim.mechanisms import (
+    capital,
+    commercialization,
+    relocation,
+    research,
+    talent,
+    transfer,
+)
 from flowsim.outputs import COUNTERS, GAUGES, REPORTED
 from flowsim.params import Scenario, with_overrides
 from flowsim.tally import (
@@ -186,6 +198,7 @@ class FlowModel(mesa.Model):
         transfer.step(w, t)
         capital.step(w, t)
         commercialization.step(w, t)
+        relocation.step(w, t)
         w.knowledge.end_month()
         self.month += 1
 

@@ -6,6 +6,8 @@ units (divided by the scale). Gauges are stocks read at the end of a step.
 
 from __future__ import annotations
 
+from flowsim.geography import ZONES
+
 COUNTERS: tuple[str, ...] = (
     # research
     "projects_started",
@@ -70,6 +72,11 @@ COUNTERS: tuple[str, ...] = (
     "samples_delay_days",
     # friction
     "friction_cost",
+    # relocation into cooperation zones (labs, firms, and the researchers who move with them)
+    "relocations_labs",
+    "relocations_firms",
+    "relocations_researchers",
+    *(f"relocations_{kind}_{zone}" for zone in ZONES for kind in ("labs", "firms", "researchers")),
 )
 """Per-step counts (model units; money in RMB m, friction cost in thousand yuan)."""
 

@@ -681,6 +681,41 @@ class CommercializationParams(_Frozen):
     value_sigma: float = _nonneg(1.0, "sigma of the lognormal project value (assumption)")
 
 
+class RelocationParams(_Frozen):
+    """Labs and firms moving into a cooperation zone whose rules give them better access."""
+
+    rate: float = _share(
+        0.004,
+        "most relocations into a zone per lab or firm of the zone's city per month, reached "
+        "when the access gain is large (assumption: about 5% a year, the order of the few per "
+        "cent of firms that change location each year in firm-relocation studies, e.g. "
+        "Pellenbarg, van Wissen & van Dijk 2002; most such moves stay within the metro area)",
+    )
+    gain_scale: float = _positive(
+        0.25,
+        "access gain at which the relocation probability reaches 63% of relocation.rate "
+        "[border weight, 0-1 scale] (assumption: the Hetao package's talent rules alone, a gain "
+        "of ~0.2, give 57% of the rate; its full package, ~0.5 for firms, 86%)",
+    )
+    lab_density: float = _nonneg(
+        10.0,
+        "labs a zone can hold per km2 of its area [labs / km2] (assumption: ~1.7x the model's "
+        "initial Hetao density, 22 labs of 40 researchers in 3.89 km2)",
+    )
+    firm_density: float = _nonneg(
+        200.0,
+        "R&D firms a zone can hold per km2 of its area [firms / km2] (assumption: ~1.5x the "
+        "model's initial Hetao density, 500 of Shenzhen's 25,000 R&D firms in 3.89 km2; about "
+        "the 5,000 researchers per km2 of researcher_density at ~20 researchers per Shenzhen firm)",
+    )
+    researcher_density: float = _nonneg(
+        5000.0,
+        "researchers a zone can hold per km2 of its area [persons / km2] (assumption: built "
+        "up at a floor-area ratio of 2.5 and 25 m2 per worker, a km2 holds ~100,000 workers; "
+        "~5% of them researchers)",
+    )
+
+
 class WorldParams(_Frozen):
     """World totals that turn the region's outputs into GII-style shares."""
 
@@ -733,6 +768,7 @@ class Scenario(_Frozen):
     capital: CapitalParams = CapitalParams()
     commercialization: CommercializationParams = CommercializationParams()
     knowledge: KnowledgeParams = KnowledgeParams()
+    relocation: RelocationParams = RelocationParams()
     deterrence: Deterrence = Deterrence()
     world: WorldParams = WorldParams()
     policy: Policy = Policy()

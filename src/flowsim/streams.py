@@ -22,6 +22,7 @@ MECHANISMS: tuple[str, ...] = (
     "capital",
     "commercialization",
     "quota",
+    "relocation",
 )
 """Names of the streams a model uses; each is one mechanism."""
 

@@ -67,6 +67,10 @@ BY_CITY_COUNTERS: tuple[str, ...] = (
     "developments_dropped",
     "commercialized",
     "commercialized_value",
+    # relocation: at the city of the zone moved into and the agent's field
+    "relocations_labs",
+    "relocations_firms",
+    "relocations_researchers",
 )
 """Per-step counters reported by city and field (a subset of :data:`flowsim.outputs.COUNTERS`)."""
 

@@ -16,8 +16,8 @@ from flowsim.yamlio import ConfigError
 NAME = "explain"
 HELP = (
     "split a policy's effect on each headline output by channel (collaboration, inputs, "
-    "capital, mobility, knowledge), re-running it with one channel at a time held at the "
-    "baseline's behaviour; table, CSV and waterfall chart with 95 percent CIs"
+    "capital, mobility, knowledge, relocation into zones), re-running it with one channel at a "
+    "time held at the baseline's behaviour; table, CSV and waterfall chart with 95 percent CIs"
 )
 
 
