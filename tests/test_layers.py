@@ -113,4 +113,28 @@ def test_every_mechanism_declares_its_state_and_parameters():
             f"{module.__name__} owns the scenario section {module.PARAMS!r}, which does not exist"
         )
     owned = {m.PARAMS for m in MECHANISMS} - {None}
-    assert owned == {"talent", "research", "transfer", "capital", "commercialization"}
+    assert owned == {
+        "talent",
+        "research",
+        "transfer",
+        "capital",
+        "commercialization",
+        "relocation",
+    }
+
+
+def test_every_mechanism_module_is_in_the_house():
+    import pkgutil
+
+    import flowsim.mechanisms
+    from flowsim.assembly import MECHANISMS
+
+    found = {
+        f"flowsim.mechanisms.{m.name}"
+        for m in pkgutil.iter_modules(flowsim.mechanisms.__path__)
+        if m.name != "inputs"  # the shared core of data and samples, not a step of its own
+    }
+    listed = {m.__name__ for m in MECHANISMS}
+    assert found == listed, (
+        f"mechanism modules missing from flowsim.assembly.MECHANISMS: {sorted(found - listed)}"
+    )

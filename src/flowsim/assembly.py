@@ -22,7 +22,16 @@ from types import ModuleType
 
 from flowsim import setup
 from flowsim.channels import Hold
-from flowsim.mechanisms import capital, commercialization, data, research, samples, talent, transfer
+from flowsim.mechanisms import (
+    capital,
+    commercialization,
+    data,
+    relocation,
+    research,
+    samples,
+    talent,
+    transfer,
+)
 from flowsim.params import Scenario
 from flowsim.state import CORE, CORE_OWNER, StateError, assemble
 from flowsim.world import World
@@ -35,6 +44,7 @@ MECHANISMS: tuple[ModuleType, ...] = (
     transfer,
     capital,
     commercialization,
+    relocation,
 )
 """Every mechanism module, in step order (data and samples are research's inputs)."""
 

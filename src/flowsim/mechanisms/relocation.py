@@ -33,7 +33,7 @@ its zone changes, and so does the zone of its researchers (border control reads 
 and of researchers with a job move to it under way. Nothing is created or lost.
 
 Researchers relocate only with their employer; a researcher's own job move already
-picks a zone employer in proportion to its size (:meth:`World.pick_employers`), so
+picks a zone employer in proportion to its size (:func:`flowsim.employment.pick_employers`), so
 zones that gain employers also gain hires. Those hires, start-ups founded in a zone
 and spin-offs of zone labs are not held to the capacity: it bounds relocation, the
 one flow into a zone this module adds.
@@ -54,6 +54,12 @@ from flowsim.geography import CITIES, ELEMENTS, FIELDS, INPUT_ELEMENTS, ZONES
 
 if TYPE_CHECKING:
     from flowsim.world import World
+
+PARAMS = "relocation"
+"""The scenario section this mechanism owns (:class:`flowsim.params.RelocationParams`)."""
+
+STATE: dict = {}
+"""Columns this mechanism owns: none; it moves agents by writing the core ``zone`` columns."""
 
 LAB, FIRM = 0, 1
 KINDS = ("labs", "firms")
