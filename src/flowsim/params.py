@@ -610,9 +610,10 @@ class CapitalParams(_Frozen):
         0.0065, "base failures per start-up per month, before the age and runway terms"
     )
     failure_rate_growth: float = _share(
-        0.0012,
+        0.0005,
         "failures per growth firm per month (assumption: set so that graduations from start-up "
-        "balance growth-firm failures in the baseline)",
+        "balance growth-firm failures in the baseline; 0.0012 before, which shrank the growth "
+        "firms by ~1% a year, benchmarks/stationarity.py)",
     )
     young_hazard_multiplier: float = _nonneg(
         2.0,
@@ -633,13 +634,22 @@ class CapitalParams(_Frozen):
         0.3,
         "share of a commercialized project's value that returns to the firm as cash (assumption)",
     )
+    holding_months: float = _positive(
+        72.0,
+        "mean time an investment is held at cost before it is realised by an exit (IPO, trade "
+        "sale or secondary sale) [months]; each month 1 - exp(-1/holding_months) of every book "
+        "at cost exits (assumption: VC-backed companies exit about 5-7 years after the first "
+        "round, and funds have a 10-year life)",
+    )
     rounds_to_grow: int = Field(
         2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"
     )
     startup_birth_rate: float = _share(
-        0.0053,
-        "new start-ups per existing firm per month, besides spin-offs (assumption: set so that "
-        "births balance failures in the baseline)",
+        0.0061,
+        "new start-ups per month, besides spin-offs, per firm of the city's initial stock: a "
+        "steady founding flow that does not grow with the firms alive, so the firm stock has a "
+        "stable fixed point (assumption: set so that founding plus spin-offs balance failures "
+        "in the baseline; entry is driven by the pool of would-be founders, not by incumbents)",
     )
 
 

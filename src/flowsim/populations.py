@@ -143,6 +143,7 @@ INVESTOR_COLUMNS = (
     Column("held", np.float64, 0.0, "dry powder: raised, not yet invested [RMB m]"),
     Column("invested", np.float64, 0.0, "invested at cost, not written off [RMB m]"),
     Column("written_off", np.float64, 0.0, "investments written off when firms failed [RMB m]"),
+    Column("realised", np.float64, 0.0, "investments realised at cost by exits [RMB m]"),
     Column("deals", np.int32, 0, "deals made"),
 )
 
@@ -151,6 +152,7 @@ DEAL_COLUMNS = (
     Column("investor", np.int32, 0, "lead investor"),
     Column("amount", np.float64, 0.0, "amount invested by the investor and co-investors [RMB m]"),
     Column("step", np.int16, 0, "step of the deal"),
+    Column("at_cost", np.float64, 0.0, "amount still invested at cost, after exits [RMB m]"),
     Column("written_off", np.bool_, False, "the firm failed and the deal was written off"),
 )
 

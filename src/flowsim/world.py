@@ -81,6 +81,11 @@ class World:
         # the last 12 months of lab inventions (inflow, outflow, stock): for transfer.settle
         self.lab_inflow = 0.0
         self.lab_history: list[tuple[float, float, float]] = []
+        # the last 24 months of the VC book at cost (added, written off, recorded deals'
+        # book and whole book at the month's start): for capital.settle_book
+        self.book_history: list[tuple[float, float, float, float]] = []
+        # founding base of each city: its firms at the start (capital.found_startups)
+        self.entry_base = np.zeros(len(CITIES), dtype=np.int64)
         rp = params.research
         self.data_need = np.asarray(rp.data_need.as_array())
         self.samples_need = np.asarray(rp.samples_need.as_array())
@@ -501,6 +506,7 @@ class World:
             "capital_held": inv.held.sum() / s,
             "capital_invested": inv.invested.sum() / s,
             "capital_written_off": inv.written_off.sum() / s,
+            "capital_realised": inv.realised.sum() / s,
             "knowledge_stock": K.stock.sum() / s,
             "knowledge_productivity": float(
                 (K.productivity() * K.stock).sum() / max(K.stock.sum(), 1e-12)
@@ -582,6 +588,7 @@ def build_world(params: Scenario, seed: int, hold: Hold | None = None) -> World:
     F.sector[:] = _draw_fields(firm_city, w.firm_mix, rng)
     F.stage[:] = np.where(rng.random(F.n) < fig["startup_share"][firm_city], 0, 1)
     F.cash[:] = rng.exponential(pp.firm_cash_mean, F.n) if pp.firm_cash_mean > 0 else 0.0
+    w.entry_base = np.bincount(firm_city.astype(np.int64), minlength=n_cities)
     sig = pp.pct_propensity_sigma
     F.pct_propensity[:] = np.exp(sig * rng.standard_normal(F.n) - 0.5 * sig**2)
     # ages: start-ups young, growth firms older (exponential, assumption)
