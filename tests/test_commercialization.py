@@ -79,7 +79,7 @@ def test_no_capital_no_development():
             "capital.seek_rate_growth": 0.0,
             "capital.seek_rate_waiting": 0.0,
             "transfer.licence_rate": 0.0,
-            "commercialization.growth_firm_rd_budget": 0.0,
+            "commercialization.rd_budget_per_researcher": 0.0,
         }
     ).timeseries
     base = small_run().timeseries
@@ -89,7 +89,7 @@ def test_no_capital_no_development():
 
 
 def test_revenue_of_growth_firms_funds_development():
-    poor = small_run({"commercialization.growth_firm_rd_budget": 0.0}).timeseries
+    poor = small_run({"commercialization.rd_budget_per_researcher": 0.0}).timeseries
     base = small_run().timeseries
     assert base["developments_funded"].sum() > 1.2 * poor["developments_funded"].sum(), (
         "growth firms' own R&D budget must fund more development: "

@@ -8,15 +8,16 @@ import pytest
 from flowsim.assembly import COLUMNS, MECHANISMS, OWNERS
 from flowsim.state import CORE, CORE_OWNER, TABLES, Column, StateError, assemble
 
-# every column of every table, as before the columns moved to their owners
+# every column of every table (as before the columns moved to their owners, plus the
+# exits of issue 10: investors' realised, deals' at_cost)
 NAMES = {
     "researchers": "city zone field skill partner employer_kind employer tie_city tie_until "
     "arrive_step dest_city dest_zone dest_employer_kind dest_employer",
     "labs": "city zone field budget staff inventions ownership",
     "firms": "city zone sector stage alive staff cash rounds vc_raised born_step pct_propensity "
     "patents products signal",
-    "investors": "city zone investor_type raised held invested written_off deals",
-    "deals": "firm investor amount step written_off",
+    "investors": "city zone investor_type raised held invested written_off realised deals",
+    "deals": "firm investor amount step at_cost written_off",
     "projects": "active employer_kind employer pi collaborator collab_city city field "
     "cross_border quality end_step data_ready samples_ready",
     "developments": "active firm cost funded created_step end_step",

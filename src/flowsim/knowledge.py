@@ -54,6 +54,30 @@ def learned_outside(
     return float(city_share), float(jur_share), per_city_out, per_city_jur
 
 
+def settled_stock(
+    inflow: np.ndarray,
+    made_at: np.ndarray,
+    keep: float,
+    weights: np.ndarray,
+    reference: np.ndarray,
+    elasticity: float,
+    iterations: int = 30,
+) -> np.ndarray:
+    """Fixed point of ``K = inflow x P(K) / made_at / (1 - keep)`` (pure core).
+
+    ``P(K) = (W @ K / reference) ** elasticity`` is the productivity a stock gives and
+    ``made_at`` the productivity the inflow was made at. With elasticity below 1 the map
+    is a contraction (each iteration shrinks the error by about ``elasticity``).
+    """
+    base = np.asarray(inflow, dtype=np.float64) / (1.0 - keep)
+    safe = np.where(made_at > 0, made_at, 1.0)
+    stock = base.copy()
+    for _ in range(iterations):
+        access = np.maximum(weights @ stock, 1e-300)
+        stock = base * (access / reference) ** elasticity / safe
+    return stock
+
+
 class KnowledgeStock:
     """The stocks of one run, their spillover weights and the productivity they give."""
 
@@ -76,18 +100,41 @@ class KnowledgeStock:
         self.path: list[np.ndarray] = []
         self.history: dict[int, np.ndarray] = {}
 
-    def settle(self) -> None:
-        """Set each stock to the steady state of its last 12 months' inflow.
+    def settle(self, iterations: int = 30) -> None:
+        """Set each stock to the fixed point of its steady state and its productivity.
 
-        Called once at the end of the warm-up: the research pipeline starts empty, so
-        stocks would otherwise spend years recovering from the warm-up's first months.
-        The productivity reference stays the initial one, which does not depend on policy,
-        so a policy's warm-up output shows in its knowledge at step 0.
+        Called once during the warm-up: the research pipeline starts empty, so stocks
+        would otherwise spend years recovering from the warm-up's first months. The last
+        12 months' inflow ``q`` was made at their mean productivity ``P0``; output scales
+        with productivity, so a stock K takes in ``q x P(K) / P0`` a month and its steady
+        state solves ``K = q x P(K) / P0 / (1 - keep)`` (:func:`settled_stock`). Setting K
+        to ``q / (1 - keep)`` alone would raise productivity and so the inflow again, and the
+        stock would keep drifting up for years. The productivity reference stays the
+        initial one, which does not depend on policy, so a policy's warm-up output shows in
+        its knowledge at step 0.
         """
-        if self.recent:
-            monthly = np.mean(self.recent, axis=0)
+        if not self.recent:
+            return
+        monthly = np.mean(self.recent, axis=0)
+        past = [
+            self.history[m]
+            for m in range(self.months - len(self.recent), self.months)
+            if m in self.history
+        ]
+        made_at = np.mean(past, axis=0) if past and not self.path else np.ones_like(monthly)
+        if self.path or self.elasticity == 0.0:
             self.stock = monthly / (1.0 - self.keep)
-            self.history.pop(self.months, None)
+        else:
+            self.stock = settled_stock(
+                monthly,
+                made_at,
+                self.keep,
+                self.weights,
+                self.reference,
+                self.elasticity,
+                iterations,
+            )
+        self.history.pop(self.months, None)
 
     def accessible(self) -> np.ndarray:
         """``A = W @ K``, shape (cities, fields)."""

@@ -7,7 +7,9 @@ Step order (one step = one month), written once here:
    then each knowledge stock is set to the steady state of its last 12 months' inflow,
    and the investors' dry powder to ``population.dry_powder_years`` of the last 12
    months' investment, and the labs' invention stocks to the steady state of their
-   last 12 months' inflow and outflow.
+   last 12 months' inflow and outflow; at the warm-up's end, the investors' book at
+   cost is set to the steady state of its last 24 months' investment, exits and
+   write-offs.
 1. **begin** — reset this month's counters and border quotas; group agents into
    pools by city and field from the current state.
 2. **talent** — visits (ties), job moves through border control; moves whose
@@ -164,6 +166,9 @@ class FlowModel(mesa.Model):
             self.world.tally.close_step()
         if settle_at == params.warmup_steps and settle_at >= 12:
             self._settle()
+        if params.warmup_steps >= 12:
+            # the book at cost follows the investment flow of the settled dry powder
+            capital.settle_book(self.world)
 
     def _settle(self) -> None:
         """Knowledge stocks, dry powder and lab invention stocks to their steady states."""

@@ -108,6 +108,7 @@ def build_world(
     F.sector[:] = _draw_fields(firm_city, w.firm_mix, rng)
     F.stage[:] = np.where(rng.random(F.n) < fig["startup_share"][firm_city], 0, 1)
     F.cash[:] = rng.exponential(pp.firm_cash_mean, F.n) if pp.firm_cash_mean > 0 else 0.0
+    w.entry_base = np.bincount(firm_city.astype(np.int64), minlength=n_cities)
     sig = pp.pct_propensity_sigma
     F.pct_propensity[:] = np.exp(sig * rng.standard_normal(F.n) - 0.5 * sig**2)
     # ages: start-ups young, growth firms older (exponential, assumption)

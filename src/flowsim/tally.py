@@ -232,6 +232,7 @@ def gauges(world: World) -> dict[str, float]:
         "capital_held": inv.held.sum() / s,
         "capital_invested": inv.invested.sum() / s,
         "capital_written_off": inv.written_off.sum() / s,
+        "capital_realised": inv.realised.sum() / s,
         "knowledge_stock": K.stock.sum() / s,
         "knowledge_productivity": float(
             (K.productivity() * K.stock).sum() / max(K.stock.sum(), 1e-12)

@@ -9,7 +9,12 @@ the capital friction (refusal or quota means no round this month). A guidance
 fund writes the ticket and mobilises ``guidance_leverage`` times as much private
 money into the same round, so leverage makes its rounds larger.
 
-Accounting, per investor and in total: raised = invested + held + written off.
+Investments are held at cost until their firm fails (written off) or they are
+realised: each month a share ``1 - exp(-1 / holding_months)`` of every investor's
+book at cost exits (IPO, trade sale or secondary sale) and is distributed to the
+funds' investors, so an investment is held ``holding_months`` on average.
+
+Accounting, per investor and in total: raised = invested + held + written off + realised.
 """
 
 from __future__ import annotations
@@ -55,6 +60,7 @@ STATE = {
         Column("held", np.float64, 0.0, "dry powder: raised, not yet invested [RMB m]"),
         Column("invested", np.float64, 0.0, "invested at cost, not written off [RMB m]"),
         Column("written_off", np.float64, 0.0, "investments written off when firms failed [RMB m]"),
+        Column("realised", np.float64, 0.0, "investments realised at cost by exits [RMB m]"),
         Column("deals", np.int32, 0, "deals made"),
     ),
     "deals": (
@@ -64,6 +70,7 @@ STATE = {
             "amount", np.float64, 0.0, "amount invested by the investor and co-investors [RMB m]"
         ),
         Column("step", np.int16, 0, "step of the deal"),
+        Column("at_cost", np.float64, 0.0, "amount still invested at cost, after exits [RMB m]"),
         Column("written_off", np.bool_, False, "the firm failed and the deal was written off"),
     ),
 }
@@ -81,11 +88,16 @@ def allocate(amount: np.ndarray, investor: np.ndarray, held: np.ndarray) -> np.n
 
 
 def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
-    """New start-ups besides spin-offs: per city, in proportion to the firms alive there."""
+    """New start-ups besides spin-offs: a steady flow per city, from its founding base.
+
+    Each month city c founds Binomial(base_c, ``startup_birth_rate``) start-ups, where
+    base_c is the city's firms at the start (:attr:`World.entry_base`). The flow does not
+    grow with the firms alive, so the firm stock has a stable fixed point (entry + spin-offs
+    = failures) instead of compounding at births minus deaths; the city mix of entry is the
+    cities' initial firm mix, as it was when entry was in proportion to the firms alive.
+    """
     p = world.params.capital
-    F = world.firms
-    alive = np.bincount(F.city[F.alive], minlength=world.geo.n_cities)
-    births = rng.binomial(alive, p.startup_birth_rate)
+    births = rng.binomial(world.entry_base, p.startup_birth_rate)
     city = np.repeat(np.arange(world.geo.n_cities), births)
     if city.size == 0:
         return
@@ -125,12 +137,75 @@ def failure_hazard(stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, 
     return np.minimum(base * young * runway, 1.0)
 
 
+def exit_share(holding_months: float) -> float:
+    """Share of a book at cost realised per month (pure core).
+
+    Investments are held ``holding_months`` on average, an exponential holding time.
+    """
+    return float(-np.expm1(-1.0 / holding_months))
+
+
+def realise(
+    invested: np.ndarray, at_cost: np.ndarray, live: np.ndarray, share: float
+) -> np.ndarray:
+    """Realise ``share`` of each investor's book and of each live deal at cost, in place.
+
+    Returns the amount each investor realised; what leaves ``invested`` is exactly
+    what is returned (money is conserved), and a live deal keeps its place in its
+    investor's book (its remaining cost shrinks by the same share; pure core).
+    """
+    out = invested * share
+    invested -= out
+    at_cost[live] *= 1.0 - share
+    return out
+
+
+def steady_book(history: list[tuple[float, float, float, float]], share: float) -> float | None:
+    """Book at cost that the last months' flows hold steady: mean inflow / outflow rate.
+
+    ``history`` holds (added, written off, book of recorded deals at the month's start,
+    book at the month's start) per month; the outflow rate is the exit ``share`` plus the
+    write-off rate of recorded deals. None if there is not enough to go on (pure core).
+    """
+    added = sum(h[0] for h in history)
+    written_off = sum(h[1] for h in history)
+    deals = sum(h[2] for h in history)
+    if added <= 0 or deals <= 0:
+        return None
+    return (added / len(history)) / (share + written_off / deals)
+
+
+def settle_book(world: World) -> None:
+    """Set the region's book at cost to the steady state of the last 24 months' flows.
+
+    Called once at the very end of the warm-up, after the dry powder has settled (the
+    investment flow depends on it; the book at cost feeds back on nothing but write-offs).
+    The initial book (raised less dry powder) is a rough figure of the funds' earlier
+    investments, which are in no recorded deal and so could never be written off; the
+    book is replaced by the warm-up's recorded deals, each scaled by one factor so that
+    the total is the steady state (inflow / (exit + write-off rate)). ``raised`` moves with
+    the book, so the capital identity still holds.
+    """
+    p = world.params.capital
+    target = steady_book(world.book_history, exit_share(p.holding_months))
+    inv, D = world.investors, world.deals
+    live = ~D.written_off
+    deals = np.bincount(D.investor[live], weights=D.at_cost[live], minlength=inv.n)
+    if target is None or deals.sum() <= 0:
+        return
+    factor = target / deals.sum()
+    D.at_cost[live] *= factor
+    new = deals * factor
+    inv.raised[:] += new - inv.invested
+    inv.invested[:] = new
+
+
 def settle(world: World) -> None:
     """Set the region's dry powder to ``population.dry_powder_years`` of recent investment.
 
-    Called once at the end of the warm-up (the initial holdings come from a rough
+    Called once during the warm-up (the initial holdings come from a rough
     estimate of investment); each investor's holding is scaled by one factor and its
-    ``raised`` moves with it, so raised = invested + held + written off still holds.
+    ``raised`` moves with it, so raised = invested + held + written off + realised holds.
     """
     inv = world.investors
     hist = world.invested_history
@@ -145,10 +220,13 @@ def settle(world: World) -> None:
 
 
 def step(world: World, t: int) -> None:
-    """New start-ups, fundraising, rounds, then failures and write-offs."""
+    """New start-ups, fundraising, rounds, exits, then failures and write-offs."""
     rng = world.rngs["capital"]
     p = world.params.capital
     inv, F = world.investors, world.firms
+    live = ~world.deals.written_off
+    book = (float(world.deals.at_cost[live].sum()), float(inv.invested.sum()))
+    added = 0.0
     found_startups(world, t, rng)
     F.signal[:] *= np.float32(np.exp(-1.0 / p.signal_months))
 
@@ -272,12 +350,15 @@ def step(world: World, t: int) -> None:
         np.subtract.at(inv.held, investor, own)
         np.add.at(inv.raised, investor, private)
         np.add.at(inv.invested, investor, total)
+        added = float(total.sum())
         np.add.at(inv.deals, investor, 1)
         np.add.at(F.cash, seekers, total)
         np.add.at(F.vc_raised, seekers, total)
         np.add.at(F.rounds, seekers, 1)
         F.stage[seekers] = np.where(F.rounds[seekers] >= p.rounds_to_grow, 1, F.stage[seekers])
-        world.deals.add(seekers.size, firm=seekers, investor=investor, amount=total, step=t)
+        world.deals.add(
+            seekers.size, firm=seekers, investor=investor, amount=total, at_cost=total, step=t
+        )
         sector = F.sector[seekers]
         world.count_by("vc_deals", firm_city, sector)
         world.count("vc_deals_cross_border", (corridor >= 0).sum())
@@ -286,11 +367,20 @@ def step(world: World, t: int) -> None:
         world.count_by("guidance_coinvestment", firm_city, sector, private)
         world.tally.link("vc_deals", inv_city, firm_city, sector, 1.0, total)
 
-    fail(world, t, rng)
+    D = world.deals
+    realised = realise(inv.invested, D.at_cost, ~D.written_off, exit_share(p.holding_months))
+    inv.realised[:] += realised
+    world.count("vc_realised", realised.sum())
+    written_off = fail(world, t, rng)
+    world.book_history.append((added, written_off, *book))
+    del world.book_history[:-24]
 
 
-def fail(world: World, t: int, rng: np.random.Generator) -> None:
-    """Firms fail; their deals are written off and their researchers find other employers."""
+def fail(world: World, t: int, rng: np.random.Generator) -> float:
+    """Firms fail; their deals are written off and their researchers find other employers.
+
+    Returns the amount written off.
+    """
     p = world.params.capital
     inv, F, D = world.investors, world.firms, world.deals
     # candidates drawn at the highest possible rate, thinned to each firm's own hazard
@@ -306,7 +396,7 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     )
     rows = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
     if rows.size == 0:
-        return
+        return 0.0
     failed = np.zeros(F.n, dtype=bool)
     failed[rows] = True
     F.alive[rows] = False
@@ -314,8 +404,10 @@ def fail(world: World, t: int, rng: np.random.Generator) -> None:
     world.count_by("firm_failures", F.city[rows], F.sector[rows])
     gone = failed[D.firm] & ~D.written_off
     D.written_off[gone] = True
-    np.subtract.at(inv.invested, D.investor[gone], D.amount[gone])
-    np.add.at(inv.written_off, D.investor[gone], D.amount[gone])
+    amount = D.at_cost[gone]
+    np.subtract.at(inv.invested, D.investor[gone], amount)
+    np.add.at(inv.written_off, D.investor[gone], amount)
     lost = D.firm[gone]
-    world.count_by("vc_written_off", F.city[lost], F.sector[lost], D.amount[gone])
+    world.count_by("vc_written_off", F.city[lost], F.sector[lost], amount)
     rehome_researchers(world, rng)
+    return float(amount.sum())

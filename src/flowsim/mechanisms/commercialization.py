@@ -1,7 +1,8 @@
 """Commercialization: development projects that need capital and manufacturing capacity.
 
 A development project (from a firm's own invention or a licence) costs money.
-Growth firms earn ``growth_firm_rd_budget`` of cash each month; start-ups live
+Growth firms earn ``rd_budget_per_researcher`` of cash each month per researcher
+they employ, so development money grows with R&D staff; start-ups live
 on VC rounds. A project starts once the firm's cash covers it, or is dropped after
 ``funding_wait_months``; waiting firms seek capital (see
 :mod:`~flowsim.mechanisms.capital`). When development ends it reaches market with
@@ -73,7 +74,9 @@ def step(world: World, t: int) -> None:
     D, F = world.developments, world.firms
     # established firms fund development from their own revenue; start-ups depend on VC
     F.cash[:] *= 1.0 - p.cash_spend_rate
-    F.cash[:] += np.where(F.alive & (F.stage == 1), p.growth_firm_rd_budget, 0.0)
+    F.cash[:] += np.where(
+        F.alive & (F.stage == 1), p.rd_budget_per_researcher * F.staff.astype(np.float64), 0.0
+    )
     dead = np.flatnonzero(D.active & ~F.alive[D.firm])
     D.active[dead] = False
     world.count_by("developments_dropped", F.city[D.firm[dead]], F.sector[D.firm[dead]])
