@@ -24,9 +24,9 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import yaml
-from scipy import stats
 
 from flowsim.outputs import GAUGES
+from flowsim.trend import drift
 
 HEADLINE = (
     "papers",
@@ -56,28 +56,6 @@ def yearly(args: tuple[float, int, dict]) -> dict[str, np.ndarray]:
     scale, seed, overrides = args
     y = run(Scenario(), seed=seed, overrides={"scale": scale, **overrides}).yearly
     return {name: y[name].to_numpy(dtype=np.float64) for name in measured()}
-
-
-def drift(values: np.ndarray) -> tuple[float, float, float]:
-    """Nine-year change implied by a common log-linear slope, with its 95% interval.
-
-    ``values`` is (replicates, years); each replicate has its own intercept (pure core).
-    Returns (change, low, high); NaN where an output is zero somewhere.
-    """
-    values = np.asarray(values, dtype=np.float64)
-    if (values <= 0).any():
-        return (np.nan, np.nan, np.nan)
-    logs = np.log(values)
-    reps, years = logs.shape
-    t = np.arange(years, dtype=np.float64) - (years - 1) / 2.0
-    centred = logs - logs.mean(axis=1, keepdims=True)
-    slope = float((centred * t).sum() / (reps * (t**2).sum()))
-    resid = centred - slope * t[None, :]
-    dof = reps * years - reps - 1
-    se = float(np.sqrt((resid**2).sum() / dof / (reps * (t**2).sum())))
-    half = stats.t.ppf(0.975, dof) * se
-    span = years - 1
-    return tuple(float(np.expm1(s * span)) for s in (slope, slope - half, slope + half))
 
 
 def main() -> None:

@@ -1,7 +1,7 @@
 """The baseline, and the calibrated scenario, meet every calibration target of the targets file.
 
-Each target is checked on the mean of the targets file's replicates (3 runs, the
-file's seeds, at its run settings: scale 0.05, 2022-2024 after a 60-month warm-up),
+Each target is checked on the mean of the targets file's replicates (8 runs, the
+file's seeds, at its run settings: scale 0.1, 2022-2024 after a 180-month warm-up),
 against the target's own tolerance band -- the same test a calibration trial
 passes, not a factor of 2. The validation targets (held out of the fit) are
 evaluated and their report written, but their verdicts are information, not

@@ -115,6 +115,8 @@ def build_world(
     age = rng.exponential(pp.firm_age_mean_months, F.n) * np.where(F.stage == 0, 0.3, 1.0)
     F.born_step[:] = -np.minimum(age, 30000).astype(np.int16)
     size_weight = (1.0 - rng.random(F.n)) ** (-1.0 / pp.firm_size_alpha)  # Pareto(alpha), min 1
+    # start-ups are small: at the size the model's own hiring gives them (no random draw)
+    size_weight *= np.where(F.stage == 0, pp.startup_size_factor, 1.0)
 
     # researchers: employed by a lab (by budget) or a firm (by size weight) of their city
     n_res = int(researchers_by_city.sum())

@@ -232,10 +232,14 @@ def step(world: World, t: int) -> None:
 
     # fundraising: new funds add to what investors hold
     # fundraising follows deployment: managers raise what they invested, more when the
-    # region's dry powder is below its target, less above it
-    world.invested_history.append(0.0)
-    del world.invested_history[:-12]
-    monthly = sum(world.invested_history) / len(world.invested_history)
+    # region's dry powder is below its target, less above it. The yardstick is the mean of
+    # the last 12 *completed* months: counting this month's empty entry in it would aim at
+    # 11/12 of the target and raise 11/12 of what was invested, and the dry powder that
+    # settle() set would sink by a sixth over the reported years
+    hist = world.invested_history
+    monthly = sum(hist) / len(hist) if hist else 0.0
+    hist.append(0.0)
+    del hist[:-12]
     target = world.params.population.dry_powder_years * 12.0 * monthly
     held = float(np.maximum(inv.held, 0.0).sum())
     pressure = float(np.clip(target / held, 0.0, 3.0)) if held > 0 else 3.0

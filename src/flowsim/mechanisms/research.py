@@ -49,6 +49,13 @@ STATE = {
         Column(
             "partner", np.int32, -1, "researcher row of the last collaboration partner, -1 none"
         ),
+        Column(
+            "partner_step",
+            np.int16,
+            0,
+            "month of the last collaboration with that partner (the tie lapses "
+            "research.tie_memory_months later unless renewed)",
+        ),
     ),
     "firms": (
         Column("pct_propensity", np.float32, 1.0, "multiplier of the PCT filing probability"),
@@ -109,7 +116,8 @@ def choose_partners(
 
     Each PI considers ``partner_candidates`` researchers of its field, in cities drawn by
     research mass and travel time with the own city favoured (``same_city_factor``; a
-    visit tie's city replaces one candidate city), plus its prior partner. A candidate's
+    visit tie's city replaces one candidate city), plus its prior partner if they worked
+    together within ``tie_memory_months`` (ties lapse unless renewed). A candidate's
     capability is its skill times the knowledge density of its city x field (to
     ``capability_elasticity``); its value is capability times the talent deterrence of
     the border, if any, times ``tie_value`` for the prior partner. Returns the best
@@ -131,6 +139,8 @@ def choose_partners(
     member = world.researcher_pools.sample(key.ravel(), rng).reshape(m, k)
     member[cand_city < 0] = -1
     prior = R.partner[pi].astype(np.int64)
+    # a tie not renewed within tie_memory_months has lapsed
+    prior[t - R.partner_step[pi].astype(np.int64) > p.tie_memory_months] = -1
     member = np.concatenate([prior[:, None], member], axis=1)
     valid = member >= 0
     safe = np.where(valid, member, 0)
@@ -238,6 +248,8 @@ def start_projects(world: World, t: int) -> None:
         world.count_by("projects_repeat_collaboration", city[again], field[again])
         R.partner[pis[idx[stays]]] = chosen
         R.partner[chosen] = pis[idx[stays]]
+        R.partner_step[pis[idx[stays]]] = t
+        R.partner_step[chosen] = t
 
     has = collaborator >= 0
     collab_city = np.where(has, R.city[np.maximum(collaborator, 0)], -1).astype(np.int64)
