@@ -60,3 +60,19 @@ def test_explain_table_refuses_a_folder_without_explain_csv(tmp_path, capsys):
     script = load_script("explain_table")
     assert script.main([str(tmp_path), "--out", str(tmp_path / "x.md")]) == 2
     assert "run flowsim explain first" in capsys.readouterr().err
+
+
+def test_baseline_table_prints_real_figures_and_cities(baseline_folder, capsys):
+    script = load_script("baseline_table")
+    assert script.main([str(baseline_folder)]) == 0
+    out = capsys.readouterr().out
+    assert "| Guangdong PCT applications / year | 23,676 (CNIPA 2023) |" in out
+    assert "3 replicates" in out, "the replicates of the folder are counted"
+    cities = [line for line in out.splitlines() if line.startswith("| Shenzhen |")]
+    assert len(cities) == 1, "one row per city in the by-city table"
+
+
+def test_baseline_table_refuses_a_folder_that_is_not_a_run(tmp_path, capsys):
+    script = load_script("baseline_table")
+    assert script.main([str(tmp_path)]) == 2
+    assert "baseline_table: error" in capsys.readouterr().err

@@ -9,10 +9,10 @@ from flowsim.assembly import COLUMNS, MECHANISMS, OWNERS
 from flowsim.state import CORE, CORE_OWNER, TABLES, Column, StateError, assemble
 
 # every column of every table (as before the columns moved to their owners, plus the
-# exits of issue 10: investors' realised, deals' at_cost)
+# exits of issue 10: investors' realised, deals' at_cost; researchers' partner_step)
 NAMES = {
-    "researchers": "city zone field skill partner employer_kind employer tie_city tie_until "
-    "arrive_step dest_city dest_zone dest_employer_kind dest_employer",
+    "researchers": "city zone field skill partner partner_step employer_kind employer tie_city "
+    "tie_until arrive_step dest_city dest_zone dest_employer_kind dest_employer",
     "labs": "city zone field budget staff inventions ownership",
     "firms": "city zone sector stage alive staff cash rounds vc_raised born_step pct_propensity "
     "patents products signal",

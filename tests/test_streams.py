@@ -67,7 +67,9 @@ def test_data_lever_leaves_samples_draws_unchanged():
 def test_capital_lever_leaves_talent_and_research_draws_unchanged():
     base = _step0()
     lever = _step0(**{"capital.fundraise_rate": 0.5, "capital.seek_rate_startup": 0.2})
-    assert lever["funds_raised"] != base["funds_raised"], "the lever acts on fundraising"
+    # (dry powder starts at its target, so a month's fundraising may draw no fund at all;
+    # the seek rate changes how many rounds the capital stream draws)
+    assert lever["vc_deals"] > 5 * base["vc_deals"], "the lever acts on capital's draws"
     for name in (
         "visits",
         "researcher_moves",
