@@ -15,6 +15,7 @@ PY=${PY:-.venv/bin/python}
 FLOWSIM=${FLOWSIM:-.venv/bin/flowsim}
 scale_args=()
 if [[ -n "${SCALE:-}" ]]; then scale_args=(--scale "$SCALE"); fi
+rm -rf "$OUT/explain"  # flowsim explain refuses a folder that is not empty
 mkdir -p "$OUT/runs" "$OUT/explain"
 scenarios=(scenarios/*.yaml)
 printf '%s\n' "${scenarios[@]}" | xargs -P "$JOBS" -I{} sh -c \
