@@ -114,7 +114,7 @@ POLICY_SOURCES = {
     "samples": "Our Hong Kong Foundation 2020: ~20 days clearance "
     "(3 working days with service platforms)",
 }
-"""Source of the baseline corridor frictions, by element (also commented in flowsim/params.py)."""
+"""Source of the baseline corridor frictions, by element (also commented in flowsim.paramtypes)."""
 
 
 @dataclass
@@ -266,6 +266,19 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
 
+def declared_in() -> str:
+    """Where each section of the scenario is declared: the module and name of its class."""
+    from flowsim.params import Scenario
+
+    parts = []
+    for section, info in Scenario.model_fields.items():
+        cls = info.annotation
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)):
+            continue
+        parts.append(f"`{section}`: `{cls.__module__}.{cls.__qualname__}`")
+    return "Each section's class is declared in: " + "; ".join(parts) + "."
+
+
 def parameter_table() -> str:
     """The Markdown table (with its marker lines) that belongs in docs/ODD.md."""
     from flowsim.geography import ELEMENTS, ZONES
@@ -275,6 +288,8 @@ def parameter_table() -> str:
         "",
         f"`<zone>` is one of {', '.join(ZONES)}; `<element>` one of {', '.join(ELEMENTS)}. "
         "A zone override left `null` keeps the corridor's value.",
+        "",
+        declared_in(),
         "",
         "| parameter | default | unit | allowed | meaning | source / assumption |",
         "|---|---|---|---|---|---|",

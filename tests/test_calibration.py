@@ -90,7 +90,8 @@ def test_the_baseline_carries_the_fitted_values_and_the_hand_calibration_is_kept
     hand = numeric_paths(scenario_dict(load_scenario(HAND)))
     assert {k for k in baseline if baseline[k] != calibrated[k]} == set(), (
         "scenarios/calibration/calibrated.yaml and the baseline disagree: the defaults in "
-        "src/flowsim/params.py should carry the fitted values"
+        "the parameter classes (flowsim.params, flowsim.mechanisms.*) should carry the fitted "
+        "values"
     )
     changed = {k for k in baseline if baseline[k] != hand[k]}
     assert changed and changed <= free, (

@@ -1,7 +1,10 @@
 """The house: the world is a container, the tools sit below the mechanisms (no import cycle).
 
 The world (:mod:`flowsim.world`) holds state; shared tools act on it as functions; the
-mechanisms use the tools; :mod:`flowsim.assembly` and :mod:`flowsim.model` sit on top.
+mechanisms use the tools and declare their state and parameter classes;
+:mod:`flowsim.params` (which composes the mechanisms' parameter classes into the
+scenario), :mod:`flowsim.assembly` and :mod:`flowsim.model` sit on top. The world and
+the tools may name :mod:`flowsim.params` in type hints only.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ BELOW_MECHANISMS = (
     "populations.py",
     "streams.py",
     "geography.py",
-    "params.py",
+    "paramtypes.py",
     "outputs.py",
     "state.py",
     "employment.py",
@@ -33,6 +36,13 @@ BELOW_MECHANISMS = (
 )
 ABOVE = ("flowsim.mechanisms", "flowsim.assembly", "flowsim.model")
 """Modules the world and the tools must not import (the mechanisms, and what composes them)."""
+
+TYPE_HINTS_ONLY = ("flowsim.params",)
+"""Modules above the mechanisms that the world, the tools and the mechanisms may import only
+under ``if TYPE_CHECKING:`` (they import the mechanisms' parameter classes)."""
+
+PARAMTYPES_MAY_IMPORT = ("pydantic", "flowsim.geography", "__future__", "typing")
+"""All :mod:`flowsim.paramtypes` imports: it sits below everything that declares parameters."""
 
 CONTAINER_METHODS = {
     "__init__",
@@ -61,10 +71,74 @@ def _imports(path: Path) -> set[str]:
     return names
 
 
+def _is_type_checking(node: ast.If) -> bool:
+    test = node.test
+    return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
+
+
+def _runtime_imports(path: Path) -> set[str]:
+    """Like :func:`_imports`, skipping the bodies of ``if TYPE_CHECKING:`` (lazy imports count)."""
+    names: set[str] = set()
+
+    def visit(node: ast.AST) -> None:
+        if isinstance(node, ast.If) and _is_type_checking(node):
+            for child in node.orelse:
+                visit(child)
+            return
+        if isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+            if node.module == "flowsim":
+                names.update(f"flowsim.{alias.name}" for alias in node.names)
+        elif isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(ast.parse(path.read_text(encoding="utf-8")))
+    return names
+
+
+def _names(modules: set[str], prefixes: tuple[str, ...]) -> list[str]:
+    return sorted(
+        m for m in modules if m in prefixes or m.startswith(tuple(f"{p}." for p in prefixes))
+    )
+
+
 def test_world_and_tools_import_no_mechanism():
     for name in BELOW_MECHANISMS:
         bad = sorted(m for m in _imports(SRC / name) if m.startswith(ABOVE))
         assert not bad, f"flowsim/{name} imports {bad}: the world and tools sit below mechanisms"
+
+
+def test_world_tools_and_mechanisms_import_the_params_for_type_hints_only():
+    paths = [SRC / name for name in BELOW_MECHANISMS] + sorted((SRC / "mechanisms").glob("*.py"))
+    for path in paths:
+        bad = _names(_runtime_imports(path), TYPE_HINTS_ONLY)
+        assert not bad, (
+            f"{path.relative_to(SRC)} imports {bad} at run time: it composes the mechanisms' "
+            "parameter classes and sits above them; import it under TYPE_CHECKING"
+        )
+
+
+def test_the_runtime_import_check_sees_through_type_checking(tmp_path):
+    probe = tmp_path / "probe.py"
+    probe.write_text(
+        "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from flowsim.params import A\n"
+        "def f():\n    from flowsim import params\n",
+        encoding="utf-8",
+    )
+    assert _runtime_imports(probe) == {"typing", "flowsim", "flowsim.params"}
+    probe.write_text("import typing\nif typing.TYPE_CHECKING:\n    import flowsim.params\n")
+    assert _runtime_imports(probe) == {"typing"}
+
+
+def test_paramtypes_imports_only_pydantic_the_stdlib_and_geography():
+    bad = sorted(
+        m for m in _imports(SRC / "paramtypes.py") if not m.startswith(PARAMTYPES_MAY_IMPORT)
+    )
+    assert not bad, f"flowsim/paramtypes.py imports {bad}: it sits below the mechanisms"
 
 
 def test_mechanisms_import_the_world_only_for_type_hints():
@@ -104,7 +178,7 @@ def test_mechanisms_call_only_the_containers_bookkeeping():
 
 
 def test_every_mechanism_declares_its_state_and_parameters():
-    from flowsim.assembly import MECHANISMS
+    from flowsim.assembly import MECHANISMS, PARAMS
     from flowsim.params import Scenario
 
     for module in MECHANISMS:
@@ -112,6 +186,20 @@ def test_every_mechanism_declares_its_state_and_parameters():
         assert module.PARAMS is None or module.PARAMS in Scenario.model_fields, (
             f"{module.__name__} owns the scenario section {module.PARAMS!r}, which does not exist"
         )
+        if module.PARAMS is None:
+            assert module.Params is None, f"{module.__name__} declares a class but no section"
+            continue
+        declared = module.Params
+        assert declared.__module__ == module.__name__, (
+            f"{module.__name__}.Params is {declared.__module__}.{declared.__qualname__}: "
+            "a mechanism declares its parameter class in its own module"
+        )
+        field = Scenario.model_fields[module.PARAMS]
+        assert field.annotation is declared, (
+            f"Scenario.{module.PARAMS} is {field.annotation}, not {module.__name__}.Params"
+        )
+        assert type(getattr(Scenario(), module.PARAMS)) is declared
+        assert PARAMS[module.PARAMS] == module.__name__
     owned = {m.PARAMS for m in MECHANISMS} - {None}
     assert owned == {
         "talent",

@@ -1,18 +1,24 @@
 """The house: the mechanisms in step order, the state each owns, and the world they act on.
 
 Every mechanism module declares what it owns: ``STATE``, the columns it owns on
-each table (:class:`flowsim.state.Column`), and ``PARAMS``, the scenario section
-it owns (its pydantic class lives in :mod:`flowsim.params`, which composes the
-:class:`~flowsim.params.Scenario`). This module puts the declarations together:
-:data:`COLUMNS`, each table's columns (the core columns of :mod:`flowsim.state`,
-then each mechanism's in :data:`MECHANISMS` order), and :data:`OWNERS`, who owns
-each column. A column declared twice is an error here, at import.
+each table (:class:`flowsim.state.Column`); ``PARAMS``, the scenario section it
+owns; and ``Params``, the pydantic class of that section, defined in the mechanism
+module itself (e.g. :class:`flowsim.mechanisms.talent.TalentParams`) from the
+building blocks of :mod:`flowsim.paramtypes`. :mod:`flowsim.params` imports those
+classes and composes the :class:`~flowsim.params.Scenario`. This module puts the
+declarations together: :data:`COLUMNS`, each table's columns (the core columns of
+:mod:`flowsim.state`, then each mechanism's in :data:`MECHANISMS` order),
+:data:`OWNERS`, who owns each column, and :data:`PARAMS`, who owns each scenario
+section. A column declared twice, a section claimed twice, or a section whose
+class in the :class:`~flowsim.params.Scenario` is not the class its mechanism
+declares is an error here, at import.
 
 Layers, from the bottom: the container (:mod:`flowsim.world`) and the shared tools
 (:mod:`flowsim.gravity`, :mod:`flowsim.pools`, :mod:`flowsim.policy`,
 :mod:`flowsim.knowledge`, :mod:`flowsim.employment`, :mod:`flowsim.firms`,
-:mod:`flowsim.tally`, :mod:`flowsim.setup`, ...) import no mechanism; the
-mechanisms import tools (and the world for type hints only); this module and
+:mod:`flowsim.tally`, :mod:`flowsim.setup`, :mod:`flowsim.paramtypes`, ...) import
+no mechanism, and :mod:`flowsim.params` for type hints only; the mechanisms import
+tools (and the world for type hints only); :mod:`flowsim.params`, this module and
 :mod:`flowsim.model` sit above the mechanisms.
 """
 
@@ -52,10 +58,23 @@ COLUMNS, OWNERS = assemble(CORE, [(m.__name__, m.STATE) for m in MECHANISMS])
 """Columns of each table by table name; owner (module name) of each column by table."""
 
 PARAMS: dict[str, str] = {m.PARAMS: m.__name__ for m in MECHANISMS if m.PARAMS is not None}
-"""Scenario section -> the mechanism module that owns it."""
+"""Scenario section -> the mechanism module that owns it (and declares its class)."""
 
 if len(PARAMS) != sum(m.PARAMS is not None for m in MECHANISMS):
     raise StateError("two mechanism modules claim the same scenario section")
+for _module in MECHANISMS:
+    if (_module.PARAMS is None) != (_module.Params is None):
+        raise StateError(f"{_module.__name__} declares PARAMS and Params apart: both or neither")
+    if _module.PARAMS is None:
+        continue
+    _field = Scenario.model_fields.get(_module.PARAMS)
+    if _field is None or _field.annotation is not _module.Params:
+        raise StateError(
+            f"{_module.__name__} declares the scenario section {_module.PARAMS!r} of class "
+            f"{_module.Params.__name__}, but the Scenario's {_module.PARAMS!r} is "
+            f"{None if _field is None else _field.annotation}"
+        )
+del _module
 
 __all__ = ["COLUMNS", "CORE_OWNER", "MECHANISMS", "OWNERS", "PARAMS", "build_world"]
 

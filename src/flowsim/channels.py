@@ -13,10 +13,12 @@ This module imports no mechanism.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.params import Scenario
+if TYPE_CHECKING:
+    from flowsim.params import Scenario  # above the mechanisms: type hints only
 
 CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
     "collaboration": ("collaboration", "grant"),

@@ -20,9 +20,9 @@ import numpy as np
 
 from flowsim.flows import channel
 from flowsim.geography import CORRIDORS, ELEMENTS, ZONES, Geography
-from flowsim.params import Policy, Response
 
 if TYPE_CHECKING:
+    from flowsim.paramtypes import Policy, Response
     from flowsim.world import World
 
 DAYS_PER_STEP = 365.25 / 12

@@ -10,6 +10,7 @@ imports no mechanism.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -17,12 +18,14 @@ from flowsim.channels import Hold
 from flowsim.employment import FIRM, LAB, add_staff
 from flowsim.geography import CITIES, FIELDS, Geography
 from flowsim.knowledge import KnowledgeStock
-from flowsim.params import Scenario
 from flowsim.pools import Pools
 from flowsim.populations import Population
 from flowsim.state import Column
 from flowsim.streams import stochastic_round
 from flowsim.world import World
+
+if TYPE_CHECKING:
+    from flowsim.params import Scenario  # above the mechanisms: type hints only
 
 
 def _split_by_city(real: np.ndarray, scale: float, rng: np.random.Generator) -> np.ndarray:

@@ -23,9 +23,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.geography import CITIES
+from flowsim.geography import CITIES, FIELDS
 from flowsim.knowledge import learned_outside
-from flowsim.params import FIELDS
 
 if TYPE_CHECKING:
     from flowsim.world import World

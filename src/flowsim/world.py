@@ -13,6 +13,8 @@ shared tools (gravity, pools, border control, knowledge) and never a mechanism.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from flowsim.channels import Hold
@@ -21,11 +23,14 @@ from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, Geogra
 from flowsim.gravity import balanced_mass, gravity, manufacturing_access
 from flowsim.knowledge import spillover_weights
 from flowsim.outputs import COUNTERS
-from flowsim.params import Policy, Scenario
+from flowsim.paramtypes import Policy
 from flowsim.policy import border_weights, compile_policy, fresh_quota
 from flowsim.pools import Pools
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
+
+if TYPE_CHECKING:
+    from flowsim.params import Scenario  # above the mechanisms: type hints only
 
 TALENT, CAPITAL = 0, 1
 

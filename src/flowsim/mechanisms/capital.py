@@ -22,11 +22,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from flowsim.employment import rehome_researchers
 from flowsim.firms import firms_waiting_for_capital, new_firms
 from flowsim.flows import channel
 from flowsim.gravity import choose_capital_city
+from flowsim.paramtypes import ByJurisdiction, _Frozen, _nonneg, _positive, _share
 from flowsim.policy import cross
 from flowsim.state import Column
 from flowsim.streams import bernoulli_rows, lognormal
@@ -35,8 +37,110 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "capital"
-"""The scenario section this mechanism owns: ``capital.*``
-(:class:`flowsim.params.CapitalParams`)."""
+"""The scenario section this mechanism owns: ``capital.*``, of class :data:`Params`."""
+
+
+class CapitalParams(_Frozen):
+    """Venture capital, guidance funds and fundraising."""
+
+    seek_rate_startup: float = _share(
+        0.005, "funding rounds sought per start-up per month (calibrated to the GII VC-deal share)"
+    )
+    seek_rate_growth: float = _share(
+        0.001, "funding rounds sought per growth firm per month (assumption)"
+    )
+    seek_rate_waiting: float = _share(
+        0.01,
+        "funding rounds sought per month by a firm whose development waits for money (assumption)",
+    )
+    round_size_startup: float = _positive(15.0, "mean start-up round [RMB m] (assumption)")
+    round_size_growth: float = _positive(80.0, "mean growth round [RMB m] (assumption)")
+    round_size_sigma: float = _nonneg(1.0, "sigma of the lognormal round size (assumption)")
+    home_bias: float = _nonneg(
+        3.0, "extra weight of investors in the firm's own city (assumption: VC local bias)"
+    )
+    fundraise_rate: float = _nonneg(
+        1.0,
+        "money raised per yuan invested over the last 12 months when the region's dry powder is "
+        "at its target (population.dry_powder_years of investment) [yuan per yuan]; scaled by "
+        "target / held, up to 3x (assumption: managers raise follow-on funds once they have "
+        "deployed the current one, so dry powder stays near its target)",
+    )
+    guidance_leverage: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=2.0, HK=5.0, MO=1.0),
+        description="private yuan co-invested per yuan of a guidance fund (HK: >5, BRIEF; GD, MO "
+        "assumptions)",
+    )
+    distance_decay_minutes: float = _positive(
+        60.0,
+        "travel time at which an investor city's pull falls by e [min] (assumption: VC is local)",
+    )
+    screening_base: float = _share(
+        0.4384,
+        "probability an investor backs a firm with no patents and no products (calibrated on "
+        "model v2, scenarios/calibration/targets.yaml; hand value 0.3, assumption)",
+    )
+    screening_weight: float = _nonneg(
+        0.5,
+        "elasticity of the odds of being backed to 1 + the firm's recent signal (invention "
+        "patents plus products on the market) (assumption: investors screen on patents and "
+        "traction)",
+    )
+    signal_months: float = _positive(
+        36.0,
+        "months over which a patent or product fades from the screening signal (by e) "
+        "(assumption: investors look at the last few years)",
+    )
+    failure_rate_startup: float = _share(
+        0.0065, "base failures per start-up per month, before the age and runway terms"
+    )
+    failure_rate_growth: float = _share(
+        0.0005,
+        "failures per growth firm per month (assumption: set so that graduations from start-up "
+        "balance growth-firm failures in the baseline; 0.0012 before, which shrank the growth "
+        "firms by ~1% a year, benchmarks/stationarity.py)",
+    )
+    young_hazard_multiplier: float = _nonneg(
+        2.0,
+        "extra hazard of a newborn firm, fading with age (BLS Business Employment Dynamics: "
+        "about 20% of new businesses close in year 1, about half by year 5)",
+    )
+    young_hazard_months: float = _positive(
+        24.0, "age at which the extra hazard of youth falls by e [months] (assumption)"
+    )
+    runway_hazard_multiplier: float = _nonneg(
+        1.0,
+        "extra hazard of a start-up whose cash is below its runway threshold (assumption)",
+    )
+    runway_cash: float = _nonneg(
+        1.0, "cash below which a start-up is out of runway [RMB m] (assumption)"
+    )
+    revenue_share: float = _share(
+        0.3,
+        "share of a commercialized project's value that returns to the firm as cash (assumption)",
+    )
+    holding_months: float = _positive(
+        72.0,
+        "mean time an investment is held at cost before it is realised by an exit (IPO, trade "
+        "sale or secondary sale) [months]; each month 1 - exp(-1/holding_months) of every book "
+        "at cost exits (assumption: VC-backed companies exit about 5-7 years after the first "
+        "round, and funds have a 10-year life)",
+    )
+    rounds_to_grow: int = Field(
+        2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"
+    )
+    startup_birth_rate: float = _share(
+        0.0061,
+        "new start-ups per month, besides spin-offs, per firm of the city's initial stock: a "
+        "steady founding flow that does not grow with the firms alive, so the firm stock has a "
+        "stable fixed point (assumption: set so that founding plus spin-offs balance failures "
+        "in the baseline; entry is driven by the pool of would-be founders, not by incumbents)",
+    )
+
+
+Params = CapitalParams
+"""The parameter class this mechanism declares; :class:`flowsim.params.Scenario`
+composes it as its ``capital`` section."""
 
 STATE = {
     "firms": (

@@ -19,9 +19,11 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from flowsim.firms import compact_developments
 from flowsim.gravity import manufacturing_access
+from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
 from flowsim.state import Column
 from flowsim.streams import lognormal
 
@@ -29,8 +31,52 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "commercialization"
-"""The scenario section this mechanism owns: ``commercialization.*``
-(:class:`flowsim.params.CommercializationParams`)."""
+"""The scenario section this mechanism owns: ``commercialization.*``, of class :data:`Params`."""
+
+
+class CommercializationParams(_Frozen):
+    """Development projects that turn inventions into products."""
+
+    develop_prob: float = _share(
+        0.2, "probability a firm invention or licence starts development (assumption)"
+    )
+    duration_months: float = _positive(12.0, "mean development time [months] (assumption)")
+    cost_mean: float = _positive(3.0, "mean development cost [RMB m] (assumption)")
+    rd_budget_per_researcher: float = _nonneg(
+        0.0156,
+        "cash a growth firm earns for development each month per researcher it employs "
+        "[RMB m] (assumption: about 0.19 M yuan a year, the previous 3 M yuan per growth firm "
+        "spread over its ~16 researchers; Guangdong's business R&D is roughly 0.4 M yuan per "
+        "R&D worker a year, about half of it salaries)",
+    )
+    cash_spend_rate: float = _share(
+        0.03,
+        "share of a firm's cash spent each month on costs outside the model (operations, "
+        "salaries), so cash does not pile up (assumption)",
+    )
+    funding_wait_months: int = Field(
+        6,
+        ge=0,
+        le=120,
+        description="months a development project waits for capital before it is dropped",
+    )
+    success_prob: float = _share(
+        0.6, "probability a funded development project reaches market (assumption)"
+    )
+    manufacturing_weight: float = _share(
+        0.5, "how much success depends on access to manufacturing capacity (assumption)"
+    )
+    value_mean: float = _positive(
+        0.7,
+        "mean value of a commercialized project [RMB m] (Zhuhai-Macao institute: >180 projects, "
+        ">120M yuan)",
+    )
+    value_sigma: float = _nonneg(1.0, "sigma of the lognormal project value (assumption)")
+
+
+Params = CommercializationParams
+"""The parameter class this mechanism declares; :class:`flowsim.params.Scenario`
+composes it as its ``commercialization`` section."""
 
 STATE = {
     "firms": (Column("products", np.int32, 0, "products brought to market"),),

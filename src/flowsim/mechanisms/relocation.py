@@ -51,12 +51,53 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.geography import CITIES, ELEMENTS, FIELDS, INPUT_ELEMENTS, ZONES
+from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
 
 if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "relocation"
-"""The scenario section this mechanism owns (:class:`flowsim.params.RelocationParams`)."""
+"""The scenario section this mechanism owns: ``relocation.*``, of class :data:`Params`."""
+
+
+class RelocationParams(_Frozen):
+    """Labs and firms moving into a cooperation zone whose rules give them better access."""
+
+    rate: float = _share(
+        0.004,
+        "most relocations into a zone per lab or firm of the zone's city per month, reached "
+        "when the access gain is large (assumption: about 5% a year, the order of the few per "
+        "cent of firms that change location each year in firm-relocation studies, e.g. "
+        "Pellenbarg, van Wissen & van Dijk 2002; most such moves stay within the metro area)",
+    )
+    gain_scale: float = _positive(
+        0.25,
+        "access gain at which the relocation probability reaches 63% of relocation.rate "
+        "[border weight, 0-1 scale] (assumption: the Hetao package's talent rules alone, a gain "
+        "of ~0.2, give 57% of the rate; its full package, ~0.5 for firms, 86%)",
+    )
+    lab_density: float = _nonneg(
+        10.0,
+        "labs a zone can hold per km2 of its area [labs / km2] (assumption: ~1.7x the model's "
+        "initial Hetao density, 22 labs of 40 researchers in 3.89 km2)",
+    )
+    firm_density: float = _nonneg(
+        200.0,
+        "R&D firms a zone can hold per km2 of its area [firms / km2] (assumption: ~1.5x the "
+        "model's initial Hetao density, 500 of Shenzhen's 25,000 R&D firms in 3.89 km2; about "
+        "the 5,000 researchers per km2 of researcher_density at ~20 researchers per Shenzhen firm)",
+    )
+    researcher_density: float = _nonneg(
+        5000.0,
+        "researchers a zone can hold per km2 of its area [persons / km2] (assumption: built "
+        "up at a floor-area ratio of 2.5 and 25 m2 per worker, a km2 holds ~100,000 workers; "
+        "~5% of them researchers)",
+    )
+
+
+Params = RelocationParams
+"""The parameter class this mechanism declares; :class:`flowsim.params.Scenario`
+composes it as its ``relocation`` section."""
 
 STATE: dict = {}
 """Columns this mechanism owns: none; it moves agents by writing the core ``zone`` columns."""

@@ -28,10 +28,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from flowsim import policy
 from flowsim.firms import new_developments
 from flowsim.mechanisms import data, samples
+from flowsim.paramtypes import ByField, ByJurisdiction, _Frozen, _nonneg, _positive, _share
 from flowsim.pools import choose_rows
 from flowsim.populations import compact
 from flowsim.state import Column
@@ -40,8 +42,181 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "research"
-"""The scenario section this mechanism owns: ``research.*``
-(:class:`flowsim.params.ResearchParams`)."""
+"""The scenario section this mechanism owns: ``research.*``, of class :data:`Params`."""
+
+
+class ResearchParams(_Frozen):
+    """Research projects: who starts them, what they need, what they produce."""
+
+    project_rate_lab: float = _share(
+        0.006708,
+        "projects started per lab researcher per month (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.01, assumption)",
+    )
+    project_rate_firm: float = _share(
+        0.004182,
+        "projects started per firm researcher per month (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.003, assumption)",
+    )
+    duration_months: float = _positive(18.0, "mean project duration [months] (assumption)")
+    collaboration_prob: float = _share(
+        0.3415,
+        "probability a project recruits an external collaborator, in its own city or another "
+        "(calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.5, "
+        "assumption: about half of projects have a partner outside the PI's employer)",
+    )
+    tie_memory_months: int = Field(
+        60,
+        ge=0,
+        le=600,
+        description="months a collaboration tie lasts without a new joint project; a PI "
+        "weighs its prior partner only within them [months] (assumption: the 5-year windows "
+        "in which co-authorship networks are usually built, e.g. Newman 2001 PNAS 98:404; "
+        "without a lapse, ties to partners who moved away pile up and the same-city share of "
+        "collaborations sank by 6 points over the reported years)",
+    )
+    partner_candidates: int = Field(
+        4,
+        ge=1,
+        le=16,
+        description="partners a PI considers before choosing one [candidates] (assumption)",
+    )
+    same_city_factor: float = _nonneg(
+        5.0,
+        "extra pull of candidate partners in the PI's own city [factor] (Jaffe, Trajtenberg & "
+        "Henderson 1993: citations 5-10x likelier from the same metro area)",
+    )
+    collab_decay_minutes: float = _positive(
+        60.0,
+        "travel time at which the pull of a candidate partner's city falls by e [min] (assumption)",
+    )
+    tie_value: float = _nonneg(
+        1.5,
+        "extra value of a prior partner over a new one [factor] (assumption: trust and lower "
+        "search costs make repeat collaboration common)",
+    )
+    capability_elasticity: float = _nonneg(
+        1.0,
+        "elasticity of a partner's capability to the knowledge density of its city x field "
+        "(assumption)",
+    )
+    collaboration_gain: float = _nonneg(
+        0.1777,
+        "extra output of a project per unit of its partner's relative capability (calibrated "
+        "on model v2, scenarios/calibration/targets.yaml; hand value 0.3, assumption: team "
+        "papers are more cited, Wuchty, Jones & Uzzi 2007)",
+    )
+    tie_collaboration_boost: float = _nonneg(
+        1.0, "extra collaboration odds for a PI with an active visit tie (assumption)"
+    )
+    papers_per_project_lab: float = _nonneg(
+        2.585,
+        "mean papers per lab project (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 2.0)",
+    )
+    papers_per_project_firm: float = _nonneg(
+        0.2595,
+        "mean papers per firm project (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 0.2, assumption)",
+    )
+    inventions_per_project_lab: float = _nonneg(0.8, "mean inventions per lab project (assumption)")
+    inventions_per_project_firm: float = _nonneg(
+        7.388,
+        "mean inventions per firm project (calibrated on model v2, "
+        "scenarios/calibration/targets.yaml; hand value 7.0)",
+    )
+    cross_border_bonus: float = _nonneg(
+        0.2,
+        "extra output of a team spanning two jurisdictions (assumption: recombination of "
+        "knowledge)",
+    )
+    data_need: ByField = Field(
+        default_factory=lambda: ByField(
+            biomedicine=0.5,
+            ict=0.3,
+            ai_data=0.8,
+            advanced_manufacturing=0.2,
+            new_materials=0.1,
+            energy_environment=0.3,
+        ),
+        description="probability a project in each field needs an external dataset (assumption)",
+    )
+    samples_need: ByField = Field(
+        default_factory=lambda: ByField(
+            biomedicine=0.6,
+            ict=0.042,
+            ai_data=0.0,
+            advanced_manufacturing=0.1,
+            new_materials=0.3,
+            energy_environment=0.15,
+        ),
+        description="probability a project in each field needs external research samples "
+        "(assumption; ict calibrated on model v2, scenarios/calibration/targets.yaml, hand "
+        "value 0.05)",
+    )
+    collaborator_source_prob: float = _share(
+        0.7,
+        "probability that a project with a collaborator across a border can source its data or "
+        "samples from the collaborator's city (assumption)",
+    )
+    refused_stop_prob: float = _share(
+        0.5,
+        "probability a project whose data or samples are refused stops (else it goes on weakened)",
+    )
+    abandon_rate_waiting: float = _share(
+        0.05,
+        "probability per month of waiting for data or samples that a project is abandoned "
+        "(assumption: competitors publish first, funding windows lapse)",
+    )
+    input_choice_sensitivity: float = _nonneg(
+        2.0,
+        "logit sensitivity of the choice between the best source across a border (quality x "
+        "expected deterrence) and the best domestic one (assumption)",
+    )
+    substitution_elasticity: float = _nonneg(
+        1.0,
+        "elasticity of a project's output to the quality of the data or samples it uses, "
+        "relative to the best available anywhere (assumption)",
+    )
+    input_decay_minutes: float = _positive(
+        45.0, "travel time at which a source city's pull for inputs falls by e [min] (assumption)"
+    )
+    refusal_delay_months: float = _nonneg(
+        2.0,
+        "months a refused request costs a project before it works with a domestic substitute "
+        "(assumption)",
+    )
+    mainland_grant_share: float = _share(
+        0.6, "share of mainland lab projects funded by mainland grants (assumption)"
+    )
+    grant_portability: float = _share(
+        0.0,
+        "probability a mainland grant may be spent across the border (0 before the Hetao pilot; "
+        "lever)",
+    )
+    self_funded_collaboration: float = _share(
+        0.5, "probability an unfunded cross-border collaborator joins anyway (assumption)"
+    )
+    patent_prob: float = _share(
+        0.6123,
+        "probability an invention is filed as an invention patent ("
+        "calibrated on model v2, scenarios/calibration/targets.yaml; "
+        "hand value 0.9, assumption)",
+    )
+    pct_prob: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=0.09514, HK=0.2116, MO=0.11),
+        description="probability an invention patent is also filed under the PCT (GD "
+        "calibrated on model v2, scenarios/calibration/targets.yaml, hand value 0.075; HK "
+        "calibrated to 0.1644, then re-set by hand to 0.2116 = 0.1644 x 646 / 502 after the "
+        "stationary baseline of issue 10 lowered Hong Kong's filings to 502 a year, scale 0.1 "
+        "x 8 replicates; MO set by hand to CNIPA 2023)",
+    )
+
+
+Params = ResearchParams
+"""The parameter class this mechanism declares; :class:`flowsim.params.Scenario`
+composes it as its ``research`` section."""
 
 STATE = {
     "researchers": (

@@ -21,6 +21,9 @@ PARAMS = None
 """No scenario section of its own: it reads ``research.*``
 (owned by :mod:`flowsim.mechanisms.research`)."""
 
+Params = None
+"""No parameter class of its own (:class:`flowsim.mechanisms.research.ResearchParams`)."""
+
 STATE = {
     "projects": (
         Column("samples_ready", np.int16, -1, "step the samples clear customs, -1 not needed"),

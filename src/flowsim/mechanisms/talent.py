@@ -20,10 +20,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import numpy as np
+from pydantic import Field
 
 from flowsim.employment import add_staff, pick_employers, remove_staff
 from flowsim.geography import CITIES
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
+from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
 from flowsim.policy import cross_border
 from flowsim.pools import choose_rows
 from flowsim.state import Column
@@ -33,8 +35,41 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "talent"
-"""The scenario section this mechanism owns: ``talent.*``
-(:class:`flowsim.params.TalentParams`)."""
+"""The scenario section this mechanism owns: ``talent.*``, of class :data:`Params`."""
+
+
+class TalentParams(_Frozen):
+    """Job moves, visits and the gravity model of where researchers go."""
+
+    move_rate: float = _share(
+        0.01171,
+        "job moves per researcher per month ("
+        "calibrated on model v2, scenarios/calibration/targets.yaml; "
+        "hand value 0.01, assumption: ~12%/year)",
+    )
+    visit_rate: float = _share(0.03, "visits to another city per researcher per month (assumption)")
+    distance_decay_minutes: float = Field(
+        66.98,
+        ge=1.0,
+        le=100_000.0,
+        description="travel time at which a city's pull falls by e [min] (calibrated on model "
+        "v2, scenarios/calibration/targets.yaml; hand value 45, assumption; at least "
+        "1 minute, below which every city's pull underflows to zero)",
+    )
+    opportunity_elasticity: float = _nonneg(
+        2.0,
+        "elasticity of a destination's pull for job moves to its research productivity relative "
+        "to the start (assumption: researchers move toward better opportunity; 0 = moves keep "
+        "every city's share)",
+    )
+    visit_tie_months: float = _positive(
+        12.0, "months a visit keeps a researcher's cross-city tie active (assumption)"
+    )
+
+
+Params = TalentParams
+"""The parameter class this mechanism declares; :class:`flowsim.params.Scenario`
+composes it as its ``talent`` section."""
 
 STATE = {
     "researchers": (

@@ -17,6 +17,7 @@ import numpy as np
 
 from flowsim.firms import new_developments, new_firms
 from flowsim.gravity import choose_capital_city
+from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
 from flowsim.policy import cross_border
 from flowsim.state import Column
 
@@ -24,8 +25,29 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "transfer"
-"""The scenario section this mechanism owns: ``transfer.*``
-(:class:`flowsim.params.TransferParams`)."""
+"""The scenario section this mechanism owns: ``transfer.*``, of class :data:`Params`."""
+
+
+class TransferParams(_Frozen):
+    """Licences and spin-offs of lab inventions."""
+
+    licence_rate: float = _share(0.02, "licences per lab invention per month (assumption)")
+    spinoff_rate: float = _share(0.003, "spin-offs per lab invention per month (assumption)")
+    researcher_ownership: float = _share(
+        0.0, "share of labs where researchers own their results (negative-list reform; lever)"
+    )
+    ownership_spinoff_multiplier: float = _nonneg(
+        3.0, "spin-off rate multiplier where researchers own results (assumption)"
+    )
+    invention_expiry_months: float = _positive(
+        60.0, "mean months before an unused lab invention is abandoned (assumption)"
+    )
+    licence_fee_mean: float = _nonneg(1.0, "mean licence fee [RMB m] (assumption)")
+
+
+Params = TransferParams
+"""The parameter class this mechanism declares; :class:`flowsim.params.Scenario`
+composes it as its ``transfer`` section."""
 
 STATE = {
     "labs": (
