@@ -230,6 +230,6 @@ def test_steady_book_is_inflow_over_exit_plus_write_off_rate():
     from flowsim.mechanisms.capital import steady_book
 
     # 10 a month in, 1% of the deals' book written off a month, 2% exit: 10 / 0.03
-    history = [(10.0, 5.0, 500.0, 900.0)] * 24
+    history = [(10.0, 5.0, 500.0)] * 24
     assert abs(steady_book(history, 0.02) - 10.0 / 0.03) < 1e-9
-    assert steady_book([(0.0, 0.0, 0.0, 0.0)], 0.02) is None, "nothing to go on"
+    assert steady_book([(0.0, 0.0, 0.0)], 0.02) is None, "nothing to go on"

@@ -19,6 +19,18 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 
+def draw_fields(city: np.ndarray, mix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """A field for each agent from its city's field mix (one uniform draw per agent).
+
+    ``mix`` is (cities, fields), each row summing to 1 (:func:`flowsim.world.field_mix`);
+    used for the initial labs and firms and for the start-ups founded each month.
+    """
+    cum = np.cumsum(mix, axis=1)
+    u = rng.random(city.size)
+    field = (u[:, None] >= cum[np.asarray(city, dtype=np.int64)]).sum(axis=1)
+    return np.minimum(field, mix.shape[1] - 1).astype(np.int8)
+
+
 def new_firms(
     world: World,
     city: np.ndarray,

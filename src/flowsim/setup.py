@@ -16,6 +16,7 @@ import numpy as np
 
 from flowsim.channels import Hold
 from flowsim.employment import FIRM, LAB, add_staff
+from flowsim.firms import draw_fields
 from flowsim.geography import CITIES, FIELDS, Geography
 from flowsim.knowledge import KnowledgeStock
 from flowsim.pools import Pools
@@ -42,14 +43,6 @@ def _zones_for(city: np.ndarray, geo: Geography, rng: np.random.Generator) -> np
         zone[inside] = z
         u = np.where(city == zc, u - share, u)
     return zone
-
-
-def _draw_fields(city: np.ndarray, mix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """A field for each agent from its city's field mix (one uniform draw per agent)."""
-    cum = np.cumsum(mix, axis=1)
-    u = rng.random(city.size)
-    field = (u[:, None] >= cum[city.astype(np.int64)]).sum(axis=1)
-    return np.minimum(field, mix.shape[1] - 1).astype(np.int8)
 
 
 def build_world(
@@ -95,7 +88,7 @@ def build_world(
     L = w.labs
     L.city[:] = lab_city
     L.zone[:] = _zones_for(lab_city, geo, rng)
-    L.field[:] = _draw_fields(lab_city, w.lab_mix, rng)
+    L.field[:] = draw_fields(lab_city, w.lab_mix, rng)
     L.budget[:] = lab_budget[lab_city] * np.exp(0.5 * rng.standard_normal(L.n) - 0.125)
     L.ownership[:] = rng.random(L.n) < params.transfer.researcher_ownership
 
@@ -108,7 +101,7 @@ def build_world(
     F = w.firms
     F.city[:] = firm_city
     F.zone[:] = _zones_for(firm_city, geo, rng)
-    F.sector[:] = _draw_fields(firm_city, w.firm_mix, rng)
+    F.sector[:] = draw_fields(firm_city, w.firm_mix, rng)
     F.stage[:] = np.where(rng.random(F.n) < fig["startup_share"][firm_city], 0, 1)
     F.cash[:] = rng.exponential(pp.firm_cash_mean, F.n) if pp.firm_cash_mean > 0 else 0.0
     w.entry_base = np.bincount(firm_city.astype(np.int64), minlength=n_cities)

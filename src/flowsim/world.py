@@ -79,9 +79,11 @@ class World:
         # the last 12 months of lab inventions (inflow, outflow, stock): for transfer.settle
         self.lab_inflow = 0.0
         self.lab_history: list[tuple[float, float, float]] = []
-        # the last 24 months of the VC book at cost (added, written off, recorded deals'
-        # book and whole book at the month's start): for capital.settle_book
-        self.book_history: list[tuple[float, float, float, float]] = []
+        # the warm-up's last 24 months of the VC book at cost (added, written off, recorded
+        # deals' book at the month's start): for capital.settle_book
+        self.book_history: list[tuple[float, float, float]] = []
+        # relocation's per-run tables (mechanisms.relocation.tables), made on first use
+        self.relocation_tables = None
         # founding base of each city: its firms at the start (capital.found_startups)
         self.entry_base = np.zeros(len(CITIES), dtype=np.int64)
         rp = params.research

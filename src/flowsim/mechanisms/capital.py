@@ -25,7 +25,7 @@ import numpy as np
 from pydantic import Field
 
 from flowsim.employment import rehome_researchers
-from flowsim.firms import firms_waiting_for_capital, new_firms
+from flowsim.firms import draw_fields, firms_waiting_for_capital, new_firms
 from flowsim.flows import channel
 from flowsim.gravity import choose_capital_city
 from flowsim.paramtypes import ByJurisdiction, _Frozen, _nonneg, _positive, _share
@@ -205,9 +205,7 @@ def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     city = np.repeat(np.arange(world.geo.n_cities), births)
     if city.size == 0:
         return
-    cum = np.cumsum(world.firm_mix, axis=1)
-    u = rng.random(city.size)
-    sector = np.minimum((u[:, None] >= cum[city]).sum(axis=1), cum.shape[1] - 1)
+    sector = draw_fields(city, world.firm_mix, rng)
     zone = np.full(city.size, -1)
     for z, zc in enumerate(world.geo.zone_city):
         here = (city == zc) & (rng.random(city.size) < world.geo.zone_population_share[z])
@@ -264,12 +262,12 @@ def realise(
     return out
 
 
-def steady_book(history: list[tuple[float, float, float, float]], share: float) -> float | None:
+def steady_book(history: list[tuple[float, float, float]], share: float) -> float | None:
     """Book at cost that the last months' flows hold steady: mean inflow / outflow rate.
 
-    ``history`` holds (added, written off, book of recorded deals at the month's start,
-    book at the month's start) per month; the outflow rate is the exit ``share`` plus the
-    write-off rate of recorded deals. None if there is not enough to go on (pure core).
+    ``history`` holds (added, written off, book of recorded deals at the month's start)
+    per month; the outflow rate is the exit ``share`` plus the write-off rate of recorded
+    deals. None if there is not enough to go on (pure core).
     """
     added = sum(h[0] for h in history)
     written_off = sum(h[1] for h in history)
@@ -328,8 +326,11 @@ def step(world: World, t: int) -> None:
     rng = world.rngs["capital"]
     p = world.params.capital
     inv, F = world.investors, world.firms
-    live = ~world.deals.written_off
-    book = (float(world.deals.at_cost[live].sum()), float(inv.invested.sum()))
+    # the book's flows are kept for settle_book, which reads them at the warm-up's end only
+    settling = t < world.params.warmup_steps
+    if settling:
+        D = world.deals
+        book = float(D.at_cost[~D.written_off].sum())
     added = 0.0
     found_startups(world, t, rng)
     F.signal[:] *= np.float32(np.exp(-1.0 / p.signal_months))
@@ -480,8 +481,9 @@ def step(world: World, t: int) -> None:
     inv.realised[:] += realised
     world.count("vc_realised", realised.sum())
     written_off = fail(world, t, rng)
-    world.book_history.append((added, written_off, *book))
-    del world.book_history[:-24]
+    if settling:
+        world.book_history.append((added, written_off, book))
+        del world.book_history[:-24]
 
 
 def fail(world: World, t: int, rng: np.random.Generator) -> float:

@@ -173,9 +173,8 @@ def access_gain(world: World, border: dict[str, np.ndarray]) -> np.ndarray:
 
 def tables(world: World) -> Tables:
     """The relocation tables of a world (computed on first use, then kept on the world)."""
-    cached = getattr(world, "_relocation_tables", None)
-    if cached is not None:
-        return cached
+    if world.relocation_tables is not None:
+        return world.relocation_tables
     p = world.params.relocation
     held = world.hold is not None and CHANNEL in world.hold.groups
     gain = access_gain(world, world.baseline_border if held else world.border)
@@ -191,7 +190,7 @@ def tables(world: World) -> Tables:
     density = np.array([p.lab_density, p.firm_density, p.researcher_density])
     capacity = np.floor(density[:, None] * geo.zone_area_km2[None, :] * world.scale + 1e-9)
     t = Tables(gain, best_zone, prob, capacity.astype(np.int64), bool((prob > 0).any()))
-    world._relocation_tables = t
+    world.relocation_tables = t
     return t
 
 
