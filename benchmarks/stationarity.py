@@ -24,6 +24,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import yaml
+from tqdm import tqdm
 
 from flowsim.outputs import GAUGES
 from flowsim.trend import drift
@@ -74,7 +75,7 @@ def main() -> None:
     started = time.perf_counter()
     jobs = [(args.scale, args.seed + r, overrides) for r in range(args.replicates)]
     with ProcessPoolExecutor(args.workers) as pool:
-        runs = list(pool.map(yearly, jobs))
+        runs = list(tqdm(pool.map(yearly, jobs), total=len(jobs), desc="replicates"))
     print(
         f"scale {args.scale}, {args.replicates} replicates, overrides {overrides or 'none'} "
         f"({time.perf_counter() - started:.0f} s); drift = 9-year change of a log-linear trend"

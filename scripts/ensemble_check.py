@@ -17,6 +17,7 @@ import sys
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
+from tqdm import tqdm
 
 
 def _one(job: tuple[str, dict[str, float], int]) -> dict[str, float]:
@@ -26,10 +27,9 @@ def _one(job: tuple[str, dict[str, float], int]) -> dict[str, float]:
     from flowsim.run import run
 
     path, values, seed = job
-    spec = load_targets(path).spec
     targets = load_targets(path)
     scenario = with_overrides(targets.base_scenario(), values)
-    found, _ = model_values(spec.of_role("calibration"), run(scenario, seed))
+    found, _ = model_values(targets.spec.of_role("calibration"), run(scenario, seed))
     return found
 
 
@@ -51,7 +51,7 @@ def main(argv: list[str] | None = None) -> int:
     seeds = replicate_seeds(spec.seed, spec.replicates)
     jobs = [(args.targets, values, s) for values in sets for s in seeds]
     with ProcessPoolExecutor(args.workers) as pool:
-        found = list(pool.map(_one, jobs))
+        found = list(tqdm(pool.map(_one, jobs), total=len(jobs), desc="runs", file=sys.stderr))
     print("| set | " + " | ".join(t.id for t in calibration) + " | meets all |")
     print("|---|" + "---|" * (len(calibration) + 1))
     ok_sets = 0
