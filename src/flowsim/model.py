@@ -2,10 +2,11 @@
 
 Step order (one step = one month), written once here:
 
-0. **warm-up** (once, at construction) — ``warmup_steps`` months run unrecorded
-   so that projects, invention stocks and portfolios are in flight at step 0;
-   then each knowledge stock is set to the steady state of its last 12 months' inflow,
-   and the investors' dry powder to ``population.dry_powder_years`` of the last 12
+0. **warm-up** (once, at construction) — ``warmup_steps`` (180) months run unrecorded
+   so that projects, invention stocks, firms' cash and portfolios are in flight at
+   step 0 and the baseline is stationary; 24 months before its end each knowledge stock
+   is set to the fixed point of its last 12 months' inflow and the productivity that
+   stock gives, the investors' dry powder to ``population.dry_powder_years`` of the last 12
    months' investment, and the labs' invention stocks to the steady state of their
    last 12 months' inflow and outflow; at the warm-up's end, the investors' book at
    cost is set to the steady state of its last 24 months' investment, exits and
