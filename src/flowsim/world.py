@@ -20,10 +20,8 @@ import numpy as np
 from flowsim.channels import Hold
 from flowsim.flows import FlowLedger
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, Geography, load_geography
-from flowsim.gravity import balanced_mass, gravity, manufacturing_access
-from flowsim.knowledge import spillover_weights
+from flowsim.gravity import gravity, manufacturing_access
 from flowsim.outputs import COUNTERS
-from flowsim.paramtypes import Policy
 from flowsim.policy import border_weights, compile_policy, fresh_quota
 from flowsim.pools import Pools
 from flowsim.streams import make_streams
@@ -74,21 +72,6 @@ class World:
         self.ledger = FlowLedger()
         self.tally = CityTally()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
-        # event list: rows of the researchers with a job move under way (arrive_step >= 0)
-        self.pending_moves = np.zeros(0, dtype=np.int64)
-        # the last 12 months of lab inventions (inflow, outflow, stock): for transfer.settle
-        self.lab_inflow = 0.0
-        self.lab_history: list[tuple[float, float, float]] = []
-        # the warm-up's last 24 months of the VC book at cost (added, written off, recorded
-        # deals' book at the month's start): for capital.settle_book
-        self.book_history: list[tuple[float, float, float]] = []
-        # relocation's per-run tables (mechanisms.relocation.tables), made on first use
-        self.relocation_tables = None
-        # founding base of each city: its firms at the start (capital.found_startups)
-        self.entry_base = np.zeros(len(CITIES), dtype=np.int64)
-        rp = params.research
-        self.data_need = np.asarray(rp.data_need.as_array())
-        self.samples_need = np.asarray(rp.samples_need.as_array())
         geo, n = self.geo, len(CITIES)
         travel = geo.travel_minutes
         det = params.deterrence
@@ -120,39 +103,13 @@ class World:
         self.expected_researchers = city_mass[:, None] * mix
         mass = city_mass / city_mass.sum()
         tp = params.talent
-        # amenity: each city's pull for job moves in each field, balanced once under the
-        # *baseline* friction so the baseline keeps its shares; a policy's friction and
-        # changes in opportunity then move researchers (no share-keeping under policy)
-        baseline_tables = compile_policy(Policy(), geo, params.scale)
-        baseline_border = border_weights(baseline_tables, TALENT, geo.corridor, det.talent)
-        kernel = np.exp(-travel / tp.distance_decay_minutes) * baseline_border[0]
-        field_share = self.expected_researchers / self.expected_researchers.sum(axis=0)
-        self.move_amenity = np.stack(
-            [balanced_mass(field_share[:, f], kernel) for f in range(self.n_fields)]
-        )
         self.move_kernel = np.exp(-travel / tp.distance_decay_minutes)[None] * talent_border
         self.visit_weights = gravity(mass, travel, tp.distance_decay_minutes, talent_border)
         self.visit_weights *= (1.0 - np.eye(n))[None]
-        # candidate partners: researchers of the field, by travel time, own city favoured
-        own = 1.0 + (rp.same_city_factor - 1.0) * np.eye(n)
-        fmass = self.expected_researchers.T  # (fields, cities)
-        self.collab_weights = (
-            fmass[:, None, :] * (np.exp(-travel / rp.collab_decay_minutes) * own)[None]
-        ).reshape(self.n_fields * n, n)
-        # input sources: research mass by travel time, within each jurisdiction
-        jur = geo.city_jurisdiction
-        src = mass[None, :] * np.exp(-travel / rp.input_decay_minutes)
-        self.source_weights = np.stack(
-            [np.where(jur[None, :] == j, src, 0.0) for j in range(3)]
-        )  # (jurisdiction, origin, source)
         self.manufacturing_access = manufacturing_access(
             geo.figures["manufacturing_capacity"], travel, talent_border
         )
         self.public_share = geo.figures["public_research_share"]
-        kp = params.knowledge
-        self.knowledge_weights = spillover_weights(
-            geo.distance_km(), jur, kp.halving_km, kp.outside_city, kp.outside_jurisdiction
-        )
         # grant portability per (zone slot, corridor): a zone's override applies only on
         # the corridors the zone covers (slot 0 = outside every zone)
         grants = base if "grant" in self.held else params
@@ -209,7 +166,7 @@ class World:
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
         # small integer keys, built in place: the pools radix-sort them (see flowsim.pools);
-        # researchers with a move under way are left out, found from the event list
+        # researchers with a move under way are left out, found from talent's event list
         key = R.city.astype(np.int16)
         key *= nf
         key += R.field
