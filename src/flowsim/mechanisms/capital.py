@@ -190,12 +190,12 @@ MEMORY = (
     Memory(
         "invested_history",
         "investors' own money invested in each of the last 12 months [RMB m] (fundraising's "
-        "yardstick; :func:`settle`)",
+        "yardstick; read by capital.settle)",
     ),
     Memory(
         "book_history",
         "the warm-up's last 24 months of the book at cost: added, written off, and the "
-        "recorded deals' book at the month's start (:func:`settle_book`)",
+        "recorded deals' book at the month's start (read by capital.settle_book)",
     ),
 )
 """What this mechanism keeps on the world, set by :func:`init`."""

@@ -31,7 +31,7 @@ STATE = {
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
 MEMORY = (
-    Memory("data_need", "share of each field's projects that need data (``research.data_need``)"),
+    Memory("data_need", "share of each field's projects that need data (research.data_need)"),
 )
 """What this mechanism keeps on the world, set by :func:`init`."""
 

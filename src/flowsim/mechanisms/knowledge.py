@@ -79,7 +79,7 @@ MEMORY = (
     Memory(
         "knowledge",
         "the knowledge stocks per city x field, their spillover weights and the productivity "
-        "they give (:class:`flowsim.knowledge.KnowledgeStock`)",
+        "they give (flowsim.knowledge.KnowledgeStock)",
     ),
 )
 """What this mechanism keeps on the world, set by :func:`init`."""

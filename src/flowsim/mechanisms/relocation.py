@@ -106,7 +106,7 @@ STATE: dict = {}
 MEMORY = (
     Memory(
         "relocation_tables",
-        "the per-run tables of :func:`tables` (access gains, best zones, probabilities, "
+        "the per-run tables of relocation.tables (access gains, best zones, probabilities, "
         "capacities), made on first use",
     ),
 )

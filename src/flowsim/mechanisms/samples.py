@@ -34,7 +34,7 @@ STATE = {
 MEMORY = (
     Memory(
         "samples_need",
-        "share of each field's projects that need samples (``research.samples_need``)",
+        "share of each field's projects that need samples (research.samples_need)",
     ),
 )
 """What this mechanism keeps on the world, set by :func:`init`."""

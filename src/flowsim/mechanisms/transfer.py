@@ -62,11 +62,11 @@ STATE = {
 MEMORY = (
     Memory(
         "lab_inflow",
-        "lab inventions made this month (research adds them; :func:`step` files them)",
+        "lab inventions made this month (research adds them; transfer's step files them)",
     ),
     Memory(
         "lab_history",
-        "the last 12 months of lab inventions: inflow, outflow, stock (:func:`settle`)",
+        "the last 12 months of lab inventions: inflow, outflow, stock (read by transfer.settle)",
     ),
 )
 """What this mechanism keeps on the world, set by :func:`init`."""
