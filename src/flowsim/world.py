@@ -2,13 +2,17 @@
 
 The world holds what a step reads and writes: the agent tables (filled by
 :func:`flowsim.setup.build_world`), the compiled friction tables and the matrices
-derived from the scenario once, the random streams, the partner pools (rebuilt by
-:meth:`World.refresh_pools`), the flow ledger, the by-city tally and the step's
-counters. What acts on it lives elsewhere, as functions taking the world: the
-shared tools (:mod:`flowsim.employment`, :mod:`flowsim.firms`,
-:func:`flowsim.policy.cross_border`, :func:`flowsim.gravity.choose_capital_city`,
-:func:`flowsim.tally.gauges`) and, above them, the mechanisms. The world imports
-shared tools (gravity, pools, border control, knowledge) and never a mechanism.
+that depend on the policy, the population's field mixes, the random streams, the
+partner pools (rebuilt by :meth:`World.refresh_pools`), the flow ledger, the by-city
+tally and the step's counters. Each mechanism's own tables and month-to-month memory
+(talent's pending moves, capital's investment history, the knowledge stocks, ...) are
+declared by that mechanism (its ``MEMORY``) and set by its ``init``
+(:data:`flowsim.assembly.MEMORY_OWNERS` says whose each is), not here. What acts on
+the world lives elsewhere, as functions taking it: the shared tools
+(:mod:`flowsim.employment`, :mod:`flowsim.firms`, :func:`flowsim.policy.cross_border`,
+:func:`flowsim.gravity.choose_capital_city`, :func:`flowsim.tally.gauges`) and, above
+them, the mechanisms. The world imports shared tools (gravity, pools, border
+control) and never a mechanism.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from flowsim.gravity import gravity, manufacturing_access
 from flowsim.outputs import COUNTERS
 from flowsim.policy import border_weights, compile_policy, fresh_quota
 from flowsim.pools import Pools
+from flowsim.populations import Population
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
 
@@ -50,7 +55,27 @@ def field_mix(geo: Geography, multipliers: np.ndarray, kind: str) -> np.ndarray:
 
 
 class World:
-    """Everything a step reads and writes. Built by :func:`flowsim.setup.build_world`."""
+    """Everything a step reads and writes. Built by :func:`flowsim.setup.build_world`.
+
+    Besides what ``__init__`` sets, the world holds the agent tables (set by
+    :func:`flowsim.setup.build_world`), the partner pools (:meth:`refresh_pools`) and
+    each mechanism's declared memory (set by its ``init``).
+    """
+
+    researchers: Population
+    labs: Population
+    firms: Population
+    investors: Population
+    deals: Population
+    projects: Population
+    developments: Population
+    researcher_pools: Pools
+    researcher_counts: np.ndarray
+    firm_pools: Pools
+    firm_city_pools: Pools
+    lab_pools: Pools
+    lab_city_pools: Pools
+    investor_pools: Pools
 
     def __init__(
         self,
