@@ -5,8 +5,10 @@ parameter: its dotted path (as written in a scenario file or an override), defau
 unit, allowed range, meaning and source or assumption, all taken from the field
 definitions. Zone overrides, identical for every zone and element, are collapsed
 into one row per friction field. The state-variable tables list every column of
-:data:`flowsim.assembly.COLUMNS` and the module that declares it (its owner). Each
-table sits between two marker lines in docs/ODD.md; nothing outside them is touched::
+:data:`flowsim.assembly.COLUMNS` and the module that declares it (its owner); the
+memory table lists what each mechanism keeps on the world (its ``MEMORY``, set by its
+``init``) and the counters each module counts (its ``OUTPUTS``). Each table sits
+between two marker lines in docs/ODD.md; nothing outside them is touched::
 
     python scripts/make_param_table.py           # rewrite the tables in docs/ODD.md
     python scripts/make_param_table.py --check   # exit 1 if a table is out of date
@@ -32,6 +34,8 @@ BEGIN = f"<!-- BEGIN parameter table: {GENERATED} -->"
 END = "<!-- END parameter table -->"
 STATE_BEGIN = f"<!-- BEGIN state variables: {GENERATED} -->"
 STATE_END = "<!-- END state variables -->"
+MEMORY_BEGIN = f"<!-- BEGIN mechanism memory: {GENERATED} -->"
+MEMORY_END = "<!-- END mechanism memory -->"
 
 PLACEHOLDERS = {"Zones": "<zone>", "ZonePolicy": "<element>"}
 """Models whose fields are all equal are collapsed into one placeholder path segment."""
@@ -333,6 +337,29 @@ def state_table() -> str:
     return "\n".join(lines)
 
 
+def memory_table() -> str:
+    """Markdown tables of each mechanism's memory on the world and of the counters each counts."""
+    from flowsim.assembly import MECHANISMS, OUTPUT_OWNERS
+
+    lines = [
+        MEMORY_BEGIN,
+        "",
+        "| memory | meaning | declared and set (`init`) by |",
+        "|---|---|---|",
+    ]
+    for module in MECHANISMS:
+        for item in module.MEMORY:
+            lines.append(f"| `{item.name}` | {_cell(item.doc)} | `{module.__name__}` |")
+    lines += ["", "| module | counters it counts (`OUTPUTS`) |", "|---|---|"]
+    owners = [m.__name__ for m in MECHANISMS]
+    owners += [o for o in dict.fromkeys(OUTPUT_OWNERS.values()) if o not in owners]
+    for owner in owners:
+        names = [f"`{c}`" for c, o in OUTPUT_OWNERS.items() if o == owner]
+        lines.append(f"| `{owner}` | {', '.join(names) or 'none'} |")
+    lines += ["", MEMORY_END]
+    return "\n".join(lines)
+
+
 def block(text: str, begin: str, end: str) -> str | None:
     """The block between two marker lines (markers included), or None if they are missing."""
     start, stop = text.find(begin), text.find(end)
@@ -343,7 +370,11 @@ def block(text: str, begin: str, end: str) -> str | None:
 
 def generated_blocks() -> list[tuple[str, str, str]]:
     """(begin marker, end marker, fresh content) of every generated block."""
-    return [(BEGIN, END, parameter_table()), (STATE_BEGIN, STATE_END, state_table())]
+    return [
+        (BEGIN, END, parameter_table()),
+        (STATE_BEGIN, STATE_END, state_table()),
+        (MEMORY_BEGIN, MEMORY_END, memory_table()),
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

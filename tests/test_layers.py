@@ -208,7 +208,29 @@ def test_every_mechanism_declares_its_state_and_parameters():
         "capital",
         "commercialization",
         "relocation",
+        "knowledge",
     }
+
+
+def test_mechanisms_do_not_set_another_mechanisms_memory():
+    """A mechanism assigns ``world.<name> = ...`` only for the memory it declares itself."""
+    from flowsim.assembly import MECHANISMS, MEMORY_OWNERS
+
+    for module in MECHANISMS:
+        path = SRC / "mechanisms" / f"{module.__name__.rsplit('.', 1)[1]}.py"
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            targets = node.targets if isinstance(node, ast.Assign) else []
+            for target in targets:
+                if (
+                    isinstance(target, ast.Attribute)
+                    and isinstance(target.value, ast.Name)
+                    and target.value.id == "world"
+                ):
+                    owner = MEMORY_OWNERS.get(target.attr)
+                    assert owner == module.__name__, (
+                        f"{path.name} sets world.{target.attr}, which "
+                        f"{owner or 'no mechanism'} declares: set only your own MEMORY"
+                    )
 
 
 def test_every_mechanism_module_is_in_the_house():

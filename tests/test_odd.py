@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from model_helpers import load_script
 
 from flowsim.assembly import COLUMNS, OWNERS
@@ -124,4 +126,57 @@ def test_the_step_order_matches_the_model():
     assert [source.index(c) for c in calls] == sorted(source.index(c) for c in calls), (
         "FlowModel._advance no longer runs the mechanisms in the documented order; "
         "update docs/ODD.md §3"
+    )
+
+
+PHASE = re.compile(r"^(\d+)\. \*\*([^*]+)\*\*", re.MULTILINE)
+"""A numbered phase of a step order: ``3. **Research: start** — ...``."""
+
+
+def _phases(text: str) -> list[tuple[int, str]]:
+    return [(int(n), name.strip().lower()) for n, name in PHASE.findall(text)]
+
+
+def test_the_odd_lists_the_phases_of_the_model_docstring_in_order():
+    """The step order is written once, in model.py's docstring; the ODD's §3 must be its copy."""
+    import flowsim.model
+
+    code = _phases(flowsim.model.__doc__)
+    text = _odd_text()
+    section = text[text.index("## 3. Process overview") : text.index("## 4. Design concepts")]
+    odd = _phases(section)
+    assert len(code) >= 10, f"model.py's docstring lists too few phases: {code}"
+    assert [n for n, _ in code] == list(range(len(code))), "model.py's phases are numbered 0, 1..."
+    assert odd == code, (
+        "docs/ODD.md §3 lists the phases "
+        f"{[name for _, name in odd]}, model.py's docstring {[name for _, name in code]}: "
+        "the ODD must list the same phases, in the same order"
+    )
+
+
+def test_the_model_runs_the_phases_of_its_docstring():
+    """Each mechanism phase of the docstring is a call in FlowModel._advance, in that order."""
+    import inspect
+
+    from flowsim.model import FlowModel
+
+    source = inspect.getsource(FlowModel._advance)
+    calls = {
+        "begin": "w.begin_step(",
+        "talent": "talent.step(",
+        "research: start": "research.start_projects(",
+        "research: complete": "research.complete_projects(",
+        "transfer": "transfer.step(",
+        "capital": "capital.step(",
+        "commercialization": "commercialization.step(",
+        "relocation": "relocation.step(",
+        "knowledge": "knowledge.step(",
+    }
+    import flowsim.model
+
+    phases = [name for _, name in _phases(flowsim.model.__doc__) if name in calls]
+    assert phases == list(calls), f"the docstring's mechanism phases changed: {phases}"
+    positions = [source.index(calls[name]) for name in phases]
+    assert positions == sorted(positions), (
+        "FlowModel._advance does not run the phases in the order of model.py's docstring"
     )

@@ -186,7 +186,7 @@ def test_no_gain_moves_nothing_and_draws_nothing(scenario, monkeypatch):
     assert relocation.tables(with_relocation.world).active is False, (
         f"{scenario} has no zone rules: no access gain anywhere"
     )
-    monkeypatch.setattr(relocation, "step", lambda world, t: None)
+    monkeypatch.setattr(relocation, "step", lambda world, t, warmup=False: None)
     without = _run(params)
     assert _stream_states(with_relocation) == _stream_states(without), (
         "with no access gain every stream, relocation's included, is drawn exactly as without it"

@@ -18,6 +18,10 @@ from flowsim.populations import compact
 if TYPE_CHECKING:
     from flowsim.world import World
 
+OUTPUTS = ("startups", "developments_started")
+"""The counters of :data:`flowsim.outputs.COUNTERS` counted here, for whichever mechanism founds
+the firm or opens the project (:data:`flowsim.assembly.OUTPUT_OWNERS`)."""
+
 
 def draw_fields(city: np.ndarray, mix: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """A field for each agent from its city's field mix (one uniform draw per agent).

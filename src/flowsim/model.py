@@ -10,7 +10,9 @@ Step order (one step = one month), written once here:
    months' investment, and the labs' invention stocks to the steady state of their
    last 12 months' inflow and outflow; at the warm-up's end, the investors' book at
    cost is set to the steady state of its last 24 months' investment, exits and
-   write-offs.
+   write-offs. The warm-up is known here only: a mechanism that acts differently in it
+   is told so by a ``warmup`` flag (capital keeps its book's flows, relocation rests)
+   and the settling is done by the mechanisms' ``settle`` hooks, called from here.
 1. **begin** — reset this month's counters and border quotas; group agents into
    pools by city and field from the current state.
 2. **talent** — visits (ties), job moves through border control; moves whose
@@ -35,7 +37,8 @@ Step order (one step = one month), written once here:
    (:mod:`~flowsim.mechanisms.relocation`). They cross under the zone's rules from
    the next month.
 9. **knowledge** — each city x field's knowledge stock depreciates and takes in
-   this month's papers, inventions and linked knowledge (:mod:`flowsim.knowledge`);
+   this month's papers, inventions and linked knowledge
+   (:mod:`~flowsim.mechanisms.knowledge`);
    research productivity and job-move opportunity read it next month.
 10. **record** — counters and gauges in real-world units go to the DataCollector
    (and the by-city counters and stocks to its ``by_city`` table); the month's
@@ -56,6 +59,7 @@ from flowsim.geography import CITIES
 from flowsim.mechanisms import (
     capital,
     commercialization,
+    knowledge,
     relocation,
     research,
     talent,
@@ -162,7 +166,7 @@ class FlowModel(mesa.Model):
         for i in range(params.warmup_steps):
             if i == settle_at and i >= 12:
                 self._settle()
-            self._advance()
+            self._advance(warmup=True)
             self.world.ledger.close_step()
             self.world.tally.close_step()
         if settle_at == params.warmup_steps and settle_at >= 12:
@@ -173,7 +177,7 @@ class FlowModel(mesa.Model):
 
     def _settle(self) -> None:
         """Knowledge stocks, dry powder and lab invention stocks to their steady states."""
-        self.world.knowledge.settle()
+        knowledge.settle(self.world)
         capital.settle(self.world)
         transfer.settle(self.world)
 
@@ -195,17 +199,18 @@ class FlowModel(mesa.Model):
         if self.step_index >= self.params.steps:
             self.running = False
 
-    def _advance(self) -> None:
+    def _advance(self, warmup: bool = False) -> None:
+        """One month of phases 1-9; ``warmup`` for the unrecorded months of phase 0."""
         w, t = self.world, self.month
         w.begin_step()
         talent.step(w, t)
         research.start_projects(w, t)
         research.complete_projects(w, t)
         transfer.step(w, t)
-        capital.step(w, t)
+        capital.step(w, t, warmup=warmup)
         commercialization.step(w, t)
-        relocation.step(w, t)
-        w.knowledge.end_month()
+        relocation.step(w, t, warmup=warmup)
+        knowledge.step(w, t)
         self.month += 1
 
     def _record(self) -> None:

@@ -79,7 +79,14 @@ COUNTERS: tuple[str, ...] = (
     "relocations_researchers",
     *(f"relocations_{kind}_{zone}" for zone in ZONES for kind in ("labs", "firms", "researchers")),
 )
-"""Per-step counts (model units; money in RMB m, friction cost in thousand yuan)."""
+"""Per-step counts (model units; money in RMB m, friction cost in thousand yuan).
+
+Each is declared by the one module that counts it (a mechanism's ``OUTPUTS``,
+:data:`flowsim.firms.OUTPUTS` or :data:`CROSSING_COUNTERS`), checked by
+:mod:`flowsim.assembly`."""
+
+CROSSING_COUNTERS: tuple[str, ...] = ("friction_cost",)
+"""Counters of every border crossing (:mod:`flowsim.policy`), whichever mechanism's flow crosses."""
 
 GAUGES: tuple[str, ...] = (
     "researchers",

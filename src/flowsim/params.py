@@ -3,10 +3,10 @@
 :class:`Scenario` composes every parameter section. The section a mechanism owns is
 declared, with its defaults, in that mechanism's module (``talent`` by
 :class:`flowsim.mechanisms.talent.TalentParams`, ``research``, ``transfer``,
-``capital``, ``commercialization`` and ``relocation`` likewise, as
+``capital``, ``commercialization``, ``knowledge`` and ``relocation`` likewise, as
 ``PARAMS``/``Params``); the shared building blocks and the border-control policy
-live in :mod:`flowsim.paramtypes`; the other sections (population, knowledge,
-world, outputs) are defined here. Every name is importable from here, so this
+live in :mod:`flowsim.paramtypes`; the other sections (population, world,
+outputs) are defined here. Every name is importable from here, so this
 module sits above the mechanisms: the world and the tools import it for type hints
 only. A scenario file (see :mod:`flowsim.scenario`) is validated into a
 :class:`Scenario`; the model reads nothing else. Every object is immutable
@@ -26,6 +26,7 @@ from pydantic import Field, field_validator, model_validator
 from flowsim.geography import CORRIDORS, ELEMENTS, FIELDS, ZONES
 from flowsim.mechanisms.capital import CapitalParams
 from flowsim.mechanisms.commercialization import CommercializationParams
+from flowsim.mechanisms.knowledge import KnowledgeParams
 from flowsim.mechanisms.relocation import RelocationParams
 from flowsim.mechanisms.research import ResearchParams
 from flowsim.mechanisms.talent import TalentParams
@@ -133,48 +134,6 @@ class PopulationParams(_Frozen):
         if sum(shares.as_array()) <= 0:
             raise ValueError("the shares must not all be zero: agents need at least one field")
         return shares
-
-
-class KnowledgeParams(_Frozen):
-    """Knowledge stocks per city x field: accumulation, depreciation, spillovers, productivity."""
-
-    depreciation_per_year: float = _share(
-        0.15,
-        "share of a knowledge stock lost each year (Hall, Mairesse & Mohnen 2010: 15% is the "
-        "conventional R&D-capital depreciation rate)",
-    )
-    halving_km: float = _positive(
-        1200.0, "distance at which a spillover halves [km] (Keller 2002: ~1,200 km)"
-    )
-    outside_city: float = _share(
-        0.05,
-        "weight of another city's knowledge, at zero distance, relative to the own city's "
-        "(calibrated: with the initial stocks, 20% of accessible knowledge lies outside the "
-        "learner's city, as Peri 2005 finds outside the region)",
-    )
-    outside_jurisdiction: float = _share(
-        0.3,
-        "further weight of knowledge across a border, relative to the same distance at home "
-        "(assumption: national borders cut knowledge flows by ~70%, Peri 2005 and Li 2014 "
-        "border effects)",
-    )
-    elasticity: float = _nonneg(
-        0.2,
-        "elasticity of research output to the accessible knowledge stock relative to the start "
-        "(assumption; knowledge-production-function elasticities of 0.1-0.3 for external "
-        "knowledge, Jaffe 1986, Griliches 1992)",
-    )
-    link_transfer: float = _share(
-        0.5,
-        "share of a collaboration's output that also enters the partner city's stock, and of a "
-        "licensed invention that enters the licensee city's (assumption: co-authors and "
-        "licensees learn, whole counting)",
-    )
-    per_researcher: float = _positive(
-        2.6,
-        "initial knowledge per unit of researcher skill [knowledge units: papers and inventions "
-        "of unit quality] (calibrated: the stock the baseline's output sustains at 15% a year)",
-    )
 
 
 class WorldParams(_Frozen):

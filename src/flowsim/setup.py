@@ -3,13 +3,14 @@
 :func:`build_world` makes a :class:`~flowsim.world.World` and fills its agent
 tables, whose columns it is given (:data:`flowsim.assembly.COLUMNS`: the core
 columns of :mod:`flowsim.state` plus every mechanism's declared ``STATE``). A
-column that the draw below does not set keeps its declared default. This module
-imports no mechanism.
+column that the draw below does not set keeps its declared default. The
+mechanisms' own tables and memory (their ``MEMORY``) are then set by their
+``init``, which it is given too. This module imports no mechanism.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -18,10 +19,9 @@ from flowsim.channels import Hold
 from flowsim.employment import FIRM, LAB, add_staff
 from flowsim.firms import draw_fields
 from flowsim.geography import CITIES, FIELDS, Geography
-from flowsim.knowledge import KnowledgeStock
 from flowsim.pools import Pools
 from flowsim.populations import Population
-from flowsim.state import Column
+from flowsim.state import Column, Memory, initialise
 from flowsim.streams import stochastic_round
 from flowsim.world import World
 
@@ -49,12 +49,16 @@ def build_world(
     params: Scenario,
     seed: int,
     columns: Mapping[str, Sequence[Column]],
+    memories: Sequence[tuple[str, Sequence[Memory], Callable[[World], None]]] = (),
     hold: Hold | None = None,
 ) -> World:
     """Draw the initial agents from the city figures and field mixes times ``params.scale``.
 
     ``columns`` are the columns of each table by name (``"researchers"``, ``"labs"``,
     ``"firms"``, ``"investors"``, ``"deals"``, ``"projects"``, ``"developments"``).
+    ``memories`` are (owner, declared ``MEMORY``, ``init``) of each mechanism, in step
+    order: once the agents are drawn, each ``init(world)`` sets its declared memory
+    (:func:`flowsim.state.initialise`).
     """
     w = World(params, seed, hold=hold)
     geo, rng, s = w.geo, w.rngs["population"], params.scale
@@ -104,7 +108,6 @@ def build_world(
     F.sector[:] = draw_fields(firm_city, w.firm_mix, rng)
     F.stage[:] = np.where(rng.random(F.n) < fig["startup_share"][firm_city], 0, 1)
     F.cash[:] = rng.exponential(pp.firm_cash_mean, F.n) if pp.firm_cash_mean > 0 else 0.0
-    w.entry_base = np.bincount(firm_city.astype(np.int64), minlength=n_cities)
     sig = pp.pct_propensity_sigma
     F.pct_propensity[:] = np.exp(sig * rng.standard_normal(F.n) - 0.5 * sig**2)
     # ages: start-ups young, growth firms older (exponential, assumption)
@@ -150,16 +153,6 @@ def build_world(
     key = city * len(FIELDS) + R.field.astype(np.int64)
     R.partner[:] = Pools(key, n_cities * len(FIELDS)).sample(key, rng)
 
-    # knowledge: each (city, field) starts with per_researcher x the skill of its researchers
-    skill = np.zeros((n_cities, len(FIELDS)))
-    np.add.at(skill, (city, R.field.astype(np.int64)), R.skill.astype(np.float64))
-    kp = params.knowledge
-    w.knowledge = KnowledgeStock(
-        kp.per_researcher * skill, w.knowledge_weights, kp.depreciation_per_year, kp.elasticity
-    )
-    if hold is not None and "knowledge" in hold.groups:
-        w.knowledge.path = hold.knowledge_path
-
     # investors: fund sizes lognormal; dry powder = dry_powder_years of the region's
     # investment, the rest invested at cost
     inv_city = np.repeat(np.arange(n_cities), investors_by_city).astype(np.int8)
@@ -173,7 +166,6 @@ def build_world(
         pp.fund_size_sigma * rng.standard_normal(inv.n) - 0.5 * pp.fund_size_sigma**2
     )
     yearly = expected_yearly_investment(params, F)
-    w.invested_history = [yearly / 12.0]
     held_share = np.clip(pp.dry_powder_years * yearly / max(size.sum(), 1e-9), 0.0, 1.0)
     inv.raised[:] = size
     inv.held[:] = size * held_share
@@ -184,6 +176,8 @@ def build_world(
     w.developments = Population(
         "developments", columns["developments"], 0, capacity=max(1024, F.n // 4)
     )
+    # then each mechanism's tables and memory, from the scenario and the initial agents
+    initialise(w, memories)
     w.refresh_pools()
     return w
 

@@ -10,11 +10,19 @@ twice in one table, or a table that does not exist, is an error at assembly.
 
 Every column is a numpy array of :class:`flowsim.populations.Population`; a new
 row takes the column's default.
+
+Besides its columns, a mechanism module declares its *memory*: the tables it
+derives from the scenario once (e.g. talent's job-move amenity) and what it
+remembers from month to month (e.g. capital's recent investment), as
+``MEMORY = (Memory("pending_moves", ...), ...)``, and initialises them in its
+``init(world)``, called once the initial agents are drawn (:func:`initialise`).
+An ``init`` that sets an attribute it did not declare, or leaves one it declared
+unset, is an error; so is a name declared twice (:func:`assemble_memory`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -45,6 +53,14 @@ class Column:
     name: str
     dtype: type
     default: float | int | bool
+    doc: str
+
+
+@dataclass(frozen=True)
+class Memory:
+    """One declared attribute of the world that a mechanism initialises and keeps."""
+
+    name: str
     doc: str
 
 
@@ -112,3 +128,48 @@ def assemble(
                 owner[table][column.name] = name
                 columns[table].append(column)
     return {table: tuple(cols) for table, cols in columns.items()}, owner
+
+
+def assemble_memory(owners: Iterable[tuple[str, Sequence[Memory]]]) -> dict[str, str]:
+    """The owner of every declared memory.
+
+    A name the world itself already holds cannot be declared: :func:`initialise` would
+    find it not set by its ``init``.
+
+    Args:
+        owners: (owner name, its ``MEMORY``) pairs.
+
+    Returns:
+        {memory name: owner name}, in declaration order.
+
+    Raises:
+        StateError: a name is declared twice.
+    """
+    owner: dict[str, str] = {}
+    for name, memory in owners:
+        for item in memory:
+            if item.name in owner:
+                raise StateError(f"{item.name!r} is declared by both {owner[item.name]} and {name}")
+            owner[item.name] = name
+    return owner
+
+
+def initialise(
+    world: object, owners: Iterable[tuple[str, Sequence[Memory], Callable[[object], None]]]
+) -> None:
+    """Call each owner's ``init(world)`` in turn; each must set exactly its declared memory.
+
+    Raises:
+        StateError: an ``init`` set a name it did not declare, or left a declared one unset.
+    """
+    for name, memory, init in owners:
+        before = set(vars(world))
+        init(world)
+        made = set(vars(world)) - before
+        declared = {item.name for item in memory}
+        if made != declared:
+            extra, missing = sorted(made - declared), sorted(declared - made)
+            raise StateError(
+                f"{name}.init set {extra or 'nothing undeclared'} and left "
+                f"{missing or 'nothing declared'} unset: it must set exactly its MEMORY"
+            )

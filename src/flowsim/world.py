@@ -2,13 +2,17 @@
 
 The world holds what a step reads and writes: the agent tables (filled by
 :func:`flowsim.setup.build_world`), the compiled friction tables and the matrices
-derived from the scenario once, the random streams, the partner pools (rebuilt by
-:meth:`World.refresh_pools`), the flow ledger, the by-city tally and the step's
-counters. What acts on it lives elsewhere, as functions taking the world: the
-shared tools (:mod:`flowsim.employment`, :mod:`flowsim.firms`,
-:func:`flowsim.policy.cross_border`, :func:`flowsim.gravity.choose_capital_city`,
-:func:`flowsim.tally.gauges`) and, above them, the mechanisms. The world imports
-shared tools (gravity, pools, border control, knowledge) and never a mechanism.
+that depend on the policy, the population's field mixes, the random streams, the
+partner pools (rebuilt by :meth:`World.refresh_pools`), the flow ledger, the by-city
+tally and the step's counters. Each mechanism's own tables and month-to-month memory
+(talent's pending moves, capital's investment history, the knowledge stocks, ...) are
+declared by that mechanism (its ``MEMORY``) and set by its ``init``
+(:data:`flowsim.assembly.MEMORY_OWNERS` says whose each is), not here. What acts on
+the world lives elsewhere, as functions taking it: the shared tools
+(:mod:`flowsim.employment`, :mod:`flowsim.firms`, :func:`flowsim.policy.cross_border`,
+:func:`flowsim.gravity.choose_capital_city`, :func:`flowsim.tally.gauges`) and, above
+them, the mechanisms. The world imports shared tools (gravity, pools, border
+control) and never a mechanism.
 """
 
 from __future__ import annotations
@@ -20,12 +24,11 @@ import numpy as np
 from flowsim.channels import Hold
 from flowsim.flows import FlowLedger
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, Geography, load_geography
-from flowsim.gravity import balanced_mass, gravity, manufacturing_access
-from flowsim.knowledge import spillover_weights
+from flowsim.gravity import gravity, manufacturing_access
 from flowsim.outputs import COUNTERS
-from flowsim.paramtypes import Policy
 from flowsim.policy import border_weights, compile_policy, fresh_quota
 from flowsim.pools import Pools
+from flowsim.populations import Population
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
 
@@ -52,7 +55,27 @@ def field_mix(geo: Geography, multipliers: np.ndarray, kind: str) -> np.ndarray:
 
 
 class World:
-    """Everything a step reads and writes. Built by :func:`flowsim.setup.build_world`."""
+    """Everything a step reads and writes. Built by :func:`flowsim.setup.build_world`.
+
+    Besides what ``__init__`` sets, the world holds the agent tables (set by
+    :func:`flowsim.setup.build_world`), the partner pools (:meth:`refresh_pools`) and
+    each mechanism's declared memory (set by its ``init``).
+    """
+
+    researchers: Population
+    labs: Population
+    firms: Population
+    investors: Population
+    deals: Population
+    projects: Population
+    developments: Population
+    researcher_pools: Pools
+    researcher_counts: np.ndarray
+    firm_pools: Pools
+    firm_city_pools: Pools
+    lab_pools: Pools
+    lab_city_pools: Pools
+    investor_pools: Pools
 
     def __init__(
         self,
@@ -74,21 +97,6 @@ class World:
         self.ledger = FlowLedger()
         self.tally = CityTally()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
-        # event list: rows of the researchers with a job move under way (arrive_step >= 0)
-        self.pending_moves = np.zeros(0, dtype=np.int64)
-        # the last 12 months of lab inventions (inflow, outflow, stock): for transfer.settle
-        self.lab_inflow = 0.0
-        self.lab_history: list[tuple[float, float, float]] = []
-        # the warm-up's last 24 months of the VC book at cost (added, written off, recorded
-        # deals' book at the month's start): for capital.settle_book
-        self.book_history: list[tuple[float, float, float]] = []
-        # relocation's per-run tables (mechanisms.relocation.tables), made on first use
-        self.relocation_tables = None
-        # founding base of each city: its firms at the start (capital.found_startups)
-        self.entry_base = np.zeros(len(CITIES), dtype=np.int64)
-        rp = params.research
-        self.data_need = np.asarray(rp.data_need.as_array())
-        self.samples_need = np.asarray(rp.samples_need.as_array())
         geo, n = self.geo, len(CITIES)
         travel = geo.travel_minutes
         det = params.deterrence
@@ -120,39 +128,13 @@ class World:
         self.expected_researchers = city_mass[:, None] * mix
         mass = city_mass / city_mass.sum()
         tp = params.talent
-        # amenity: each city's pull for job moves in each field, balanced once under the
-        # *baseline* friction so the baseline keeps its shares; a policy's friction and
-        # changes in opportunity then move researchers (no share-keeping under policy)
-        baseline_tables = compile_policy(Policy(), geo, params.scale)
-        baseline_border = border_weights(baseline_tables, TALENT, geo.corridor, det.talent)
-        kernel = np.exp(-travel / tp.distance_decay_minutes) * baseline_border[0]
-        field_share = self.expected_researchers / self.expected_researchers.sum(axis=0)
-        self.move_amenity = np.stack(
-            [balanced_mass(field_share[:, f], kernel) for f in range(self.n_fields)]
-        )
         self.move_kernel = np.exp(-travel / tp.distance_decay_minutes)[None] * talent_border
         self.visit_weights = gravity(mass, travel, tp.distance_decay_minutes, talent_border)
         self.visit_weights *= (1.0 - np.eye(n))[None]
-        # candidate partners: researchers of the field, by travel time, own city favoured
-        own = 1.0 + (rp.same_city_factor - 1.0) * np.eye(n)
-        fmass = self.expected_researchers.T  # (fields, cities)
-        self.collab_weights = (
-            fmass[:, None, :] * (np.exp(-travel / rp.collab_decay_minutes) * own)[None]
-        ).reshape(self.n_fields * n, n)
-        # input sources: research mass by travel time, within each jurisdiction
-        jur = geo.city_jurisdiction
-        src = mass[None, :] * np.exp(-travel / rp.input_decay_minutes)
-        self.source_weights = np.stack(
-            [np.where(jur[None, :] == j, src, 0.0) for j in range(3)]
-        )  # (jurisdiction, origin, source)
         self.manufacturing_access = manufacturing_access(
             geo.figures["manufacturing_capacity"], travel, talent_border
         )
         self.public_share = geo.figures["public_research_share"]
-        kp = params.knowledge
-        self.knowledge_weights = spillover_weights(
-            geo.distance_km(), jur, kp.halving_km, kp.outside_city, kp.outside_jurisdiction
-        )
         # grant portability per (zone slot, corridor): a zone's override applies only on
         # the corridors the zone covers (slot 0 = outside every zone)
         grants = base if "grant" in self.held else params
@@ -209,7 +191,7 @@ class World:
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
         # small integer keys, built in place: the pools radix-sort them (see flowsim.pools);
-        # researchers with a move under way are left out, found from the event list
+        # researchers with a move under way are left out, found from talent's event list
         key = R.city.astype(np.int16)
         key *= nf
         key += R.field

@@ -27,10 +27,12 @@ from pydantic import Field
 from flowsim.employment import rehome_researchers
 from flowsim.firms import draw_fields, firms_waiting_for_capital, new_firms
 from flowsim.flows import channel
+from flowsim.geography import CITIES
 from flowsim.gravity import choose_capital_city
 from flowsim.paramtypes import ByJurisdiction, _Frozen, _nonneg, _positive, _share
 from flowsim.policy import cross
-from flowsim.state import Column
+from flowsim.setup import expected_yearly_investment
+from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows, lognormal
 
 if TYPE_CHECKING:
@@ -180,8 +182,54 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = (
+    Memory(
+        "entry_base",
+        "founding base of each city: its firms at the start (start-ups founded a month)",
+    ),
+    Memory(
+        "invested_history",
+        "investors' own money invested in each of the last 12 months [RMB m] (fundraising's "
+        "yardstick; read by capital.settle)",
+    ),
+    Memory(
+        "book_history",
+        "the warm-up's last 24 months of the book at cost: added, written off, and the "
+        "recorded deals' book at the month's start (read by capital.settle_book)",
+    ),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "funds_raised",
+    "vc_deals",
+    "vc_deals_cross_border",
+    "vc_volume",
+    "guidance_coinvestment",
+    "vc_refused",
+    "vc_screened_out",
+    "vc_over_quota",
+    "vc_written_off",
+    "vc_realised",
+    "firm_failures",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts (its start-ups are
+counted by :func:`flowsim.firms.new_firms`)."""
+
 CAPITAL = 1
 GUIDANCE = 1
+
+
+def init(world: World) -> None:
+    """The founding base and the investment history from the initial firms; an empty book history.
+
+    The history starts at the money the initial firms would raise in a month
+    (:func:`flowsim.setup.expected_yearly_investment`), the yardstick the initial dry
+    powder was drawn with.
+    """
+    world.entry_base = np.bincount(world.firms.city.astype(np.int64), minlength=len(CITIES))
+    world.invested_history = [expected_yearly_investment(world.params, world.firms) / 12.0]
+    world.book_history = []
 
 
 def allocate(amount: np.ndarray, investor: np.ndarray, held: np.ndarray) -> np.ndarray:
@@ -195,10 +243,11 @@ def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
     """New start-ups besides spin-offs: a steady flow per city, from its founding base.
 
     Each month city c founds Binomial(base_c, ``startup_birth_rate``) start-ups, where
-    base_c is the city's firms at the start (:attr:`World.entry_base`). The flow does not
-    grow with the firms alive, so the firm stock has a stable fixed point (entry + spin-offs
-    = failures) instead of compounding at births minus deaths; the city mix of entry is the
-    cities' initial firm mix, as it was when entry was in proportion to the firms alive.
+    base_c is the city's firms at the start (``world.entry_base``, set by :func:`init`). The
+    flow does not grow with the firms alive, so the firm stock has a stable fixed point
+    (entry + spin-offs = failures) instead of compounding at births minus deaths; the city
+    mix of entry is the cities' initial firm mix, as it was when entry was in proportion to
+    the firms alive.
     """
     p = world.params.capital
     births = rng.binomial(world.entry_base, p.startup_birth_rate)
@@ -321,14 +370,16 @@ def settle(world: World) -> None:
     inv.held[:] = np.where(inv.held > 0, new, inv.held)
 
 
-def step(world: World, t: int) -> None:
-    """New start-ups, fundraising, rounds, exits, then failures and write-offs."""
+def step(world: World, t: int, warmup: bool = False) -> None:
+    """New start-ups, fundraising, rounds, exits, then failures and write-offs.
+
+    In a ``warmup`` month (the model says which) the book's flows are kept for
+    :func:`settle_book`, which reads them at the warm-up's end only.
+    """
     rng = world.rngs["capital"]
     p = world.params.capital
     inv, F = world.investors, world.firms
-    # the book's flows are kept for settle_book, which reads them at the warm-up's end only
-    settling = t < world.params.warmup_steps
-    if settling:
+    if warmup:
         D = world.deals
         book = float(D.at_cost[~D.written_off].sum())
     added = 0.0
@@ -481,7 +532,7 @@ def step(world: World, t: int) -> None:
     inv.realised[:] += realised
     world.count("vc_realised", realised.sum())
     written_off = fail(world, t, rng)
-    if settling:
+    if warmup:
         world.book_history.append((added, written_off, book))
         del world.book_history[:-24]
 

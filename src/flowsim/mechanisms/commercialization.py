@@ -91,8 +91,24 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = ()
+"""Nothing kept on the world besides its columns."""
+
+OUTPUTS = (
+    "developments_funded",
+    "developments_dropped",
+    "commercialized",
+    "commercialized_value",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts (development projects
+are opened, and counted, by :func:`flowsim.firms.new_developments`)."""
+
 
 __all__ = ["fund_in_order", "manufacturing_access", "step"]
+
+
+def init(world: World) -> None:
+    """Nothing to set: development projects start as an empty table."""
 
 
 def fund_in_order(firm: np.ndarray, cost: np.ndarray, cash: np.ndarray) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
-from flowsim.state import Column
+from flowsim.state import Column, Memory
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -30,6 +30,19 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = (
+    Memory("data_need", "share of each field's projects that need data (research.data_need)"),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "data_requests",
+    "data_transfers_cross_border",
+    "data_refused",
+    "data_substituted",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
+
 DATA = 2
 
 
@@ -41,6 +54,11 @@ COUNTERS = InputCounters(
     "data_substituted",
 )
 """What this element reports each step."""
+
+
+def init(world: World) -> None:
+    """Each field's need for data, from the research section."""
+    world.data_need = np.asarray(world.params.research.data_need.as_array())
 
 
 def request(

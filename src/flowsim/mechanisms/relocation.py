@@ -52,6 +52,7 @@ import numpy as np
 
 from flowsim.geography import CITIES, ELEMENTS, FIELDS, INPUT_ELEMENTS, ZONES
 from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
+from flowsim.state import Memory
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -101,6 +102,23 @@ composes it as its ``relocation`` section."""
 
 STATE: dict = {}
 """Columns this mechanism owns: none; it moves agents by writing the core ``zone`` columns."""
+
+MEMORY = (
+    Memory(
+        "relocation_tables",
+        "the per-run tables of relocation.tables (access gains, best zones, probabilities, "
+        "capacities), made on first use",
+    ),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "relocations_labs",
+    "relocations_firms",
+    "relocations_researchers",
+    *(f"relocations_{kind}_{zone}" for zone in ZONES for kind in ("labs", "firms", "researchers")),
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
 LAB, FIRM = 0, 1
 KINDS = ("labs", "firms")
@@ -217,9 +235,17 @@ def occupancy(world: World) -> np.ndarray:
     ).astype(np.int64)
 
 
-def step(world: World, t: int) -> None:
-    """Labs, then firms, relocate into zones up to each zone's capacity."""
-    if t < world.params.warmup_steps:
+def init(world: World) -> None:
+    """No tables yet: :func:`tables` makes them on first use (no relocation in the warm-up)."""
+    world.relocation_tables = None
+
+
+def step(world: World, t: int, warmup: bool = False) -> None:
+    """Labs, then firms, relocate into zones up to each zone's capacity.
+
+    Nothing relocates in a ``warmup`` month (the model says which).
+    """
+    if warmup:
         return
     tab = tables(world)
     if not tab.active:

@@ -36,7 +36,7 @@ from flowsim.mechanisms import data, samples
 from flowsim.paramtypes import ByField, ByJurisdiction, _Frozen, _nonneg, _positive, _share
 from flowsim.pools import choose_rows
 from flowsim.populations import compact
-from flowsim.state import Column
+from flowsim.state import Column, Memory
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -254,9 +254,67 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = (
+    Memory(
+        "collab_weights",
+        "candidate partners' cities, rows (field x origin city): researchers of the field by "
+        "travel time, own city favoured",
+    ),
+    Memory(
+        "source_weights",
+        "where a project's data and samples come from (jurisdiction, origin, source): research "
+        "mass by travel time, within each jurisdiction",
+    ),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "projects_started",
+    "projects_with_collaborator",
+    "projects_cross_border",
+    "projects_same_city_collaboration",
+    "projects_repeat_collaboration",
+    "collaborations_fallback_domestic",
+    "collaborations_refused",
+    "projects_stopped",
+    "projects_abandoned_waiting",
+    "projects_completed",
+    "papers",
+    "papers_cross_border",
+    "inventions",
+    "invention_patents",
+    "pct_applications",
+    "pct_applications_GD",
+    "pct_applications_HK",
+    "pct_applications_MO",
+    "grants_cross_border",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
+
 TALENT, CAPITAL = 0, 1
 GRANT_PER_COLLABORATOR = 0.2
 """Grant money moved to a cross-border collaborator [RMB m] (assumption)."""
+
+
+def init(world: World) -> None:
+    """The partner and input-source weights, from the expected researchers and travel times."""
+    geo, params, n = world.geo, world.params, len(world.geo.city_jurisdiction)
+    rp = params.research
+    travel = geo.travel_minutes
+    own = 1.0 + (rp.same_city_factor - 1.0) * np.eye(n)
+    fmass = world.expected_researchers.T  # (fields, cities)
+    world.collab_weights = (
+        fmass[:, None, :] * (np.exp(-travel / rp.collab_decay_minutes) * own)[None]
+    ).reshape(world.n_fields * n, n)
+    city_mass = geo.figures["researchers"] * np.asarray(
+        params.population.city_multipliers.as_array()
+    )
+    mass = city_mass / city_mass.sum()
+    jur = geo.city_jurisdiction
+    src = mass[None, :] * np.exp(-travel / rp.input_decay_minutes)
+    world.source_weights = np.stack(
+        [np.where(jur[None, :] == j, src, 0.0) for j in range(3)]
+    )  # (jurisdiction, origin, source)
 
 
 def project_outputs(

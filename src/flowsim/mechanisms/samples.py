@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
-from flowsim.state import Column
+from flowsim.state import Column, Memory
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -31,6 +31,23 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = (
+    Memory(
+        "samples_need",
+        "share of each field's projects that need samples (research.samples_need)",
+    ),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "samples_requests",
+    "samples_shipments_cross_border",
+    "samples_refused",
+    "samples_substituted",
+    "samples_delay_days",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
+
 SAMPLES = 3
 
 
@@ -43,6 +60,11 @@ COUNTERS = InputCounters(
     "samples_delay_days",
 )
 """What this element reports each step."""
+
+
+def init(world: World) -> None:
+    """Each field's need for samples, from the research section."""
+    world.samples_need = np.asarray(world.params.research.samples_need.as_array())
 
 
 def request(

@@ -25,10 +25,10 @@ from pydantic import Field
 from flowsim.employment import add_staff, pick_employers, remove_staff
 from flowsim.geography import CITIES
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
-from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
-from flowsim.policy import cross_border
+from flowsim.paramtypes import Policy, _Frozen, _nonneg, _positive, _share
+from flowsim.policy import border_weights, compile_policy, cross_border
 from flowsim.pools import choose_rows
-from flowsim.state import Column
+from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
 
 if TYPE_CHECKING:
@@ -84,6 +84,29 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = (
+    Memory(
+        "pending_moves",
+        "event list: rows of the researchers with a job move under way (arrive_step >= 0)",
+    ),
+    Memory(
+        "move_amenity",
+        "each city's pull for job moves in each field (fields, cities), balanced once under "
+        "the baseline friction",
+    ),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "researcher_moves",
+    "researcher_moves_cross_border",
+    "researcher_moves_refused",
+    "visits",
+    "visits_cross_border",
+    "visits_refused",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
+
 TALENT = 0
 
 __all__ = [
@@ -95,6 +118,25 @@ __all__ = [
     "move_weights",
     "step",
 ]
+
+
+def init(world: World) -> None:
+    """No move under way; the job-move amenity of each city and field.
+
+    The amenity is balanced once under the *baseline* friction so that the baseline
+    keeps every city's share of each field's researchers; a policy's friction and
+    changes in opportunity then move researchers (no share-keeping under policy).
+    """
+    world.pending_moves = np.zeros(0, dtype=np.int64)
+    geo, params = world.geo, world.params
+    baseline = compile_policy(Policy(), geo, params.scale)
+    border = border_weights(baseline, TALENT, geo.corridor, params.deterrence.talent)
+    kernel = np.exp(-geo.travel_minutes / params.talent.distance_decay_minutes) * border[0]
+    expected = world.expected_researchers
+    field_share = expected / expected.sum(axis=0)
+    world.move_amenity = np.stack(
+        [balanced_mass(field_share[:, f], kernel) for f in range(world.n_fields)]
+    )
 
 
 def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Generator) -> np.ndarray:

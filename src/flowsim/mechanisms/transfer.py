@@ -19,7 +19,7 @@ from flowsim.firms import new_developments, new_firms
 from flowsim.gravity import choose_capital_city
 from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
 from flowsim.policy import cross_border
-from flowsim.state import Column
+from flowsim.state import Column, Memory
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -59,7 +59,35 @@ STATE = {
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
 
+MEMORY = (
+    Memory(
+        "lab_inflow",
+        "lab inventions made this month (research adds them; transfer's step files them)",
+    ),
+    Memory(
+        "lab_history",
+        "the last 12 months of lab inventions: inflow, outflow, stock (read by transfer.settle)",
+    ),
+)
+"""What this mechanism keeps on the world, set by :func:`init`."""
+
+OUTPUTS = (
+    "licences",
+    "licences_cross_border",
+    "licence_fees",
+    "spinoffs",
+    "inventions_abandoned",
+)
+"""The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts (spin-offs' firms are
+counted as start-ups by :func:`flowsim.firms.new_firms`)."""
+
 CAPITAL = 1
+
+
+def init(world: World) -> None:
+    """No lab invention made yet, no history."""
+    world.lab_inflow = 0.0
+    world.lab_history = []
 
 
 def transfer_outcomes(
