@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from browser import browser_page, flowsim_command, free_port, need_browser, server
+from browser import TOKEN_URL, browser_page, flowsim_command, free_port, need_browser, server
 from run_folders import run_replicates, tiny_scenario, write_run_folder, write_sweep_folder
 
 from flowsim.compare import DEFAULT_OUTPUTS
@@ -38,7 +38,7 @@ def dashboard(tmp_path_factory):
     sweep = write_sweep_folder(work / "results" / "sweep1", points=4, replications=1)
     port = free_port()
     argv = flowsim_command("dashboard", str(work / "small.yaml"), "--port", str(port))
-    with server(argv, port, work) as (url, process, log):
+    with server(argv, port, work, printed_url=TOKEN_URL) as (url, process, log):
         yield {
             "url": url,
             "work": work,
