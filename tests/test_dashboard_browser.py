@@ -340,6 +340,8 @@ def test_bad_value_and_broken_file_show_the_loader_message(dashboard):
         box = page.locator(".flowsim-lever-error")
         box.wait_for()
         assert box.inner_text().strip() == expected.value.report().strip()
+        clipped = box.locator("pre").evaluate("e => e.scrollWidth > e.clientWidth + 1")
+        assert not clipped, "the error box wraps its message instead of clipping it"
         # the button is re-rendered after the message: wait for it rather than race it
         from playwright.sync_api import expect
 
@@ -387,6 +389,11 @@ def test_mesa_solara_viz_start_step_reset(tmp_path):
             _wait_steps(page, 0)
             text = page.locator("body").inner_text()
             assert "policy.corridors.GD-HK.data.approval [share]" in text, "levers as controls"
+            # long labels wrap above their slider instead of squeezing it (assets/custom.css)
+            widths = page.locator(".v-slider").evaluate_all(
+                "sliders => sliders.map(s => s.getBoundingClientRect().width)"
+            )
+            assert len(widths) >= 6 and min(widths) > 100, f"slider widths {widths}"
             page.get_by_role("button", name=step).click()
             _wait_steps(page, 1)
             page.get_by_role("button", name=step).click()

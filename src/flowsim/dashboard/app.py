@@ -1,6 +1,8 @@
 """The Solara page of ``flowsim dashboard``: levers, background runs, figures, results folders.
 
-Run it with ``flowsim dashboard [SCENARIO]`` (or ``solara run flowsim.dashboard.app``).
+Run it with ``flowsim dashboard [SCENARIO]``, which serves it behind the gate of
+:mod:`flowsim.dashboard.guard` (token, Host and Origin checks); a bare
+``solara run flowsim.dashboard.app`` has none of those and is not how to serve it.
 The environment variables set by :mod:`flowsim.dashboard.server` say which scenario
 opens first (``FLOWSIM_DASHBOARD_SCENARIO``) and where results folders are looked for
 (``FLOWSIM_DASHBOARD_RESULTS``).
