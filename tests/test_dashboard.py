@@ -273,6 +273,37 @@ def test_dashboard_command_default_host_and_warning(monkeypatch, capsys):
     assert "warning: the dashboard listens on 0.0.0.0" in capsys.readouterr().err
 
 
+def test_dashboard_command_refuses_a_missing_save_folder_and_a_busy_port(tmp_path, capsys):
+    from flowsim.dashboard.server import bind
+
+    assert main(["dashboard", "--save-dir", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err and not (tmp_path / "missing").exists()
+    busy = bind("127.0.0.1", 0)
+    try:
+        port = str(busy.getsockname()[1])
+        assert main(["dashboard", "--port", port, "--save-dir", str(tmp_path)]) == 2
+        assert f"cannot listen on 127.0.0.1:{port}" in capsys.readouterr().err
+    finally:
+        busy.close()
+
+
+def test_dashboard_help_states_the_security_model_and_limits(capsys):
+    with pytest.raises(SystemExit):
+        main(["dashboard", "--help"])
+    text = " ".join(capsys.readouterr().out.split())
+    for part in (
+        "?token=",
+        "HttpOnly, SameSite=Strict",
+        "Host or Origin",
+        "50 replicates",
+        "<= 600",
+        "At most 8 pages",
+        "60s",
+        "--save-dir",
+    ):
+        assert part in text, part
+
+
 def test_dashboard_command_rejects_a_bad_scenario(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("name: bad\nsteps: -1\n")

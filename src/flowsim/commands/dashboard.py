@@ -7,12 +7,15 @@ import importlib.util
 import sys
 from pathlib import Path
 
+from flowsim.dashboard.guard import MAX_SOCKETS
+from flowsim.dashboard.limits import MAX_REPLICATES, MAX_WORK
+from flowsim.dashboard.server import KERNEL_CULL
 from flowsim.scenario import load_scenario
 from flowsim.yamlio import ConfigError
 
 NAME = "dashboard"
 HELP = "open the policy dashboard in the browser: levers, runs against the baseline, figures"
-DESCRIPTION = """\
+DESCRIPTION = f"""\
 Open the policy dashboard: levers, runs against a reference, figures, results folders.
 
 Security: the server listens on 127.0.0.1 only, and prints an address that carries a
@@ -21,10 +24,11 @@ the token is then kept in an HttpOnly, SameSite=Strict cookie. Every request wit
 token, or whose Host or Origin is not the dashboard's own address, is refused (403), so
 another web page open in your browser cannot drive the dashboard.
 
-Limits: a run is capped at 50 replicates and at replicates x (steps + warmup_steps) x
-scale <= 600 (about 7 times the default 3 replicates of 120 + 180 months at scale 0.1);
-larger runs belong to `flowsim run`. A run stops when its page closes. At most 8 pages are
-open at a time; a page's state is dropped 60 s after it closed.
+Limits: a run is capped at {MAX_REPLICATES} replicates and at replicates x (steps +
+warmup_steps) x scale <= {MAX_WORK:g} (the default 3 replicates of 180 + 120 months at
+scale 0.1 is 90); larger runs belong to `flowsim run`. A run stops when its page closes.
+At most {MAX_SOCKETS} pages are open at a time; a page's state is dropped {KERNEL_CULL}
+after it closed.
 
 Saving: "Save scenario" writes plain file names (letters, digits, - and _, ending in
 .yaml) into one folder only: --save-dir, or the folder of SCENARIO, or ./scenarios, or
