@@ -63,6 +63,15 @@ def test_runs_are_cached_by_resolved_scenario():
     assert not cached and len(other) == 3
 
 
+def test_cache_is_bounded_by_replicate_months():
+    cache = runner.RunCache(months=2 * 3 * 2)  # room for two runs of 2 replicates x 3 months
+    runs = [tiny_scenario(f"s{i}", steps=3) for i in range(3)]
+    for scenario in runs:
+        runner.run_replicates(scenario, 2, cache=cache)
+    assert len(cache) == 2, "the oldest run went to stay within the months"
+    assert runner.run_key(runs[0], 2) not in cache and runner.run_key(runs[2], 2) in cache
+
+
 def test_cancel_stops_a_run_and_caches_nothing():
     cache = runner.RunCache()
     scenario = tiny_scenario(steps=6)
