@@ -228,9 +228,12 @@ def test_run_size_is_capped_with_a_message():
     assert limits.work(default, 3) == pytest.approx(90.0)
     message = limits.refusal(default, 100_000)
     assert "more than the dashboard runs (50)" in message and "flowsim run" in message
-    long = default.model_copy(update={"steps": 1200, "scale": 2.0})
-    message = limits.refusal(long, 1)
-    assert "above the cap of 600" in message and "2,760 full-scale months" in message
+    long = default.model_copy(update={"steps": 1200, "scale": 0.3})
+    message = limits.refusal(long, 2)
+    assert "above the cap of 600" in message and "828 full-scale months" in message
+    big = default.model_copy(update={"steps": 12, "scale": 0.5})
+    message = limits.refusal(big, 1)
+    assert "warm-up is too large" in message and "above the cap of 60" in message
     assert limits.refusal(default, 0) == "give at least 1 replicate"
 
 

@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from flowsim.dashboard.guard import MAX_SOCKETS
-from flowsim.dashboard.limits import MAX_REPLICATES, MAX_WORK
+from flowsim.dashboard.limits import MAX_REPLICATES, MAX_WARMUP_WORK, MAX_WORK
 from flowsim.dashboard.server import KERNEL_CULL
 from flowsim.scenario import load_scenario
 from flowsim.yamlio import ConfigError
@@ -26,7 +26,8 @@ another web page open in your browser cannot drive the dashboard.
 
 Limits: a run is capped at {MAX_REPLICATES} replicates and at replicates x (steps +
 warmup_steps) x scale <= {MAX_WORK:g} (the default 3 replicates of 180 + 120 months at
-scale 0.1 is 90); larger runs belong to `flowsim run`. A run stops when its page closes.
+scale 0.1 is 90), and a replicate's warm-up at warmup_steps x scale <= {MAX_WARMUP_WORK:g};
+larger runs belong to `flowsim run`. A run stops when its page closes.
 At most {MAX_SOCKETS} pages are open at a time; a page's state is dropped {KERNEL_CULL}
 after it closed.
 

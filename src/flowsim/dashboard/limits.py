@@ -9,7 +9,8 @@ The unit is a "full-scale month": one simulated month of the whole Greater Bay A
 scale 1. The default run, 3 replicates of 180 + 120 months at scale 0.1, is 90 of them
 (about a minute here before the warm start); the cap is :data:`MAX_WORK` = 600 per
 scenario (the reference is run with the same settings, so a press of *Run* is at most
-twice that), and at most :data:`MAX_REPLICATES` replicates.
+twice that), and at most :data:`MAX_REPLICATES` replicates. A replicate's warm-up, which
+cannot be stopped midway, is capped at :data:`MAX_WARMUP_WORK`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,15 @@ by less than 15% per doubling and the run belongs to ``flowsim run``)."""
 MAX_WORK = 600.0
 """Most full-scale months (replicates x (warmup_steps + steps) x scale) of one scenario's run
 (assumption: about 7 times the default run, 3 x 300 x 0.1 = 90)."""
+
+
+MAX_WARMUP_WORK = 60.0
+"""Most full-scale months of one replicate's warm-up (warmup_steps x scale).
+
+The warm-up runs when the model is built, before the first month the runner can stop at,
+so a closed page or Cancel waits for it to end. Measured here: 7.8 s for the default
+180 x 0.1 = 18 (on a loaded 2-core machine); the cap keeps that wait under about half a
+minute (assumption: the longest wait acceptable after Cancel)."""
 
 
 def work(scenario: Scenario, replications: int) -> float:
@@ -39,6 +49,14 @@ def refusal(scenario: Scenario, replications: int) -> str | None:
             f"{replications} replicates is more than the dashboard runs ({MAX_REPLICATES}); "
             f"save the scenario and run it with: flowsim run FILE --replications {replications}"
         )
+    warmup = scenario.warmup_steps * scenario.scale
+    if warmup > MAX_WARMUP_WORK:
+        return (
+            f"the warm-up is too large for the dashboard: {scenario.warmup_steps} months x "
+            f"scale {scenario.scale:g} = {warmup:,.0f} full-scale months, above the cap of "
+            f"{MAX_WARMUP_WORK:,.0f} (a warm-up cannot be stopped midway); lower the scale "
+            "or warmup_steps, or save the scenario and run it with flowsim run"
+        )
     size = work(scenario, replications)
     if size > MAX_WORK:
         return (
@@ -50,4 +68,4 @@ def refusal(scenario: Scenario, replications: int) -> str | None:
     return None
 
 
-__all__ = ["MAX_REPLICATES", "MAX_WORK", "refusal", "work"]
+__all__ = ["MAX_REPLICATES", "MAX_WARMUP_WORK", "MAX_WORK", "refusal", "work"]
