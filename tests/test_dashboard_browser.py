@@ -14,6 +14,7 @@ import subprocess
 import sys
 import threading
 import time
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -128,6 +129,16 @@ def test_lever_run_and_difference_against_reference(dashboard):
         page.locator(".flowsim-run").click()
         page.get_by_text("(from the cache)").wait_for(timeout=60_000)
         assert _cell(page, "difference", "papers", "difference") == difference
+        # the edited scenario is compared with the one it was built from, named as such
+        caption = page.locator(".flowsim-run-caption").inner_text()
+        assert "current settings (small-edited) against reference (small)" in caption, caption
+        # and the results zip holds both runs
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_text("Download results (zip: both runs)").click()
+        assert download.value.suggested_filename == "small-edited-results.zip"
+        names = zipfile.ZipFile(download.value.path()).namelist()
+        assert {n.split("/")[0] for n in names} == {"current-small-edited", "reference-small"}
+        assert "reference-small/timeseries.parquet" in names
         page.get_by_role("tab", name="Map").click()
         page.locator("img").first.wait_for()
         if os.environ.get("FLOWSIM_UPDATE_SCREENSHOTS") == "1":
