@@ -9,6 +9,7 @@ browser test would hide a broken page.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -64,9 +65,23 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+TOKEN_URL = re.compile(r"http://127\.0\.0\.1:(\d+)/\?token=[A-Za-z0-9_-]+")
+"""The address ``flowsim dashboard`` prints, with its per-start token."""
+
+
 @contextmanager
-def server(argv: list[str], port: int, cwd: Path, env: dict[str, str] | None = None):
-    """Start a server process in its own process group; kill the whole group afterwards."""
+def server(
+    argv: list[str],
+    port: int,
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    printed_url: re.Pattern[str] | None = None,
+):
+    """Start a server process in its own process group; kill the whole group afterwards.
+
+    With ``printed_url``, the address to open is the first match of that pattern in the
+    server's output (``flowsim dashboard`` prints one with its token), else ``/``.
+    """
     log = cwd / f"server-{port}.log"
     with log.open("w") as out:
         process = subprocess.Popen(
@@ -83,6 +98,14 @@ def server(argv: list[str], port: int, cwd: Path, env: dict[str, str] | None = N
         while True:
             if process.poll() is not None:
                 raise RuntimeError(f"the server exited ({process.returncode}):\n{log.read_text()}")
+            if printed_url is not None:
+                found = printed_url.search(log.read_text())
+                if found is None:
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"the server printed no address:\n{log.read_text()}")
+                    time.sleep(0.3)
+                    continue
+                url = found.group(0)
             try:
                 with urllib.request.urlopen(url, timeout=2) as response:
                     if response.status == 200:

@@ -7,14 +7,19 @@ page. The server's process group is killed at the end of the module.
 
 from __future__ import annotations
 
+import http.server
 import os
 import re
 import subprocess
 import sys
+import threading
+import time
+import zipfile
 from pathlib import Path
 
 import pytest
-from browser import browser_page, flowsim_command, free_port, need_browser, server
+import yaml
+from browser import TOKEN_URL, browser_page, flowsim_command, free_port, need_browser, server
 from run_folders import run_replicates, tiny_scenario, write_run_folder, write_sweep_folder
 
 from flowsim.compare import DEFAULT_OUTPUTS
@@ -38,7 +43,7 @@ def dashboard(tmp_path_factory):
     sweep = write_sweep_folder(work / "results" / "sweep1", points=4, replications=1)
     port = free_port()
     argv = flowsim_command("dashboard", str(work / "small.yaml"), "--port", str(port))
-    with server(argv, port, work) as (url, process, log):
+    with server(argv, port, work, printed_url=TOKEN_URL) as (url, process, log):
         yield {
             "url": url,
             "work": work,
@@ -46,6 +51,7 @@ def dashboard(tmp_path_factory):
             "sweep": sweep,
             "port": port,
             "process": process,
+            "log": log,
         }
     assert process.poll() is not None, "the dashboard server is still running"
 
@@ -121,8 +127,18 @@ def test_lever_run_and_difference_against_reference(dashboard):
         assert shown == list(DEFAULT_OUTPUTS), "every compared output has a row"
         # the same settings again come from the cache, at once
         page.locator(".flowsim-run").click()
-        page.get_by_text("(from the cache)").wait_for(timeout=10_000)
+        page.get_by_text("(from the cache)").wait_for(timeout=60_000)
         assert _cell(page, "difference", "papers", "difference") == difference
+        # the edited scenario is compared with the one it was built from, named as such
+        caption = page.locator(".flowsim-run-caption").inner_text()
+        assert "current settings (small-edited) against reference (small)" in caption, caption
+        # and the results zip holds both runs
+        with page.expect_download(timeout=120_000) as download:
+            page.get_by_text("Download results (zip: both runs)").click()
+        assert download.value.suggested_filename == "small-edited-results.zip"
+        names = zipfile.ZipFile(download.value.path()).namelist()
+        assert {n.split("/")[0] for n in names} == {"current-small-edited", "reference-small"}
+        assert "reference-small/timeseries.parquet" in names
         page.get_by_role("tab", name="Map").click()
         page.locator("img").first.wait_for()
         if os.environ.get("FLOWSIM_UPDATE_SCREENSHOTS") == "1":
@@ -155,25 +171,146 @@ def test_long_run_shows_progress_keeps_the_page_live_and_cancels(dashboard):
         _no_traceback(page)
 
 
-def test_save_scenario_validates_and_reproduces(dashboard, tmp_path):
-    target = tmp_path / "saved.yaml"
+def test_save_scenario_validates_and_reproduces(dashboard):
+    folder = dashboard["work"]  # the folder of the scenario the dashboard was started with
+    before = {p.name for p in folder.parent.rglob("*")}
     with browser_page() as page:
         _open(page, dashboard["url"])
         _section(page, "research")
         _set(page, LEVER, "6")
         page.get_by_text("1 value(s) changed from the scenario").wait_for()
         path = page.locator(".flowsim-save-path input")
-        path.fill(str(target))
+        # a path out of the save folder is refused, with the rule
+        for name in ("../escape.yaml", str(folder.parent / "abs.yaml"), "~/x.yaml"):
+            path.fill(name)
+            path.press("Enter")
+            page.locator(".flowsim-save").click()
+            error = page.locator(".flowsim-save-error", has_text=repr(name))
+            error.wait_for()
+            assert "not allowed as a file name" in error.inner_text()
+        path.fill("saved")
         path.press("Enter")
         page.locator(".flowsim-save").click()
         page.get_by_text("flowsim validate: ok").wait_for()
+        _no_traceback(page)
+    created = {p.name for p in folder.parent.rglob("*")} - before
+    assert created == {"saved.yaml"}, f"only the plain name in the save folder: {created}"
+    target = folder / "saved.yaml"
     checked = subprocess.run(
         flowsim_command("validate", str(target)), capture_output=True, text=True, check=False
     )
-    assert checked.returncode == 0 and "ok (small)" in checked.stdout, checked.stderr
+    assert checked.returncode == 0 and "ok (small-edited)" in checked.stdout, checked.stderr
     saved = load_scenario(target)
-    expected = apply_overrides(load_scenario(dashboard["work"] / "small.yaml"), {LEVER: 6})
+    assert saved.name == "small-edited", "an edited scenario gets its own name"
+    assert saved.description == f"small with, set in the dashboard: {LEVER} = 6"
+    expected = apply_overrides(
+        load_scenario(folder / "small.yaml"),
+        {LEVER: 6, "name": saved.name, "description": saved.description},
+    )
     assert saved == expected, "the saved file is the page's scenario, every value"
+
+
+XSS = (
+    '<img src="x" onerror="window.flowsimXss = 1"> <a href="javascript:window.flowsimXss=2">'
+    "link</a> <script>window.flowsimXss = 3</script> **not bold**"
+)
+
+
+def test_html_in_a_description_and_name_is_shown_as_text(dashboard):
+    hostile = dashboard["work"] / "hostile.yaml"
+    hostile.write_text(
+        yaml.safe_dump(
+            {**yaml.safe_load(SMALL), "name": '<img src="y" onerror="window.flowsimXss=4">'}
+            | {"description": XSS}
+        ),
+        encoding="utf-8",
+    )
+    with browser_page() as page:
+        _open(page, dashboard["url"])
+        typed = page.locator(".flowsim-open-path input")
+        typed.fill(str(hostile))
+        typed.press("Enter")
+        page.locator(".flowsim-open").click()
+        shown = page.locator(".flowsim-description", has_text="onerror")
+        shown.wait_for()
+        assert shown.inner_text().strip() == XSS, "the description is shown as its text"
+        page.locator(".flowsim-run").click()
+        caption = page.locator(".flowsim-current-name")
+        caption.wait_for(timeout=120_000)
+        assert caption.inner_text() == '<img src="y" onerror="window.flowsimXss=4">'
+        assert page.locator('img[src="x"], img[src="y"], a[href^="javascript:"]').count() == 0
+        assert page.evaluate("window.flowsimXss") is None, "script from the scenario ran"
+        _no_traceback(page)
+
+
+ATTACK = """<!doctype html><title>elsewhere</title><script>
+const ws = new WebSocket("ws://127.0.0.1:PORT/jupyter/api/kernels/k1/channels?session_id=s1");
+ws.onopen = () => { window.result = "open"; ws.close(); };
+ws.onclose = (event) => { if (window.result === undefined) window.result = "refused"; };
+</script>"""
+
+
+def test_a_page_of_another_origin_cannot_open_the_socket(dashboard):
+    attack = ATTACK.replace("PORT", str(dashboard["port"])).encode()
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802 - the handler's API
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(attack)))
+            self.end_headers()
+            self.wfile.write(attack)
+
+        def log_message(self, *args):
+            pass
+
+    other = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    try:
+        with browser_page() as page:
+            _open(page, dashboard["url"])  # the user's browser holds the token cookie
+            # the same script from the dashboard's own page opens the socket ...
+            page.evaluate(
+                ATTACK.split("<script>")[1]
+                .split("</script>")[0]
+                .replace("PORT", str(dashboard["port"]))
+            )
+            page.wait_for_function("() => window.result !== undefined")
+            assert page.evaluate("window.result") == "open"
+            # ... and from a page of another origin (another port of 127.0.0.1) it is refused
+            page.goto(f"http://127.0.0.1:{other.server_address[1]}/")
+            page.wait_for_function("() => window.result !== undefined")
+            assert page.evaluate("window.result") == "refused"
+    finally:
+        other.shutdown()
+
+
+def _cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def test_closing_the_page_stops_its_run(dashboard):
+    log = dashboard["log"]
+    with browser_page() as page:
+        _open(page, dashboard["url"])
+        _set(page, "steps", "1100")  # long enough to be running when the page closes
+        page.get_by_text("1 value(s) changed from the scenario").wait_for()
+        page.locator(".flowsim-run").click()
+        page.wait_for_function(
+            "() => /running .* [1-9][0-9]*%/.test(document.body.innerText)", timeout=60_000
+        )
+        page.close()
+    deadline = time.monotonic() + 60
+    while "its page closed" not in log.read_text():
+        assert time.monotonic() < deadline, f"the run went on:\n{log.read_text()[-2000:]}"
+        time.sleep(0.2)
+    assert re.search(r"stopped the run of 'small' at \d+%: its page closed", log.read_text())
+    # and the server computes nothing more: its CPU time stands still
+    pid = dashboard["process"].pid
+    before = _cpu_seconds(pid)
+    time.sleep(3)
+    assert _cpu_seconds(pid) - before < 0.5, "the server still computes after the page closed"
 
 
 def test_open_results_folder(dashboard):
@@ -214,6 +351,8 @@ def test_bad_value_and_broken_file_show_the_loader_message(dashboard):
         box = page.locator(".flowsim-lever-error")
         box.wait_for()
         assert box.inner_text().strip() == expected.value.report().strip()
+        clipped = box.locator("pre").evaluate("e => e.scrollWidth > e.clientWidth + 1")
+        assert not clipped, "the error box wraps its message instead of clipping it"
         # the button is re-rendered after the message: wait for it rather than race it
         from playwright.sync_api import expect
 
@@ -261,6 +400,11 @@ def test_mesa_solara_viz_start_step_reset(tmp_path):
             _wait_steps(page, 0)
             text = page.locator("body").inner_text()
             assert "policy.corridors.GD-HK.data.approval [share]" in text, "levers as controls"
+            # long labels wrap above their slider instead of squeezing it (assets/custom.css)
+            widths = page.locator(".v-slider").evaluate_all(
+                "sliders => sliders.map(s => s.getBoundingClientRect().width)"
+            )
+            assert len(widths) >= 6 and min(widths) > 100, f"slider widths {widths}"
             page.get_by_role("button", name=step).click()
             _wait_steps(page, 1)
             page.get_by_role("button", name=step).click()

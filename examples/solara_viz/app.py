@@ -13,6 +13,9 @@ Works with Mesa 3.3 (Python 3.11) and Mesa 3.5 (Python 3.12+): install with
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import solara.server.settings
 from mesa.visualization import Slider, SolaraViz, make_plot_component
 
 from flowsim.dashboard.levers import levers, slider_range
@@ -47,6 +50,12 @@ def model_params() -> dict:
         params[path] = Slider(f"{path}{unit}", value, low, high, step)
     return params
 
+
+# assets/custom.css (long slider labels wrap above the slider instead of squeezing it):
+# Solara serves static/assets/custom.css from the folder *above* a script app, so name ours
+ASSETS = str(Path(__file__).resolve().parent / "assets")
+if ASSETS not in solara.server.settings.assets.extra_locations:
+    solara.server.settings.assets.extra_locations.insert(0, ASSETS)
 
 model = FlowModel(**START)
 page = SolaraViz(

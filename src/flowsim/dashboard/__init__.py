@@ -7,7 +7,13 @@
 - :mod:`flowsim.dashboard.views`: the tables the page shows (difference from the reference,
   by city and by field);
 - :mod:`flowsim.dashboard.app`: the Solara page;
-- :mod:`flowsim.dashboard.server`: starts the Solara server (assets served locally, no CDN).
+- :mod:`flowsim.dashboard.limits`: how large a run the page may start (replicates x months
+  x scale), with the message;
+- :mod:`flowsim.dashboard.guard`: the ASGI gate every request passes (per-start token,
+  ``Host`` and ``Origin`` checks, a cap on open pages);
+- :mod:`flowsim.dashboard.server`: serves the Solara app behind the gate on loopback
+  (assets served locally, no CDN, short kernel cull).
 
 Only :mod:`~flowsim.dashboard.app` and :mod:`~flowsim.dashboard.server` import Solara.
+The security model and the limits are written down in docs/dashboard.md.
 """

@@ -1,6 +1,8 @@
 """The Solara page of ``flowsim dashboard``: levers, background runs, figures, results folders.
 
-Run it with ``flowsim dashboard [SCENARIO]`` (or ``solara run flowsim.dashboard.app``).
+Run it with ``flowsim dashboard [SCENARIO]``, which serves it behind the gate of
+:mod:`flowsim.dashboard.guard` (token, Host and Origin checks); a bare
+``solara run flowsim.dashboard.app`` has none of those and is not how to serve it.
 The environment variables set by :mod:`flowsim.dashboard.server` say which scenario
 opens first (``FLOWSIM_DASHBOARD_SCENARIO``) and where results folders are looked for
 (``FLOWSIM_DASHBOARD_RESULTS``).
@@ -13,6 +15,8 @@ from __future__ import annotations
 
 import html
 import os
+import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +28,7 @@ import yaml
 
 from flowsim.compare import compare
 from flowsim.dashboard import levers as lv
-from flowsim.dashboard import runner, views
+from flowsim.dashboard import limits, runner, views
 from flowsim.folders import FolderError, folder_kind, read_run_folder
 from flowsim.params import Scenario
 from flowsim.plots import (
@@ -71,6 +75,45 @@ def results_root() -> Path:
     return _env_path("FLOWSIM_DASHBOARD_RESULTS") or Path.cwd() / "results"
 
 
+def save_folder() -> Path:
+    """The one folder *Save scenario* writes into (``flowsim dashboard --save-dir``)."""
+    from flowsim.dashboard.server import save_folder as default
+
+    return _env_path("FLOWSIM_DASHBOARD_SAVE_DIR") or default(None)
+
+
+RUN_SLOTS = threading.BoundedSemaphore(2)
+"""Runs computed at once by the server, whatever the number of pages (the machine's cores
+are shared); a page's run waits for a slot, and can be cancelled while it waits."""
+
+
+def current_kernel() -> Any:
+    """The Solara kernel context of the page being rendered, or None outside a server."""
+    try:
+        from solara.server import kernel_context
+
+        if kernel_context.has_current_context():
+            return kernel_context.get_current_context()
+    except Exception:  # pragma: no cover - another Solara version: no disconnect check
+        return None
+    return None
+
+
+def page_closed(context: Any) -> bool:
+    """Whether the page of ``context`` has no open socket left (or its kernel was closed)."""
+    if context is None:
+        return False
+    if context.closed_event.is_set():
+        return True
+    from solara.server.kernel_context import PageStatus
+
+    try:
+        statuses = list(context.page_status.values())
+    except RuntimeError:  # changed while read: ask again at the next month
+        return False
+    return bool(statuses) and PageStatus.CONNECTED not in statuses
+
+
 @dataclass(frozen=True)
 class Opened:
     """A scenario file as opened, or the loader's report of what is wrong with it."""
@@ -107,20 +150,48 @@ def shown(value: Any) -> str:
     return yaml.safe_dump(value, default_flow_style=True).strip().removesuffix("...").strip()
 
 
+RUN_SETTINGS = ("seed", "steps", "scale", "warmup_steps", "start_year")
+
+
+def lever_edits(edits: dict[str, str]) -> dict[str, str]:
+    """The edits that change the model or the policy (not the run settings)."""
+    return {path: text for path, text in edits.items() if path not in RUN_SETTINGS}
+
+
+def default_name(opened: Scenario, edits: dict[str, str]) -> str:
+    """The page's scenario's name unless one is typed: ``NAME-edited`` once a lever changed."""
+    return f"{opened.name}-edited" if lever_edits(edits) else opened.name
+
+
+def default_description(opened: Scenario, edits: dict[str, str]) -> str:
+    """Unless one is typed: the opened description, or what was changed from which scenario."""
+    changed = lever_edits(edits)
+    if not changed:
+        return opened.description
+    listed = "; ".join(f"{path} = {text or 'none'}" for path, text in sorted(changed.items()))
+    return f"{opened.name} with, set in the dashboard: {listed}"
+
+
 def current_scenario(
-    opened: Scenario, edits: dict[str, str], name: str
+    opened: Scenario, edits: dict[str, str], name: str, description: str = ""
 ) -> tuple[Scenario | None, str | None]:
-    """The opened scenario with the page's edits, or the loader's report of the bad values."""
+    """The opened scenario with the page's edits, or the loader's report of the bad values.
+
+    Its name and description are the typed ones, or :func:`default_name` and
+    :func:`default_description`: an edited scenario never goes by the name of the one it
+    was built from.
+    """
     overrides = {path: parse_value(text) for path, text in edits.items()}
-    if name and name != opened.name:
-        overrides["name"] = name
+    wanted_name = name or default_name(opened, edits)
+    if wanted_name != opened.name:
+        overrides["name"] = wanted_name
+    wanted_description = description or default_description(opened, edits)
+    if wanted_description != opened.description:
+        overrides["description"] = wanted_description
     try:
         return apply_overrides(opened, overrides, source=SOURCE), None
     except ConfigError as err:
         return None, err.report()
-
-
-RUN_SETTINGS = ("seed", "steps", "scale", "warmup_steps", "start_year")
 
 
 def reference_scenario(opened: Scenario, current: Scenario, which: str) -> Scenario:
@@ -132,7 +203,16 @@ def reference_scenario(opened: Scenario, current: Scenario, which: str) -> Scena
 
 def _error_box(text: str, testid: str) -> None:
     with solara.Error(classes=["flowsim-error", testid]):
-        solara.Preformatted(text)
+        solara.Preformatted(text, style_="white-space: pre-wrap; word-break: break-word")
+
+
+def _html(template: str, *texts: str, classes: list[str] | None = None) -> None:
+    """A line of HTML whose user-given parts (``texts``, filled into ``{}``) are escaped."""
+    solara.HTML(
+        tag="div",
+        unsafe_innerHTML=template.format(*(html.escape(str(t)) for t in texts)),
+        classes=classes or [],
+    )
 
 
 def _table(frame: pd.DataFrame, table_id: str, key: str | None = None) -> None:
@@ -186,12 +266,15 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
     )
     diff = solara.use_memo(lambda: views.difference_table(pair.current, pair.reference), [id(pair)])
     cached = " (from the cache)" if all(pair.cached) else ""
-    solara.Markdown(
-        f"**current settings** ({current.name}) against **reference** ({reference.name}): "
-        f"{replications} replicate(s) of "
-        f"{current.steps} months at scale {current.scale:g}{cached}. Difference = current - "
-        "reference, mean per year over the run with its 95% confidence interval (paired over "
-        "replicates that share seeds)."
+    _html(
+        "<b>current settings</b> (<span class='flowsim-current-name'>{}</span>) against "
+        "<b>reference</b> (<span class='flowsim-reference-name'>{}</span>): {}",
+        current.name,
+        reference.name,
+        f"{replications} replicate(s) of {current.steps} months at scale {current.scale:g}"
+        f"{cached}. Difference = current - reference, mean per year over the run with its 95% "
+        "confidence interval (paired over replicates that share seeds).",
+        classes=["flowsim-run-caption"],
     )
     _table(diff, "difference", key="output")
     months = current.steps
@@ -239,37 +322,42 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
                 _table(tables[1], "by-field", key="field")
     with solara.Row():
         solara.FileDownload(
-            lambda: views.results_zip(pair.current, current),
-            filename=f"{current.name}-results.zip",
-            label="Download results (zip)",
+            lambda: views.results_zip(pair.current, current, pair.reference, reference),
+            filename=f"{views.safe_name(current.name)}-results.zip",
+            label="Download results (zip: both runs)",
         )
         solara.FileDownload(
             views.scenario_yaml(current, replications, reference.name),
-            filename=f"{current.name}.yaml",
+            filename=f"{views.safe_name(current.name)}.yaml",
             label="Download scenario (YAML)",
         )
 
 
 @solara.component
 def SaveScenario(current: Scenario | None, replications: int, reference: str):
-    """Save the page's settings as a scenario file and check it as ``flowsim validate`` does."""
+    """Save the page's settings as a scenario file in the save folder, checked as validate does.
+
+    Only a plain file name is taken (:func:`flowsim.dashboard.views.save_name`); the file
+    goes into :func:`save_folder` and nowhere else.
+    """
     path = solara.use_reactive("")
     replace = solara.use_reactive(False)
     message = solara.use_reactive(("", ""))
-    default = f"{current.name}.yaml" if current is not None else "scenario.yaml"
+    folder = save_folder()
+    default = f"{views.safe_name(current.name)}.yaml" if current is not None else "scenario.yaml"
 
     def save() -> None:
         if current is None:
             message.value = ("error", "fix the values marked in red first")
             return
-        target = path.value or default
         try:
             written = views.save_text(
-                target,
+                folder,
+                path.value.strip() or default,
                 views.scenario_yaml(current, replications, reference),
                 replace=replace.value,
             )
-        except (FileExistsError, OSError) as err:
+        except (ValueError, OSError) as err:
             message.value = ("error", str(err))
             return
         try:
@@ -284,8 +372,13 @@ def SaveScenario(current: Scenario | None, replications: int, reference: str):
         )
 
     with solara.Card("Save as a scenario file"):
+        solara.Text(f"into {folder}", classes=["flowsim-save-folder"])
         solara.InputText(
-            "file", value=path, placeholder=default, classes=["flowsim-save-path"], dense=True
+            "file name (letters, digits, - and _, .yaml)",
+            value=path,
+            placeholder=default,
+            classes=["flowsim-save-path"],
+            dense=True,
         )
         solara.Checkbox(label="replace the file if it exists", value=replace)
         solara.Button("Save scenario", on_click=save, classes=["flowsim-save"], outlined=True)
@@ -304,6 +397,7 @@ def ScenarioTab():
     typed = solara.use_reactive("")
     edits = solara.use_reactive({})
     name = solara.use_reactive("")
+    description = solara.use_reactive("")
     group = solara.use_reactive(GROUPS[0])
     replications = solara.use_reactive(3)
     which = solara.use_reactive(REFERENCES[0])
@@ -314,13 +408,14 @@ def ScenarioTab():
         path.value = value
         edits.value = {}
         name.value = ""
+        description.value = ""
 
     def open_typed() -> None:
         if typed.value.strip():
             pick(typed.value.strip())
 
     current, problems = (
-        current_scenario(opened.scenario, edits.value, name.value)
+        current_scenario(opened.scenario, edits.value, name.value, description.value)
         if opened.scenario is not None
         else (None, None)
     )
@@ -330,14 +425,46 @@ def ScenarioTab():
         else None
     )
 
+    kernel = current_kernel()
+    too_large = limits.refusal(current, replications.value) if current is not None else None
+
     def work(cur: Scenario, ref: Scenario, reps: int) -> runner.Pair:
+        problem = limits.refusal(cur, reps)
+        if problem is not None:  # the button is disabled; a crafted message is refused here
+            raise ValueError(problem)
+        closed = False
+        done = 0.0
+
+        def stop() -> bool:
+            nonlocal closed
+            if page_closed(kernel):
+                closed = True
+                return True
+            return not task.is_current()
+
         def progress(fraction: float, what: str) -> None:
+            nonlocal done
+            done = fraction
             task.progress = 100.0 * fraction
             status.value = what
 
-        return runner.run_pair(
-            cur, ref, reps, progress=progress, cancelled=lambda: not task.is_current()
-        )
+        status.value = "waiting for another page's run to finish:"
+        while not RUN_SLOTS.acquire(timeout=0.2):
+            if stop():
+                raise runner.Cancelled
+        try:
+            return runner.run_pair(cur, ref, reps, progress=progress, cancelled=stop)
+        except runner.Cancelled:
+            if closed:
+                print(
+                    f"flowsim dashboard: stopped the run of {cur.name!r} at {100 * done:.0f}%: "
+                    "its page closed",
+                    file=sys.stderr,
+                    flush=True,
+                )
+            raise
+        finally:
+            RUN_SLOTS.release()
 
     task = solara.lab.use_task(work, dependencies=None, raise_error=False)
 
@@ -361,11 +488,26 @@ def ScenarioTab():
                 assert opened.scenario is not None
                 solara.InputText(
                     "scenario name",
-                    value=name.value or opened.scenario.name,
+                    value=name.value or default_name(opened.scenario, edits.value),
                     on_value=lambda v: name.set(v or ""),
+                    classes=["flowsim-name"],
                     dense=True,
                 )
-                solara.Markdown(opened.scenario.description or "")
+                with solara.Div(classes=["flowsim-description-input"]):
+                    solara.InputTextArea(
+                        "description",
+                        value=description.value
+                        or default_description(opened.scenario, edits.value),
+                        on_value=lambda v: description.set(v or ""),
+                        rows=2,
+                        auto_grow=True,
+                    )
+                # the opened file's description, as text (never rendered as HTML/Markdown)
+                solara.Text(
+                    opened.scenario.description or "",
+                    classes=["flowsim-description"],
+                    style={"white-space": "pre-wrap"},
+                )
             with solara.Card("Levers"):
                 solara.Select("section", values=GROUPS, value=group)
                 if edits.value:
@@ -385,7 +527,7 @@ def ScenarioTab():
                     solara.Button(
                         "Run",
                         on_click=lambda: task(current, reference, max(1, replications.value)),
-                        disabled=current is None or task.pending,
+                        disabled=current is None or task.pending or too_large is not None,
                         color="primary",
                         classes=["flowsim-run"],
                     )
@@ -395,6 +537,8 @@ def ScenarioTab():
                         disabled=not task.pending,
                         classes=["flowsim-cancel"],
                     )
+                if too_large is not None:
+                    solara.Warning(too_large, classes=["flowsim-too-large"])
                 if task.pending:
                     solara.ProgressLinear(task.progress if task.progress is not None else True)
                     solara.Text(
@@ -435,8 +579,10 @@ def FolderView(folder: str):
     if kind == "run":
         data = read_run_folder(folder)
         made = data.manifest.get("finished") or data.manifest.get("created") or ""
-        solara.Markdown(
-            f"**run folder** `{folder}`: scenario **{data.name}**, "
+        _html(
+            "<b>run folder</b> <code>{}</code>: scenario <b>{}</b>, {}",
+            folder,
+            data.name,
             f"{data.timeseries['replicate'].nunique()} replicate(s), {data.months} months {made}",
         )
         solara.HTML(
@@ -449,7 +595,7 @@ def FolderView(folder: str):
                 _table(tables[0], "folder-by-city", key="city")
                 _table(tables[1], "folder-by-field", key="field")
     else:
-        solara.Markdown(f"**sweep folder** `{folder}`")
+        _html("<b>sweep folder</b> <code>{}</code>", folder)
         solara.HTML(tag="span", unsafe_innerHTML="sweep", classes=["flowsim-folder-name"])
     with solara.lab.Tabs(lazy=True):
         for stem, maker in makers.items():
@@ -465,7 +611,7 @@ def FoldersTab():
     opened = solara.use_reactive("")
     chosen = solara.use_reactive([])
     with solara.Card("Open a results folder"):
-        solara.Markdown(f"Folders found under `{results_root()}`: {len(found)}")
+        solara.Text(f"Folders found under {results_root()}: {len(found)}")
         if found:
             solara.Select("found", values=found, value=opened.value or None, on_value=opened.set)
         with solara.Row():

@@ -22,6 +22,12 @@ from flowsim.streams import replicate_seeds
 CACHE_SIZE = 64
 """Runs kept in memory (each is a list of replicate results); the oldest go first."""
 
+CACHE_MONTHS = 100_000
+"""Replicate-months kept in memory at most, over all cached runs; the oldest runs go first.
+
+A replicate's results take about 7 kB per reported month (measured: 0.86 MB for 120
+months), so this bounds the cache near 0.7 GB whatever the runs' lengths."""
+
 
 class Cancelled(Exception):
     """The user cancelled the run; nothing is cached."""
@@ -35,10 +41,14 @@ def run_key(scenario: Scenario, replications: int) -> str:
 class RunCache:
     """The runs of the dashboard process, most recently used last (thread-safe)."""
 
-    def __init__(self, size: int = CACHE_SIZE):
+    def __init__(self, size: int = CACHE_SIZE, months: int = CACHE_MONTHS):
         self.size = size
+        self.months = months
         self._runs: OrderedDict[str, list[RunResult]] = OrderedDict()
         self._lock = threading.Lock()
+
+    def _months(self) -> int:
+        return sum(len(run) * (run[0].scenario.steps if run else 0) for run in self._runs.values())
 
     def get(self, key: str) -> list[RunResult] | None:
         """The cached run, or None."""
@@ -53,7 +63,9 @@ class RunCache:
         with self._lock:
             self._runs[key] = results
             self._runs.move_to_end(key)
-            while len(self._runs) > self.size:
+            while len(self._runs) > self.size or (
+                len(self._runs) > 1 and self._months() > self.months
+            ):
                 self._runs.popitem(last=False)
 
     def __contains__(self, key: str) -> bool:

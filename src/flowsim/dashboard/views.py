@@ -10,20 +10,25 @@ from __future__ import annotations
 
 import html
 import io
+import json
 import math
+import os
+import re
 import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
+import yaml
 
 from flowsim import __version__
 from flowsim.compare import ALL_YEARS, DEFAULT_OUTPUTS, compare
 from flowsim.params import Scenario
 from flowsim.results import write_run
 from flowsim.run import RunResult
-from flowsim.scenario import dump_scenario, scenario_hash
+from flowsim.scenario import scenario_dict, scenario_hash
 
 DIFFERENCE_COLUMNS: tuple[str, ...] = (
     "output",
@@ -163,54 +168,162 @@ def by_city_summary(
     return table("city"), table("field")
 
 
+class _Key(str):
+    """A mapping key of a scenario file: written plain (keys come from flowsim's schema)."""
+
+
+class _QuotedDumper(yaml.SafeDumper):
+    """Safe YAML where every string value is double-quoted (escaped), keys plain."""
+
+
+_QuotedDumper.add_representer(
+    _Key, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", str(value))
+)
+_QuotedDumper.add_representer(
+    str, lambda dumper, value: dumper.represent_scalar("tag:yaml.org,2002:str", value, style='"')
+)
+
+
+def _keyed(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {_Key(k) if isinstance(k, str) else k: _keyed(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_keyed(v) for v in value]
+    return value
+
+
+def quoted_yaml(data: Any) -> str:
+    """``data`` as safe YAML with every string value double-quoted (no string formatting)."""
+    return yaml.dump(
+        _keyed(data), Dumper=_QuotedDumper, sort_keys=False, allow_unicode=True, width=100
+    )
+
+
 def scenario_yaml(scenario: Scenario, replications: int, reference: str | None = None) -> str:
     """The page's settings as a scenario file that ``flowsim validate`` accepts.
 
     Fully resolved (every value written), so it reproduces the run without the files it
-    came from; the header says how to run it with the page's replicates.
+    came from; the header says how to run it with the page's replicates. Every string is
+    written by the YAML dumper, double-quoted; the comments hold no user text except the
+    reference's name as a JSON string (escaped, one line).
     """
     lines = [
-        f"# scenario {scenario.name!r} saved by the flowsim {__version__} dashboard",
+        f"# scenario saved by the flowsim {__version__} dashboard",
         f"# sha256 {scenario_hash(scenario)} (of the resolved scenario)",
         f"# reproduce the page's run: flowsim run FILE --replications {int(replications)}",
     ]
     if reference:
-        lines.append(f"# compared in the page against: {reference}")
-    return "\n".join(lines) + "\n" + dump_scenario(scenario)
+        lines.append(f"# compared in the page against: {json.dumps(reference)}")
+    return "\n".join(lines) + "\n" + quoted_yaml(scenario_dict(scenario))
 
 
-def save_text(path: str | Path, text: str, *, replace: bool = False) -> Path:
-    """Write ``text`` to ``path``; an existing file is only replaced when asked.
+SAVE_NAME = re.compile(r"[A-Za-z0-9_-]{1,100}\.yaml")
+"""A file name *Save scenario* accepts: letters, digits, ``-`` and ``_``, then ``.yaml``."""
+
+
+def save_name(text: str) -> str:
+    """The file name typed into the page, checked (``.yaml`` added when left out).
 
     Raises:
-        FileExistsError: the file exists and ``replace`` is false.
+        ValueError: not a plain name (a path, ``~``, ``..``, spaces or other characters).
     """
-    target = Path(path).expanduser()
+    name = (text or "").strip()
+    if name and not name.endswith(".yaml") and "." not in name:
+        name += ".yaml"
+    if not SAVE_NAME.fullmatch(name):
+        raise ValueError(
+            f"{text!r} is not allowed as a file name: give a plain name of letters, digits, "
+            "'-' and '_' ending in .yaml (at most 100 characters before it), such as "
+            "my-policy.yaml; no folders, '~', '..' or spaces: the file goes into the save "
+            "folder"
+        )
+    return name
+
+
+def safe_name(name: str, fallback: str = "scenario") -> str:
+    """``name`` made a plain file name: runs of other characters become ``_``; at most 60."""
+    plain = re.sub(r"[^A-Za-z0-9_-]+", "_", name).strip("_")[:60]
+    return plain or fallback
+
+
+def save_text(folder: str | Path, name: str, text: str, *, replace: bool = False) -> Path:
+    """Write ``text`` as ``folder/name``; ``name`` is checked by :func:`save_name`.
+
+    Only ever writes inside ``folder``, which must exist (no folder is created). A new
+    file is created exclusively (never following a link); an existing regular file is
+    replaced only when ``replace`` is true, by writing a temporary file in ``folder`` and
+    renaming it over the old one, so the old file stays whole until the new one is.
+
+    Raises:
+        ValueError: the name is not a plain file name.
+        FileNotFoundError: the folder does not exist.
+        FileExistsError: the file exists and ``replace`` is false, or it is not a regular
+            file (a folder, a link).
+    """
+    base = Path(folder)
+    if not base.is_dir():
+        raise FileNotFoundError(
+            f"the save folder {base} does not exist; the dashboard creates no folders "
+            "(start it with --save-dir DIR to save elsewhere)"
+        )
+    target = base / save_name(name)
+    if target.is_symlink() or (target.exists() and not target.is_file()):
+        raise FileExistsError(f"{target} is not a plain file; choose another name")
     if target.exists() and not replace:
         raise FileExistsError(
             f"{target} exists already; choose another name or tick 'replace' to overwrite it"
         )
-    if target.exists() and target.is_dir():
-        raise FileExistsError(f"{target} is a folder; give a file name ending in .yaml")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text, encoding="utf-8")
+    data = text.encode("utf-8")
+    if not replace:
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+        fd = os.open(target, flags, 0o644)
+        try:
+            with os.fdopen(fd, "wb") as out:
+                out.write(data)
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return target
+    fd, tmp = tempfile.mkstemp(dir=base, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
     return target
 
 
-def results_zip(results: list[RunResult], scenario: Scenario) -> bytes:
-    """A results folder (as ``flowsim run`` writes it) of the page's run, zipped."""
+def results_zip(
+    current: list[RunResult],
+    scenario: Scenario,
+    reference: list[RunResult] | None = None,
+    reference_scenario: Scenario | None = None,
+) -> bytes:
+    """The page's runs as results folders (as ``flowsim run`` writes them), zipped.
+
+    The zip holds ``current-NAME/`` and, when given, ``reference-NAME/``, NAME the
+    scenario's name made a plain file name (:func:`safe_name`). The folders are written in
+    a temporary folder that is removed afterwards, whatever happens.
+    """
+    runs = [("current", current, scenario)]
+    if reference is not None and reference_scenario is not None:
+        runs.append(("reference", reference, reference_scenario))
     with tempfile.TemporaryDirectory(prefix="flowsim-dashboard-") as tmp:
-        folder = write_run(
-            results,
-            scenario,
-            Path(tmp) / scenario.name,
-            command=["flowsim", "dashboard"],
-        )
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for file in sorted(folder.rglob("*")):
-                if file.is_file():
-                    archive.write(file, f"{folder.name}/{file.relative_to(folder)}")
+            for role, results, run_scenario in runs:
+                name = f"{role}-{safe_name(run_scenario.name)}"
+                folder = write_run(
+                    results, run_scenario, Path(tmp) / name, command=["flowsim", "dashboard"]
+                )
+                for file in sorted(folder.rglob("*")):
+                    if file.is_file():
+                        archive.write(file, f"{name}/{file.relative_to(folder)}")
         return buffer.getvalue()
 
 
@@ -242,7 +355,10 @@ __all__ = [
     "find_results_folders",
     "fmt",
     "html_table",
+    "quoted_yaml",
     "results_zip",
+    "safe_name",
+    "save_name",
     "save_text",
     "scenario_yaml",
 ]
