@@ -282,9 +282,8 @@ def adjust(table: pd.DataFrame, by: Sequence[str] = ("scenario",)) -> pd.DataFra
     from flowsim.compare import adjust_p_values
 
     table = table.copy()
-    groups = table.groupby(list(by), sort=False).groups if len(table) else {}
-    for _, index in groups.items():
-        table.loc[index, "p_adjusted"] = adjust_p_values(table.loc[index, "p_value"])
+    for _, group in table.groupby(list(by), sort=False) if len(table) else ():
+        table.loc[group.index, "p_adjusted"] = adjust_p_values(group["p_value"])
     table["significant"] = table["p_adjusted"].lt(FDR).fillna(False).astype(bool)
     return table
 

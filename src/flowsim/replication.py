@@ -25,9 +25,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-import numpy as np
-from scipy import optimize, stats
-
 ALPHA = 0.05
 """Two-sided significance level of the tests the MDE refers to."""
 
@@ -37,14 +34,30 @@ POWER = 0.80
 CONFIDENCE = 0.95
 """Level of the confidence intervals whose half-width ``--until`` targets."""
 
+DEFAULT_REPLICATES = 8
+"""Replicates a comparison starts from: ``flowsim run --replications``, the dashboard, notebooks.
+
+Why 8: at the default scale 0.1 over 10 years, the paired difference of a policy's
+(data sandbox's) papers per year from the baseline's has a standard deviation of
+2.1% of the baseline mean (measured with 6 replicates of each by
+``benchmarks/compare_replicates.py``). The minimum detectable effect (80% power,
+alpha 0.05, paired t) is then 6.9% at 3 replicates (the old dashboard default: a
+policy's effect of a few percent looked like nothing), 2.4% at 8, 1.6% at 16; for
+start-ups and commercialized projects about the same, for PCT applications 6.7% at
+8 (sd 5.8%). 8 is the smallest count at which the MDE on papers is a few percent;
+twice the precision costs four times the runs (``flowsim compare --until``).
+"""
+
 
 def _power(delta: float, sd: float, n: int, alpha: float) -> float:
     """Power of the two-sided paired t-test for a true mean difference ``delta``."""
+    from scipy import stats
+
     df = n - 1
     crit = stats.t.ppf(1.0 - alpha / 2.0, df)
     nc = delta * math.sqrt(n) / sd
     lower = stats.nct.cdf(-crit, df, nc)  # the wrong-sign tail: negligible, NaN where it underflows
-    return float(stats.nct.sf(crit, df, nc) + (0.0 if np.isnan(lower) else lower))
+    return float(stats.nct.sf(crit, df, nc) + (0.0 if math.isnan(lower) else lower))
 
 
 def minimum_detectable_effect(
@@ -63,7 +76,9 @@ def minimum_detectable_effect(
         The MDE in the output's unit; NaN for fewer than 2 pairs or an unknown ``sd``,
         0 when ``sd`` is 0 (any difference is exact).
     """
-    if n < 2 or not np.isfinite(sd) or sd < 0:
+    from scipy import optimize
+
+    if n < 2 or not math.isfinite(sd) or sd < 0:
         return float("nan")
     if sd == 0.0:
         return 0.0
@@ -75,7 +90,9 @@ def minimum_detectable_effect(
 
 def halfwidth(sd: float, n: int, confidence: float = CONFIDENCE) -> float:
     """Half-width of the t confidence interval of a mean of ``n`` paired differences."""
-    if n < 2 or not np.isfinite(sd):
+    from scipy import stats
+
+    if n < 2 or not math.isfinite(sd):
         return float("nan")
     return float(stats.t.ppf(0.5 + confidence / 2.0, n - 1) * sd / math.sqrt(n))
 
@@ -88,7 +105,9 @@ def replicates_for_halfwidth(
     ``sd`` is taken as known (the estimate from the replicates so far); the t quantile
     follows ``n``, so the answer is exact for that ``sd``.
     """
-    if target <= 0 or not np.isfinite(sd):
+    from scipy import stats
+
+    if target <= 0 or not math.isfinite(sd):
         return cap
     if sd == 0.0:
         return 2
@@ -137,14 +156,16 @@ def parse_target(text: str) -> Target:
             f"--until {text!r} is not a half-width: give a percentage of the reference "
             "mean (e.g. 2%) or a number in the outputs' units (e.g. 150)"
         ) from None
-    if not np.isfinite(value) or value <= 0:
+    if not math.isfinite(value) or value <= 0:
         raise ValueError(f"--until {text!r}: the half-width must be a positive number")
     return Target(value / 100.0 if relative else value, relative)
 
 
 def replicates_for_mde(sd: float, target: float, *, cap: int = 1000) -> int:
     """The fewest pairs whose MDE is at most ``target`` (``cap`` at most)."""
-    if not np.isfinite(sd) or not np.isfinite(target) or target <= 0:
+    from scipy import stats
+
+    if not math.isfinite(sd) or not math.isfinite(target) or target <= 0:
         return cap
     if sd == 0.0:
         return 2

@@ -20,23 +20,13 @@ if TYPE_CHECKING:
 
 from flowsim.outputs import COMPARED as DEFAULT_OUTPUTS
 from flowsim.outputs import REPORTED, YEARLY_SHARES
+from flowsim.replication import DEFAULT_REPLICATES
 
 NAME = "compare"
 HELP = (
     "compare run folders: effects by output, year, city x field and corridor with 95 percent "
     "CIs, Benjamini-Hochberg FDR and the minimum detectable effect"
 )
-
-DEFAULT_REPLICATES = 8
-"""Replicates a comparison should start from (``flowsim run --replications``, the dashboard).
-
-Why 8: at scale 0.1 over 10 years, the paired difference of a policy's papers per year
-has a standard deviation of about SD_PAPERS_PCT% of the baseline's (measured by
-benchmarks/compare_replicates.py, data sandbox against baseline); the MDE (80% power,
-alpha 0.05, paired t) is then about MDE3_PCT% at 3 replicates, MDE8_PCT% at 8 and
-MDE16_PCT% at 16. 3 replicates (the old dashboard default) cannot see an effect of a
-few percent; 8 can, and a run of both scenarios still takes minutes, not hours.
-"""
 
 MAX_REPLICATES = 32
 """Default cap of ``--until``: 32 replicates of each scenario (MDE about half of 8's)."""
