@@ -200,3 +200,27 @@ def test_until_needs_a_folder_and_a_number(baseline_folder, policy_folder, optio
     assert cli.main(["compare", str(baseline_folder), str(policy_folder), *option]) == 2
     err = capsys.readouterr().err
     assert "--until" in err and "Traceback" not in err, err
+
+
+@pytest.mark.parametrize("kind", ["level", "difference", "overview"])
+def test_comparison_figures_state_what_they_rest_on(baseline_folder, policy_folder, kind):
+    from flowsim.plots.comparison import plot_comparison
+
+    table = compare([baseline_folder, policy_folder], ["papers", "vc_volume"])
+    fig = plot_comparison(table, ["papers", "vc_volume"], kind=kind)
+    note = fig._supxlabel.get_text()
+    for part in (
+        "baseline (reference)",
+        "data_sandbox",
+        "3 replicates each",
+        "paired on seeds",
+        "agent scale 0.003",
+        "95% CI over replicates",
+    ):
+        assert part in note, f"{kind}: the figure says {part!r}: {note!r}"
+    fig.canvas.draw()
+    for ax in fig.axes:
+        labels = [t.get_text() for t in [*ax.get_yticklabels(), *ax.get_xticklabels()]]
+        assert not any("e+" in t or "e-" in t for t in labels), f"{kind}: plain ticks {labels}"
+        offsets = ax.yaxis.get_offset_text().get_text() + ax.xaxis.get_offset_text().get_text()
+        assert offsets == "", f"{kind}: no 1e4 offset: {offsets!r}"
