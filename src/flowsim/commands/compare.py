@@ -40,6 +40,16 @@ SHOWN_CELLS = 12
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim compare``."""
+    parser.epilog = (
+        "How to read it: each difference is the mean over replicates of policy minus "
+        "reference on the same seed (paired), with its 95% confidence interval. Across many "
+        "outputs or cells, read the Benjamini-Hochberg adjusted p-value (q): cells with q < "
+        "0.05 are 'significant', and about 5% of them may be chance. The MDE is the smallest "
+        "effect a paired t-test finds with 80% power at alpha 0.05 with the replicates used: "
+        f"a smaller effect may be there unseen. Start from {DEFAULT_REPLICATES} replicates "
+        "(flowsim run's default). Exit 2 when no comparison can be made (one replicate, an "
+        "asked-for output with no variation, bad input). See docs/compare.md."
+    )
     parser.add_argument(
         "folders", nargs="+", metavar="DIR", help="run folders; the first is the reference"
     )
