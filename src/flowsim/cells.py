@@ -169,9 +169,10 @@ def corridor_values(tables: RunTables) -> pd.DataFrame:
 
 def _replicate_key(frame: pd.DataFrame, ids: list[str]) -> pd.Series:
     """One label per replicate from its id columns (``seed``, or ``parameter_set/seed``)."""
-    if len(ids) == 1:
-        return frame[ids[0]].astype(str)
-    return frame[ids].astype(str).agg("/".join, axis=1)
+    key = frame[ids[0]].astype(str)
+    for column in ids[1:]:
+        key = key + "/" + frame[column].astype(str)
+    return key
 
 
 def _matrix(values: pd.DataFrame, keys: list[str], replicates: pd.Index) -> pd.DataFrame:
@@ -309,9 +310,12 @@ def compare_cells(
     cities, corridors = [], []
     for scenario in tables[1:]:
         head = {"scenario": scenario.name, "reference": reference.name}
-        cells = paired_cells(
-            ref_cells, city_field_values(scenario, chosen), ["city", "field", "output"]
-        )
+        if chosen:
+            cells = paired_cells(
+                ref_cells, city_field_values(scenario, chosen), ["city", "field", "output"]
+            )
+        else:  # no output of the by-city table was asked for
+            cells = pd.DataFrame(columns=["city", "field", "output", *CELL_COLUMNS])
         cells.insert(0, "reference", reference.name)
         cells.insert(0, "scenario", scenario.name)
         cells.insert(

@@ -204,8 +204,8 @@ def _advice_text(result: Comparison, outputs: list[str]) -> list[str]:
     from flowsim.replication import replicates_for_mde
 
     head = result.headline
-    rows = head[head["diff"].notna() & head["output"].isin(outputs)]
-    if rows.empty:
+    rows = head[head["diff"].notna() & head["output"].isin(outputs) & head["mde"].notna()]
+    if rows.empty:  # ensemble runs: see the interval across sets instead
         return []
     lines = [
         "\nReplication advice: half-width of the 95% CI, and the minimum detectable effect "
