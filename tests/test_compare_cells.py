@@ -224,3 +224,15 @@ def test_comparison_figures_state_what_they_rest_on(baseline_folder, policy_fold
         assert not any("e+" in t or "e-" in t for t in labels), f"{kind}: plain ticks {labels}"
         offsets = ax.yaxis.get_offset_text().get_text() + ax.xaxis.get_offset_text().get_text()
         assert offsets == "", f"{kind}: no 1e4 offset: {offsets!r}"
+
+
+def test_an_output_with_no_variation_is_refused_when_asked_for(
+    baseline_folder, policy_folder, capsys
+):
+    """No relocation happens without zone rules: nothing to measure an effect against."""
+    argv = ["compare", str(baseline_folder), str(policy_folder), "--no-cells"]
+    code = cli.main([*argv, "--outputs", "papers", "relocations_labs"])
+    captured = capsys.readouterr()
+    assert code == 2, captured.out
+    assert "relocations_labs: the same value (0) in every replicate" in captured.err, captured.err
+    assert "nan" not in captured.out.lower(), captured.out
