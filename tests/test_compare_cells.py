@@ -87,6 +87,17 @@ def test_cells_equal_a_hand_computation_with_bh(baseline_folder, policy_folder, 
     assert (merged["significant"] == (merged["q"] < 0.05)).all(), "significant = q < 0.05"
     assert set(merged["test"]) == {"paired"}, "the fixtures share seeds"
 
+    # the margins: each field over all cities, each city over all fields, BH of their own
+    by_field = pd.read_csv(out / FILES["by_field"]).set_index(["field", "output"])
+    hand_field = hand.groupby(["field", "output"])["hand_diff"].sum()
+    assert np.allclose(by_field.loc[hand_field.index, "diff"], hand_field), "field margins"
+    assert np.allclose(
+        by_field["p_adjusted"], stats.false_discovery_control(by_field["p_value"], method="bh")
+    ), "BH over the field cells"
+    by_city = pd.read_csv(out / FILES["by_city"]).set_index(["city", "output"])
+    hand_city = hand.groupby(["city", "output"])["hand_diff"].sum()
+    assert np.allclose(by_city.loc[hand_city.index, "diff"], hand_city), "city margins"
+
     headline = pd.read_csv(out / FILES["headline"])
     table = compare([baseline_folder, policy_folder], CELL_OUTPUTS)
     whole = table[(table.period == "all") & (table.scenario == "data_sandbox")]

@@ -341,6 +341,50 @@ def compare_cells(
     return by_city, by_corridor
 
 
+def margins(
+    tables: Sequence[RunTables], outputs: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Each city's effect over all fields, and each field's over all cities.
+
+    The same per-replicate values as :func:`compare_cells`, summed over fields (by
+    city) or over cities (by field) before the paired comparison; Benjamini–Hochberg
+    over the cells of each table and scenario. Papers use whole counting, so a
+    field's papers summed over cities count a paper co-authored between two cities
+    twice.
+
+    Returns:
+        ``(by_city, by_field)``: ``scenario``, ``reference``, ``city`` or ``field``,
+        ``output``, ``unit`` and :data:`CELL_COLUMNS`.
+    """
+    chosen = [o for o in outputs if o in BY_CITY_OUTPUTS]
+    out: dict[str, list[pd.DataFrame]] = {"city": [], "field": []}
+    if not chosen or len(tables) < 2:
+        return pd.DataFrame(), pd.DataFrame()
+    values = [city_field_values(t, chosen) for t in tables]
+    for key in out:
+        summed = [
+            v.groupby([*_ids(v), key, "output"], observed=True)["value"].sum().reset_index()
+            for v in values
+        ]
+        for scenario, frame in zip(tables[1:], summed[1:], strict=True):
+            cells = paired_cells(summed[0], frame, [key, "output"])
+            cells.insert(0, "reference", tables[0].name)
+            cells.insert(0, "scenario", scenario.name)
+            cells.insert(
+                4,
+                "unit",
+                [
+                    unit_of(o) + (" / year" if o in BY_CITY_COUNTERS else "")
+                    for o in cells["output"]
+                ],
+            )
+            out[key].append(_in_order(cells, chosen))
+    return (
+        adjust(pd.concat(out["city"], ignore_index=True)),
+        adjust(pd.concat(out["field"], ignore_index=True)),
+    )
+
+
 def _in_order(cells: pd.DataFrame, outputs: Sequence[str]) -> pd.DataFrame:
     """Cells sorted by output (as asked), city (west to east as listed), field."""
     from flowsim.geography import FIELDS
@@ -351,7 +395,7 @@ def _in_order(cells: pd.DataFrame, outputs: Sequence[str]) -> pd.DataFrame:
         "city": {c: i for i, c in enumerate(CITIES)},
         "field": {f: i for i, f in enumerate(BY_CITY_FIELDS or FIELDS)},
     }
-    keys = [cells[c].map(order[c]) for c in ("output", "city", "field")]
+    keys = [cells[c].map(order[c]) for c in ("output", "city", "field") if c in cells.columns]
     index = np.lexsort([k.to_numpy() for k in reversed(keys)]) if len(cells) else []
     return cells.iloc[index].reset_index(drop=True)
 
@@ -380,6 +424,7 @@ __all__ = [
     "city_field_values",
     "compare_cells",
     "corridor_values",
+    "margins",
     "paired_cells",
     "read_tables",
     "tables_of",

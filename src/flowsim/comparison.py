@@ -10,7 +10,9 @@
   :mod:`flowsim.replication`);
 - ``path``: the same, year by year (BH over the outputs of each year);
 - ``by_city_field`` and ``corridors``: every city x field x output and corridor x
-  element x measure, BH over the cells of each table (:mod:`flowsim.cells`).
+  element x measure, BH over the cells of each table (:mod:`flowsim.cells`);
+- ``by_city`` and ``by_field``: each city over all fields and each field over all
+  cities (the map and "which fields gain and lose"), BH over each table.
 
 :func:`write_tables` writes them as CSV files with a manifest. :func:`uncomparable`
 says which outputs no interval can be given for (one replicate, no variation).
@@ -30,7 +32,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from flowsim.cells import FDR, FDR_METHOD, compare_cells, read_tables
+from flowsim.cells import FDR, FDR_METHOD, compare_cells, margins, read_tables
 from flowsim.compare import ALL_YEARS, CONFIDENCE, compare
 from flowsim.replication import ALPHA, POWER, minimum_detectable_effect
 
@@ -38,6 +40,8 @@ FILES: dict[str, str] = {
     "headline": "compare_headline.csv",
     "path": "compare_path.csv",
     "by_city_field": "compare_by_city_field.csv",
+    "by_city": "compare_by_city.csv",
+    "by_field": "compare_by_field.csv",
     "corridors": "compare_corridors.csv",
 }
 """The tables :func:`write_tables` writes, by attribute of :class:`Comparison`."""
@@ -67,6 +71,8 @@ class Comparison:
     by_city_field: pd.DataFrame
     corridors: pd.DataFrame
     table: pd.DataFrame
+    by_city: pd.DataFrame = field(default_factory=pd.DataFrame)
+    by_field: pd.DataFrame = field(default_factory=pd.DataFrame)
     scenarios: list[dict[str, Any]] = field(default_factory=list)
 
     @property
@@ -162,18 +168,21 @@ def comparison(
     path = advised[advised["period"] != ALL_YEARS].rename(columns={"period": "year"})
     path = path.drop(columns=["mde", "mde_pct", "halfwidth_pct", "sd_diff"])
     names = list(dict.fromkeys(table["scenario"]))
-    by_city = corridors = pd.DataFrame()
+    by_city_field = corridors = by_city = by_field = pd.DataFrame()
     if cells:
         tables = [read_tables(name, folder) for name, folder in zip(names, folders, strict=True)]
-        by_city, corridors = compare_cells(tables, outputs)
+        by_city_field, corridors = compare_cells(tables, outputs)
+        by_city, by_field = margins(tables, outputs)
     scenarios = [_describe(name, Path(folder)) for name, folder in zip(names, folders, strict=True)]
     return Comparison(
-        headline.reset_index(drop=True),
-        path.reset_index(drop=True),
-        by_city,
-        corridors,
-        table,
-        scenarios,
+        headline=headline.reset_index(drop=True),
+        path=path.reset_index(drop=True),
+        by_city_field=by_city_field,
+        corridors=corridors,
+        table=table,
+        scenarios=scenarios,
+        by_city=by_city,
+        by_field=by_field,
     )
 
 

@@ -58,8 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="DIR",
         help="write the tables into this folder: compare_headline.csv (whole run, with the "
         "MDE), compare_path.csv (year by year), compare_by_city_field.csv, "
-        "compare_corridors.csv and manifest.json; a name ending in .csv writes the one "
-        "long table of outputs x periods there instead (as before)",
+        "compare_by_city.csv, compare_by_field.csv, compare_corridors.csv and "
+        "manifest.json; a name ending in .csv writes the one long table of outputs x "
+        "periods there instead (as before)",
     )
     parser.add_argument("--force", action="store_true", help="replace the tables if they exist")
     parser.add_argument(
@@ -341,7 +342,9 @@ def main(args: argparse.Namespace) -> int:
     shown = table if args.by_set else table[table["parameter_set"].isna()]
     print(format_table(shown, period=None if args.years else "all"))
     print("\n".join(_advice_text(result, shown_outputs)))
-    text = _cells_text(
+    text = _cells_text(result.by_field, ["field", "output"], "By field (all cities)", args.cells)
+    text += _cells_text(result.by_city, ["city", "output"], "By city (all fields)", args.cells)
+    text += _cells_text(
         result.by_city_field, ["city", "field", "output"], "By city x field", args.cells
     )
     text += _cells_text(
