@@ -17,6 +17,7 @@ from flowsim.compare import (
     welch_difference,
 )
 from flowsim.folders import read_run_folder
+from flowsim.numbers import format_value
 
 OUTPUTS = ["papers", "invention_patents", "startups", "licences", "vc_deals"]
 
@@ -100,7 +101,10 @@ def test_shares_print_as_percentages_with_p_values(baseline_folder, policy_folde
         & (table.output == "cross_border_collaboration_share")
     ].iloc[0]
     assert "cross_border_collaboration_share [%]" in text and "gii_cluster_score [%]" in text
-    assert f"{100 * share['mean']:.4g}%" in text, f"the share in percent: {text}"
+    assert format_value("cross_border_collaboration_share", share["mean"]) in text, (
+        f"the share in percent, by the one formatter: {text}"
+    )
+    assert "e+" not in text and "e-0" not in text, f"no scientific notation: {text}"
     assert " pp [" in text, "differences of shares in percentage points"
     assert "p " in text and "adj. " in text and ", r " in text, text
 

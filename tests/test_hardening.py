@@ -59,7 +59,9 @@ def scenario_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
 @pytest.fixture(scope="module")
 def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     scenario = flowsim.Scenario(name="tiny", **TINY)
-    return write_run([flowsim.run(scenario, 1)], scenario, tmp_path_factory.mktemp("r") / "run")
+    # two replicates: `flowsim compare` refuses one (no interval) with exit 2
+    runs = [flowsim.run(scenario, seed) for seed in (1, 2)]
+    return write_run(runs, scenario, tmp_path_factory.mktemp("r") / "run")
 
 
 def _copy(folder: Path, tmp_path: Path, name: str = "copy") -> Path:

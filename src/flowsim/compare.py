@@ -627,40 +627,36 @@ def format_table(table: pd.DataFrame, period: str | None = ALL_YEARS) -> str:
     return "\n".join(lines)
 
 
-def _p(value: float) -> str:
-    if np.isnan(value):
-        return "-"
-    return "<0.001" if value < 0.001 else f"{value:.3f}"
-
-
 def _format_group(group: pd.DataFrame, output: str, period_name: str) -> list[str]:
-    """Lines of one output and period: a heading, then one line per scenario."""
+    """Lines of one output and period: a heading, then one line per scenario.
+
+    Every number goes through :mod:`flowsim.numbers` (plain notation, units once).
+    """
+    from flowsim.numbers import format_interval, format_p, format_percent, format_value
+
     when = "whole run, per year" if period_name == ALL_YEARS else period_name
     share = output in SHARE_OUTPUTS
     unit = "%" if share else group["unit"].iloc[0]
     lines = [f"{output} [{unit}], {when}"]
-    factor = 100.0 if share else 1.0
     for row in group.itertuples():
         label = row.scenario
         if not pd.isna(row.parameter_set):
             label = f"  {row.scenario} set {int(row.parameter_set)}"
-        mean = f"{factor * row.mean:>13.4g}%" if share else f"{row.mean:>14.6g}"
-        text = f"  {label:<32} {mean}"
+        text = f"  {label:<32} {format_value(output, row.mean):>16}"
         if not np.isnan(row.diff):
-            points = " pp" if share else ""
             text += (
-                f"  {factor * row.diff:+14.6g}{points} "
-                f"[{factor * row.diff_ci_low:+.4g}, {factor * row.diff_ci_high:+.4g}]"
+                f"  {format_value(output, row.diff, difference=True):>14} "
+                f"{format_interval(output, row.diff_ci_low, row.diff_ci_high)}"
             )
             if not np.isnan(row.diff_pct):
-                text += f" ({row.diff_pct:+.1f}%)"
-            text += f"  p {_p(row.p_value)}, adj. {_p(row.p_adjusted)}"
+                text += f" ({format_percent(row.diff_pct)})"
+            text += f"  p {format_p(row.p_value)}, adj. {format_p(row.p_adjusted)}"
             if not np.isnan(row.pairing_r):
                 text += f", r {row.pairing_r:+.2f}"
             if row.test == "paired-ensemble":
                 text += (
                     f"  across {int(row.parameter_sets)} sets "
-                    f"[{factor * row.diff_ui_low:+.4g}, {factor * row.diff_ui_high:+.4g}]{points}"
+                    f"{format_interval(output, row.diff_ui_low, row.diff_ui_high)}"
                 )
         lines.append(text)
     return lines

@@ -38,6 +38,7 @@ from flowsim.plots import (
     plot_timeseries,
 )
 from flowsim.plots.files import run_figures, sweep_figures
+from flowsim.replication import DEFAULT_REPLICATES
 from flowsim.run import stack_replicates
 from flowsim.scenario import apply_overrides, load_scenario, scenario_hash
 from flowsim.yamlio import ConfigError
@@ -399,7 +400,7 @@ def ScenarioTab():
     name = solara.use_reactive("")
     description = solara.use_reactive("")
     group = solara.use_reactive(GROUPS[0])
-    replications = solara.use_reactive(3)
+    replications = solara.use_reactive(DEFAULT_REPLICATES)  # why 8: flowsim.replication
     which = solara.use_reactive(REFERENCES[0])
     status = solara.use_reactive("")
     opened = solara.use_memo(lambda: open_scenario(path.value), [path.value])

@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from flowsim.compare import ALL_YEARS, DEFAULT_OUTPUTS, Source, compare
+from flowsim.compare import ALL_YEARS, DEFAULT_OUTPUTS, SHARE_OUTPUTS, Source, compare
+from flowsim.numbers import format_number
 from flowsim.plots.labels import new_figure, output_label, pretty
 
 Kind = Literal["level", "difference", "overview"]
@@ -36,6 +37,39 @@ def _table(
     if "parameter_set" in table.columns:  # an ensemble's per-set rows are not drawn
         table = table[table["parameter_set"].isna()]
     return table
+
+
+def basis_note(table: pd.DataFrame, interval: str) -> str:
+    """What a comparison figure rests on: scenarios, replicates, scale, interval kind.
+
+    For example ``baseline (reference) vs data_sandbox; 8 replicates each, paired on
+    seeds; agent scale 0.1; error bars: 95% CI over replicates``.
+    """
+    replicates = (
+        table[table["period"] == ALL_YEARS].groupby("scenario", sort=False)["replicates"].first()
+    )
+    names = list(replicates.index)
+    counts = {int(n) for n in replicates}
+    each = (
+        f"{counts.pop()} replicates each"
+        if len(counts) == 1
+        else ", ".join(f"{name} {int(n)} replicates" for name, n in replicates.items())
+    )
+    tests = set(table["test"].dropna()) if "test" in table.columns else set()
+    how = "paired on seeds" if tests & {"paired", "paired-ensemble"} else "unpaired (Welch)"
+    scales = set(table.attrs.get("scales", {}).values())
+    scale = ", ".join(f"{s:g}" for s in sorted(scales)) if scales else "not recorded"
+    compared = " vs ".join([f"{names[0]} (reference)", *names[1:]])
+    return f"{compared}; {each}, {how}; agent scale {scale}; error bars: {interval}"
+
+
+def _plain_ticks(ax, axis: str = "y", share: bool = False) -> None:
+    """Tick labels in plain notation (no 1e4 offset), by the one number formatter."""
+    from matplotlib.ticker import FuncFormatter
+
+    factor = 100.0 if share else 1.0
+    formatter = FuncFormatter(lambda value, _: format_number(factor * value))
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 
 def _interval(table: pd.DataFrame) -> tuple[str, str, str]:
@@ -123,7 +157,10 @@ def plot_comparison(
             ax.axhline(0.0, color="black", linewidth=1.0, label=f"{reference} (reference)")
         ax.set_title(pretty(output))
         ax.set_xlabel("year")
+        _plain_ticks(ax, share=output in SHARE_OUTPUTS)
         label = output_label(output, per="year")
+        if output in SHARE_OUTPUTS:
+            label = f"{pretty(output)} [{'pp' if kind == 'difference' else '%'}]"
         ax.set_ylabel(label if kind == "level" else f"difference: {label}", fontsize="small")
         ax.set_xticks(sorted(rows_of["year"].unique()))
         ax.grid(alpha=0.3)
@@ -131,6 +168,7 @@ def plot_comparison(
     what = "yearly outputs" if kind == "level" else f"difference from {reference} per year"
     shown = "95% CI over replicates" if kind == "level" else interval
     fig.suptitle(title or f"Scenario comparison: {what} (mean and {shown})")
+    fig.supxlabel(basis_note(table, shown), fontsize="small")
     return fig
 
 
@@ -172,4 +210,6 @@ def _overview(
     ax.legend(fontsize="small")
     ax.grid(axis="x", alpha=0.3)
     ax.set_title(title or f"Policy scenarios against {scenarios[0]} ({interval})")
+    _plain_ticks(ax, axis="x")
+    fig.supxlabel(basis_note(table, interval), fontsize="small")
     return fig
