@@ -110,7 +110,9 @@ def main(args: argparse.Namespace) -> int:
         )
         return 2
     try:
-        sha = read_parameter_sets(args.ensemble).sha256 if args.ensemble else None
+        sha = (
+            read_parameter_sets(args.ensemble, allow_misfit=True).sha256 if args.ensemble else None
+        )
         table = compare(
             args.folders,
             args.outputs,

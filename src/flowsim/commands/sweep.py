@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sets' parameters and a parameter_set column (not with sobol or morris designs)",
     )
     parser.add_argument(
+        "--allow-misfit",
+        action="store_true",
+        help="with --ensemble: run members that miss their calibration targets (refused otherwise)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the number of runs and an estimate of their time, run nothing",
@@ -168,6 +173,14 @@ def main(args: argparse.Namespace) -> int:
             "run code in its workers; prefer a TLS cluster (tls://, see README)",
             file=sys.stderr,
         )
+    if args.ensemble is not None and args.allow_misfit:  # read here: the plan refuses misfits
+        from flowsim.ensemble import EnsembleError, read_parameter_sets
+
+        try:
+            args.ensemble = read_parameter_sets(args.ensemble, allow_misfit=True)
+        except EnsembleError as err:
+            print(f"flowsim sweep: error: --ensemble {err}", file=sys.stderr)
+            return 2
     try:
         if args.dry_run:
             return _dry_run(args)

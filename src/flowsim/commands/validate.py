@@ -10,12 +10,15 @@ if TYPE_CHECKING:
     from flowsim.yamlio import ConfigError
 
 NAME = "validate"
-HELP = "check scenario files: 'ok' per valid file, else every problem (exit 2)"
+HELP = (
+    "check scenario files (and targets files of `flowsim calibrate`): 'ok' per valid file, "
+    "else every problem (exit 2)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim validate``."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario (or targets) YAML files")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -60,6 +63,7 @@ def _looks_like_targets(err: ConfigError) -> bool:
 def _validate_targets(file: str) -> int:
     """Check a targets file (``flowsim calibrate``) instead; 0 if valid, else 2."""
     from flowsim.calibration.targets import load_targets
+    from flowsim.yamlio import ConfigError
 
     try:
         targets = load_targets(file)
