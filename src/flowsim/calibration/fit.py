@@ -326,7 +326,8 @@ def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> li
     from flowsim.diskio import write_text_atomic
 
     log = folder / LOG
-    check_out_folder(folder)
+    if not resume:
+        check_out_folder(folder)
     if (log.exists() or (folder / MANIFEST).exists()) and not resume:
         raise CalibrationError(
             f"{folder} holds a calibration already ({MANIFEST}); pass --resume to continue it, "
@@ -388,7 +389,10 @@ def calibrate(
     from flowsim.diskio import FolderLockedError, WriterLock
 
     folder = Path(out)
-    check_out_folder(folder)
+    if folder.exists() and not folder.is_dir():
+        raise CalibrationError(f"{folder} is a file; give a folder to --out")
+    if not resume:
+        check_out_folder(folder)  # before the lock file is made beside it
     folder.parent.mkdir(parents=True, exist_ok=True)
     lock = WriterLock(folder, what="calibration folder")
     try:
