@@ -265,7 +265,7 @@ ENSEMBLE_PARAMETER = "research.pct_prob.GD"
 
 def _ensemble_rows(n: int, within: bool = True) -> str:
     lines = [f"member,trial,objective,within_all,{ENSEMBLE_PARAMETER}"]
-    lines += [f"{i},{i},0.1,{within},{0.05 + 0.001 * (i % 50)}" for i in range(n)]
+    lines += [f"{i},{i},0.1,{within},{0.05 + 0.001 * (i % 50):.3f}" for i in range(n)]
     return "\n".join(lines) + "\n"
 
 

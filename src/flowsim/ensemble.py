@@ -165,10 +165,10 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
                 data = load_yaml_text(text, str(path)).data
         except ConfigError as err:
             raise EnsembleError(f"{_config_text(err)}\n    hint: {redo}") from None
-        if not isinstance(data, dict):
+        if not isinstance(data, dict) or not data:
             raise EnsembleError(
                 f"{path}: expected a mapping of manifest fields (format, parameters, members), "
-                f"not {type(data).__name__}; {redo}"
+                f"not {'an empty file' if not data else type(data).__name__}; {redo}"
             )
         _check_manifest(path, data)
         return data

@@ -167,6 +167,12 @@ def main(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if args.batch_size is not None and args.batch_size < 1:
+        print(
+            "flowsim sweep: --batch-size must be at least 1 (runs per Parquet part)",
+            file=sys.stderr,
+        )
+        return 2
     if args.scheduler and args.scheduler.startswith("tcp://") and not args.dry_run:
         print(
             f"flowsim sweep: note: {args.scheduler} is plain tcp://: anyone who can reach it can "
