@@ -236,6 +236,31 @@ TARGETS_TEXT: dict[str, str | Callable[[Path], str]] = {
     "flow element unknown": _changed(
         lambda s: _target(s, jurisdiction=None, output="count", flow={"element": "money"})
     ),
+    "targets null": _changed(lambda s: s.update(targets=None)),
+    "free null": _changed(lambda s: s.update(free=None)),
+    "run a list": _changed(lambda s: s.update(run=[1, 2])),
+    "screen a number": _changed(lambda s: s.update(screen=3)),
+    "value 1e400": VALID_TARGETS.replace("value: 20000.0", "value: 1e400"),
+    "id missing": _changed(lambda s: s["targets"][0].pop("id")),
+    "source a number": _changed(lambda s: _target(s, source=3)),
+    "search budget 10**9": _changed(lambda s: s["search"].update(budget=10**9)),
+    "replicates 1e3": VALID_TARGETS.replace("replicates: 2", "replicates: 1e3"),
+    "flow cross_border yes": VALID_TARGETS.replace(
+        "jurisdiction: GD", "output: count\n  flow: {element: talent, cross_border: yes}"
+    ).replace("output: pct_applications\n", ""),
+    "of with an unknown key": _changed(lambda s: _target(s, statistic="share", of={"citty": "x"})),
+    "base_year after year": _changed(lambda s: _target(s, statistic="growth_rate", base_year=2030)),
+    "free bounds outside the range": _changed(
+        lambda s: s["free"]["research.pct_prob.GD"].update(low=-0.5)
+    ),
+    "free log from 0": _changed(
+        lambda s: s["free"]["research.pct_prob.GD"].update(low=0.0, log=True)
+    ),
+    "scenario empty": _changed(lambda s: s.update(scenario="")),
+    "scenario a targets file": _changed(
+        lambda s: s.update(scenario=str(ROOT / "scenarios" / "calibration" / "targets.yaml"))
+    ),
+    "deep nesting": "name: x\nrun: " + "[" * 100 + "]" * 100 + "\n",
     "a list at the top": "- name: x\n- scenario: y\n",
     "a plain string": "just some text\n",
     "empty file": "",
@@ -834,6 +859,49 @@ def command_line_cases(tmp: Path, out: str, targets: Path, sweep: Path) -> list[
             "1",
             "--above",
             "--below",
+        ),
+        "run --set =3": ("run", base, "--set", "=3", "--out", f"{out}/a"),
+        "run --ensemble an empty folder": (
+            "run",
+            base,
+            "--ensemble",
+            str(empty),
+            "--out",
+            f"{out}/a",
+        ),
+        "describe /dev/zero": ("describe", "/dev/zero"),
+        "describe a folder": ("describe", str(empty)),
+        "validate a FIFO among files": ("validate", base, str(tmp / "files" / "fifo.yaml")),
+        "compare --ensemble missing": ("compare", str(empty), str(empty), "--ensemble", missing),
+        "sensitivity --outcome on an empty folder": ("sensitivity", str(empty), "--outcome", "x"),
+        "explain --outputs on empty folders": ("explain", str(empty), str(empty), "--outputs", "x"),
+        "discover --box -1": (
+            "discover",
+            str(empty),
+            "--outcome",
+            "papers",
+            "--threshold",
+            "1",
+            "--box",
+            "-1",
+        ),
+        "discover --mass-min 2": (
+            "discover",
+            str(empty),
+            "--outcome",
+            "papers",
+            "--threshold",
+            "1",
+            "--mass-min",
+            "2",
+        ),
+        "calibrate --out a file": ("calibrate", str(targets), "--out", base),
+        "calibrate --screen --out a folder of other files": (
+            "calibrate",
+            str(targets),
+            "--screen",
+            "--out",
+            str(tmp / "files"),
         ),
         "dashboard an unknown option": ("dashboard", "--portt", "1"),
         "dashboard --port abc": ("dashboard", "--port", "abc"),

@@ -399,6 +399,7 @@ def load_targets(path: str | Path) -> Targets:
     Raises:
         ConfigError: every problem of the file, positioned; or the scenario's problems.
     """
+    from flowsim.params import with_overrides
     from flowsim.scenario import load_scenario, scenario_dict
 
     path = Path(path)
@@ -503,6 +504,23 @@ def load_targets(path: str | Path) -> Targets:
                     f"{hi if hi is not None else 'inf'}",
                 )
             )
+            continue
+        for end in (bounds.low, bounds.high):  # limits the field metadata does not show
+            try:
+                with_overrides(scenario, {name: end})
+            except ValidationError as err:
+                first = err.errors(include_url=False)[0]
+                problems.append(
+                    _problem(
+                        loaded,
+                        ("free", name),
+                        f"bound {end} is not a value the parameter allows: "
+                        f"{first['msg'].removeprefix('Value error, ')}",
+                        hint="narrow `low:`/`high:` to the parameter's range "
+                        "(`flowsim describe` shows its value and unit)",
+                    )
+                )
+                break
     if problems:
         raise ConfigError(problems)
     return Targets(spec, path, scenario)
