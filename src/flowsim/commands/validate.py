@@ -57,7 +57,7 @@ def _looks_like_sweep(err: ConfigError) -> bool:
 def _looks_like_targets(err: ConfigError) -> bool:
     """Whether the unknown top-level keys of a failed scenario are those of a targets file."""
     unknown = {p.path for p in err.problems if p.message.startswith("unknown key")}
-    return "targets" in unknown and "scenario" in unknown
+    return "targets" in unknown or {"scenario", "free"} <= unknown  # a scenario has neither
 
 
 def _validate_targets(file: str) -> int:
