@@ -957,23 +957,31 @@ def run_in_process(case: Case, timeout: float) -> tuple[int | None, str, float]:
 
 
 def run_in_subprocess(case: Case, timeout: float, cwd: Path) -> tuple[int | None, str, float]:
-    """(exit code or None for a hang, output, seconds) of ``python -m flowsim.cli ARGV``."""
+    """(exit code or None for a hang, output, seconds) of ``python -m flowsim.cli ARGV``.
+
+    The command runs in a session of its own; on a hang the whole session is killed (a
+    dashboard's server process included), so nothing outlives its case.
+    """
     start = time.perf_counter()
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
-    try:
-        done = subprocess.run(
-            [sys.executable, "-m", "flowsim.cli", *case.argv],
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-            cwd=cwd,
-            env=env,
-            errors="replace",
-        )
-    except subprocess.TimeoutExpired as exc:
-        text = (exc.stdout or b"").decode(errors="replace") if isinstance(exc.stdout, bytes) else ""
-        return None, text, time.perf_counter() - start
-    return done.returncode, done.stdout + done.stderr, time.perf_counter() - start
+    with subprocess.Popen(
+        [sys.executable, "-m", "flowsim.cli", *case.argv],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        errors="replace",
+        cwd=cwd,
+        env=env,
+        start_new_session=True,
+    ) as process:
+        try:
+            output, _ = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            output, _ = process.communicate()
+            return None, output or "", time.perf_counter() - start
+    return process.returncode, output or "", time.perf_counter() - start
 
 
 def verdict(case: Case, code: int | None, output: str) -> str:
