@@ -47,7 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     spec = load_targets(args.targets).spec
     calibration = spec.of_role("calibration")
-    sets = load_ensemble(args.ensemble)
+    sets = load_ensemble(args.ensemble, allow_misfit=True)  # checking them is the point
     seeds = replicate_seeds(spec.seed, spec.replicates)
     jobs = [(args.targets, values, s) for values in sets for s in seeds]
     with ProcessPoolExecutor(args.workers) as pool:

@@ -18,6 +18,7 @@ Papers and VC deals are held out, so the report's validation side is exercised.
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import json
 import tempfile
@@ -198,8 +199,16 @@ def test_resume_refuses_a_changed_targets_file(tmp_path):
         calibrate(path, out, workers=1, progress=False, resume=True)
 
 
+def _widen(path: Path, tolerance: float = 0.9) -> Path:
+    """The targets file with a calibration band every trial of the prior meets."""
+    spec = yaml.safe_load(path.read_text())
+    spec["targets"][0]["tolerance"] = tolerance
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
 def test_the_cli_calibrates_and_prints_both_reports(tmp_path, capsys):
-    path = _write(tmp_path, budget=2)
+    path = _widen(_write(tmp_path, budget=2))
     out = tmp_path / "cli"
     assert main(["calibrate", str(path), "--workers", "1", "--quiet", "--out", str(out)]) == 0
     text = capsys.readouterr().out
@@ -225,3 +234,184 @@ def test_a_local_dask_cluster_gives_the_same_trials_as_in_process(tmp_path):
     dask = sorted(read_log(tmp_path / "dask"), key=lambda r: r["trial"])
     assert [r["params"] for r in one] == [r["params"] for r in dask]
     assert [r["values"] for r in one] == [r["values"] for r in dask]
+
+
+# ------------------------------------------------------------ a calibration that can fail
+
+
+def test_targets_no_parameter_can_meet_exit_1_with_no_ensemble(tmp_path, capsys):
+    path = _write(tmp_path, budget=2)
+    spec = yaml.safe_load(path.read_text())
+    spec["targets"][0]["value"] = 1e9  # a billion PCT filings: beyond any parameter's reach
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "fail"
+    code = main(["calibrate", str(path), "--workers", "1", "--quiet", "--out", str(out)])
+    captured = capsys.readouterr()
+    assert code == 1, f"a calibration no trial meets exits 1, not {code}\n{captured.err}"
+    assert "CALIBRATION FAILED" in captured.err and "CALIBRATION FAILED" in captured.out
+    assert not (out / "ensemble.csv").exists() and not (out / "ensemble.yaml").exists(), (
+        "no ensemble of misfits is written"
+    )
+    assert (out / "report.txt").read_text().startswith("CALIBRATION FAILED")
+    assert (out / "best.yaml").read_text().startswith("# CALIBRATION FAILED")
+    assert main(["calibrate", str(path), "--report", "--quiet", "--out", str(out)]) == 1, (
+        "rewriting the reports of a failed calibration fails again"
+    )
+
+
+def test_only_accepted_trials_are_members_and_the_ensemble_reads_back(tmp_path):
+    path = _widen(_write(tmp_path, budget=2))
+    out = tmp_path / "ok"
+    calibrate(path, out, workers=1, progress=False)
+    outcome = finish(path, out)
+    assert not outcome.failed and outcome.ensemble["within_all"].all()
+    assert len(load_ensemble(out)) == len(outcome.ensemble) == 2
+
+
+def test_calibrate_refuses_a_folder_of_the_users_files(tmp_path, capsys):
+    path = _write(tmp_path, budget=1)
+    folder = tmp_path / "mine"
+    folder.mkdir()
+    (folder / "report.txt").write_text("my own report")
+    (folder / "best.yaml").write_text("name: mine\n")
+    code = main(["calibrate", str(path), "--workers", "1", "--quiet", "--out", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "holds files that are not a calibration (best.yaml, report.txt)" in err, err
+    assert (folder / "report.txt").read_text() == "my own report", "the user's file is kept"
+    assert sorted(p.name for p in folder.iterdir()) == ["best.yaml", "report.txt"]
+
+
+def _log(*records: object) -> str:
+    return "".join((r if isinstance(r, str) else json.dumps(r)) + "\n" for r in records)
+
+
+GOOD_TRIAL = {
+    "trial": 0,
+    "params": {"research.pct_prob.GD": 0.1},
+    "seeds": [1, 2],
+    "values": [{"pct": 1.0}, {"pct": 1.0}],
+    "errors": [],
+    "objective": 0.5,
+}
+
+DAMAGED = {
+    "no calibration.json": ({"trials.jsonl": ""}, "calibration.json is missing"),
+    "damaged calibration.json": (
+        {"calibration.json": "{not json", "trials.jsonl": ""},
+        "calibration.json: damaged (JSONDecodeError)",
+    ),
+    "calibration.json a list": (
+        {"calibration.json": "[]", "trials.jsonl": ""},
+        "damaged (holds list",
+    ),
+    "a bad line mid-log": (
+        {"calibration.json": "{}", "trials.jsonl": _log("[1, 2]", GOOD_TRIAL)},
+        "trials.jsonl:1: a trial must be a JSON object",
+    ),
+    "a trial without values": (
+        {"calibration.json": "{}", "trials.jsonl": _log({**GOOD_TRIAL, "values": None})},
+        "trials.jsonl:1: `values` must be a list",
+    ),
+    "a trial without the free parameter": (
+        {"calibration.json": "{}", "trials.jsonl": _log({**GOOD_TRIAL, "params": {}})},
+        "`params` lacks a finite number for 'research.pct_prob.GD'",
+    ),
+    "garbage mid-log": (
+        {"calibration.json": "{}", "trials.jsonl": "garbage\n" + _log(GOOD_TRIAL)},
+        "trials.jsonl:1: not a JSON object",
+    ),
+}
+
+
+@pytest.mark.parametrize("flag", ["--resume", "--report"])
+@pytest.mark.parametrize("case", sorted(DAMAGED))
+def test_resume_and_report_of_a_damaged_folder_exit_2(tmp_path, capsys, case, flag):
+    path = _write(tmp_path, budget=1)
+    folder = tmp_path / "damaged"
+    folder.mkdir()
+    files, message = DAMAGED[case]
+    for name, text in files.items():
+        (folder / name).write_text(text)
+    if "calibration.json" not in case:  # a damaged log: the manifest matches the targets file
+        manifest = {
+            "targets_sha256": hashlib.sha256(path.read_bytes()).hexdigest(),
+            "free": load_targets(path).spec.model_dump()["free"],
+            "replicates": 2,
+            "seeds": replicate_seeds(11, 2),
+        }
+        (folder / "calibration.json").write_text(json.dumps(manifest))
+    code = main(["calibrate", str(path), flag, "--workers", "1", "--quiet", "--out", str(folder)])
+    err = capsys.readouterr().err
+    assert code == 2, f"{case}: exit {code}\n{err}"
+    assert "Traceback" not in err and message in err, f"{case}: {err}"
+
+
+def test_a_torn_last_line_is_still_dropped_on_resume(tmp_path):
+    folder = tmp_path / "torn"
+    folder.mkdir()
+    (folder / LOG).write_text(_log(GOOD_TRIAL) + '{"trial": 1, "par')
+    assert [r["trial"] for r in read_log(folder)] == [0]
+
+
+def test_a_full_disk_while_writing_the_reports_keeps_the_previous_files(
+    tmp_path, capsys, monkeypatch
+):
+    import errno
+
+    from flowsim.calibration import report
+
+    path = _widen(_write(tmp_path, budget=1))
+    out = tmp_path / "disk"
+    assert main(["calibrate", str(path), "--workers", "1", "--quiet", "--out", str(out)]) == 0
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+
+    def full_disk(table, where, title=""):
+        Path(where).write_bytes(b"half a PNG")
+        raise OSError(errno.ENOSPC, "No space left on device", str(where))
+
+    monkeypatch.setattr(report, "fit_figure", full_disk)
+    capsys.readouterr()
+    code = main(["calibrate", str(path), "--report", "--quiet", "--out", str(out)])
+    err = capsys.readouterr().err
+    assert code == 1 and "No space left on device" in err and "Traceback" not in err, err
+    after = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert after["fit.png"] == before["fit.png"], "the old figure is kept whole"
+    assert after["report.txt"] == before["report.txt"]
+    assert not [n for n in after if ".tmp" in n], f"temporary files left: {sorted(after)}"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"replicates": 1}, "needs at least 2 replicates"),
+        ({"screen": {"replicates": 1}}, "needs at least 2 replicates"),
+        ({"screen": {"sections": ["policy"]}}, "'policy' is not allowed"),
+        ({"screen": {"sections": ["talent"], "exclude": ["talent"]}}, "at least 2"),
+    ],
+    ids=["one-replicate", "screen-one-replicate", "policy-section", "nothing-to-screen"],
+)
+def test_a_screening_that_cannot_work_exits_2(tmp_path, capsys, change, message):
+    path = _write(tmp_path, budget=1)
+    spec = yaml.safe_load(path.read_text())
+    spec.update(change)
+    path.write_text(yaml.safe_dump(spec))
+    out = tmp_path / "screen"
+    code = main(
+        ["calibrate", str(path), "--screen", "--workers", "1", "--quiet", "--out", str(out)]
+    )
+    err = capsys.readouterr().err
+    assert code == 2 and message in err and "Traceback" not in err, err
+    assert not out.exists(), "nothing was run or written"
+
+
+@pytest.mark.parametrize(
+    "flags",
+    [["--resume", "--report"], ["--screen", "--resume"], ["--screen", "--report"], ["--report"]],
+)
+def test_options_that_do_not_go_together_exit_2(tmp_path, capsys, flags):
+    path = _write(tmp_path, budget=1)
+    out = [] if flags == ["--report"] else ["--out", str(tmp_path / "x")]
+    assert main(["calibrate", str(path), *flags, *out]) == 2
+    err = capsys.readouterr().err
+    assert "flowsim calibrate:" in err and "Traceback" not in err, err

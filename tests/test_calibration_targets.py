@@ -142,6 +142,33 @@ def test_validate_recognises_a_targets_file(capsys):
     assert "ok (targets 'gba-2022'" in capsys.readouterr().out
 
 
+def test_validate_of_an_invalid_targets_file_exits_2_with_its_problems(tmp_path, capsys):
+    path = _write(tmp_path, HEAD + GOOD.replace("value: 20000", "value: '20000'"))
+    assert main(["validate", str(path)]) == 2, "not a NameError: a clean refusal"
+    err = capsys.readouterr().err
+    assert "targets.yaml:9:" in err and "without quotes" in err and "Traceback" not in err, err
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("name: x\ntargets:\n  - {id: a}\n", encoding="utf-8")
+    assert main(["validate", str(bare)]) == 2
+    err = capsys.readouterr().err
+    assert "scenario: required key is missing" in err, "read as a targets file, not a scenario"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("value: 20000", "value: yes", "'yes' has the wrong type"),
+        ("value: 20000", "value: true", "True has the wrong type"),
+        ("year: 2022", "year: '2022'", "'2022' has the wrong type"),
+        ("tolerance: 0.1", "tolerance: '0.1'", "'0.1' has the wrong type"),
+    ],
+)
+def test_targets_coerce_strictly(tmp_path, old, new, message):
+    assert old in GOOD, old
+    with pytest.raises(ConfigError, match=message):
+        load_targets(_write(tmp_path, HEAD + GOOD.replace(old, new)))
+
+
 def test_a_second_writer_of_a_calibration_folder_is_refused(tmp_path):
     from flowsim.calibration.fit import CalibrationError, calibrate
     from flowsim.diskio import WriterLock

@@ -283,3 +283,81 @@ def test_the_shipped_calibrated_ensemble_reads_and_applies_to_the_baseline():
     for values in sets:
         assert len(values) == 15, "every set gives all 15 free parameters"
         with_overrides(baseline, values)  # each set is a valid scenario
+
+
+def _with_misfits(folder: Path) -> Path:
+    """The test ensemble as `flowsim calibrate` writes it, its second member a misfit."""
+    write_ensemble(folder)
+    table = pd.read_csv(folder / "ensemble.csv")
+    table.insert(2, "within_all", [True, False, True])
+    table.to_csv(folder / "ensemble.csv", index=False)
+    return folder
+
+
+@pytest.mark.parametrize("command", ["run", "sweep"])
+def test_members_that_miss_their_targets_are_refused_unless_allowed(tmp_path, capsys, command):
+    ens = _with_misfits(tmp_path / "ens")
+    scenario = write_tiny_scenario(tmp_path / "base.yaml", "baseline")
+    if command == "run":
+        args = [
+            "run",
+            str(scenario),
+            "--ensemble",
+            str(ens),
+            "--quiet",
+            "--out",
+            str(tmp_path / "r"),
+        ]
+    else:
+        sweep = tmp_path / "s.yaml"
+        sweep.write_text(
+            "name: s\nbase: base.yaml\ndesign: factorial\nlevers:\n"
+            "  policy.corridors.GD-HK.talent.approval: {values: [0.2, 0.85]}\n"
+            "outcomes: [papers]\n",
+            encoding="utf-8",
+        )
+        args = ["sweep", str(sweep), "--ensemble", str(ens), "--dry-run"]
+    assert cli(args) == 2, "an ensemble with misfits is refused by default"
+    err = capsys.readouterr().err
+    assert "1 of 3 members have within_all false (lines 3)" in err and "--allow-misfit" in err, err
+    assert not (tmp_path / "r").exists(), "nothing was run"
+    assert cli([*args, "--allow-misfit"]) == 0, "--allow-misfit runs them"
+    assert len(read_parameter_sets(ens, allow_misfit=True)) == 3
+
+
+def test_an_ensemble_never_changes_the_run_settings(tmp_path):
+    folder = write_ensemble(tmp_path / "ens")
+    for column in ("steps", "scale", "seed", "start_year", "warmup_steps", "outputs.flows"):
+        table = pd.read_csv(folder / "ensemble.csv")
+        table[column] = 1
+        manifest = {"format": "flowsim-ensemble/1", "parameters": ["talent.move_rate", column]}
+        (folder / "ensemble.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+        table.to_csv(folder / "ensemble.csv", index=False)
+        with pytest.raises(EnsembleError, match=f"column '{column}' is a run setting"):
+            read_parameter_sets(folder)
+
+
+def test_sizes_and_rows_are_bounded(tmp_path, monkeypatch):
+    import flowsim.ensemble as module
+
+    folder = write_ensemble(tmp_path / "ens")
+    monkeypatch.setattr(module, "MAX_MEMBERS", 2)
+    with pytest.raises(EnsembleError, match="3 rows; an ensemble may hold at most 2"):
+        read_parameter_sets(folder)
+    monkeypatch.setattr(module, "MAX_MEMBERS", 10_000)
+    monkeypatch.setattr(module, "MAX_TABLE_BYTES", 20)
+    with pytest.raises(EnsembleError, match="input files may be at most 20 bytes"):
+        read_parameter_sets(folder)
+
+
+def test_the_members_are_checked_against_the_manifest(tmp_path):
+    folder = write_ensemble(tmp_path / "ens")
+    manifest = yaml.safe_load((folder / "ensemble.yaml").read_text(encoding="utf-8"))
+    for members, message in ((4, "truncated"), (2, "longer than written"), (True, "members")):
+        manifest["members"] = members
+        (folder / "ensemble.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+        with pytest.raises(EnsembleError, match=message):
+            read_parameter_sets(folder)
+    manifest["members"] = 3
+    (folder / "ensemble.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
+    assert len(read_parameter_sets(folder)) == 3

@@ -409,6 +409,9 @@ SWEEP_CATALOGUE: dict[str, tuple[int, tuple[str, ...]]] = {
     "name_with_escape": (2, ("'\\x1b[2Jclear'",)),
     "custom_tag_levers": (2, ("the tag 'tag:yaml.org,2002:omap'",)),
     "alias_bomb": (2, ("holds more than 100,000 values once its aliases",)),
+    "sobol_not_power_of_two": (2, ("`samples:` a power of two (got 100)", "use 64 or 128")),
+    "second_order_on_lhs": (2, ("`calc_second_order:` is an option of the sobol design only",)),
+    "num_levels_on_sobol": (2, ("`num_levels:` sets the levels of factorial and morris",)),
 }
 
 
@@ -860,6 +863,122 @@ def test_command_line_misuse_and_damaged_folders(
     assert "Traceback" not in output, f"{case}: a traceback\n{output}"
     for text in texts:
         assert text in output, f"{case}: output lacks {text!r}\n{output}"
+
+
+# ---------------------------------------------------------------------- targets files
+
+TARGETS = MALFORMED / "targets"
+
+# name: (line of the first problem, texts the report must hold); each file is targets/_good.yaml
+# with one fault. `flowsim validate` and `flowsim calibrate` must exit 2 naming the file.
+TARGETS_CATALOGUE: dict[str, tuple[int | None, tuple[str, ...]]] = {
+    "quoted_number": (13, ("targets[0].value: '20000' has the wrong type", "without quotes")),
+    "yes_for_number": (13, ("'yes' has the wrong type: expected a valid number", "as text")),
+    "bool_for_integer": (4, ("replicates: True has the wrong type", "a boolean, not a number")),
+    "integer_free_parameter": (
+        7,
+        ("free.research.partner_candidates", "whole-number parameter", "flowsim sweep"),
+    ),
+    "run_setting_free": (7, ("free.scale: 'scale' is a run setting", "under `run:`")),
+    "no_calibration_target": (8, ("no target has `role: calibration`", "role: validation")),
+    "unknown_screen_section": (6, ("'talnet' is not allowed", "did you mean 'talent'?")),
+    "name_climbs_out": (1, ("'../../outside' is not a plain name", "no '/'")),
+    "scenario_malformed": (
+        2,
+        ("scenario: the scenario file", "string_for_number.yaml:2:1: scale: 'big'", "validate"),
+    ),
+    "scenario_missing": (2, ("no_such_scenario.yaml': no such scenario file", "relative")),
+    "unknown_output": (9, ("'pct_aplications' is not an output", "'pct_applications'")),
+    "unknown_target_key": (14, ("unknown key 'tolerence'", "did you mean 'tolerance'?")),
+    "alias_bomb": (10, ("more than 100,000 values once its aliases",)),
+    "low_above_high": (7, ("`low` (0.16) must be below `high` (0.04)",)),
+}
+
+
+def test_targets_catalogue_covers_every_file() -> None:
+    files = {p.stem for p in TARGETS.glob("*.yaml") if not p.name.startswith("_")}
+    assert files == set(TARGETS_CATALOGUE), (
+        f"files without a row: {files - set(TARGETS_CATALOGUE)}; "
+        f"rows without a file: {set(TARGETS_CATALOGUE) - files}"
+    )
+
+
+def test_the_good_targets_file_is_valid(capsys: pytest.CaptureFixture[str]) -> None:
+    done, output = _cli(["validate", TARGETS / "_good.yaml"], capsys)
+    assert done == 0 and "ok (targets 'good'" in output, output
+
+
+@pytest.mark.parametrize("name", sorted(TARGETS_CATALOGUE))
+@pytest.mark.parametrize("command", ["validate", "calibrate"])
+def test_malformed_targets_file_exits_2_naming_file_and_line(
+    name: str, command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    line, texts = TARGETS_CATALOGUE[name]
+    path = TARGETS / f"{name}.yaml"
+    argv = [command, path] + (
+        ["--quiet", "--out", tmp_path / "out"] if command == "calibrate" else []
+    )
+    done, output = _cli(argv, capsys)
+    assert done == 2, f"{name}: {command} exited {done}, expected 2\n{output}"
+    assert "Traceback" not in output, f"{name}: a traceback\n{output}"
+    where = f"{path}:{line}:" if line is not None else str(path)
+    assert where in output, f"{name}: the message does not name {where}\n{output}"
+    for text in texts:
+        assert text in output, f"{name}: output lacks {text!r}\n{output}"
+    assert not (tmp_path / "out").exists(), f"{name}: calibrate wrote an output folder"
+
+
+# ---------------------------------------------------------------------- ensemble folders
+
+ENSEMBLES = MALFORMED / "ensembles"
+
+# name: texts the report of `flowsim run FILE --ensemble DIR` must hold (exit 2, nothing run)
+ENSEMBLE_CATALOGUE: dict[str, tuple[str, ...]] = {
+    "truncated_table": ("2 rows, but", "`members: 3`", "truncated"),
+    "members_not_a_number": ("ensemble.yaml: `members:` must be the number of rows",),
+    "manifest_alias_bomb": ("ensemble.yaml:10:36:", "more than 100,000 values"),
+    "steps_column": ("line 1: column 'steps' is a run setting", "--steps"),
+    "seed_column": ("column 'seed' is a run setting",),
+    "misfit_members": ("3 of 3 members have within_all false", "--allow-misfit"),
+    "unknown_format": ("format 'flowsim-ensemble/9' is not 'flowsim-ensemble/1'",),
+    "undeclared_column": ("['talent.move_rate'] are not among the manifest's `parameters:`",),
+    "infinite_value": ("line 3, column 'research.pct_prob.GD': 'inf' is not a finite number",),
+    "repeated_column": ("line 1: the columns ['research.pct_prob.GD'] are named twice",),
+}
+
+
+def test_ensemble_catalogue_covers_every_folder() -> None:
+    folders = {p.name for p in ENSEMBLES.iterdir() if p.is_dir() and not p.name.startswith("_")}
+    assert folders == set(ENSEMBLE_CATALOGUE), (
+        f"folders without a row: {folders - set(ENSEMBLE_CATALOGUE)}; "
+        f"rows without a folder: {set(ENSEMBLE_CATALOGUE) - folders}"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(ENSEMBLE_CATALOGUE))
+def test_malformed_ensemble_folder_exits_2_before_any_run(
+    name: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import time
+
+    out = tmp_path / "out"
+    argv = ["run", BASELINE, "--ensemble", ENSEMBLES / name, "--steps", "1", "--quiet"]
+    start = time.perf_counter()
+    done, output = _cli([*argv, "--out", out], capsys)
+    seconds = time.perf_counter() - start
+    assert done == 2, f"{name}: exit {done}, expected 2\n{output}"
+    assert "Traceback" not in output, f"{name}: a traceback\n{output}"
+    assert f"ensembles/{name}/ensemble." in output, f"{name}: the file is not named\n{output}"
+    for text in ENSEMBLE_CATALOGUE[name]:
+        assert text in output, f"{name}: output lacks {text!r}\n{output}"
+    assert not out.exists(), f"{name}: a results folder was written"
+    assert seconds < 30, f"{name}: refused after {seconds:.0f} s"
+
+
+def test_the_good_ensemble_folder_reads() -> None:
+    from flowsim.ensemble import read_parameter_sets
+
+    assert len(read_parameter_sets(ENSEMBLES / "_good")) == 3
 
 
 def test_the_catalogue_holds_at_least_60_hostile_inputs() -> None:

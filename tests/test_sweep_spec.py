@@ -80,6 +80,24 @@ MALFORMED = [
         ["design 'sobol' needs `samples:`"],
     ),
     (
+        "sobol samples not a power of two",
+        "design: factorial",
+        "design: sobol\nsamples: 48",
+        ["`samples:` a power of two (got 48)", "use 32 or 64"],
+    ),
+    (
+        "second order on a factorial",
+        "design: factorial",
+        "design: factorial\ncalc_second_order: true",
+        ["`calc_second_order:` is an option of the sobol design only"],
+    ),
+    (
+        "levels on lhs",
+        "design: factorial",
+        "design: lhs\nsamples: 8",
+        ["`num_levels:` sets the levels of factorial and morris designs only"],
+    ),
+    (
         "replications zero",
         "replications: 2",
         "replications: 0",
@@ -166,3 +184,22 @@ def test_example_sweeps_are_valid(name):
     if (EXAMPLES.parent / "baseline.yaml").exists():
         plan = plan_sweep(EXAMPLES / f"{name}.yaml")
         assert plan.n_runs == count_points(spec) * spec.replications, "the whole example plans"
+
+
+def test_sobol_powers_of_two_and_morris_levels_are_accepted(tmp_path):
+    for design, extra in (("sobol", "samples: 16"), ("morris", "samples: 3")):
+        text = GOOD.replace("design: factorial", f"design: {design}\n{extra}")
+        if design == "sobol":  # the good file sets the levels of its factorial design
+            text = text.replace("num_levels: 2\n", "")
+        plan = plan_sweep(write_tiny_sweep(tmp_path, text))
+        assert plan.n_runs > 0, f"{design}: {extra} is valid"
+
+
+def test_samples_override_of_a_sobol_sweep_must_be_a_power_of_two(tmp_path):
+    text = GOOD.replace("design: factorial", "design: sobol\nsamples: 16").replace(
+        "num_levels: 2\n", ""
+    )
+    path = write_tiny_sweep(tmp_path, text)
+    with pytest.raises(ConfigError, match="power of two"):
+        plan_sweep(path, samples=10)
+    assert plan_sweep(path, samples=8).n_points == 8 * (3 + 2)

@@ -11,7 +11,20 @@ consistent with the calibration targets::
       or manifest.json
 
 :func:`read_parameter_sets` is the one place this format is read; everything else
-uses :class:`Ensemble`. Parameter set ``s`` is applied on top of the scenario
+uses :class:`Ensemble`. It refuses (:class:`EnsembleError`, exit 2 on the command line,
+naming the file, the line where there is one, and what to do):
+
+- a manifest that is not a mapping, breaks the YAML limits of :mod:`flowsim.yamlio`
+  (alias bombs are refused after a few hundred bytes), names another ``format``, or
+  whose ``members`` is not the number of rows of the table (a truncated table);
+- a table larger than :data:`MAX_TABLE_BYTES` or with more than :data:`MAX_MEMBERS`
+  rows, a FIFO or a device, repeated column names, a parameter column the manifest
+  does not declare, a value that is not a finite number;
+- a parameter that is a run setting (``seed``, ``steps``, ``scale``, ``start_year``,
+  ``warmup_steps``, ``outputs.*``) or a label: a parameter set never changes how a
+  run is made, only the model's parameters;
+- members whose ``within_all`` is false (they miss a calibration target), unless
+  ``allow_misfit`` (``--allow-misfit``). Parameter set ``s`` is applied on top of the scenario
 with :func:`flowsim.params.with_overrides`.
 
 An *ensemble run* runs every parameter set with the same replicate seeds (common
@@ -25,18 +38,20 @@ pair two scenarios on parameter set and seed.
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
-import yaml
 from pydantic import ValidationError
 
-from flowsim.calibration.ensemble import CSV, EnsembleError
+from flowsim.calibration.ensemble import CSV, FORMAT, EnsembleError
 from flowsim.params import Scenario, with_overrides
 from flowsim.run import RunResult, run
 from flowsim.streams import replicate_seeds
@@ -54,6 +69,25 @@ META_COLUMNS: frozenset[str] = frozenset(
 
 PARAMETER_SET = "parameter_set"
 """Column that says which parameter set a replicate ran with."""
+
+MAX_MEMBERS = 10_000
+"""Most parameter sets an ensemble may hold (``search.ensemble`` allows at most 10,000)."""
+
+MAX_TABLE_BYTES = 20_000_000
+"""Largest ``ensemble.csv`` read, in bytes (10,000 sets of 50 parameters fit)."""
+
+MAX_MANIFEST_BYTES = 1_000_000
+"""Largest manifest read, in bytes (a calibration's is a few kB)."""
+
+RUN_SETTINGS: frozenset[str] = frozenset(
+    {"seed", "steps", "scale", "start_year", "warmup_steps", "name", "description", "sources"}
+)
+"""Top-level scenario fields a parameter set may not set: how a run is made, and labels."""
+
+MISFIT_HINT = (
+    "these members miss their calibration targets; recalibrate (a larger --budget, other "
+    "free parameters), or pass --allow-misfit to run them anyway"
+)
 
 
 @dataclass(frozen=True)
@@ -103,21 +137,40 @@ class Ensemble:
         }
 
 
+def _config_text(err: Exception) -> str:
+    """The first problem of a :class:`~flowsim.yamlio.ConfigError`, without the file name."""
+    from flowsim.yamlio import ConfigError
+
+    if isinstance(err, ConfigError) and err.problems:
+        return str(err.problems[0])
+    return str(err)
+
+
 def _read_manifest(folder: Path) -> dict[str, Any]:
+    from flowsim.yamlio import ConfigError, load_yaml_text, read_text_bounded
+
     for name in MANIFESTS:
         path = folder / name
-        if not path.is_file():
+        if not path.exists():
             continue
-        text = path.read_text(encoding="utf-8")
+        redo = "write the ensemble again with `flowsim calibrate`"
         try:
-            data = json.loads(text) if name.endswith(".json") else yaml.safe_load(text)
-        except (json.JSONDecodeError, yaml.YAMLError) as err:
+            text = read_text_bounded(path, MAX_MANIFEST_BYTES)
+            if name.endswith(".json"):
+                try:
+                    data = json.loads(text)
+                except (json.JSONDecodeError, RecursionError) as err:
+                    raise EnsembleError(f"{path}: not valid JSON ({err}); {redo}") from None
+            else:
+                data = load_yaml_text(text, str(path)).data
+        except ConfigError as err:
+            raise EnsembleError(f"{_config_text(err)}\n    hint: {redo}") from None
+        if not isinstance(data, dict) or not data:
             raise EnsembleError(
-                f"{path}: cannot be read ({type(err).__name__}: {err}); write the ensemble again "
-                "with `flowsim calibrate`"
-            ) from None
-        if not isinstance(data, dict):
-            raise EnsembleError(f"{path}: expected a mapping of manifest fields")
+                f"{path}: expected a mapping of manifest fields (format, parameters, members), "
+                f"not {'an empty file' if not data else type(data).__name__}; {redo}"
+            )
+        _check_manifest(path, data)
         return data
     raise EnsembleError(
         f"{folder}: not an ensemble folder (no {' or '.join(MANIFESTS)}); give the --out folder "
@@ -125,58 +178,189 @@ def _read_manifest(folder: Path) -> dict[str, Any]:
     )
 
 
-def read_parameter_sets(folder: str | Path) -> Ensemble:
-    """Read an ensemble folder: the one place its format is read.
+def _check_manifest(path: Path, data: dict[str, Any]) -> None:
+    """Refuse manifest fields of the wrong kind (the format, parameters, members)."""
+    fmt = data.get("format")
+    if fmt is not None and fmt != FORMAT:
+        raise EnsembleError(
+            f"{path}: format {fmt!r} is not {FORMAT!r}, the one this flowsim reads; write the "
+            "ensemble again with this version's `flowsim calibrate`"
+        )
+    declared = data.get("parameters")
+    if declared is not None and (
+        not isinstance(declared, list) or not all(isinstance(p, str) for p in declared)
+    ):
+        raise EnsembleError(
+            f"{path}: `parameters:` must be a list of dotted parameter paths, not "
+            f"{type(declared).__name__}"
+        )
+    if declared is not None and len(set(declared)) != len(declared):
+        raise EnsembleError(f"{path}: `parameters:` names a parameter twice")
+    members = data.get("members")
+    if members is not None and (
+        isinstance(members, bool) or not isinstance(members, int) or not 0 <= members
+    ):
+        raise EnsembleError(
+            f"{path}: `members:` must be the number of rows of {CSV} (a whole number >= 0), "
+            f"not {members!r}"
+        )
+    if isinstance(members, int) and members > MAX_MEMBERS:
+        raise EnsembleError(
+            f"{path}: {members:,} members; an ensemble may hold at most {MAX_MEMBERS:,} "
+            "parameter sets"
+        )
+
+
+def _read_table(path: Path) -> tuple[pd.DataFrame, list[str]]:
+    """``ensemble.csv`` within the limits: the frame (text cells) and its header."""
+    from flowsim.yamlio import ConfigError, read_text_bounded
+
+    try:
+        text = read_text_bounded(path, MAX_TABLE_BYTES)
+    except ConfigError as err:
+        message = _config_text(err).replace("not a YAML file", "not a CSV table")
+        raise EnsembleError(
+            f"{message}\n    hint: an ensemble table is at most {MAX_TABLE_BYTES:,} bytes and "
+            f"{MAX_MEMBERS:,} rows; give the --out folder of `flowsim calibrate`"
+        ) from None
+    if "\x00" in text:
+        raise EnsembleError(f"{path}: holds NUL bytes; it is not a CSV table")
+    rows = text.count("\n") - (0 if text.endswith("\n") else -1) - 1
+    if rows > MAX_MEMBERS:
+        raise EnsembleError(
+            f"{path}: {rows:,} rows; an ensemble may hold at most {MAX_MEMBERS:,} parameter sets"
+        )
+    try:
+        header = next(csv.reader(io.StringIO(text)), [])
+    except csv.Error as err:
+        raise EnsembleError(f"{path}: line 1: not a CSV header ({err})") from None
+    header = [h.strip() for h in header]
+    repeated = sorted({h for h in header if header.count(h) > 1})
+    if repeated:
+        raise EnsembleError(
+            f"{path}: line 1: the columns {repeated} are named twice; keep one of each"
+        )
+    try:
+        frame = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
+    except (pd.errors.ParserError, pd.errors.EmptyDataError, ValueError) as err:
+        raise EnsembleError(
+            f"{path}: not a readable CSV table ({str(err).strip()}); write the ensemble again "
+            "with `flowsim calibrate`"
+        ) from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame, header
+
+
+def _refuse_run_settings(path: Path, parameters: list[str]) -> None:
+    for parameter in parameters:
+        head = parameter.split(".")[0]
+        if head in RUN_SETTINGS or head == "outputs":
+            raise EnsembleError(
+                f"{path}: line 1: column {parameter!r} is a run setting, not a model parameter; a "
+                "parameter set never changes how a run is made (set it on the command line "
+                "or in the scenario, e.g. --steps, --scale, --seed); remove the column"
+            )
+
+
+def _misfits(path: Path, frame: pd.DataFrame) -> list[int]:
+    """Row numbers (0-based) whose ``within_all`` is false; refuses values not a boolean."""
+    if "within_all" not in frame.columns:
+        return []
+    text = frame["within_all"].astype(str).str.strip().str.lower()
+    odd = ~text.isin(["true", "false", "1", "0"])
+    if odd.any():
+        row = int(odd.to_numpy().nonzero()[0][0])
+        raise EnsembleError(
+            f"{path}: line {row + 2}, column 'within_all': "
+            f"{frame['within_all'].iloc[row]!r} is not true or false"
+        )
+    return [int(i) for i in (text.isin(["false", "0"])).to_numpy().nonzero()[0]]
+
+
+def read_parameter_sets(folder: str | Path, *, allow_misfit: bool = False) -> Ensemble:
+    """Read an ensemble folder: the one place its format is read (see the module doc).
+
+    Args:
+        folder: the ensemble folder.
+        allow_misfit: accept members whose ``within_all`` is false (they miss a
+            calibration target); refused by default.
 
     Raises:
-        EnsembleError: the folder, its manifest or its table is missing, unreadable, has no
-            parameter sets, repeats a set id, has empty or non-numeric values, or names a
-            parameter that the manifest and the table disagree on.
+        EnsembleError: the folder, its manifest or its table is missing, unreadable, too
+            large, has no parameter sets or another number than the manifest's
+            ``members``, repeats a set id, has empty, non-numeric or infinite values,
+            sets a run setting, names a parameter that the manifest and the table disagree
+            on, or has members that miss their targets.
     """
     folder = Path(folder)
     if not folder.is_dir():
+        what = "is a file, not a folder" if folder.exists() else "no such folder"
         raise EnsembleError(
-            f"{folder}: no such folder; give an ensemble folder (the --out of `flowsim calibrate`)"
+            f"{folder}: {what}; give an ensemble folder (the --out of `flowsim calibrate`)"
         )
     manifest = _read_manifest(folder)
     path = folder / CSV
-    if not path.is_file():
-        raise EnsembleError(f"{folder}: {CSV} is missing (the manifest is there)")
-    try:
-        frame = pd.read_csv(path)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as err:
-        raise EnsembleError(f"{path}: not a readable CSV table ({err})") from None
+    if not path.exists():
+        raise EnsembleError(
+            f"{folder}: {CSV} is missing (the manifest is there); write the ensemble again "
+            "with `flowsim calibrate`"
+        )
+    frame, header = _read_table(path)
     declared = manifest.get("parameters")
     if declared:
         parameters = [str(p) for p in declared]
         missing = [p for p in parameters if p not in frame.columns]
         if missing:
             raise EnsembleError(
-                f"{path}: the manifest's parameters {missing} have no column; "
+                f"{path}: line 1: the manifest's parameters {missing} have no column; "
                 f"columns are {list(frame.columns)}"
+            )
+        extra = [c for c in header if c not in META_COLUMNS and c not in parameters and "." in c]
+        if extra:
+            raise EnsembleError(
+                f"{path}: line 1: the columns {extra} are not among the manifest's "
+                f"`parameters:` {parameters}; declare them there or remove them"
             )
     else:
         parameters = [c for c in frame.columns if c not in META_COLUMNS and "." in c]
+        parameters += [c for c in frame.columns if c in RUN_SETTINGS]
     if not parameters:
         raise EnsembleError(
             f"{path}: no parameter columns (a parameter column is named by its dotted path, "
             "e.g. talent.move_rate)"
         )
+    _refuse_run_settings(path, parameters)
     if frame.empty:
         raise EnsembleError(f"{path}: the ensemble has no parameter sets (no rows)")
-    values = frame[parameters].apply(pd.to_numeric, errors="coerce")
-    bad = values.isna()
+    members = manifest.get("members")
+    if isinstance(members, int) and members != len(frame):
+        manifest_name = next(n for n in MANIFESTS if (folder / n).exists())
+        raise EnsembleError(
+            f"{path}: {len(frame)} rows, but {folder / manifest_name} says `members: "
+            f"{members}`; the table is "
+            + ("truncated" if len(frame) < members else "longer than written")
+            + ": write the ensemble again with `flowsim calibrate FILE --report --out DIR`"
+        )
+    values = frame[parameters].apply(lambda c: pd.to_numeric(c.str.strip(), errors="coerce"))
+    bad = pd.DataFrame(~np.isfinite(values.to_numpy(dtype=float)))
     if bad.any().any():
         row, column = next((r, c) for r, c in zip(*bad.to_numpy().nonzero(), strict=True))
         raise EnsembleError(
             f"{path}: line {row + 2}, column {parameters[column]!r}: "
-            f"{frame[parameters[column]].iloc[row]!r} is not a number"
+            f"{frame[parameters[column]].iloc[row]!r} is not a finite number"
+        )
+    misfits = _misfits(path, frame)
+    if misfits and not allow_misfit:
+        rows = ", ".join(str(r + 2) for r in misfits[:5]) + (", ..." if len(misfits) > 5 else "")
+        raise EnsembleError(
+            f"{path}: {len(misfits)} of {len(frame)} members have within_all false (lines "
+            f"{rows}): {MISFIT_HINT}"
         )
     id_column = next((c for c in ID_COLUMNS if c in frame.columns), None)
     if id_column is None:
         ids = list(range(len(frame)))
     else:
-        numbers = pd.to_numeric(frame[id_column], errors="coerce")
+        numbers = pd.to_numeric(frame[id_column].str.strip(), errors="coerce")
         if numbers.isna().any() or (numbers % 1 != 0).any():
             raise EnsembleError(f"{path}: column {id_column!r} must hold whole numbers")
         ids = [int(v) for v in numbers]
@@ -187,9 +371,9 @@ def read_parameter_sets(folder: str | Path) -> Ensemble:
     return Ensemble(folder, tuple(ids[i] for i in order), sets, tuple(parameters), manifest)
 
 
-def load_ensemble(folder: str | Path) -> list[dict[str, float]]:
+def load_ensemble(folder: str | Path, *, allow_misfit: bool = False) -> list[dict[str, float]]:
     """The parameter sets of an ensemble folder, in order: ``[{dotted path: value}]``."""
-    return list(read_parameter_sets(folder).sets)
+    return list(read_parameter_sets(folder, allow_misfit=allow_misfit).sets)
 
 
 def _value_at(scenario: Scenario, path: str) -> Any:
@@ -316,6 +500,10 @@ def run_ensemble(
 __all__ = [
     "CSV",
     "MANIFESTS",
+    "MAX_MANIFEST_BYTES",
+    "MAX_MEMBERS",
+    "MAX_TABLE_BYTES",
+    "RUN_SETTINGS",
     "PARAMETER_SET",
     "Ensemble",
     "EnsembleError",

@@ -514,10 +514,15 @@ def suggest(word: str, choices: list[str]) -> str | None:
     return close[0]
 
 
-def _yaml11_hint(value: Any) -> str | None:
-    """Why a text value may have been meant as something else (YAML 1.1 habits)."""
+def _yaml11_hint(value: Any, kind: str = "bool_type") -> str | None:
+    """Why a text value may have been meant as something else (YAML 1.1 habits).
+
+    ``kind`` is pydantic's error type: what was expected (``bool_type``, ``float_type``...).
+    """
     if not isinstance(value, str):
         return None
+    if not kind.startswith("bool") and value.lower() in ("yes", "no", "on", "off", "y", "n"):
+        return f"flowsim reads {value} as text, not as a number or a switch; write the value"
     if re.fullmatch(r"[-+]?[0-9]+(?::[0-5]?[0-9])+(?:\.[0-9]*)?", value):
         return (
             f"flowsim reads {value} as text, not as a base-60 number (YAML 1.1 would read "
@@ -525,6 +530,8 @@ def _yaml11_hint(value: Any) -> str | None:
         )
     if value.lower() in ("yes", "no", "on", "off", "y", "n"):
         return f"flowsim reads {value} as text; write true or false"
+    if re.fullmatch(r"\s*[-+]?(?:[0-9][0-9_]*\.?[0-9_]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?\s*", value):
+        return f"{value!r} is quoted, so it is text; write the number without quotes"
     return None
 
 
@@ -581,7 +588,9 @@ def problems_from_validation(
             if kind in ("model_type", "dict_type"):
                 expected = "a mapping of `key: value` lines"
             message = f"{_short(value)} has the wrong type: expected {expected}"
-            hint = _yaml11_hint(value)
+            hint = _yaml11_hint(value, kind)
+            if hint is None and isinstance(value, bool) and "bool" not in kind:
+                hint = f"write the value itself; {str(value).lower()} is a boolean, not a number"
             if kind == "model_type":
                 parent = model_at(model, loc)
                 if parent:

@@ -9,6 +9,8 @@
                           trial       the calibration trial it comes from (-1: not from a trial)
                           objective   that trial's weighted distance (lower is better)
                           within_all  true if every calibration target was within tolerance
+                                      (``--ensemble`` refuses a member where it is false,
+                                      unless ``--allow-misfit``)
                           <dotted.path> ...  one column per free parameter, e.g.
                                       research.inventions_per_project_firm
     DIR/ensemble.yaml   the manifest:
@@ -83,7 +85,10 @@ def write_ensemble(
     if missing:
         raise EnsembleError(f"members lack the parameter columns {missing}")
     frame = frame[[*META_COLUMNS, *parameters]]
-    frame.to_csv(folder / CSV, index=False)
+    from flowsim.diskio import atomic_path, write_text_atomic
+
+    with atomic_path(folder / CSV) as tmp:
+        frame.to_csv(tmp, index=False)
     commit, dirty = git_commit()
     manifest = {
         "format": FORMAT,
@@ -98,7 +103,7 @@ def write_ensemble(
         "git_commit": commit,
         "git_dirty": dirty,
     }
-    (folder / MANIFEST).write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    write_text_atomic(folder / MANIFEST, yaml.safe_dump(manifest, sort_keys=False))
     return folder
 
 

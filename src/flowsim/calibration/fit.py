@@ -22,9 +22,22 @@ the budget: no finished trial is run again; a trial cut off mid-way is run anew.
 
 **Ensemble.** The accepted set: every trial whose replicate means put *all*
 calibration targets within tolerance, best first, at most ``search.ensemble``
-members; when fewer than three trials are accepted, the ``search.ensemble`` trials
-of lowest objective instead (the manifest's ``selection`` says which rule applied).
-Written as :mod:`flowsim.calibration.ensemble` describes.
+members (the manifest's ``selection`` says how many were accepted; fewer than
+:data:`MIN_ACCEPTED` is flagged as a small ensemble). Written as
+:mod:`flowsim.calibration.ensemble` describes.
+
+**A calibration that fails.** When no trial puts every calibration target within
+tolerance, :func:`finish` writes the reports (``report.txt`` begins with
+``CALIBRATION FAILED``) and ``best.yaml`` marked as failed, but *no* ensemble (an
+ensemble left from an earlier ``--report`` is removed), and ``flowsim calibrate``
+exits 1: an ensemble of misfits would carry the model's misfit into every policy
+effect without a word.
+
+**The output folder.** ``--out`` must be new, empty, or a calibration folder (it
+holds ``calibration.json``); a folder with other files is refused, so nothing a
+user keeps there is overwritten. Every output is written to a temporary file and
+renamed (:func:`flowsim.diskio.atomic_path`): an interruption or a full disk leaves
+the previous file, never half of one.
 """
 
 from __future__ import annotations
@@ -58,6 +71,50 @@ MIN_ACCEPTED = 3
 
 class CalibrationError(ValueError):
     """A calibration that cannot start or resume; the message says what to do."""
+
+
+OUTPUTS: tuple[str, ...] = (
+    LOG,
+    MANIFEST,
+    "trials.csv",
+    "fit.csv",
+    "validation.csv",
+    "fit.png",
+    "best.yaml",
+    "report.txt",
+    "ensemble.csv",
+    "ensemble.yaml",
+)
+"""Files ``flowsim calibrate`` writes into its folder."""
+
+
+def check_out_folder(folder: Path, marker: str = MANIFEST, what: str = "calibration") -> None:
+    """Refuse ``folder`` if it is a file, or holds files but no ``marker`` (not ours).
+
+    Raises:
+        CalibrationError: naming the folder and a few of the files found there.
+    """
+    if folder.exists() and not folder.is_dir():
+        raise CalibrationError(f"{folder} is a file; give a folder to --out")
+    if not folder.is_dir() or (folder / marker).exists():
+        return
+    try:
+        found = sorted(p.name for p in folder.iterdir())
+    except OSError as err:
+        raise CalibrationError(f"{folder}: cannot be read ({err.strerror})") from None
+    if found:
+        shown = ", ".join(found[:5]) + (", ..." if len(found) > 5 else "")
+        raise CalibrationError(
+            f"{folder} holds files that are not a {what} ({shown}); give a new or empty "
+            "--out folder (nothing there was changed)"
+        )
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    from flowsim.diskio import atomic_path
+
+    with atomic_path(path) as tmp:
+        frame.to_csv(tmp, index=False)
 
 
 @dataclass(frozen=True)
@@ -109,18 +166,133 @@ def file_hash(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def read_log(folder: Path) -> list[dict[str, Any]]:
-    """The finished trials of a calibration folder, in log order (a torn last line is dropped)."""
+MAX_LOG_BYTES = 200_000_000
+"""Largest trial log read (a trial's line is a few kB; 100,000 trials fit)."""
+
+
+def _check_record(record: Any, names: list[str] | None) -> str | None:
+    """What is wrong with one logged trial, or None."""
+    if not isinstance(record, dict):
+        return f"a trial must be a JSON object, not {type(record).__name__}"
+    trial = record.get("trial")
+    if not isinstance(trial, int) or isinstance(trial, bool) or trial < 0:
+        return "`trial` must be a whole number >= 0"
+    params = record.get("params")
+    if not isinstance(params, dict):
+        return "`params` must be an object of parameter values"
+    for name in names or params:
+        value = params.get(name)
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not math.isfinite(value)
+        ):
+            return f"`params` lacks a finite number for {name!r}"
+    value = record.get("objective")
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        return "`objective` must be a number"
+    values = record.get("values")
+    if not isinstance(values, list) or not values or not all(isinstance(v, dict) for v in values):
+        return "`values` must be a list of {target id: value} objects, one per replicate"
+    for replicate in values:
+        for v in replicate.values():
+            if v is not None and (isinstance(v, bool) or not isinstance(v, int | float)):
+                return "`values` must hold numbers"
+    seeds = record.get("seeds")
+    if not isinstance(seeds, list) or not seeds:
+        return "`seeds` must be the list of replicate seeds"
+    return None
+
+
+def read_log(folder: Path, names: list[str] | None = None) -> list[dict[str, Any]]:
+    """The finished trials of a calibration folder, in log order.
+
+    A torn *last* line (an interruption while appending) is dropped: that trial is run
+    again. Any other line that is not a whole trial is refused.
+
+    Args:
+        folder: the calibration folder.
+        names: the free parameters every trial must give (None: not checked).
+
+    Raises:
+        CalibrationError: the log cannot be read, is too large, or a line that is not
+            the last is not a trial; the message names the file and the line.
+    """
     path = folder / LOG
     if not path.is_file():
         return []
+    try:
+        size = path.stat().st_size
+        if size > MAX_LOG_BYTES:
+            raise CalibrationError(
+                f"{path}: {size:,} bytes, more than the {MAX_LOG_BYTES:,} a trial log may be; "
+                "is this the right folder?"
+            )
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise CalibrationError(
+            f"{path}: not UTF-8 text ({err.reason}); the log is damaged: restore it, or start "
+            "a new --out"
+        ) from None
+    except OSError as err:
+        raise CalibrationError(f"{path}: cannot be read ({err.strerror})") from None
+    lines = text.splitlines()
     trials = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for number, line in enumerate(lines, start=1):
+        last = number == len(lines)
         try:
-            trials.append(json.loads(line))
-        except json.JSONDecodeError:
-            continue  # a line cut off by an interruption: that trial is run again
+            record = json.loads(line)
+        except (json.JSONDecodeError, RecursionError):
+            if last and not text.endswith("\n"):
+                continue  # a line cut off by an interruption: that trial is run again
+            problem = "not a JSON object"
+        else:
+            problem = _check_record(record, names)
+        if problem is not None:
+            raise CalibrationError(
+                f"{path}:{number}: {problem}; the trial log is damaged: remove that line to "
+                "run the trial again with --resume, or start a new --out"
+            )
+        trials.append(record)
+    numbers = [r["trial"] for r in trials]
+    if len(set(numbers)) != len(numbers):
+        raise CalibrationError(
+            f"{path}: a trial number is logged twice; the log is damaged: start a new --out"
+        )
+    seeds = {tuple(r["seeds"]) for r in trials}
+    if len(seeds) > 1:
+        raise CalibrationError(
+            f"{path}: trials were run with different replicate seeds; the log mixes two "
+            "calibrations: start a new --out"
+        )
     return trials
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The folder's ``calibration.json``.
+
+    Raises:
+        CalibrationError: it is missing, unreadable, not JSON or not an object.
+    """
+    path = folder / MANIFEST
+    if not path.is_file():
+        raise CalibrationError(
+            f"{folder}: not a calibration folder ({MANIFEST} is missing); give the --out of an "
+            "earlier `flowsim calibrate`, or drop --resume/--report to start a new one"
+        )
+    try:
+        data = json.loads(path.read_bytes()[:10_000_000].decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as err:
+        raise CalibrationError(
+            f"{path}: damaged ({type(err).__name__}); it cannot be resumed: start a new --out"
+        ) from None
+    except OSError as err:
+        raise CalibrationError(f"{path}: cannot be read ({err.strerror})") from None
+    if not isinstance(data, dict):
+        raise CalibrationError(
+            f"{path}: damaged (holds {type(data).__name__}, not an object); start a new --out"
+        )
+    return data
 
 
 def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: str | None) -> dict:
@@ -151,18 +323,20 @@ def _optuna_version() -> str:
 
 
 def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> list[dict]:
+    from flowsim.diskio import write_text_atomic
+
     log = folder / LOG
-    if folder.exists() and not folder.is_dir():
-        raise CalibrationError(f"{folder} is a file; give a folder to --out")
-    if log.exists() and not resume:
+    if not resume:
+        check_out_folder(folder)
+    if (log.exists() or (folder / MANIFEST).exists()) and not resume:
         raise CalibrationError(
-            f"{folder} holds a calibration already ({LOG}); pass --resume to continue it, "
+            f"{folder} holds a calibration already ({MANIFEST}); pass --resume to continue it, "
             "or another --out (nothing is overwritten)"
         )
     if resume:
-        if not log.exists():
-            raise CalibrationError(f"{folder}: nothing to resume (no {LOG}); drop --resume")
-        old = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+        if not folder.is_dir():
+            raise CalibrationError(f"{folder}: no such folder, nothing to resume; drop --resume")
+        old = read_manifest(folder)
         for key in ("targets_sha256", "free", "replicates", "seeds"):
             if old.get(key) != manifest[key]:
                 raise CalibrationError(
@@ -171,8 +345,8 @@ def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> li
                     "--out instead"
                 )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-    done = read_log(folder)
+    done = read_log(folder, targets.free_names()) if resume else []
+    write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
     if resume:  # drop a line torn by the interruption, so new trials start on a fresh line
         text = "".join(json.dumps(rec) + "\n" for rec in done)
         tmp = log.with_suffix(".tmp")
@@ -217,6 +391,8 @@ def calibrate(
     folder = Path(out)
     if folder.exists() and not folder.is_dir():
         raise CalibrationError(f"{folder} is a file; give a folder to --out")
+    if not resume:
+        check_out_folder(folder)  # before the lock file is made beside it
     folder.parent.mkdir(parents=True, exist_ok=True)
     lock = WriterLock(folder, what="calibration folder")
     try:
@@ -388,23 +564,30 @@ def trials_frame(trials: list[dict[str, Any]], targets: Targets) -> pd.DataFrame
 
 
 def select_ensemble(frame: pd.DataFrame, size: int) -> tuple[pd.DataFrame, str]:
-    """The ensemble's rows of :func:`trials_frame` and the rule that chose them."""
+    """The ensemble's rows of :func:`trials_frame` and the rule that chose them.
+
+    Only accepted trials (every calibration target within tolerance) are members; when
+    none is accepted the ensemble is empty: the calibration failed.
+    """
     ordered = frame.sort_values(["objective", "trial"], kind="stable")
     accepted = ordered[ordered["within_all"]]
-    if len(accepted) >= min(MIN_ACCEPTED, size):
-        chosen = accepted.head(size)
+    chosen = accepted.head(size)
+    if chosen.empty:
+        rule = (
+            f"FAILED: none of the {len(frame)} trials put every calibration target within "
+            "tolerance; no ensemble is written"
+        )
+    else:
         rule = (
             f"accepted set: the {len(chosen)} trials (of {len(frame)}, {len(accepted)} accepted) "
             "whose replicate means put every calibration target within tolerance, lowest "
             "objective first"
         )
-    else:
-        chosen = ordered.head(size)
-        rule = (
-            f"only {len(accepted)} of {len(frame)} trials put every calibration target within "
-            f"tolerance (fewer than {MIN_ACCEPTED}): the {len(chosen)} trials of lowest "
-            "objective instead"
-        )
+        if len(accepted) < MIN_ACCEPTED:
+            rule += (
+                f"; a small ensemble (fewer than {MIN_ACCEPTED} accepted trials): its spread "
+                "understates parameter uncertainty, run a larger --budget"
+            )
     return chosen.reset_index(drop=True), rule
 
 
@@ -443,13 +626,29 @@ class Outcome:
     selection: str
     trials: int
 
+    @property
+    def failed(self) -> bool:
+        """No trial put every calibration target within tolerance (no ensemble)."""
+        return self.ensemble.empty
+
     def text(self) -> str:
         """The printed report."""
         from flowsim.calibration.report import format_table
 
         best = ", ".join(f"{k} = {v:.4g}" for k, v in self.best.items())
+        verdict = (
+            [
+                f"CALIBRATION FAILED: none of the {self.trials} trials put every calibration "
+                "target within tolerance. No ensemble was written; best.yaml is the closest "
+                "miss, not a calibrated scenario. Check the targets, widen the free "
+                "parameters' bounds, free other parameters, or run a larger --budget."
+            ]
+            if self.failed
+            else []
+        )
         return "\n\n".join(
             [
+                *verdict,
                 f"{self.trials} trials; best objective {self.best_objective:.3g}: {best}",
                 f"ensemble: {len(self.ensemble)} members ({self.selection})",
                 format_table(self.fit, "FIT (calibration targets, best parameter set)"),
@@ -469,19 +668,30 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
     ``fit.csv``, ``validation.csv`` (:mod:`flowsim.calibration.report`), ``fit.png``
     and ``report.txt``.
     """
+    from flowsim.calibration.ensemble import CSV as ENSEMBLE_CSV
+    from flowsim.calibration.ensemble import MANIFEST as ENSEMBLE_MANIFEST
     from flowsim.calibration.ensemble import write_ensemble
     from flowsim.calibration.report import fit_figure, target_table
+    from flowsim.diskio import atomic_path, write_text_atomic
     from flowsim.run import run
 
     targets = path if isinstance(path, Targets) else load_targets(path)
     folder = Path(folder)
-    trials = read_log(folder)
+    if not folder.is_dir():
+        raise CalibrationError(f"{folder}: no such calibration folder; check --out")
+    old = read_manifest(folder)
+    names = targets.free_names()
+    if old.get("free") is not None and sorted(old["free"]) != sorted(names):
+        raise CalibrationError(
+            f"{folder}: the calibration there estimated {sorted(old['free'])}, the targets "
+            f"file frees {sorted(names)}; give the targets file it was run with"
+        )
+    trials = read_log(folder, names)
     if not trials:
         raise CalibrationError(f"{folder}: no finished trial in {LOG}")
     frame = trials_frame(trials, targets)
-    frame.to_csv(folder / "trials.csv", index=False)
+    _write_csv(frame, folder / "trials.csv")
     chosen, rule = select_ensemble(frame, targets.spec.search.ensemble)
-    names = targets.free_names()
     by_number = {rec["trial"]: rec for rec in trials}
     best_row = frame.sort_values(["objective", "trial"], kind="stable").iloc[0]
     best_rec = by_number[int(best_row["trial"])]
@@ -491,21 +701,30 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
     table = target_table(targets, best_rec, members, reasons)
     fit = table[table["role"] == "calibration"].reset_index(drop=True)
     validation = table[table["role"] == "validation"].reset_index(drop=True)
-    fit.to_csv(folder / "fit.csv", index=False)
-    validation.to_csv(folder / "validation.csv", index=False)
-    fit_figure(table, folder / "fit.png", title=f"{targets.spec.name}: {len(trials)} trials")
-    (folder / "best.yaml").write_text(
-        best_scenario_yaml(targets, best_rec["params"], folder), encoding="utf-8"
-    )
-    write_ensemble(
-        folder,
-        chosen,
-        names,
-        bounds={n: (b.low, b.high) for n, b in targets.spec.free.items()},
-        scenario=str(targets.scenario_path),
-        targets=str(targets.path),
-        selection=rule,
-    )
+    _write_csv(fit, folder / "fit.csv")
+    _write_csv(validation, folder / "validation.csv")
+    with atomic_path(folder / "fit.png") as tmp:
+        fit_figure(table, tmp, title=f"{targets.spec.name}: {len(trials)} trials")
+    best_text = best_scenario_yaml(targets, best_rec["params"], folder)
+    if chosen.empty:
+        best_text = (
+            "# CALIBRATION FAILED: no trial met every calibration target; this is the closest\n"
+            "# miss, not a calibrated scenario (see report.txt).\n" + best_text
+        )
+    write_text_atomic(folder / "best.yaml", best_text)
+    if chosen.empty:  # an ensemble of misfits is never written; one left from before goes
+        for name in (ENSEMBLE_CSV, ENSEMBLE_MANIFEST):
+            (folder / name).unlink(missing_ok=True)
+    else:
+        write_ensemble(
+            folder,
+            chosen,
+            names,
+            bounds={n: (b.low, b.high) for n, b in targets.spec.free.items()},
+            scenario=str(targets.scenario_path),
+            targets=str(targets.path),
+            selection=rule,
+        )
     outcome = Outcome(
         folder=folder,
         fit=fit,
@@ -516,13 +735,16 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
         selection=rule,
         trials=len(trials),
     )
-    (folder / "report.txt").write_text(outcome.text() + "\n", encoding="utf-8")
+    write_text_atomic(folder / "report.txt", outcome.text() + "\n")
     return outcome
 
 
 __all__ = [
     "LOG",
+    "OUTPUTS",
     "Outcome",
+    "check_out_folder",
+    "read_manifest",
     "finish",
     "MANIFEST",
     "CalibrationError",

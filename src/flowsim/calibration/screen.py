@@ -124,12 +124,28 @@ def screen(
     from SALib.sample import morris as morris_sample
     from tqdm.auto import tqdm
 
-    from flowsim.calibration.fit import TargetModel, runner
+    from flowsim.calibration.fit import CalibrationError, TargetModel, check_out_folder, runner
+    from flowsim.diskio import atomic_path, write_text_atomic
 
     targets = path if isinstance(path, Targets) else load_targets(path)
     spec = targets.spec
+    replicates = spec.screen.replicates or spec.replicates
+    if replicates < 2:
+        raise CalibrationError(
+            f"{targets.path}: the screening needs at least 2 replicates per design point to "
+            f"measure the replicate-noise floor (it has {replicates}); set `screen: "
+            "{replicates: 2}` or more"
+        )
     factors = screen_factors(targets)
     names = list(factors)
+    if len(names) < 2:
+        raise CalibrationError(
+            f"{targets.path}: the screening has {len(names)} parameter(s) to vary in "
+            f"`screen.sections` {list(spec.screen.sections)} after `screen.exclude`; Morris "
+            "screening needs at least 2: name more sections or exclude fewer parameters"
+        )
+    folder = Path(out)
+    check_out_folder(folder, marker="screen.csv", what="screening")
     problem = {
         "num_vars": len(names),
         "names": names,
@@ -139,7 +155,7 @@ def screen(
     X = morris_sample.sample(
         problem, spec.screen.trajectories, num_levels=spec.screen.levels, seed=salib_seed
     )
-    seeds = replicate_seeds(spec.seed, spec.screen.replicates or spec.replicates)
+    seeds = replicate_seeds(spec.seed, replicates)
     base = targets.base_scenario()
     if spec.screen.scale is not None:
         base = with_overrides(base, {"scale": spec.screen.scale})
@@ -208,25 +224,28 @@ def screen(
     effects = pd.DataFrame(rows)
     summary = _summary(effects, factors, spec.screen.threshold)
     selected = summary.loc[summary["selected"], "parameter"].tolist()
-    folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    effects.to_csv(folder / "screen.csv", index=False)
+    with atomic_path(folder / "screen.csv") as tmp:
+        effects.to_csv(tmp, index=False)
     runs = pd.DataFrame(X, columns=names)
     runs.insert(0, "point", range(len(X)))
     for k, tid in enumerate(ids):
         for r in range(len(seeds)):
             runs[f"{tid}[{r}]"] = values[:, r, k]
-    runs.to_csv(folder / "screen_runs.csv", index=False)
-    summary.to_csv(folder / "screen_summary.csv", index=False)
+    with atomic_path(folder / "screen_runs.csv") as tmp:
+        runs.to_csv(tmp, index=False)
+    with atomic_path(folder / "screen_summary.csv") as tmp:
+        summary.to_csv(tmp, index=False)
     free = {n: {"low": float(factors[n][1]), "high": float(factors[n][2])} for n in selected}
-    (folder / "free.yaml").write_text(
+    write_text_atomic(
+        folder / "free.yaml",
         "# free parameters selected by `flowsim calibrate --screen`; paste under `free:`\n"
         + yaml.safe_dump({"free": free}, sort_keys=False),
-        encoding="utf-8",
     )
-    _figure(summary, folder / "screen.png", spec.screen.threshold)
+    with atomic_path(folder / "screen.png") as tmp:
+        _figure(summary, tmp, spec.screen.threshold)
     result = ScreenResult(effects, summary, selected, len(tasks))
-    (folder / "screen.txt").write_text(result.text() + "\n", encoding="utf-8")
+    write_text_atomic(folder / "screen.txt", result.text() + "\n")
     return result
 
 

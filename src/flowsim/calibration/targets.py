@@ -65,7 +65,9 @@ def known_outputs() -> tuple[str, ...]:
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    """Strict types: ``'3'`` is text, not a number; ``yes`` and ``true`` are not numbers."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
 
 
 class FlowSelector(_Strict):
@@ -230,6 +232,26 @@ class RunSettings(_Strict):
     warmup_steps: int | None = Field(None, ge=0, le=240)
 
 
+SECTIONS: tuple[str, ...] = (
+    "population",
+    "talent",
+    "research",
+    "transfer",
+    "capital",
+    "commercialization",
+    "knowledge",
+    "relocation",
+    "deterrence",
+    "world",
+)
+"""Scenario sections whose numeric parameters a screening may vary (not policy or outputs)."""
+
+SectionName = Literal[SECTIONS]  # type: ignore[valid-type]
+
+RUN_SETTINGS: frozenset[str] = frozenset({"seed", "steps", "scale", "start_year", "warmup_steps"})
+"""Top-level scenario settings that say how a run is made; never estimated (``run:`` sets them)."""
+
+
 class ScreenSettings(_Strict):
     """The Morris screening of ``flowsim calibrate FILE --screen``."""
 
@@ -238,7 +260,7 @@ class ScreenSettings(_Strict):
     spread: float = Field(
         0.5, gt=0.0, lt=1.0, description="factor range: default x (1 - spread) to x (1 + spread)"
     )
-    sections: list[str] = Field(
+    sections: list[SectionName] = Field(
         default_factory=lambda: [
             "population",
             "talent",
@@ -285,7 +307,11 @@ class SearchSettings(_Strict):
 class TargetsFile(_Strict):
     """A whole targets file."""
 
-    name: str = Field(min_length=1)
+    name: str = Field(
+        min_length=1,
+        max_length=100,
+        description="a plain name (letters, digits, _ . -): it names the default output folder",
+    )
     description: str = ""
     scenario: str = Field(min_length=1, description="scenario file, relative to this file")
     run: RunSettings = RunSettings()
@@ -304,6 +330,17 @@ class TargetsFile(_Strict):
                 raise ValueError(f"target id {t.id!r} is used twice; ids must be unique")
             seen.add(t.id)
         return self
+
+    @field_validator("name")
+    @classmethod
+    def _plain_name(cls, value: str) -> str:
+        if not _NAME.match(value) or ".." in value:
+            raise ValueError(
+                f"{value!r} is not a plain name: use letters, digits, _ . - (no '/', no '..', "
+                "no spaces), since it names the default output folder "
+                "results/calibration/<name>"
+            )
+        return value
 
     def of_role(self, role: str) -> list[Target]:
         """The targets with ``role`` (calibration or validation)."""
@@ -335,6 +372,7 @@ class Targets:
         return list(self.spec.free)
 
 
+_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*(\.[A-Za-z_][A-Za-z0-9_\-]*)*$")
 
 
@@ -361,6 +399,7 @@ def load_targets(path: str | Path) -> Targets:
     Raises:
         ConfigError: every problem of the file, positioned; or the scenario's problems.
     """
+    from flowsim.params import with_overrides
     from flowsim.scenario import load_scenario, scenario_dict
 
     path = Path(path)
@@ -380,8 +419,20 @@ def load_targets(path: str | Path) -> Targets:
         spec = TargetsFile.model_validate(loaded.data)
     except ValidationError as err:
         raise ConfigError(problems_from_validation(err, loaded, TargetsFile)) from None
+    if not spec.of_role("calibration"):
+        raise ConfigError(
+            [
+                _problem(
+                    loaded,
+                    ("targets",),
+                    "no target has `role: calibration`: a calibration fits at least one",
+                    hint="mark the figures to fit with `role: calibration` (the others are "
+                    "held out with `role: validation`)",
+                )
+            ]
+        )
     scenario_file = path.parent / spec.scenario
-    if not scenario_file.is_file():
+    if not scenario_file.exists():
         raise ConfigError(
             [
                 _problem(
@@ -392,10 +443,42 @@ def load_targets(path: str | Path) -> Targets:
                 )
             ]
         )
-    scenario = load_scenario(scenario_file)
-    leaves = numeric_paths(scenario_dict(scenario))
+    try:
+        scenario = load_scenario(scenario_file)
+    except ConfigError as err:
+        head = _problem(
+            loaded,
+            ("scenario",),
+            f"the scenario file {spec.scenario!r} cannot be used; its problems follow",
+            hint=f"fix {scenario_file} (check it with `flowsim validate {scenario_file}`)",
+        )
+        raise ConfigError([head, *err.problems]) from None
+    data = scenario_dict(scenario)
+    leaves = numeric_paths(data)
     problems = []
     for name, bounds in spec.free.items():
+        if name.split(".")[0] in RUN_SETTINGS:
+            problems.append(
+                _problem(
+                    loaded,
+                    ("free", name),
+                    f"{name!r} is a run setting, not a parameter to estimate",
+                    hint="set it under `run:` (scale, steps, start_year, warmup_steps) or "
+                    "`seed:`; `free:` takes behaviour parameters such as talent.move_rate",
+                )
+            )
+            continue
+        if _PATH.match(name) and name in leaves and isinstance(_leaf(data, name), int):
+            problems.append(
+                _problem(
+                    loaded,
+                    ("free", name),
+                    f"{name!r} is a whole-number parameter; calibrate estimates real-valued "
+                    "parameters only",
+                    hint="fix it in the scenario, or vary it in a sweep (`flowsim sweep`)",
+                )
+            )
+            continue
         if not _PATH.match(name) or name not in leaves:
             close = suggest(name, list(leaves))
             problems.append(
@@ -421,9 +504,32 @@ def load_targets(path: str | Path) -> Targets:
                     f"{hi if hi is not None else 'inf'}",
                 )
             )
+            continue
+        for end in (bounds.low, bounds.high):  # limits the field metadata does not show
+            try:
+                with_overrides(scenario, {name: end})
+            except ValidationError as err:
+                first = err.errors(include_url=False)[0]
+                problems.append(
+                    _problem(
+                        loaded,
+                        ("free", name),
+                        f"bound {end} is not a value the parameter allows: "
+                        f"{first['msg'].removeprefix('Value error, ')}",
+                        hint="narrow `low:`/`high:` to the parameter's range "
+                        "(`flowsim describe` shows its value and unit)",
+                    )
+                )
+                break
     if problems:
         raise ConfigError(problems)
     return Targets(spec, path, scenario)
+
+
+def _leaf(data: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        data = data[part]
+    return data
 
 
 def _field_limits(path: str) -> tuple[float | None, float | None]:
@@ -451,6 +557,8 @@ def _field_limits(path: str) -> tuple[float | None, float | None]:
 __all__ = [
     "FLOW_MEASURES",
     "ROLES",
+    "RUN_SETTINGS",
+    "SECTIONS",
     "STATISTICS",
     "FlowSelector",
     "FreeParameter",

@@ -5,6 +5,11 @@
 ``flowsim calibrate FILE`` estimates them (:mod:`flowsim.calibration.fit`) and writes
 the best scenario, the ensemble and the fit and validation reports
 (:mod:`flowsim.calibration.report`).
+
+Exit codes: 0 a calibration whose best trials meet every calibration target (an
+ensemble is written); 1 a calibration that ran but that no trial met (``CALIBRATION
+FAILED``: reports, no ensemble), or outputs that could not be written; 2 bad input
+(the targets file, the options, an ``--out`` folder that is not a calibration).
 """
 
 from __future__ import annotations
@@ -65,6 +70,30 @@ def main(args: argparse.Namespace) -> int:
     if args.budget is not None and args.budget < 1:
         print("flowsim calibrate: --budget must be at least 1", file=sys.stderr)
         return 2
+    clash = [
+        f"{a} and {b}"
+        for a, b, given in (
+            ("--resume", "--report", args.resume and args.report),
+            ("--screen", "--resume", args.screen and args.resume),
+            ("--screen", "--report", args.screen and args.report),
+            ("--screen", "--budget", args.screen and args.budget is not None),
+        )
+        if given
+    ]
+    if clash:
+        print(
+            f"flowsim calibrate: {clash[0]} cannot be given together; --report rewrites the "
+            "reports of a finished calibration, --resume continues one, --screen runs the "
+            "screening (its size is the file's `screen:`)",
+            file=sys.stderr,
+        )
+        return 2
+    if (args.resume or args.report) and args.out is None:
+        print(
+            "flowsim calibrate: --resume and --report need --out (the calibration folder)",
+            file=sys.stderr,
+        )
+        return 2
     try:
         targets = load_targets(args.file)
         name = targets.spec.name
@@ -97,7 +126,29 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, CalibrationError, EnsembleError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except (ConnectionError, TimeoutError) as exc:
+        print(f"flowsim calibrate: the Dask cluster cannot be reached: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:  # a full disk, a folder made read-only: finished files are kept
+        print(
+            f"flowsim calibrate: could not write to {exc.filename or args.out}: {exc.strerror}; "
+            "every file written before is whole (written to a temporary file, then renamed); "
+            "free space and run `flowsim calibrate FILE --report --out DIR` to finish",
+            file=sys.stderr,
+        )
+        return 1
     print(outcome.text())
+    if outcome.failed:
+        print(
+            f"\nwritten to {out}: best.yaml (the closest miss), fit.csv, validation.csv, "
+            "fit.png, trials.jsonl, trials.csv, report.txt; no ensemble",
+        )
+        print(
+            "flowsim calibrate: CALIBRATION FAILED: no trial met every calibration target "
+            f"(see {out / 'report.txt'}); exit 1",
+            file=sys.stderr,
+        )
+        return 1
     print(
         f"\nwritten to {out}: best.yaml, ensemble.csv, ensemble.yaml, fit.csv, validation.csv, "
         "fit.png, trials.jsonl, trials.csv, report.txt"

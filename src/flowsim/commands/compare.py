@@ -293,7 +293,7 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"--until: target {state}; extended runs in {out_dir / 'runs'}", file=sys.stderr)
     try:
-        sha = read_parameter_sets(args.ensemble).sha256 if args.ensemble else None
+        sha = read_parameter_sets(args.ensemble, allow_misfit=True).sha256 if args.ensemble else None
         result = comparison(
             folders,
             outputs,

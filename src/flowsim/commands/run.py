@@ -48,11 +48,11 @@ def _option_name(path: str, args: argparse.Namespace) -> str:
     return path if path.startswith("--") else f"--set {path}"
 
 
-def _ensemble(folder: Path, scenario: Scenario) -> Ensemble:
+def _ensemble(folder: Path, scenario: Scenario, allow_misfit: bool = False) -> Ensemble:
     """Read the ensemble and check every set against the scenario before any run."""
     from flowsim.ensemble import check_ensemble, lost_changes_warning, read_parameter_sets
 
-    ensemble = read_parameter_sets(folder)
+    ensemble = read_parameter_sets(folder, allow_misfit=allow_misfit)
     check_ensemble(ensemble, scenario)
     warning = lost_changes_warning(ensemble, scenario)
     if warning:
@@ -95,6 +95,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "get a parameter_set column and the manifest each set's values",
     )
     parser.add_argument(
+        "--allow-misfit",
+        action="store_true",
+        help="with --ensemble: run members that miss their calibration targets (refused otherwise)",
+    )
+    parser.add_argument(
         "--out",
         type=Path,
         metavar="DIR",
@@ -132,7 +137,11 @@ def main(args: argparse.Namespace) -> int:
     }
     try:
         scenario = load_scenario(args.file, overrides=overrides, settings=args.settings)
-        ensemble = _ensemble(args.ensemble, scenario) if args.ensemble is not None else None
+        ensemble = (
+            _ensemble(args.ensemble, scenario, args.allow_misfit)
+            if args.ensemble is not None
+            else None
+        )
         out_dir = args.out if args.out is not None else default_out_dir(scenario)
         check_out_dir(out_dir, args.force)
         check_writable(out_dir)

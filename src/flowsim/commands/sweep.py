@@ -41,6 +41,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "sets' parameters and a parameter_set column (not with sobol or morris designs)",
     )
     parser.add_argument(
+        "--allow-misfit",
+        action="store_true",
+        help="with --ensemble: run members that miss their calibration targets (refused otherwise)",
+    )
+    parser.add_argument(
         "--dry-run",
         action="store_true",
         help="print the number of runs and an estimate of their time, run nothing",
@@ -162,12 +167,26 @@ def main(args: argparse.Namespace) -> int:
     if problem:
         print(problem, file=sys.stderr)
         return 2
+    if args.batch_size is not None and args.batch_size < 1:
+        print(
+            "flowsim sweep: --batch-size must be at least 1 (runs per Parquet part)",
+            file=sys.stderr,
+        )
+        return 2
     if args.scheduler and args.scheduler.startswith("tcp://") and not args.dry_run:
         print(
             f"flowsim sweep: note: {args.scheduler} is plain tcp://: anyone who can reach it can "
             "run code in its workers; prefer a TLS cluster (tls://, see README)",
             file=sys.stderr,
         )
+    if args.ensemble is not None and args.allow_misfit:  # read here: the plan refuses misfits
+        from flowsim.ensemble import EnsembleError, read_parameter_sets
+
+        try:
+            args.ensemble = read_parameter_sets(args.ensemble, allow_misfit=True)
+        except EnsembleError as err:
+            print(f"flowsim sweep: error: --ensemble {err}", file=sys.stderr)
+            return 2
     try:
         if args.dry_run:
             return _dry_run(args)

@@ -10,12 +10,15 @@ if TYPE_CHECKING:
     from flowsim.yamlio import ConfigError
 
 NAME = "validate"
-HELP = "check scenario files: 'ok' per valid file, else every problem (exit 2)"
+HELP = (
+    "check scenario files (and targets files of `flowsim calibrate`): 'ok' per valid file, "
+    "else every problem (exit 2)"
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim validate``."""
-    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario YAML files")
+    parser.add_argument("files", nargs="+", metavar="FILE", help="scenario (or targets) YAML files")
 
 
 def main(args: argparse.Namespace) -> int:
@@ -54,12 +57,13 @@ def _looks_like_sweep(err: ConfigError) -> bool:
 def _looks_like_targets(err: ConfigError) -> bool:
     """Whether the unknown top-level keys of a failed scenario are those of a targets file."""
     unknown = {p.path for p in err.problems if p.message.startswith("unknown key")}
-    return "targets" in unknown and "scenario" in unknown
+    return "targets" in unknown or {"scenario", "free"} <= unknown  # a scenario has neither
 
 
 def _validate_targets(file: str) -> int:
     """Check a targets file (``flowsim calibrate``) instead; 0 if valid, else 2."""
     from flowsim.calibration.targets import load_targets
+    from flowsim.yamlio import ConfigError
 
     try:
         targets = load_targets(file)

@@ -18,6 +18,11 @@ Levers are what a policy maker sets, uncertainties what nobody controls; both ar
 sampled the same way and kept apart only so that tables and figures can tell them
 apart (as in the EMA Workbench). :func:`load_spec` reports every problem with the
 file, line and column, what is allowed and a did-you-mean suggestion.
+
+Design options belong to their designs: a sobol design takes ``samples:`` a power of
+two (Saltelli's sample is balanced only at N = 2^k) and is the only one to take
+``calc_second_order:``; ``num_levels:`` is for factorial and morris designs. An option
+given to a design that ignores it is refused, with the reason, rather than ignored.
 """
 
 from __future__ import annotations
@@ -40,6 +45,9 @@ from flowsim.yamlio import (
     problems_from_validation,
     suggest,
 )
+
+DEFAULT_LEVELS = 4
+"""Levels of a range in factorial and morris designs when the file gives no ``num_levels:``."""
 
 DESIGNS: tuple[str, ...] = ("factorial", "lhs", "monte_carlo", "sobol", "morris")
 """Sampling designs a sweep may use."""
@@ -153,7 +161,10 @@ class SweepSpec(_Frozen):
     )
     outcomes: list[str] = Field(min_length=1, description="outputs to summarise per run")
     num_levels: int = Field(
-        4, ge=2, le=100, description="levels of a range in factorial and morris designs"
+        DEFAULT_LEVELS,
+        ge=2,
+        le=100,
+        description="levels of a range in factorial and morris designs",
     )
     calc_second_order: bool = Field(
         False, description="sobol: also sample for second-order indices"
@@ -184,6 +195,24 @@ class SweepSpec(_Frozen):
             raise ValueError(f"design {self.design!r} needs `samples:` (the sample size)")
         if self.design in ("sobol", "morris") and len(self.factors) < 2:
             raise ValueError(f"a {self.design} design needs at least two factors")
+        n = self.samples
+        if self.design == "sobol" and n is not None and n & (n - 1):
+            lower = 1 << (n.bit_length() - 1)
+            raise ValueError(
+                f"a sobol design needs `samples:` a power of two (got {n}): Saltelli's sample "
+                "keeps the balance of the Sobol sequence, and the indices their accuracy, only "
+                f"at N = 2^k; use {lower} or {lower * 2}"
+            )
+        if self.design != "sobol" and self.calc_second_order:
+            raise ValueError(
+                f"`calc_second_order:` is an option of the sobol design only; a {self.design} "
+                "design has no second-order indices: remove it, or use `design: sobol`"
+            )
+        if self.design not in ("factorial", "morris") and self.num_levels != DEFAULT_LEVELS:
+            raise ValueError(
+                f"`num_levels:` sets the levels of factorial and morris designs only; a "
+                f"{self.design} design samples ranges continuously: remove it"
+            )
         return self
 
     @property
