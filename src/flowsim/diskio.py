@@ -323,11 +323,12 @@ def save_figure_atomic(fig: Any, path: str | Path, **options: Any) -> Path:
     return path
 
 
-def write_error_message(err: OSError, what: str = "the outputs") -> str:
+def write_error_message(err: OSError, what: str = "the outputs", group: bool = True) -> str:
     """One sentence on a failed write, for a command's ``exit 1`` message (no traceback).
 
-    A full disk or quota is named as such; the sentence says that the previous files
-    are unchanged (true of everything written through this module) and what to do.
+    A full disk or quota is named as such, and what to do is said. With ``group`` (the
+    outputs were written together by :func:`atomic_files`) the sentence says that
+    nothing was replaced; otherwise that each file is whole (the old or the new one).
     """
     where = f" ({err.filename})" if getattr(err, "filename", None) else ""
     if err.errno in (errno.ENOSPC, errno.EDQUOT):
@@ -336,10 +337,12 @@ def write_error_message(err: OSError, what: str = "the outputs") -> str:
     else:
         reason = err.strerror or str(err) or type(err).__name__
         advice = "check the folder and run the command again"
-    return (
-        f"cannot write {what}{where}: {reason}; nothing was replaced (earlier files are "
-        f"unchanged, no new file is half-written); {advice}"
+    state = (
+        "nothing was replaced (earlier files are unchanged, no new file is half-written)"
+        if group
+        else "each file is whole: the earlier one or a complete new one, never half-written"
     )
+    return f"cannot write {what}{where}: {reason}; {state}; {advice}"
 
 
 def write_text_atomic(path: str | Path, text: str) -> Path:

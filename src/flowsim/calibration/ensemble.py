@@ -35,6 +35,7 @@ from pathlib import Path
 import pandas as pd
 import yaml
 
+from flowsim.diskio import write_csv_atomic, write_text_atomic
 from flowsim.provenance import git_commit, versions
 
 FORMAT = "flowsim-ensemble/1"
@@ -83,7 +84,7 @@ def write_ensemble(
     if missing:
         raise EnsembleError(f"members lack the parameter columns {missing}")
     frame = frame[[*META_COLUMNS, *parameters]]
-    frame.to_csv(folder / CSV, index=False)
+    write_csv_atomic(frame, folder / CSV, index=False)
     commit, dirty = git_commit()
     manifest = {
         "format": FORMAT,
@@ -98,7 +99,7 @@ def write_ensemble(
         "git_commit": commit,
         "git_dirty": dirty,
     }
-    (folder / MANIFEST).write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    write_text_atomic(folder / MANIFEST, yaml.safe_dump(manifest, sort_keys=False))
     return folder
 
 

@@ -45,6 +45,7 @@ import yaml
 
 from flowsim.calibration.evaluate import distance, model_values, objective
 from flowsim.calibration.targets import Target, Targets, load_targets
+from flowsim.diskio import write_csv_atomic, write_text_atomic
 from flowsim.params import Scenario, with_overrides
 from flowsim.provenance import git_commit, versions
 from flowsim.streams import replicate_seeds
@@ -171,7 +172,7 @@ def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> li
                     "--out instead"
                 )
     folder.mkdir(parents=True, exist_ok=True)
-    (folder / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
+    write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
     done = read_log(folder)
     if resume:  # drop a line torn by the interruption, so new trials start on a fresh line
         text = "".join(json.dumps(rec) + "\n" for rec in done)
@@ -479,7 +480,7 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
     if not trials:
         raise CalibrationError(f"{folder}: no finished trial in {LOG}")
     frame = trials_frame(trials, targets)
-    frame.to_csv(folder / "trials.csv", index=False)
+    write_csv_atomic(frame, folder / "trials.csv", index=False)
     chosen, rule = select_ensemble(frame, targets.spec.search.ensemble)
     names = targets.free_names()
     by_number = {rec["trial"]: rec for rec in trials}
@@ -491,12 +492,10 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
     table = target_table(targets, best_rec, members, reasons)
     fit = table[table["role"] == "calibration"].reset_index(drop=True)
     validation = table[table["role"] == "validation"].reset_index(drop=True)
-    fit.to_csv(folder / "fit.csv", index=False)
-    validation.to_csv(folder / "validation.csv", index=False)
+    write_csv_atomic(fit, folder / "fit.csv", index=False)
+    write_csv_atomic(validation, folder / "validation.csv", index=False)
     fit_figure(table, folder / "fit.png", title=f"{targets.spec.name}: {len(trials)} trials")
-    (folder / "best.yaml").write_text(
-        best_scenario_yaml(targets, best_rec["params"], folder), encoding="utf-8"
-    )
+    write_text_atomic(folder / "best.yaml", best_scenario_yaml(targets, best_rec["params"], folder))
     write_ensemble(
         folder,
         chosen,
@@ -516,7 +515,7 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
         selection=rule,
         trials=len(trials),
     )
-    (folder / "report.txt").write_text(outcome.text() + "\n", encoding="utf-8")
+    write_text_atomic(folder / "report.txt", outcome.text() + "\n")
     return outcome
 
 

@@ -42,6 +42,7 @@ import pandas as pd
 import yaml
 
 from flowsim.calibration.targets import Targets, field_limits, load_targets, numeric_paths
+from flowsim.diskio import save_figure_atomic, write_csv_atomic, write_text_atomic
 from flowsim.params import with_overrides
 from flowsim.scenario import scenario_dict
 from flowsim.streams import replicate_seeds, stream
@@ -210,23 +211,23 @@ def screen(
     selected = summary.loc[summary["selected"], "parameter"].tolist()
     folder = Path(out)
     folder.mkdir(parents=True, exist_ok=True)
-    effects.to_csv(folder / "screen.csv", index=False)
+    write_csv_atomic(effects, folder / "screen.csv", index=False)
     runs = pd.DataFrame(X, columns=names)
     runs.insert(0, "point", range(len(X)))
     for k, tid in enumerate(ids):
         for r in range(len(seeds)):
             runs[f"{tid}[{r}]"] = values[:, r, k]
-    runs.to_csv(folder / "screen_runs.csv", index=False)
-    summary.to_csv(folder / "screen_summary.csv", index=False)
+    write_csv_atomic(runs, folder / "screen_runs.csv", index=False)
+    write_csv_atomic(summary, folder / "screen_summary.csv", index=False)
     free = {n: {"low": float(factors[n][1]), "high": float(factors[n][2])} for n in selected}
-    (folder / "free.yaml").write_text(
+    write_text_atomic(
+        folder / "free.yaml",
         "# free parameters selected by `flowsim calibrate --screen`; paste under `free:`\n"
         + yaml.safe_dump({"free": free}, sort_keys=False),
-        encoding="utf-8",
     )
     _figure(summary, folder / "screen.png", spec.screen.threshold)
     result = ScreenResult(effects, summary, selected, len(tasks))
-    (folder / "screen.txt").write_text(result.text() + "\n", encoding="utf-8")
+    write_text_atomic(folder / "screen.txt", result.text() + "\n")
     return result
 
 
@@ -301,7 +302,7 @@ def _figure(summary: pd.DataFrame, path: Path, threshold: float) -> None:
     ax.tick_params(axis="y", labelsize=7)
     ax.legend(fontsize=8)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
 
 

@@ -13,7 +13,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from flowsim.commands.executor_options import add_executor_arguments, client_security
+from flowsim.commands.executor_options import (
+    add_executor_arguments,
+    client_security,
+    scheduler_problem,
+)
 
 NAME = "calibrate"
 HELP = (
@@ -56,9 +60,12 @@ def main(args: argparse.Namespace) -> int:
     from flowsim.calibration.fit import CalibrationError, calibrate, finish
     from flowsim.calibration.screen import screen
     from flowsim.calibration.targets import load_targets
+    from flowsim.diskio import write_error_message
+    from flowsim.folders import safe_name
     from flowsim.yamlio import ConfigError
 
     security, problem = client_security(args, "calibrate")
+    problem = problem or scheduler_problem(args, security, "calibrate")
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -69,7 +76,7 @@ def main(args: argparse.Namespace) -> int:
         targets = load_targets(args.file)
         name = targets.spec.name
         if args.screen:
-            out = Path(args.out or f"results/calibration/{name}-screen")
+            out = Path(args.out or f"results/calibration/{safe_name(name)}-screen")
             result = screen(
                 targets,
                 out,
@@ -81,7 +88,7 @@ def main(args: argparse.Namespace) -> int:
             print(result.text())
             print(f"\nwritten to {out}: screen.csv, screen_summary.csv, free.yaml, screen.png")
             return 0
-        out = Path(args.out or f"results/calibration/{name}")
+        out = Path(args.out or f"results/calibration/{safe_name(name)}")
         if not args.report:
             calibrate(
                 targets,
@@ -97,6 +104,10 @@ def main(args: argparse.Namespace) -> int:
     except (ConfigError, CalibrationError, EnsembleError) as exc:
         print(exc, file=sys.stderr)
         return 2
+    except OSError as exc:  # a full disk: every file is written whole (flowsim.diskio)
+        message = write_error_message(exc, "the calibration's files", group=False)
+        print(f"flowsim calibrate: error: {message}", file=sys.stderr)
+        return 1
     print(outcome.text())
     print(
         f"\nwritten to {out}: best.yaml, ensemble.csv, ensemble.yaml, fit.csv, validation.csv, "

@@ -113,10 +113,19 @@ def main(args: argparse.Namespace) -> int:
             peel_alpha=args.peel_alpha,
             mass_min=args.mass_min,
         )
-        written = write_discovery(found, Path(args.out or args.folder), force=args.force)
-    except (DiscoverError, FileExistsError) as err:
+    except DiscoverError as err:
         print(f"flowsim discover: error: {err}", file=sys.stderr)
         return 2
+    try:
+        written = write_discovery(found, Path(args.out or args.folder), force=args.force)
+    except FileExistsError as err:
+        print(f"flowsim discover: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk, a read-only --out: the previous files are intact
+        from flowsim.diskio import write_error_message
+
+        print(f"flowsim discover: error: {write_error_message(err)}", file=sys.stderr)
+        return 1
     print(format_discovery(found))
     print("\nwritten: " + ", ".join(str(p) for p in written[:3]))
     return 0

@@ -39,6 +39,7 @@ from flowsim.folders import (
     sha256_file,
     verify_files,
 )
+from flowsim.sweep import executor
 from flowsim.sweep.executor import default_workers, execute
 from flowsim.sweep.manifest import (
     DamagedManifestError,
@@ -58,54 +59,24 @@ class SweepError(Exception):
     """A sweep cannot start or be read (e.g. its folder holds other results); says what to do."""
 
 
-class SchedulerError(SweepError):
+class SchedulerError(SweepError, executor.SchedulerError):
     """The ``--scheduler`` address is not a Dask address, or nothing answers there."""
 
 
-CONNECT_SECONDS = 5.0
-"""How long :func:`check_scheduler` waits for a TCP connection to a ``--scheduler``."""
-
-_ADDRESS = re.compile(
-    r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?$"
-)
+CONNECT_SECONDS = executor.CONNECT_SECONDS
+"""How long :func:`check_scheduler` waits for a ``--scheduler`` to connect and greet."""
 
 
-def check_scheduler(address: str, timeout: float = CONNECT_SECONDS) -> None:
-    """Refuse a scheduler address that is not a Dask address, or that nothing answers on.
-
-    The address must be ``tcp://HOST:PORT`` or ``tls://HOST:PORT``; a TCP connection
-    must open within ``timeout`` seconds.
+def check_scheduler(address: str, timeout: float = CONNECT_SECONDS, security: Any = None) -> None:
+    """:func:`flowsim.sweep.executor.check_scheduler`, raising :class:`SchedulerError`.
 
     Raises:
-        SchedulerError: saying which, and what to do.
+        SchedulerError: saying what is wrong and what to do.
     """
-    import socket
-
-    match = _ADDRESS.match(address.strip())
-    if not match or not 0 < int(match["port"]) < 65536:
-        raise SchedulerError(
-            f"--scheduler {address!r}: not a Dask scheduler address; give tcp://HOST:PORT "
-            "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786"
-        )
-    import time
-
-    host = match["host"].strip("[]")
-    deadline = time.monotonic() + timeout
-    while True:  # a scheduler that is still starting refuses at first: retry until the deadline
-        try:
-            left = max(deadline - time.monotonic(), 0.1)
-            with socket.create_connection((host, int(match["port"])), timeout=left):
-                return
-        except OSError as err:
-            if isinstance(err, ConnectionRefusedError) and time.monotonic() + 0.2 < deadline:
-                time.sleep(0.2)
-                continue
-            reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
-            raise SchedulerError(
-                f"--scheduler {address}: cannot reach a Dask scheduler there ({reason} within "
-                f"{timeout:g} s); start it (`dask scheduler`) or check the address. "
-                "Nothing was run."
-            ) from None
+    try:
+        executor.check_scheduler(address, timeout, security)
+    except executor.SchedulerError as err:
+        raise SchedulerError(str(err)) from None
 
 
 def _check_out(folder: Path) -> None:
@@ -496,7 +467,7 @@ def sweep(
     folder = Path(out) if out is not None else default_folder(plan.spec.name)
     _check_out(folder)
     if scheduler is not None:
-        check_scheduler(scheduler)
+        check_scheduler(scheduler, security=security)
     lock = WriterLock(folder, what="sweep folder")
     try:
         lock.acquire()
