@@ -301,6 +301,13 @@ def atomic_files(paths: Sequence[str | Path]) -> Iterator[list[Path]]:
             os.replace(tmp, path)
         for folder in dict.fromkeys(p.parent for p in finals):
             _sync_folder(folder)
+    except OSError as err:  # name the file the user asked for, not its temporary name
+        final = {str(t): str(f) for t, f in zip(temps, finals, strict=True)}
+        if isinstance(err.filename, (str, os.PathLike)) and str(err.filename) in final:
+            err.filename = final[str(err.filename)]
+        elif not err.filename and len(finals) == 1:
+            err.filename = str(finals[0])
+        raise
     finally:
         for tmp in temps:
             with contextlib.suppress(FileNotFoundError):

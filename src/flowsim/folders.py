@@ -119,8 +119,11 @@ def folder_kind(path: str | Path) -> Literal["run", "sweep"]:
     """
     folder = Path(path)
     if not folder.is_dir():
+        from flowsim.yamlio import missing_reason
+
+        reason = missing_reason(folder, "folder") if not folder.exists() else "not a folder"
         raise FolderError(
-            f"{folder}: no such folder; give a folder written by `flowsim run` or `flowsim sweep`"
+            f"{folder}: {reason}; give a folder written by `flowsim run` or `flowsim sweep`"
         )
     if all((folder / name).is_file() for name in SWEEP_FILES):
         return "sweep"

@@ -36,6 +36,7 @@ from flowsim.yamlio import (
     Problem,
     load_scalar_text,
     load_yaml,
+    missing_reason,
     problems_from_validation,
     suggest,
 )
@@ -148,7 +149,8 @@ def _unusable_file(path: Path) -> str | None:
             return f"{path} is a folder, not a scenario file"
         if path.exists():
             return f"{path} is not a regular file (a FIFO, device or socket); give a YAML file"
-        return f"no such file {path}"
+        reason = missing_reason(path)
+        return f"no such file {path}" if reason == "no such file" else f"{path} {reason}"
     except (OSError, ValueError) as exc:  # too long, a NUL byte, no permission...
         reason = getattr(exc, "strerror", None) or exc
         return f"cannot be used as a file name ({exc.__class__.__name__}: {reason})"
