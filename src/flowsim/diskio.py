@@ -40,6 +40,7 @@ import ctypes
 import ctypes.util
 import errno
 import json
+import math
 import os
 import re
 import shutil
@@ -352,6 +353,32 @@ def write_error_message(err: OSError, what: str = "the outputs", group: bool = T
     return f"cannot write {what}{where}: {reason}; {state}; {advice}"
 
 
+def finite(value: Any) -> Any:
+    """``value`` with every float that is not finite (NaN, +-Infinity) replaced by None.
+
+    Goes through dicts, lists and tuples (tuples become lists, as in JSON).
+    """
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {key: finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [finite(item) for item in value]
+    if hasattr(value, "dtype") and hasattr(value, "item") and getattr(value, "ndim", 1) == 0:
+        return finite(value.item())  # a numpy scalar
+    return value
+
+
+def strict_json(data: Any, **options: Any) -> str:
+    """Strict JSON text of ``data`` (``allow_nan=False``): a non-finite number is ``null``.
+
+    ``NaN`` and ``Infinity`` are not JSON (RFC 8259), and many readers refuse them. In
+    flowsim's JSON files ``null`` in place of a number means *undefined*: a ratio whose
+    denominator was zero, or a value too large for a float.
+    """
+    return json.dumps(finite(data), allow_nan=False, **options)
+
+
 def write_text_atomic(path: str | Path, text: str) -> Path:
     """Write a whole text file (UTF-8) atomically; return its path."""
     with atomic_path(path) as tmp:
@@ -624,12 +651,14 @@ __all__ = [
     "atomic_path",
     "clean_stale",
     "exchange",
+    "finite",
     "foreign_entries",
     "interrupt_exit_code",
     "lock_holder",
     "replace_folder",
     "save_figure_atomic",
     "signals_as_interrupt",
+    "strict_json",
     "write_csv_atomic",
     "write_error_message",
     "write_text_atomic",

@@ -16,7 +16,9 @@ A results folder holds:
   (:data:`flowsim.tally.LINK_KINDS`);
 - ``summary.json`` — yearly outputs per replicate, averaged over replicates, and
   their annual means, cross-border flows per corridor and element, and the by-city
-  outputs averaged over replicates (``by_city``, non-zero values only);
+  outputs averaged over replicates (``by_city``, non-zero values only). It is strict
+  JSON: a value that is not a finite number is written ``null`` (undefined), never
+  ``NaN`` or ``Infinity`` (:func:`flowsim.diskio.strict_json`);
 - ``scenario.resolved.yaml`` — the whole scenario that ran (after ``extends``,
   defaults and command-line overrides);
 - ``manifest.json`` — how the results were made: versions, git commit, command,
@@ -49,7 +51,13 @@ from typing import Any
 
 import pandas as pd
 
-from flowsim.diskio import WriterLock, foreign_entries, hidden_sibling, replace_folder
+from flowsim.diskio import (
+    WriterLock,
+    foreign_entries,
+    hidden_sibling,
+    replace_folder,
+    strict_json,
+)
 from flowsim.folders import FolderError, read_run_folder, sha256_file
 from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
@@ -403,14 +411,14 @@ def write_run(
         by_city_table(results).to_parquet(partial / BY_CITY, index=False)
         links_table(results).to_parquet(partial / LINKS, index=False)
         (partial / SUMMARY).write_text(
-            json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
+            strict_json(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
         )
         (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
         hashes = {name: sha256_file(partial / name) for name in FILES if name != MANIFEST}
         record = manifest(
             results, scenario, started, finished, command, hashes, scenario_file, ensemble
         )
-        (partial / MANIFEST).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        (partial / MANIFEST).write_text(strict_json(record, indent=1) + "\n", encoding="utf-8")
         check_out_dir(out_dir, force)  # again: another run may have written it meanwhile
         keep = user_entries(out_dir) if out_dir.is_dir() else []
         replace_folder(partial, out_dir, token, keep=keep)

@@ -43,10 +43,10 @@ def git_commit() -> dict[str, Any] | None:
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest.json`` atomically (a reader never sees half a file)."""
-    from flowsim.diskio import write_text_atomic
+    from flowsim.diskio import strict_json, write_text_atomic
 
     path = folder / "manifest.json"
-    return write_text_atomic(path, json.dumps(manifest, indent=2, default=str) + "\n")
+    return write_text_atomic(path, strict_json(manifest, indent=2, default=str) + "\n")
 
 
 class DamagedManifestError(ValueError):
