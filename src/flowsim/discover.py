@@ -518,9 +518,10 @@ def write_discovery(found: Discovery, out: str | Path, force: bool = False) -> l
 
     Raises:
         FileExistsError: one of the files exists and ``force`` is false.
+        flowsim.diskio.FolderLockedError: another process writes in ``out`` now.
         OSError: a file could not be written (nothing was replaced).
     """
-    from flowsim.diskio import atomic_files
+    from flowsim.diskio import atomic_files, output_lock
 
     out = Path(out)
     stem = output_stem(found)
@@ -543,7 +544,10 @@ def write_discovery(found: Discovery, out: str | Path, force: bool = False) -> l
         "aggregate": found.aggregate,
         "box": found.chosen,
     }
-    with atomic_files([*paths, provenance]) as (box_csv, trajectory_csv, figure, sidecar):
+    with (
+        output_lock(out, what="folder of discover's outputs"),
+        atomic_files([*paths, provenance]) as (box_csv, trajectory_csv, figure, sidecar),
+    ):
         limits.to_csv(box_csv, index=False)
         found.trajectory.to_csv(trajectory_csv, index=False)
         discovery_figure(found, figure)

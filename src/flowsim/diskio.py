@@ -210,6 +210,29 @@ class WriterLock:
         self.release()
 
 
+@contextlib.contextmanager
+def output_lock(folder: str | Path, what: str = "folder") -> Iterator[WriterLock | None]:
+    """Hold ``folder``'s :class:`WriterLock` while a command writes its outputs there.
+
+    Two commands writing the same outputs at once are refused, not interleaved: the
+    second raises :class:`FolderLockedError` (exit 2, naming the first). Where no lock
+    file can be made beside the folder (a read-only parent) the block runs unlocked:
+    each file is still written atomically.
+    """
+    lock = WriterLock(folder, what=what)
+    try:
+        lock.acquire()
+    except FolderLockedError:
+        raise
+    except OSError:
+        yield None
+        return
+    try:
+        yield lock
+    finally:
+        lock.release()
+
+
 def lock_holder(folder: str | Path) -> str | None:
     """Who holds the writer lock of ``folder`` now (None if nobody does)."""
     probe = WriterLock(folder)
@@ -655,6 +678,7 @@ __all__ = [
     "foreign_entries",
     "interrupt_exit_code",
     "lock_holder",
+    "output_lock",
     "replace_folder",
     "save_figure_atomic",
     "signals_as_interrupt",

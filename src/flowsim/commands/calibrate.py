@@ -60,7 +60,7 @@ def main(args: argparse.Namespace) -> int:
     from flowsim.calibration.fit import CalibrationError, calibrate, finish
     from flowsim.calibration.screen import screen
     from flowsim.calibration.targets import load_targets
-    from flowsim.diskio import write_error_message
+    from flowsim.diskio import FolderLockedError, output_lock, write_error_message
     from flowsim.folders import safe_name
     from flowsim.yamlio import ConfigError
 
@@ -77,31 +77,33 @@ def main(args: argparse.Namespace) -> int:
         name = targets.spec.name
         if args.screen:
             out = Path(args.out or f"results/calibration/{safe_name(name)}-screen")
-            result = screen(
-                targets,
-                out,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                security=security,
-                progress=not args.quiet,
-            )
+            with output_lock(out, what="calibration folder"):  # one writer at a time
+                result = screen(
+                    targets,
+                    out,
+                    workers=args.workers,
+                    scheduler=args.scheduler,
+                    security=security,
+                    progress=not args.quiet,
+                )
             print(result.text())
             print(f"\nwritten to {out}: screen.csv, screen_summary.csv, free.yaml, screen.png")
             return 0
         out = Path(args.out or f"results/calibration/{safe_name(name)}")
-        if not args.report:
-            calibrate(
-                targets,
-                out,
-                budget=args.budget,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                security=security,
-                resume=args.resume,
-                progress=not args.quiet,
-            )
-        outcome = finish(targets, out)
-    except (ConfigError, CalibrationError, EnsembleError) as exc:
+        with output_lock(out, what="calibration folder"):  # one writer at a time
+            if not args.report:
+                calibrate(
+                    targets,
+                    out,
+                    budget=args.budget,
+                    workers=args.workers,
+                    scheduler=args.scheduler,
+                    security=security,
+                    resume=args.resume,
+                    progress=not args.quiet,
+                )
+            outcome = finish(targets, out)
+    except (ConfigError, CalibrationError, EnsembleError, FolderLockedError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk: every file is written whole (flowsim.diskio)

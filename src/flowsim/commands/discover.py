@@ -94,6 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Print the box and write its table and figure; exit 2 on bad input."""
     from flowsim.discover import DiscoverError, discover, format_discovery, write_discovery
+    from flowsim.diskio import FolderLockedError
 
     for name in ("peel_alpha", "mass_min"):
         value = getattr(args, name)
@@ -118,7 +119,7 @@ def main(args: argparse.Namespace) -> int:
         return 2
     try:
         written = write_discovery(found, Path(args.out or args.folder), force=args.force)
-    except FileExistsError as err:
+    except (FileExistsError, FolderLockedError) as err:
         print(f"flowsim discover: error: {err}", file=sys.stderr)
         return 2
     except OSError as err:  # a full disk, a read-only --out: the previous files are intact

@@ -49,7 +49,7 @@ def _scenario_and_seeds(folder: str):
 
 def main(args: argparse.Namespace) -> int:
     """Print the decomposition, write the CSV and the chart; exit 2 on bad input."""
-    from flowsim.diskio import atomic_files, write_error_message
+    from flowsim.diskio import FolderLockedError, atomic_files, output_lock, write_error_message
     from flowsim.explain import HEADLINE, decompose, format_table, summarise, waterfall
     from flowsim.folders import FolderError, safe_name
 
@@ -98,10 +98,13 @@ def main(args: argparse.Namespace) -> int:
     print(format_table(summary))
     files = [out / "explain_replicates.csv", out / "explain.csv", out / "explain.png"]
     try:  # all three or none: a full disk leaves the previous files (flowsim.diskio)
-        with atomic_files(files) as (replicates_csv, table_csv, chart_png):
+        with output_lock(out), atomic_files(files) as (replicates_csv, table_csv, chart_png):
             parts.to_csv(replicates_csv, index=False)
             summary.to_csv(table_csv, index=False)
             waterfall(summary, chart_png, f"{policy.name} vs {baseline.name}")
+    except FolderLockedError as err:
+        print(f"flowsim explain: error: {err}", file=sys.stderr)
+        return 2
     except OSError as err:
         print(f"flowsim explain: error: {write_error_message(err)}", file=sys.stderr)
         return 1
