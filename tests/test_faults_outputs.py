@@ -127,7 +127,9 @@ def _kill_while_writing(tmp_path: Path, argv: list[object]) -> str:
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             output = process.communicate()[0]
-            pytest.fail(f"flowsim {argv} never reached its figure (exit {process.poll()}):\n{output}")
+            pytest.fail(
+                f"flowsim {argv} never reached its figure (exit {process.poll()}):\n{output}"
+            )
         time.sleep(0.1)
     process.send_signal(signal.SIGKILL)
     process.wait(timeout=30)
@@ -197,6 +199,17 @@ def calibration(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     return targets, out
 
 
+@pytest.fixture(scope="module")
+def run_pair(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A policy's and its baseline's run folders of one replicate each (explain re-runs them)."""
+    from run_folders import POLICY, run_replicates, tiny_scenario, write_run_folder
+
+    root = tmp_path_factory.mktemp("explain")
+    baseline = write_run_folder(run_replicates(tiny_scenario("baseline"), 1), root / "base")
+    scenario = tiny_scenario("data_sandbox", **POLICY)
+    return write_run_folder(run_replicates(scenario, 1), root / "policy"), baseline
+
+
 @pytest.fixture
 def calibrated(calibration: tuple[Path, Path], tmp_path: Path) -> tuple[Path, Path]:
     """A fresh copy of the calibration folder (each test may damage its own)."""
@@ -234,9 +247,7 @@ def test_discover_on_a_full_disk_leaves_the_earlier_outputs(
 ) -> None:
     before = _snapshot(discovered)
     _half_written_then_full(monkeypatch)
-    code, text = _cli(
-        ["discover", sweep_folder, *DISCOVER, "--out", discovered, "--force"], capsys
-    )
+    code, text = _cli(["discover", sweep_folder, *DISCOVER, "--out", discovered, "--force"], capsys)
     assert code == 1, text
     assert "the disk is full" in text and "nothing was replaced" in text, text
     assert _snapshot(discovered) == before, "a full disk changed discover's earlier outputs"
@@ -255,8 +266,9 @@ def test_discover_on_a_full_disk_writes_no_csv_without_its_png(
 
 
 def test_explain_on_a_full_disk_leaves_no_partial_outputs(
-    baseline_folder: Path, policy_folder: Path, tmp_path: Path, capsys, monkeypatch
+    run_pair: tuple[Path, Path], tmp_path: Path, capsys, monkeypatch
 ) -> None:
+    policy_folder, baseline_folder = run_pair
     out = tmp_path / "explain"
     _half_written_then_full(monkeypatch)
     code, text = _cli(["explain", policy_folder, baseline_folder, "--out", out], capsys)
@@ -321,8 +333,9 @@ def test_discover_on_a_full_tmpfs_writes_nothing_half(
 
 
 def test_explain_on_a_full_tmpfs_writes_nothing_half(
-    small_disk: Path, baseline_folder: Path, policy_folder: Path, capsys
+    small_disk: Path, run_pair: tuple[Path, Path], capsys
 ) -> None:
+    policy_folder, baseline_folder = run_pair
     out = small_disk / "explain"
     out.mkdir()
     _fill(small_disk, leave=8 * 1024)
@@ -334,21 +347,10 @@ def test_explain_on_a_full_tmpfs_writes_nothing_half(
 # ------------------------------------------------------------------ kills
 
 
-def test_discover_killed_mid_write_leaves_the_earlier_outputs(
-    discovered: Path, sweep_folder: Path, tmp_path: Path
-) -> None:
-    before = _snapshot(discovered)
-    writing = _kill_while_writing(
-        tmp_path, ["discover", sweep_folder, *DISCOVER, "--out", discovered, "--force"]
-    )
-    assert TEMP_FILE.match(Path(writing).name), f"the figure was written in place: {writing}"
-    after = {n: b for n, b in _snapshot(discovered).items() if not TEMP_FILE.match(n)}
-    assert after == before, "a kill changed discover's earlier outputs"
-
-
 def test_explain_killed_mid_write_leaves_no_outputs(
-    baseline_folder: Path, policy_folder: Path, tmp_path: Path
+    run_pair: tuple[Path, Path], tmp_path: Path
 ) -> None:
+    policy_folder, baseline_folder = run_pair
     out = tmp_path / "explain"
     _kill_while_writing(tmp_path, ["explain", policy_folder, baseline_folder, "--out", out])
     left = [name for name in EXPLAIN_OUTPUTS if (out / name).exists()]
@@ -374,11 +376,11 @@ def test_a_command_on_a_folder_another_process_writes_is_refused(
     discovered: Path,
     sweep_folder: Path,
     calibrated: tuple[Path, Path],
-    baseline_folder: Path,
-    policy_folder: Path,
+    run_pair: tuple[Path, Path],
     tmp_path: Path,
     capsys,
 ) -> None:
+    policy_folder, baseline_folder = run_pair
     targets, calibration_out = calibrated
     explain_out = tmp_path / "explain"
     commands = [
@@ -396,11 +398,14 @@ def test_a_command_on_a_folder_another_process_writes_is_refused(
         assert after == before, f"{argv[0]} changed a folder another process was writing"
 
 
-def test_two_discovers_at_once_one_waits_its_turn_and_nothing_is_mixed(
+def test_discover_killed_mid_write_while_a_second_one_is_refused_loses_nothing(
     discovered: Path, sweep_folder: Path, tmp_path: Path, capsys
 ) -> None:
-    """The first discover hangs while writing its figure (holding the lock); a second one
-    on the same folder is refused at once; killing the first leaves the earlier files."""
+    """A second discover on a folder the first is writing is refused, and nothing is mixed.
+
+    The first hangs while writing its figure (holding the lock); the second is refused at
+    once; killing the first leaves the earlier files; a third takes the stale lock over.
+    """
     before = _snapshot(discovered)
     script = tmp_path / "hang.py"
     script.write_text(textwrap.dedent(HANGING_WRITER))
@@ -424,6 +429,8 @@ def test_two_discovers_at_once_one_waits_its_turn_and_nothing_is_mixed(
         first.send_signal(signal.SIGKILL)
         first.wait(timeout=30)
     after = {n: b for n, b in _snapshot(discovered).items() if not TEMP_FILE.match(n)}
-    assert after == before
+    assert after == before, "a discover killed mid-write changed the earlier outputs"
+    written = marker.read_text()
+    assert TEMP_FILE.match(Path(written).name), f"the figure was written in place: {written}"
     code, text = _cli(argv, capsys)  # the lock of the killed process is stale: taken over
     assert code == 0, text

@@ -1,9 +1,9 @@
-"""``--force`` replaces only what flowsim wrote; a sweep stopped by a full disk at its start
-can be run again, resumed or forced.
+"""``--force`` replaces only what flowsim wrote; a sweep stopped at its start can go on.
 
 What a user adds to a results folder — notes, a ``figures/`` folder, a notebook — is
 theirs: ``run --force`` and ``sweep --force`` keep it (and say so). A folder whose
 manifest merely says ``{"kind": "sweep"}`` is not a flowsim sweep and is never deleted.
+A sweep whose start a full disk stopped can be run again, resumed or forced.
 """
 
 from __future__ import annotations
@@ -81,8 +81,11 @@ def test_run_force_replaces_flowsim_files_and_keeps_what_the_user_added(
 def test_a_force_killed_between_exchange_and_carry_over_is_finished_by_the_next_run(
     tmp_path: Path,
 ) -> None:
-    """The state a SIGKILL leaves mid --force: new results in place, the old folder (with the
-    user's note) aside, and the keep journal. The next writer moves the note back."""
+    """The next writer finishes what a --force killed mid-way had to keep.
+
+    The state a SIGKILL leaves: new results in place, the old folder (with the user's
+    note) aside, and the keep journal. :func:`clean_stale` moves the note back.
+    """
     out = tmp_path / "run"
     out.mkdir()
     (out / "manifest.json").write_text("{}")  # stands for the new results
