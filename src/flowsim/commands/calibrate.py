@@ -90,18 +90,18 @@ def main(args: argparse.Namespace) -> int:
             print(f"\nwritten to {out}: screen.csv, screen_summary.csv, free.yaml, screen.png")
             return 0
         out = Path(args.out or f"results/calibration/{safe_name(name)}")
-        with output_lock(out, what="calibration folder"):  # one writer at a time
-            if not args.report:
-                calibrate(
-                    targets,
-                    out,
-                    budget=args.budget,
-                    workers=args.workers,
-                    scheduler=args.scheduler,
-                    security=security,
-                    resume=args.resume,
-                    progress=not args.quiet,
-                )
+        if not args.report:
+            calibrate(
+                targets,
+                out,
+                budget=args.budget,
+                workers=args.workers,
+                scheduler=args.scheduler,
+                security=security,
+                resume=args.resume,
+                progress=not args.quiet,
+            )
+        with output_lock(out, what="calibration folder"):  # calibrate() holds it while it runs
             outcome = finish(targets, out)
     except (ConfigError, CalibrationError, EnsembleError, FolderLockedError) as exc:
         print(exc, file=sys.stderr)
