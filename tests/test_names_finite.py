@@ -162,6 +162,7 @@ def test_tiny_world_totals_are_refused_with_the_key(
         argv = ["run", scenario, "--set", f"world.{key}=1e-320", "--out", out, "--quiet"]
         code, text = _cli(argv, capsys)
         assert code == 2 and f"world.{key}" in text and ">= 1" in text, text
+        assert "extends" not in text, f"a --set value is not inherited: {text}"
         assert not out.exists()
 
 

@@ -362,7 +362,7 @@ def load_scenario(
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
     """Say which file inherits a problem that sits in a file it extends."""
-    if problem.file == file:
+    if problem.file in (file, "command line"):  # a --set value is nobody's inheritance
         return problem
     note = f"{file} inherits this value through `extends:`"
     return dataclasses.replace(problem, hint=f"{problem.hint}; {note}" if problem.hint else note)

@@ -85,7 +85,7 @@ def main(args: argparse.Namespace) -> int:
         else Path("results")
         / (f"explain-{safe_name(policy.name)}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
     )
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         print(f"flowsim explain: error: {out} exists and is not empty; give --out", file=sys.stderr)
         return 2
     with tqdm(total=len(seeds), desc="explain", unit="replicate", file=sys.stderr) as bar:
