@@ -176,3 +176,33 @@ def test_a_full_disk_at_the_start_of_a_sweep_leaves_a_folder_the_next_try_can_us
     assert code == 0, f"after a full disk at the start, `sweep {then}` must work:\n{text}"
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["status"] == "complete" and manifest["runs"] == 2
+
+
+def test_a_sweep_started_on_a_really_full_disk_can_be_resumed_once_there_is_room(
+    sweep_file: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The same on a real 1 MB tmpfs (skipped where mounting is not allowed)."""
+    import os
+    import subprocess
+
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    mounted = subprocess.run(
+        ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(disk)], capture_output=True
+    )
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
+    try:
+        stat = os.statvfs(disk)
+        filler = disk / "filler"
+        filler.write_bytes(b"\0" * (stat.f_bavail * stat.f_frsize - 12 * 1024))
+        out = disk / "sweep"
+        base = ["sweep", sweep_file, "--out", out, "--workers", "1", "--quiet"]
+        code, text = _cli(base, capsys)
+        assert code == 1 and "No space left on device" in text and "--resume" in text, text
+        filler.unlink()  # the user makes room
+        code, text = _cli([*base, "--resume"], capsys)
+        assert code == 0, text
+        assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
