@@ -434,3 +434,18 @@ def test_discover_killed_mid_write_while_a_second_one_is_refused_loses_nothing(
     assert TEMP_FILE.match(Path(written).name), f"the figure was written in place: {written}"
     code, text = _cli(argv, capsys)  # the lock of the killed process is stale: taken over
     assert code == 0, text
+
+
+def test_the_next_writer_removes_the_temporary_files_a_killed_one_left(
+    discovered: Path, sweep_folder: Path, capsys
+) -> None:
+    stale = discovered / ".discover-papers-above-6.png.tmp-0123abcd.png"
+    stale.write_bytes(b"half a figure")
+    an_hour_ago = time.time() - 3600
+    os.utime(stale, (an_hour_ago, an_hour_ago))
+    fresh = discovered / ".other.csv.tmp-89abcdef.csv"  # may be another writer's, right now
+    fresh.write_bytes(b"being written")
+    code, text = _cli(["discover", sweep_folder, *DISCOVER, "--out", discovered, "--force"], capsys)
+    assert code == 0, text
+    assert not stale.exists(), "a killed writer's temporary file was left"
+    assert fresh.exists(), "a temporary file younger than a writer could take was removed"

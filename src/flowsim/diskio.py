@@ -217,7 +217,9 @@ def output_lock(folder: str | Path, what: str = "folder") -> Iterator[WriterLock
     Two commands writing the same outputs at once are refused, not interleaved: the
     second raises :class:`FolderLockedError` (exit 2, naming the first). Where no lock
     file can be made beside the folder (a read-only parent) the block runs unlocked:
-    each file is still written atomically.
+    each file is still written atomically. With the lock held, the hidden temporary
+    files a killed writer left in the folder are removed
+    (:func:`remove_stale_temporaries`).
     """
     lock = WriterLock(folder, what=what)
     try:
@@ -228,9 +230,40 @@ def output_lock(folder: str | Path, what: str = "folder") -> Iterator[WriterLock
         yield None
         return
     try:
+        remove_stale_temporaries(Path(folder))
         yield lock
     finally:
         lock.release()
+
+
+STALE_TEMPORARY_SECONDS = 600.0
+"""Age after which a hidden temporary file of :func:`atomic_path` is a killed writer's."""
+
+
+def remove_stale_temporaries(
+    folder: Path, older_than: float = STALE_TEMPORARY_SECONDS
+) -> list[str]:
+    """Remove the hidden temporary files a killed writer left in ``folder``; return their names.
+
+    Only files named as :func:`atomic_path` names them and not modified for
+    ``older_than`` seconds: no live writer takes that long over one output file.
+    """
+    removed = []
+    now = time.time()
+    try:
+        entries = list(folder.iterdir())
+    except OSError:
+        return removed
+    for entry in entries:
+        if not TEMP_FILE.match(entry.name):
+            continue
+        try:
+            if entry.is_file() and now - entry.stat().st_mtime > older_than:
+                entry.unlink()
+                removed.append(entry.name)
+        except OSError:
+            continue
+    return removed
 
 
 def lock_holder(folder: str | Path) -> str | None:
@@ -679,6 +712,7 @@ __all__ = [
     "interrupt_exit_code",
     "lock_holder",
     "output_lock",
+    "remove_stale_temporaries",
     "replace_folder",
     "save_figure_atomic",
     "signals_as_interrupt",
