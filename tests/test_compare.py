@@ -39,8 +39,10 @@ def test_table_shape_and_reference_rows(baseline_folder, policy_folder):
 def test_differences_are_paired_when_replicates_share_seeds(baseline_folder, policy_folder):
     table = compare([baseline_folder, policy_folder], ["papers", "invention_patents", "startups"])
     a, b = yearly(baseline_folder), yearly(policy_folder)
-    assert (a.sort_values(["year", "replicate"]).seed.to_numpy()
-            == b.sort_values(["year", "replicate"]).seed.to_numpy()).all(), "fixtures share seeds"
+    assert (
+        a.sort_values(["year", "replicate"]).seed.to_numpy()
+        == b.sort_values(["year", "replicate"]).seed.to_numpy()
+    ).all(), "fixtures share seeds"
     year = int(a["year"].min())
     for output in ("papers", "invention_patents", "startups"):
         x = b.loc[b.year == year].sort_values("replicate")[output].to_numpy()

@@ -512,26 +512,31 @@ def output_stem(found: Discovery) -> str:
 def write_discovery(found: Discovery, out: str | Path, force: bool = False) -> list[Path]:
     """Write the box limits (CSV), the trajectory (CSV), the figure (PNG) and a provenance file.
 
+    The four files are written together (:func:`flowsim.diskio.atomic_files`): each to a
+    temporary file, and all renamed into place only once every one is complete, so a
+    full disk or a kill leaves the previous files (or none), never a CSV without its PNG.
+
     Raises:
         FileExistsError: one of the files exists and ``force`` is false.
+        flowsim.diskio.FolderLockedError: another process writes in ``out`` now.
+        OSError: a file could not be written (nothing was replaced).
     """
+    from flowsim.diskio import atomic_files, output_lock
+
     out = Path(out)
     stem = output_stem(found)
     paths = [out / f"{stem}.csv", out / f"{stem}-trajectory.csv", out / f"{stem}.png"]
+    provenance = out / f"{stem}.provenance.json"
     existing = [str(p) for p in paths if p.exists()]
     if existing and not force:
         raise FileExistsError(
             f"{', '.join(existing)} exist; give --force to replace them or --out another folder"
         )
-    out.mkdir(parents=True, exist_ok=True)
     limits = found.limits.copy()
     limits.insert(0, "box", found.chosen)
     limits["coverage"] = found.coverage
     limits["density"] = found.density
     limits["mass"] = found.mass
-    limits.to_csv(paths[0], index=False)
-    found.trajectory.to_csv(paths[1], index=False)
-    discovery_figure(found, paths[2])
     record = {
         "condition": found.condition,
         "cases": found.cases,
@@ -539,12 +544,19 @@ def write_discovery(found: Discovery, out: str | Path, force: bool = False) -> l
         "aggregate": found.aggregate,
         "box": found.chosen,
     }
-    provenance = write_provenance(
-        out / f"{stem}.provenance.json",
-        [found.folder],
-        paths,
-        f"scenario discovery by flowsim discover: {json.dumps(record)}",
-    )
+    with (
+        output_lock(out, what="folder of discover's outputs"),
+        atomic_files([*paths, provenance]) as (box_csv, trajectory_csv, figure, sidecar),
+    ):
+        limits.to_csv(box_csv, index=False)
+        found.trajectory.to_csv(trajectory_csv, index=False)
+        discovery_figure(found, figure)
+        write_provenance(
+            sidecar,
+            [found.folder],
+            paths,
+            f"scenario discovery by flowsim discover: {json.dumps(record)}",
+        )
     return [*paths, provenance]
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -38,6 +39,21 @@ VERIFIED_SWEEP_FILES: tuple[str, ...] = ("runs.parquet", "design.parquet")
 
 SWEEP_ID_COLUMNS: tuple[str, ...] = ("run_id", "point_id", "replicate", "seed", "error")
 """Columns of ``runs.parquet`` that are neither a parameter nor an outcome."""
+
+
+def safe_name(name: str, fallback: str = "unnamed") -> str:
+    """``name`` made safe as one folder name inside ``results/`` (for default folders).
+
+    A scenario's or targets file's ``name`` is free text: ``../../x`` or ``/abs/path``
+    must not make a default output folder climb out of ``results/``. Every run of
+    characters other than letters, digits, ``_``, ``.`` and ``-`` becomes one ``-``
+    (so no slash or backslash is left), runs of dots become one dot (so no ``..``), and
+    leading and trailing dots and dashes go (no hidden name). At most 80 characters;
+    ``fallback`` if nothing is left.
+    """
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "-", str(name))
+    safe = re.sub(r"\.{2,}", ".", safe).strip("-.")[:80].strip("-.")
+    return safe or fallback
 
 
 class FolderError(ValueError):
@@ -103,8 +119,11 @@ def folder_kind(path: str | Path) -> Literal["run", "sweep"]:
     """
     folder = Path(path)
     if not folder.is_dir():
+        from flowsim.yamlio import missing_reason
+
+        reason = missing_reason(folder, "folder") if not folder.exists() else "not a folder"
         raise FolderError(
-            f"{folder}: no such folder; give a folder written by `flowsim run` or `flowsim sweep`"
+            f"{folder}: {reason}; give a folder written by `flowsim run` or `flowsim sweep`"
         )
     if all((folder / name).is_file() for name in SWEEP_FILES):
         return "sweep"

@@ -136,14 +136,19 @@ class PopulationParams(_Frozen):
         return shares
 
 
+def _world_total(default: float, doc: str) -> Any:
+    # a count per year: below one the region's share overflows to infinity (refused)
+    return Field(default, ge=1.0, description=doc)
+
+
 class WorldParams(_Frozen):
     """World totals that turn the region's outputs into GII-style shares."""
 
-    pct_per_year: float = _positive(272_600.0, "world PCT applications per year (WIPO, 2023)")
-    papers_per_year: float = _positive(
+    pct_per_year: float = _world_total(272_600.0, "world PCT applications per year (WIPO, 2023)")
+    papers_per_year: float = _world_total(
         2_500_000.0, "world scientific articles per year (assumption, SCIE-indexed)"
     )
-    vc_deals_per_year: float = _positive(
+    vc_deals_per_year: float = _world_total(
         60_000.0, "world venture-capital deals per year (assumption)"
     )
 

@@ -16,7 +16,9 @@ A results folder holds:
   (:data:`flowsim.tally.LINK_KINDS`);
 - ``summary.json`` — yearly outputs per replicate, averaged over replicates, and
   their annual means, cross-border flows per corridor and element, and the by-city
-  outputs averaged over replicates (``by_city``, non-zero values only);
+  outputs averaged over replicates (``by_city``, non-zero values only). It is strict
+  JSON: a value that is not a finite number is written ``null`` (undefined), never
+  ``NaN`` or ``Infinity`` (:func:`flowsim.diskio.strict_json`);
 - ``scenario.resolved.yaml`` — the whole scenario that ran (after ``extends``,
   defaults and command-line overrides);
 - ``manifest.json`` — how the results were made: versions, git commit, command,
@@ -49,7 +51,13 @@ from typing import Any
 
 import pandas as pd
 
-from flowsim.diskio import WriterLock, hidden_sibling, replace_folder
+from flowsim.diskio import (
+    WriterLock,
+    foreign_entries,
+    hidden_sibling,
+    replace_folder,
+    strict_json,
+)
 from flowsim.folders import FolderError, read_run_folder, sha256_file
 from flowsim.outputs import REPORTED, UNITS
 from flowsim.params import Scenario
@@ -281,6 +289,11 @@ def is_results_folder(path: Path) -> bool:
     )
 
 
+def user_entries(out_dir: Path) -> list[str]:
+    """What a user added to a results folder (not one of :data:`FILES`): kept by ``--force``."""
+    return foreign_entries(Path(out_dir), lambda name: name in FILES)
+
+
 def _contains_cwd(path: Path) -> bool:
     try:
         here = Path.cwd().resolve()
@@ -295,7 +308,9 @@ def check_out_dir(out_dir: Path, force: bool) -> None:
 
     ``--force`` replaces only a results folder written by flowsim (its
     ``manifest.json`` says so); any other folder, a file, or the current folder
-    (or one that holds it) is never replaced.
+    (or one that holds it) is never replaced. Within a results folder it replaces
+    only flowsim's files (:data:`FILES`): what the user added (notes, ``figures/``, a
+    notebook) is moved into the new folder unchanged (:func:`user_entries`).
 
     Raises:
         ResultsExistError: it exists and ``force`` is false.
@@ -367,7 +382,7 @@ def write_run(
         scenario: the scenario that ran (after overrides); its root seed is ``scenario.seed``.
         out_dir: the folder to create.
         force: replace ``out_dir`` if it is a flowsim results folder (only once the new
-            folder is complete).
+            folder is complete); entries flowsim did not write are kept in it.
         started: when the run began (default: ``finished``).
         finished: when the run ended (default: now).
         command: the command line that made the run, for the manifest.
@@ -396,16 +411,17 @@ def write_run(
         by_city_table(results).to_parquet(partial / BY_CITY, index=False)
         links_table(results).to_parquet(partial / LINKS, index=False)
         (partial / SUMMARY).write_text(
-            json.dumps(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
+            strict_json(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
         )
         (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
         hashes = {name: sha256_file(partial / name) for name in FILES if name != MANIFEST}
         record = manifest(
             results, scenario, started, finished, command, hashes, scenario_file, ensemble
         )
-        (partial / MANIFEST).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+        (partial / MANIFEST).write_text(strict_json(record, indent=1) + "\n", encoding="utf-8")
         check_out_dir(out_dir, force)  # again: another run may have written it meanwhile
-        replace_folder(partial, out_dir, token)
+        keep = user_entries(out_dir) if out_dir.is_dir() else []
+        replace_folder(partial, out_dir, token, keep=keep)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)
         raise
@@ -479,5 +495,6 @@ __all__ = [
     "read_run",
     "summary",
     "timeseries_table",
+    "user_entries",
     "write_run",
 ]

@@ -36,6 +36,7 @@ from flowsim.yamlio import (
     Problem,
     load_scalar_text,
     load_yaml,
+    missing_reason,
     problems_from_validation,
     suggest,
 )
@@ -148,7 +149,8 @@ def _unusable_file(path: Path) -> str | None:
             return f"{path} is a folder, not a scenario file"
         if path.exists():
             return f"{path} is not a regular file (a FIFO, device or socket); give a YAML file"
-        return f"no such file {path}"
+        reason = missing_reason(path)
+        return f"no such file {path}" if reason == "no such file" else f"{path} {reason}"
     except (OSError, ValueError) as exc:  # too long, a NUL byte, no permission...
         reason = getattr(exc, "strerror", None) or exc
         return f"cannot be used as a file name ({exc.__class__.__name__}: {reason})"
@@ -360,7 +362,7 @@ def load_scenario(
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
     """Say which file inherits a problem that sits in a file it extends."""
-    if problem.file == file:
+    if problem.file in (file, "command line"):  # a --set value is nobody's inheritance
         return problem
     note = f"{file} inherits this value through `extends:`"
     return dataclasses.replace(problem, hint=f"{problem.hint}; {note}" if problem.hint else note)

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flowsim.diskio import write_text_atomic
+from flowsim.diskio import strict_json, write_text_atomic
 from flowsim.provenance import package_version
 
 IDENTIFYING_KEYS: tuple[str, ...] = ("scenario", "scenario_sha256", "spec_sha256", "git_commit")
@@ -46,5 +46,5 @@ def write_provenance(
         "outputs": [str(Path(o).name) for o in outputs],
     }
     path.parent.mkdir(parents=True, exist_ok=True)
-    write_text_atomic(path, json.dumps(record, indent=2) + "\n")
+    write_text_atomic(path, strict_json(record, indent=2) + "\n")
     return path

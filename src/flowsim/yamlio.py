@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import errno
 import math
 import os
 import re
@@ -383,6 +384,33 @@ def load_scalar_text(text: str) -> Any:
     return load_yaml_text(text, "command line").data
 
 
+def missing_reason(path: str | Path, what: str = "file") -> str:
+    """Why nothing usable is at ``path``: not there, a looping or a broken symbolic link.
+
+    ``Path.exists()`` is False for all three; a user who made a link needs to be told
+    it loops (``ELOOP``: it points to itself, directly or through other links) or where
+    its missing target is, not "no such file".
+    """
+    path = Path(path)
+    try:
+        os.stat(path)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            return (
+                f"is a symbolic link that loops (it points to itself, directly or through "
+                f"other links); make it point to the {what}"
+            )
+        if path.is_symlink():
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            return f"is a symbolic link to {target}, which does not exist"
+    except ValueError:
+        pass
+    return f"no such {what}"
+
+
 def _refuse(path: Path, message: str, hint: str | None = None) -> ConfigError:
     return ConfigError([Problem(str(path), None, None, "", message, hint=hint)])
 
@@ -401,12 +429,17 @@ def read_text_bounded(path: str | Path, limit: int = MAX_FILE_BYTES) -> str:
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
+        reason = missing_reason(path)
         raise _refuse(
-            path, "file not found", "check the path; it is relative to the current folder"
+            path,
+            "file not found" if reason == "no such file" else reason,
+            "check the path; it is relative to the current folder",
         ) from None
     except IsADirectoryError:
         raise _refuse(path, "is a folder, not a YAML file") from None
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise _refuse(path, missing_reason(path)) from None
         raise _refuse(path, f"cannot be read: {exc.strerror}") from None
     except ValueError as exc:  # e.g. a NUL byte in the name
         raise _refuse(path, f"cannot be read: {exc}") from None
@@ -626,6 +659,7 @@ __all__ = [
     "load_yaml",
     "load_yaml_text",
     "printable",
+    "missing_reason",
     "read_text_bounded",
     "model_at",
     "problems_from_validation",

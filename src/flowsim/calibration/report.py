@@ -28,6 +28,7 @@ import pandas as pd
 
 from flowsim.calibration.evaluate import distance
 from flowsim.calibration.targets import Target, Targets
+from flowsim.diskio import save_figure_atomic
 
 COLUMNS: tuple[str, ...] = (
     "id",
@@ -248,7 +249,7 @@ def fit_figure(table: pd.DataFrame, path: str | Path, title: str = "") -> Path:
     ax.legend(loc="lower right", fontsize=8)
     ax.set_title(title or "fit and validation", fontsize=10)
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    save_figure_atomic(fig, path, dpi=110)
     plt.close(fig)
     return path
 

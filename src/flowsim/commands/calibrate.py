@@ -18,7 +18,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from flowsim.commands.executor_options import add_executor_arguments, client_security
+from flowsim.commands.executor_options import (
+    add_executor_arguments,
+    client_security,
+    scheduler_problem,
+)
 
 NAME = "calibrate"
 HELP = (
@@ -61,9 +65,12 @@ def main(args: argparse.Namespace) -> int:
     from flowsim.calibration.fit import CalibrationError, calibrate, finish
     from flowsim.calibration.screen import screen
     from flowsim.calibration.targets import load_targets
+    from flowsim.diskio import FolderLockedError, output_lock
+    from flowsim.folders import safe_name
     from flowsim.yamlio import ConfigError
 
     security, problem = client_security(args, "calibrate")
+    problem = problem or scheduler_problem(args, security, "calibrate")
     if problem:
         print(problem, file=sys.stderr)
         return 2
@@ -98,19 +105,20 @@ def main(args: argparse.Namespace) -> int:
         targets = load_targets(args.file)
         name = targets.spec.name
         if args.screen:
-            out = Path(args.out or f"results/calibration/{name}-screen")
-            result = screen(
-                targets,
-                out,
-                workers=args.workers,
-                scheduler=args.scheduler,
-                security=security,
-                progress=not args.quiet,
-            )
+            out = Path(args.out or f"results/calibration/{safe_name(name)}-screen")
+            with output_lock(out, what="calibration folder"):  # one writer at a time
+                result = screen(
+                    targets,
+                    out,
+                    workers=args.workers,
+                    scheduler=args.scheduler,
+                    security=security,
+                    progress=not args.quiet,
+                )
             print(result.text())
             print(f"\nwritten to {out}: screen.csv, screen_summary.csv, free.yaml, screen.png")
             return 0
-        out = Path(args.out or f"results/calibration/{name}")
+        out = Path(args.out or f"results/calibration/{safe_name(name)}")
         if not args.report:
             calibrate(
                 targets,
@@ -122,8 +130,9 @@ def main(args: argparse.Namespace) -> int:
                 resume=args.resume,
                 progress=not args.quiet,
             )
-        outcome = finish(targets, out)
-    except (ConfigError, CalibrationError, EnsembleError) as exc:
+        with output_lock(out, what="calibration folder"):  # calibrate() holds it while it runs
+            outcome = finish(targets, out)
+    except (ConfigError, CalibrationError, EnsembleError, FolderLockedError) as exc:
         print(exc, file=sys.stderr)
         return 2
     except (ConnectionError, TimeoutError) as exc:

@@ -293,7 +293,8 @@ def main(args: argparse.Namespace) -> int:
         )
         print(f"--until: target {state}; extended runs in {out_dir / 'runs'}", file=sys.stderr)
     try:
-        sha = read_parameter_sets(args.ensemble, allow_misfit=True).sha256 if args.ensemble else None
+        ensemble = read_parameter_sets(args.ensemble, allow_misfit=True) if args.ensemble else None
+        sha = ensemble.sha256 if ensemble is not None else None
         result = comparison(
             folders,
             outputs,

@@ -94,6 +94,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Print the box and write its table and figure; exit 2 on bad input."""
     from flowsim.discover import DiscoverError, discover, format_discovery, write_discovery
+    from flowsim.diskio import FolderLockedError
 
     for name in ("peel_alpha", "mass_min"):
         value = getattr(args, name)
@@ -113,10 +114,19 @@ def main(args: argparse.Namespace) -> int:
             peel_alpha=args.peel_alpha,
             mass_min=args.mass_min,
         )
-        written = write_discovery(found, Path(args.out or args.folder), force=args.force)
-    except (DiscoverError, FileExistsError) as err:
+    except DiscoverError as err:
         print(f"flowsim discover: error: {err}", file=sys.stderr)
         return 2
+    try:
+        written = write_discovery(found, Path(args.out or args.folder), force=args.force)
+    except (FileExistsError, FolderLockedError) as err:
+        print(f"flowsim discover: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:  # a full disk, a read-only --out: the previous files are intact
+        from flowsim.diskio import write_error_message
+
+        print(f"flowsim discover: error: {write_error_message(err)}", file=sys.stderr)
+        return 1
     print(format_discovery(found))
     print("\nwritten: " + ", ".join(str(p) for p in written[:3]))
     return 0

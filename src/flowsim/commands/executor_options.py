@@ -57,3 +57,21 @@ def client_security(args: argparse.Namespace, command: str) -> tuple[Any, str | 
         ), None
     except (ValueError, OSError) as exc:
         return None, f"flowsim {command}: {exc}"
+
+
+def scheduler_problem(args: argparse.Namespace, security: Any, command: str) -> str | None:
+    """Why ``--scheduler`` cannot be used (exit 2), or None (also when none is given).
+
+    The one check every command with ``--scheduler`` makes before it starts any work:
+    :func:`flowsim.sweep.executor.check_scheduler` (bounded by a timeout; a wrong
+    service is recognised).
+    """
+    if not getattr(args, "scheduler", None):
+        return None
+    from flowsim.sweep.executor import SchedulerError, check_scheduler
+
+    try:
+        check_scheduler(args.scheduler, security=security)
+    except SchedulerError as exc:
+        return f"flowsim {command}: {exc}"
+    return None

@@ -49,8 +49,9 @@ def _scenario_and_seeds(folder: str):
 
 def main(args: argparse.Namespace) -> int:
     """Print the decomposition, write the CSV and the chart; exit 2 on bad input."""
+    from flowsim.diskio import FolderLockedError, atomic_files, output_lock, write_error_message
     from flowsim.explain import HEADLINE, decompose, format_table, summarise, waterfall
-    from flowsim.folders import FolderError
+    from flowsim.folders import FolderError, safe_name
 
     outputs = args.outputs or list(HEADLINE)
     unknown = [o for o in outputs if o not in REPORTED]
@@ -82,9 +83,9 @@ def main(args: argparse.Namespace) -> int:
         Path(args.out)
         if args.out
         else Path("results")
-        / (f"explain-{policy.name}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
+        / (f"explain-{safe_name(policy.name)}-{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}")
     )
-    if out.exists() and any(out.iterdir()):
+    if out.exists() and (not out.is_dir() or any(out.iterdir())):
         print(f"flowsim explain: error: {out} exists and is not empty; give --out", file=sys.stderr)
         return 2
     with tqdm(total=len(seeds), desc="explain", unit="replicate", file=sys.stderr) as bar:
@@ -95,9 +96,17 @@ def main(args: argparse.Namespace) -> int:
         f"baseline with 95% CI over {len(seeds)} replicates"
     )
     print(format_table(summary))
-    out.mkdir(parents=True, exist_ok=True)
-    parts.to_csv(out / "explain_replicates.csv", index=False)
-    summary.to_csv(out / "explain.csv", index=False)
-    waterfall(summary, out / "explain.png", f"{policy.name} vs {baseline.name}")
+    files = [out / "explain_replicates.csv", out / "explain.csv", out / "explain.png"]
+    try:  # all three or none: a full disk leaves the previous files (flowsim.diskio)
+        with output_lock(out), atomic_files(files) as (replicates_csv, table_csv, chart_png):
+            parts.to_csv(replicates_csv, index=False)
+            summary.to_csv(table_csv, index=False)
+            waterfall(summary, chart_png, f"{policy.name} vs {baseline.name}")
+    except FolderLockedError as err:
+        print(f"flowsim explain: error: {err}", file=sys.stderr)
+        return 2
+    except OSError as err:
+        print(f"flowsim explain: error: {write_error_message(err)}", file=sys.stderr)
+        return 1
     print(f"wrote {out / 'explain.csv'} and {out / 'explain.png'}")
     return 0

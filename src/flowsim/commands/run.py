@@ -125,6 +125,7 @@ def main(args: argparse.Namespace) -> int:
         command_line,
         default_out_dir,
         is_results_folder,
+        user_entries,
         write_run,
     )
     from flowsim.streams import replicate_seeds
@@ -164,6 +165,7 @@ def main(args: argparse.Namespace) -> int:
     for note in clean_stale(out_dir.parent):
         print(f"note: {note}", file=sys.stderr)
     existed = is_results_folder(out_dir)
+    kept = user_entries(out_dir) if existed else []
 
     from flowsim.levers import warnings_for
 
@@ -223,6 +225,8 @@ def main(args: argparse.Namespace) -> int:
                 f"{args.replications} replicates (means below are over all of them)\n"
             )
         print(headline_text(results))
+    if kept:
+        print(f"note: {_kept_note(written, kept)}", file=sys.stderr)
     print(f"results: {written}")
     return 0
 
@@ -244,3 +248,12 @@ def _what_is_at(out_dir: Path, started: datetime, existed: bool) -> str:
     if existed and is_results_folder(out_dir):
         return f"no new results were written; {out_dir} still holds the earlier results"
     return "no results were written"
+
+
+def _kept_note(folder: Path, kept: list[str]) -> str:
+    """The sentence that lists what --force kept of the user's in a replaced folder."""
+    shown = ", ".join(kept[:10]) + (f" and {len(kept) - 10} more" if len(kept) > 10 else "")
+    return (
+        f"--force replaced only flowsim's files in {folder}; kept what you had added: {shown} "
+        "(anything made from the earlier results, such as figures, is now out of date)"
+    )

@@ -90,10 +90,12 @@ def _check_outputs(outputs: Sequence[str], paths: Sequence[Path], kinds: Sequenc
     if unknown:
         close = {o: difflib.get_close_matches(o, sorted(known), n=1) for o in unknown}
         hints = "; ".join(f"{o!r}: did you mean {c[0]!r}?" for o, c in close.items() if c)
+        where = ", ".join(str(p) for p in paths)
         raise ValueError(
-            f"unknown output(s) {unknown}"
+            f"--outputs: unknown output(s) {unknown} for {where}"
             + (f" ({hints})" if hints else "")
             + "; outputs are listed in flowsim.outputs (REPORTED, YEARLY_SHARES)"
+            + (" and a sweep's outcomes in its manifest.json" if "sweep" in kinds else "")
         )
 
 
@@ -181,7 +183,12 @@ def plot_folder(
     for path, maker in planned.items():
         if progress is not None:
             progress(str(path))
-        written.append(save(maker(), path))
+        try:
+            written.append(save(maker(), path))
+        except OSError as err:  # a full disk: say which figure could not be written
+            if not err.filename:
+                err.filename = str(path)
+            raise
     # each figures folder says which results folders its figures were drawn from
     for target in sorted({p.parent for p in written}):
         figures = [p for p in written if p.parent == target]

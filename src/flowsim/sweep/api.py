@@ -39,6 +39,7 @@ from flowsim.folders import (
     sha256_file,
     verify_files,
 )
+from flowsim.sweep import executor
 from flowsim.sweep.executor import default_workers, execute
 from flowsim.sweep.manifest import (
     DamagedManifestError,
@@ -58,54 +59,24 @@ class SweepError(Exception):
     """A sweep cannot start or be read (e.g. its folder holds other results); says what to do."""
 
 
-class SchedulerError(SweepError):
+class SchedulerError(SweepError, executor.SchedulerError):
     """The ``--scheduler`` address is not a Dask address, or nothing answers there."""
 
 
-CONNECT_SECONDS = 5.0
-"""How long :func:`check_scheduler` waits for a TCP connection to a ``--scheduler``."""
-
-_ADDRESS = re.compile(
-    r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?$"
-)
+CONNECT_SECONDS = executor.CONNECT_SECONDS
+"""How long :func:`check_scheduler` waits for a ``--scheduler`` to connect and greet."""
 
 
-def check_scheduler(address: str, timeout: float = CONNECT_SECONDS) -> None:
-    """Refuse a scheduler address that is not a Dask address, or that nothing answers on.
-
-    The address must be ``tcp://HOST:PORT`` or ``tls://HOST:PORT``; a TCP connection
-    must open within ``timeout`` seconds.
+def check_scheduler(address: str, timeout: float = CONNECT_SECONDS, security: Any = None) -> None:
+    """:func:`flowsim.sweep.executor.check_scheduler`, raising :class:`SchedulerError`.
 
     Raises:
-        SchedulerError: saying which, and what to do.
+        SchedulerError: saying what is wrong and what to do.
     """
-    import socket
-
-    match = _ADDRESS.match(address.strip())
-    if not match or not 0 < int(match["port"]) < 65536:
-        raise SchedulerError(
-            f"--scheduler {address!r}: not a Dask scheduler address; give tcp://HOST:PORT "
-            "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786"
-        )
-    import time
-
-    host = match["host"].strip("[]")
-    deadline = time.monotonic() + timeout
-    while True:  # a scheduler that is still starting refuses at first: retry until the deadline
-        try:
-            left = max(deadline - time.monotonic(), 0.1)
-            with socket.create_connection((host, int(match["port"])), timeout=left):
-                return
-        except OSError as err:
-            if isinstance(err, ConnectionRefusedError) and time.monotonic() + 0.2 < deadline:
-                time.sleep(0.2)
-                continue
-            reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
-            raise SchedulerError(
-                f"--scheduler {address}: cannot reach a Dask scheduler there ({reason} within "
-                f"{timeout:g} s); start it (`dask scheduler`) or check the address. "
-                "Nothing was run."
-            ) from None
+    try:
+        executor.check_scheduler(address, timeout, security)
+    except executor.SchedulerError as err:
+        raise SchedulerError(str(err)) from None
 
 
 def _check_out(folder: Path) -> None:
@@ -213,20 +184,76 @@ def default_folder(name: str) -> Path:
     return Path("results") / f"sweep-{re.sub(r'[^A-Za-z0-9_.-]', '_', name)}-{stamp}"
 
 
+SWEEP_INPUTS: tuple[str, ...] = ("design.parquet", "sweep.yaml", "base_scenario.json")
+"""What a sweep writes into its folder before its manifest: its inputs."""
+
+SWEEP_OWNED: frozenset[str] = frozenset(
+    {
+        *SWEEP_INPUTS,
+        "manifest.json",
+        "manifest.json.tmp",
+        "runs.parquet",
+        "runs.parquet.tmp",
+        "timeseries.parquet",
+        "timeseries.parquet.tmp",
+        "parts",
+        "sensitivity.csv",  # `flowsim sensitivity`: read back with the runs, so never kept
+        "sensitivity.png",
+    }
+)
+"""Every name flowsim writes in a sweep folder: all that ``--force`` removes."""
+
+_SWEEP_FIELDS: tuple[str, ...] = ("spec_sha256", "runs", "design", "started", "status")
+"""Fields every manifest of a flowsim sweep has (with ``"kind": "sweep"``)."""
+
+
+def is_sweep_folder(folder: Path, manifest: dict[str, Any] | None) -> bool:
+    """Whether ``folder`` is a sweep folder flowsim wrote, not merely one that says so.
+
+    Its manifest has ``"kind": "sweep"`` and the fields flowsim writes, and the folder
+    holds the design flowsim writes before the manifest (``design.parquet``).
+    """
+    return (
+        isinstance(manifest, dict)
+        and manifest.get("kind") == "sweep"
+        and all(key in manifest for key in _SWEEP_FIELDS)
+        and (folder / "design.parquet").is_file()
+    )
+
+
+def _only_inputs(folder: Path) -> bool:
+    """Whether ``folder`` holds nothing but a sweep's inputs.
+
+    That is a start that stopped before its manifest (a full disk, a kill): no run was
+    done yet, so the sweep may be started there again.
+    """
+    from flowsim.diskio import TEMP_FILE
+
+    names = [p.name for p in folder.iterdir()]
+    return bool(names) and all(n in SWEEP_INPUTS or TEMP_FILE.match(n) for n in names)
+
+
 def _prepare_folder(
     folder: Path, plan: SweepPlan, resume: bool, force: bool
-) -> dict[str, Any] | None:
-    """Check what the folder holds; return the manifest to continue from (resume), else None."""
+) -> tuple[dict[str, Any] | None, list[str]]:
+    """Check what the folder holds.
+
+    Returns:
+        the manifest to continue from (resume), else None; and the names ``--force``
+        kept (what the user had added to the folder).
+    """
     try:
         manifest = read_manifest(folder) if folder.exists() else None
     except DamagedManifestError as err:
         if force and _looks_like_sweep(folder):
-            _empty(folder)
-            return None
+            return None, _empty(folder)
         raise SweepError(
             f"{err}. This folder cannot be resumed; start the sweep again with --force "
-            "(deletes it) or choose another --out"
+            "(removes flowsim's files in it) or choose another --out"
         ) from None
+    if manifest is None and folder.exists() and _only_inputs(folder):
+        _empty(folder)  # a start that never got as far as its manifest: begin again
+        return None, []
     if resume and manifest is None:
         raise SweepError(
             f"{folder}: nothing to resume (no sweep manifest.json); drop --resume to start it"
@@ -236,14 +263,20 @@ def _prepare_folder(
             raise SweepError(
                 f"{folder}: folder is not empty and holds no sweep; choose a new or empty --out"
             )
-        return None
+        return None, []
     if manifest.get("kind") != "sweep":
         raise SweepError(
             f"{folder}: holds other results (a {manifest.get('kind', 'run')}); choose another --out"
         )
+    if not is_sweep_folder(folder, manifest):
+        raise SweepError(
+            f'{folder}: its manifest.json says "kind": "sweep" but the folder was not '
+            "written by `flowsim sweep` (the manifest lacks flowsim's fields, or design.parquet "
+            "is missing), so it is neither resumed nor replaced; nothing was changed. "
+            "Choose another --out"
+        )
     if force:
-        _empty(folder)
-        return None
+        return None, _empty(folder)
     if not resume:
         state = (
             "a complete sweep" if manifest.get("status") == "complete" else "an unfinished sweep"
@@ -266,7 +299,7 @@ def _prepare_folder(
             f"{folder}: cannot resume: {' and '.join(changed)} changed since the sweep started; "
             "restore them, or start a new sweep with another --out (or --force)"
         )
-    return manifest
+    return manifest, []
 
 
 def _looks_like_sweep(folder: Path) -> bool:
@@ -276,9 +309,21 @@ def _looks_like_sweep(folder: Path) -> bool:
     )
 
 
-def _empty(folder: Path) -> None:
-    """Remove a sweep folder's content (its lock lives beside it and stays held)."""
-    shutil.rmtree(folder)
+def _empty(folder: Path) -> list[str]:
+    """Remove what flowsim wrote in a sweep folder (:data:`SWEEP_OWNED`); return what is kept.
+
+    The user's own files (notes, figures, a notebook) stay; the lock lives beside the
+    folder and stays held.
+    """
+    from flowsim.diskio import TEMP_FILE, foreign_entries
+
+    for entry in folder.iterdir():
+        if entry.name in SWEEP_OWNED or TEMP_FILE.match(entry.name):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    return foreign_entries(folder, lambda name: name in SWEEP_OWNED)
 
 
 def _new_manifest(plan: SweepPlan, workers: int | None, scheduler: str | None) -> dict[str, Any]:
@@ -381,7 +426,9 @@ def sweep(
         scheduler: address of an existing Dask scheduler (``tcp://host:port``).
         out: results folder; default ``results/sweep-<name>-<UTC timestamp>``.
         resume: complete the unfinished sweep in ``out`` (finished runs are not redone).
-        force: delete what a previous sweep left in ``out`` and start again.
+        force: delete what a previous sweep left in ``out`` and start again (only flowsim's
+            files, :data:`SWEEP_OWNED`; what the user added is kept and listed; a folder
+            that merely claims to be a sweep is refused, see :func:`is_sweep_folder`).
         scale: override the base scenario's scale (quick trials).
         steps: override the base scenario's months.
         progress: show a tqdm bar of finished runs.
@@ -420,7 +467,7 @@ def sweep(
     folder = Path(out) if out is not None else default_folder(plan.spec.name)
     _check_out(folder)
     if scheduler is not None:
-        check_scheduler(scheduler)
+        check_scheduler(scheduler, security=security)
     lock = WriterLock(folder, what="sweep folder")
     try:
         lock.acquire()
@@ -453,7 +500,13 @@ def _sweep_locked(
     """:func:`sweep` once the folder's lock is held."""
     from tqdm.auto import tqdm
 
-    manifest = _prepare_folder(folder, plan, resume, force)
+    manifest, kept = _prepare_folder(folder, plan, resume, force)
+    if kept:
+        print(
+            f"note: --force replaced only flowsim's files in {folder}; kept what you had added: "
+            f"{', '.join(kept)} (anything made from the earlier sweep is now out of date)",
+            file=sys.stderr,
+        )
     if manifest is not None and manifest.get("status") == "complete":
         return SweepResult(folder, manifest)
     if manifest is None:
@@ -549,6 +602,7 @@ __all__ = [
     "SweepResult",
     "check_scheduler",
     "default_folder",
+    "is_sweep_folder",
     "read_sweep",
     "sweep",
 ]

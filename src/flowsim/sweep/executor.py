@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -23,6 +24,153 @@ from typing import Any
 from flowsim.sweep.tasks import Model, RunTask, empty_record, run_task
 
 OnResult = Callable[[dict[str, Any]], None]
+
+CONNECT_SECONDS = 5.0
+"""How long :func:`check_scheduler` waits for a ``--scheduler`` to connect and greet."""
+
+GREETING_BYTES = 1 << 16
+"""Largest first message accepted from a scheduler (Dask's greeting is a few hundred bytes)."""
+
+_ADDRESS = re.compile(
+    r"^(?P<scheme>tcp|tls)://(?P<host>\[[0-9a-fA-F:]+\]|[A-Za-z0-9_.-]+):(?P<port>\d{1,5})/?$"
+)
+
+
+class SchedulerError(Exception):
+    """A ``--scheduler`` is not a Dask address, does not answer, or is not a Dask scheduler."""
+
+
+def check_scheduler(address: str, timeout: float = CONNECT_SECONDS, security: Any = None) -> None:
+    """Refuse, within about ``timeout`` seconds, a scheduler that cannot be used.
+
+    The one check of ``--scheduler`` for ``sweep``, ``calibrate`` and ``explain``, done
+    before any Dask client is made (a client pointed at a wrong service can wait for
+    minutes, or read a banner as a message length and run out of memory). It refuses:
+
+    - an address that is not ``tcp://HOST:PORT`` or ``tls://HOST:PORT``;
+    - ``tcp://`` with TLS credentials (``--tls-*`` or Dask's configuration requiring
+      encryption): the client would refuse it with a traceback;
+    - an address where nothing accepts a connection within ``timeout``;
+    - for ``tls://``, a service whose TLS handshake fails (not TLS, or not these
+      credentials);
+    - a service that does not greet as a Dask scheduler does. A Dask server's first
+      act on a new connection is to send its handshake: an 8-byte length and a small
+      msgpack message naming ``pickle-protocol``. An HTTP server sends nothing (it
+      waits for a request); a banner is not such a message; either is refused.
+
+    Args:
+        address: the ``--scheduler`` value.
+        timeout: seconds to connect and then to receive the greeting.
+        security: the ``distributed.security.Security`` the client will use (None:
+            Dask's configuration).
+
+    Raises:
+        SchedulerError: saying which, and what to do.
+    """
+    import socket
+    import time
+
+    match = _ADDRESS.match(address.strip())
+    if not match or not 0 < int(match["port"]) < 65536:
+        raise SchedulerError(
+            f"--scheduler {address!r}: not a Dask scheduler address; give tcp://HOST:PORT "
+            "(or tls://HOST:PORT), e.g. tcp://127.0.0.1:8786"
+        )
+    scheme, host, port = match["scheme"], match["host"].strip("[]"), int(match["port"])
+    if scheme == "tcp" and getattr(security, "require_encryption", False):
+        raise SchedulerError(
+            f"--scheduler {address}: is plain tcp:// but TLS credentials are given (--tls-* or "
+            "Dask's configuration requires encryption); give the tls:// address of a TLS "
+            "cluster, or drop the --tls-* options for a plain one. Nothing was run."
+        )
+    deadline = time.monotonic() + timeout
+    while True:  # a scheduler that is still starting refuses at first: retry until the deadline
+        try:
+            left = max(deadline - time.monotonic(), 0.1)
+            sock = socket.create_connection((host, port), timeout=left)
+            break
+        except OSError as err:
+            if isinstance(err, ConnectionRefusedError) and time.monotonic() + 0.2 < deadline:
+                time.sleep(0.2)
+                continue
+            reason = "no answer" if isinstance(err, TimeoutError) else (err.strerror or str(err))
+            raise SchedulerError(
+                f"--scheduler {address}: cannot reach a Dask scheduler there ({reason} within "
+                f"{timeout:g} s); start it (`dask scheduler`) or check the address. "
+                "Nothing was run."
+            ) from None
+    with sock:
+        sock.settimeout(max(deadline - time.monotonic(), min(timeout, 2.0)))
+        problem = _greeting_problem(sock, scheme, host, security)
+    if problem:
+        raise SchedulerError(
+            f"--scheduler {address}: {problem}; check the address (the scheduler's port, "
+            "8786 by default, not its dashboard's) and the --tls-* files. Nothing was run."
+        )
+
+
+def _greeting_problem(sock: Any, scheme: str, host: str, security: Any) -> str | None:
+    """What is wrong with the service on ``sock`` as a Dask scheduler (None: nothing)."""
+    import ssl
+    import struct
+
+    if scheme == "tls":
+        context = _client_ssl_context(security)
+        if context is None:
+            return None  # no credentials to talk TLS with: the client will say so
+        try:
+            sock = context.wrap_socket(sock, server_hostname=host)
+        except ssl.SSLError as err:
+            return f"the TLS handshake failed ({err.reason or err}): not a TLS Dask scheduler"
+        except TimeoutError:
+            return "accepted the connection but did not complete a TLS handshake"
+        except OSError as err:
+            return f"closed the connection during the TLS handshake ({err.strerror or err})"
+    try:
+        head = _read_exactly(sock, 8)
+        if head is None:
+            return "closed the connection without greeting as a Dask scheduler does"
+        (length,) = struct.unpack("Q", head)
+        if not 0 < length <= GREETING_BYTES:
+            shown = head.decode("ascii", "replace")
+            return (
+                f"answered with something that is not a Dask message (it begins {shown!r}): "
+                "another service listens there"
+            )
+        body = _read_exactly(sock, length)
+    except TimeoutError:
+        return (
+            "accepted the connection but sent no Dask greeting (a Dask scheduler speaks first; "
+            "an HTTP server, such as Dask's dashboard, waits for a request)"
+        )
+    except OSError as err:
+        return f"the connection failed ({err.strerror or err})"
+    if body is None or b"pickle-protocol" not in body:
+        return "sent a first message that is not a Dask handshake: another service listens there"
+    return None
+
+
+def _read_exactly(sock: Any, count: int) -> bytes | None:
+    """``count`` bytes from ``sock`` (None if it closes first); socket timeouts raise."""
+    data = b""
+    while len(data) < count:
+        chunk = sock.recv(count - len(data))
+        if not chunk:
+            return None
+        data += chunk
+    return data
+
+
+def _client_ssl_context(security: Any) -> Any:
+    """The client ``SSLContext`` of ``security`` (or of Dask's configuration), or None."""
+    try:
+        if security is None:
+            from distributed.security import Security
+
+            security = Security()
+        return security.get_connection_args("client").get("ssl_context")
+    except Exception:  # noqa: BLE001 - unreadable credentials: the client reports them
+        return None
 
 
 def default_workers() -> int:
@@ -248,6 +396,9 @@ def execute(
 
 
 __all__ = [
+    "CONNECT_SECONDS",
+    "SchedulerError",
+    "check_scheduler",
     "dask_client",
     "default_workers",
     "execute",

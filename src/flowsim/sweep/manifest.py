@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,11 +43,10 @@ def git_commit() -> dict[str, Any] | None:
 
 def write_manifest(folder: Path, manifest: dict[str, Any]) -> Path:
     """Write ``manifest.json`` atomically (a reader never sees half a file)."""
+    from flowsim.diskio import strict_json, write_text_atomic
+
     path = folder / "manifest.json"
-    tmp = path.with_name("manifest.json.tmp")
-    tmp.write_text(json.dumps(manifest, indent=2, default=str) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    return write_text_atomic(path, strict_json(manifest, indent=2, default=str) + "\n")
 
 
 class DamagedManifestError(ValueError):

@@ -29,7 +29,7 @@ from flowsim.sweep.design import Design, build_design, count_points, with_ensemb
 from flowsim.sweep.manifest import sha256_bytes, sha256_json
 from flowsim.sweep.spec import SweepSpec, base_path, check_for_scenario, load_spec, parse_spec
 from flowsim.sweep.tasks import Model, RunTask, ScenarioModel
-from flowsim.yamlio import ConfigError, LoadedYaml, Problem
+from flowsim.yamlio import ConfigError, LoadedYaml, Problem, missing_reason
 
 MAX_RUNS = 100_000
 """Largest sweep (design points x replications) run without ``--yes`` (``yes=True``)."""
@@ -252,7 +252,9 @@ def _base_scenario(
                     line,
                     column,
                     "base",
-                    f"base scenario {str(file)!r} not found",
+                    f"base scenario {str(file)!r} {missing_reason(file)}".replace(
+                        "no such file", "not found"
+                    ),
                     hint="`base:` is relative to the sweep file's folder",
                 )
             ]

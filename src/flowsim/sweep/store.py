@@ -65,8 +65,11 @@ def runs_schema(factors: pd.DataFrame, outcomes: list[str] | tuple[str, ...]) ->
 
 def _write_atomic(table: pa.Table, path: Path) -> None:
     tmp = path.with_name(path.name + ".tmp")
-    pq.write_table(table, tmp)
-    os.replace(tmp, path)
+    try:
+        pq.write_table(table, tmp)
+        os.replace(tmp, path)
+    finally:  # a full disk leaves no half-written temporary file
+        tmp.unlink(missing_ok=True)
 
 
 class SweepStore:
@@ -192,12 +195,15 @@ class SweepStore:
         _write_atomic(runs, runs_path)
         ts_path = self.folder / "timeseries.parquet"
         tmp = ts_path.with_name(ts_path.name + ".tmp")
-        with pq.ParquetWriter(tmp, TIMESERIES_SCHEMA) as writer:
-            for n in self._part_numbers("timeseries"):
-                writer.write_table(
-                    pq.read_table(self._path("timeseries", n), schema=TIMESERIES_SCHEMA)
-                )
-        os.replace(tmp, ts_path)
+        try:
+            with pq.ParquetWriter(tmp, TIMESERIES_SCHEMA) as writer:
+                for n in self._part_numbers("timeseries"):
+                    writer.write_table(
+                        pq.read_table(self._path("timeseries", n), schema=TIMESERIES_SCHEMA)
+                    )
+            os.replace(tmp, ts_path)
+        finally:
+            tmp.unlink(missing_ok=True)
         return runs_path, ts_path
 
     def remove_parts(self) -> None:
