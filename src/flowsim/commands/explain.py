@@ -83,7 +83,8 @@ def _read(folder: str) -> tuple[Any, Any, Any]:
     sets = {}
     for entry in ensemble.get("sets") or []:
         values = dict(entry)
-        sets[int(values.pop("parameter_set"))] = {k: float(v) for k, v in values.items()}
+        set_id = int(values.pop("parameter_set"))
+        sets[set_id] = {k: float(v) for k, v in values.items()}
     yearly = data.yearly
     if "parameter_set" not in yearly.columns or not sets:
         raise ExplainError(
