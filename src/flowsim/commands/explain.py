@@ -207,6 +207,12 @@ def main(args: argparse.Namespace) -> int:
         f"{format_duration(timing.total(plan.n_runs, workers))} on {where} (ideal speed-up)",
         file=sys.stderr,
     )
+    if len(units) < 2:
+        print(
+            "  warning: one replicate: the parts add up, but they have no interval and "
+            "cannot be told from noise; run both folders with --replications 8 or more",
+            file=sys.stderr,
+        )
     if args.dry_run:
         return 0
     started = datetime.now(UTC)
