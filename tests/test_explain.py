@@ -293,6 +293,21 @@ def test_command_refuses_a_non_empty_out_and_mismatched_folders(
     assert _cli(str(policy_folder), str(tmp_path / "nothing")) == 2
     assert "error" in capsys.readouterr().err
     assert _cli(str(policy_folder), str(baseline_folder), "--workers", "0") == 2
+    assert _cli(str(policy_folder), str(baseline_folder), "--permutations", "4") == 2
+    assert "--permutations is for --method sampled" in capsys.readouterr().err
+    assert (
+        _cli(
+            str(policy_folder),
+            str(baseline_folder),
+            "--method",
+            "sampled",
+            "--permutations",
+            "1",
+            "--dry-run",
+        )
+        == 2
+    )
+    assert "at least 2" in capsys.readouterr().err
 
 
 def test_default_folder_stays_in_results():

@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--permutations",
         type=int,
-        default=DEFAULT_PERMUTATIONS,
+        default=None,
         metavar="M",
         help=f"orders per replicate with --method sampled (default {DEFAULT_PERMUTATIONS})",
     )
@@ -142,6 +142,7 @@ def main(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from flowsim.explain import (
+        DEFAULT_PERMUTATIONS,
         ExplainError,
         explain,
         format_table,
@@ -176,8 +177,11 @@ def main(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else _default_out(policy.name)
     if out.exists() and (not out.is_dir() or any(out.iterdir())):
         return _error(f"{out} exists and is not an empty folder; give another --out")
+    if args.permutations is not None and args.method != "sampled":
+        return _error("--permutations is for --method sampled (exact runs every subset)")
+    permutations = args.permutations if args.permutations is not None else DEFAULT_PERMUTATIONS
     try:
-        plan = plan_explanation(policy, baseline, units, args.method, args.permutations)
+        plan = plan_explanation(policy, baseline, units, args.method, permutations)
     except ExplainError as err:
         return _error(str(err))
     from flowsim.explain import HEADLINE
