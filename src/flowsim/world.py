@@ -123,8 +123,10 @@ class World:
         # amenity: each city's pull for job moves in each field, balanced once under the
         # *baseline* friction so the baseline keeps its shares; a policy's friction and
         # changes in opportunity then move researchers (no share-keeping under policy)
+        # (with mobility held, flowsim explain's baseline deterrence: moves as in the baseline)
+        mobility = (base if "job_move" in self.held else params).deterrence.talent
         baseline_tables = compile_policy(Policy(), geo, params.scale)
-        baseline_border = border_weights(baseline_tables, TALENT, geo.corridor, det.talent)
+        baseline_border = border_weights(baseline_tables, TALENT, geo.corridor, mobility)
         kernel = np.exp(-travel / tp.distance_decay_minutes) * baseline_border[0]
         field_share = self.expected_researchers / self.expected_researchers.sum(axis=0)
         self.move_amenity = np.stack(
