@@ -60,7 +60,7 @@ from flowsim.compare import ensemble_difference, mean_interval, whole_run
 from flowsim.model import FlowModel
 from flowsim.outputs import unit_of
 from flowsim.params import Scenario, with_overrides
-from flowsim.run import run, run_model, yearly_frame
+from flowsim.run import run
 
 HEADLINE: tuple[str, ...] = (
     "papers",
@@ -249,14 +249,8 @@ def run_rates(
     scenario: Scenario, seed: int, outputs: Sequence[str], hold: Hold | None = None
 ) -> dict[str, float]:
     """One run (``hold``: channels held at the baseline's behaviour), per year."""
-    if hold is None or not hold.groups:
-        return per_year(run(scenario, seed).yearly, outputs)
-    model = FlowModel(scenario, rng=seed, hold=hold)
-    run_model(model)
-    ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
-    ts.insert(0, "step", np.arange(len(ts), dtype=np.int32))
-    ts.insert(1, "year", (scenario.start_year + ts["step"] // 12).astype(np.int32))
-    return per_year(yearly_frame(ts, scenario), outputs)
+    held = hold if hold is not None and hold.groups else None
+    return per_year(run(scenario, seed, hold=held).yearly, outputs)
 
 
 @dataclass(frozen=True)
