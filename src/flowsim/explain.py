@@ -578,7 +578,7 @@ def waterfall(summary: pd.DataFrame, path: str | Path, title: str = "") -> Path:
         for i, part in enumerate(parts):
             v = g.loc[part, "pct_of_baseline"]
             low, high = g.loc[part, "pct_ci_low"], g.loc[part, "pct_ci_high"]
-            known = np.isfinite(low) and np.isfinite(high)
+            known = np.isfinite(low) and np.isfinite(high) and low != high
             err = np.array([[v - low], [high - v]]) if known else None
             ax.bar(
                 i,
@@ -608,7 +608,7 @@ def waterfall(summary: pd.DataFrame, path: str | Path, title: str = "") -> Path:
         ax.set_xticks(range(len(parts) + 1), [*parts, TOTAL], rotation=20, fontsize=8)
     if title:
         fig.suptitle(title, fontsize=10)
-    fig.tight_layout()
+    fig.tight_layout(rect=(0.0, 0.0, 1.0, 0.985 if title else 1.0))
     out = Path(path)
     out.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(out, dpi=110)
