@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from flowsim.channels import Hold
-from flowsim.explain import decompose_seed
+from flowsim.channels import PLAYERS, Hold
+from flowsim.explain import Unit, explain, plan_explanation
 from flowsim.geography import ZONES
 from flowsim.mechanisms import relocation
 from flowsim.model import FlowModel
@@ -214,12 +214,16 @@ def test_explain_holds_relocation_at_the_baseline():
     assert _total(held, "relocations_firms") == 0.0, (
         "held at the baseline (no zone rules), relocation moves nothing"
     )
-    parts = decompose_seed(policy, base, 3, ("vc_deals", "relocations_firms"))
+    # relocation as the one player (every other channel left free): 3 runs, not 2^6 + 1
+    plan = plan_explanation(policy, base, [Unit(3)], channels=("relocation",))
+    assert plan.players == ("relocation",), "the Hetao package touches relocation"
+    parts = explain(policy, base, plan, ("vc_deals", "relocations_firms"))
     parts = parts.set_index(["output", "part"])["value"]
     moved = parts[("relocations_firms", "total")]
     assert parts[("relocations_firms", "relocation")] == moved > 0, (
         "the relocation channel carries every relocation of the policy"
     )
-    for ch in ("collaboration", "inputs", "capital", "mobility"):
-        assert ("vc_deals", ch) in parts.index, f"explain still reports {ch}"
-    assert ("vc_deals", "relocation") in parts.index, "explain reports relocation"
+    assert parts[("relocations_firms", "direct")] == 0.0, "held, nothing relocates"
+    for ch in ("collaboration", "data", "samples", "capital", "mobility"):
+        assert ch in PLAYERS, f"explain still reports {ch}"
+    assert "relocation" in PLAYERS, "explain reports relocation"

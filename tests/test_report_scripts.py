@@ -44,16 +44,21 @@ def test_explain_table_has_one_table_per_scenario_with_every_part(tmp_path):
     for name, capital in (("alpha", 2.5), ("beta", 0.0)):
         folder = tmp_path / name
         folder.mkdir()
-        _summary({"capital": capital, "mobility": 1.0, "total": capital + 1.0}).to_csv(
-            folder / "explain.csv", index=False
-        )
+        # flowsim explain lists the touched channels first; the page has one fixed order
+        _summary(
+            {"mobility": 1.0, "capital": capital, "direct": 0.5, "total": capital + 1.5}
+        ).to_csv(folder / "explain.csv", index=False)
     out = tmp_path / "explain.md"
     assert script.main([str(tmp_path / "beta"), str(tmp_path / "alpha"), "--out", str(out)]) == 0
     text = out.read_text(encoding="utf-8")
     assert text.index("## alpha") < text.index("## beta"), "scenarios in name order"
-    assert "| output | capital | mobility | total |" in text
-    assert "| papers | +2.50 [+1.50, +3.50] | +1.00 [+0.00, +2.00] | +3.50 [+2.50, +4.50] |" in text
+    assert "| output | capital | mobility | direct | total |" in text, "channels, direct, total"
+    assert (
+        "| papers | +2.50 [+1.50, +3.50] | +1.00 [+0.00, +2.00] | +0.50 [-0.50, +1.50] "
+        "| +4.00 [+3.00, +5.00] |" in text
+    )
     assert "| papers | 0 | +1.00" in text, "an exactly zero channel prints as 0"
+    assert "add up to the total" in text and "explain_guide.md" in text, "how to read it"
 
 
 def test_explain_table_refuses_a_folder_without_explain_csv(tmp_path, capsys):

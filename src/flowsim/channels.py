@@ -1,8 +1,9 @@
 """Channels of a policy's effect, and holding one at its baseline behaviour (a shared tool).
 
-``flowsim explain`` splits a policy's effect by re-running the policy with one
-channel at a time held at the baseline's behaviour. A :class:`Hold` names the
-baseline scenario and the channels held; the world then uses, for the flows of a
+``flowsim explain`` splits a policy's effect by re-running the policy with sets of
+channels held at the baseline's behaviour (Shapley values, :mod:`flowsim.explain`).
+A :class:`Hold` names the baseline scenario and the channels held; the world then
+uses, for the flows of a
 held channel, the baseline's friction tables, its border deterrence (and, for
 collaboration, its grant portability; for capital, its guidance leverage), and,
 for ``knowledge``, the baseline run's research productivity month by month; for
@@ -22,7 +23,8 @@ if TYPE_CHECKING:
 
 CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
     "collaboration": ("collaboration", "grant"),
-    "inputs": ("data_request", "sample_shipment"),
+    "data": ("data_request",),
+    "samples": ("sample_shipment",),
     "capital": ("vc_round", "guidance_coinvestment", "licence_fee"),
     "mobility": ("job_move", "visit"),
     "knowledge": (),
@@ -31,7 +33,16 @@ CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
 """Channels of ``flowsim explain`` -> the flow channels (:data:`flowsim.flows.CHANNELS`) each
 holds at baseline; ``knowledge`` holds the research productivity path instead, and
 ``relocation`` the moves of labs and firms into cooperation zones (their access gain is
-computed from the baseline's border weights, :mod:`flowsim.mechanisms.relocation`)."""
+computed from the baseline's border weights, :mod:`flowsim.mechanisms.relocation`).
+Data and samples are separate channels: each is its own flow channel with its own element
+(``data``, ``samples``) and friction tables."""
+
+MEDIATORS: tuple[str, ...] = ("knowledge",)
+"""Groups ``flowsim explain`` never holds: knowledge spillovers are fed by the other channels
+(collaboration, data, samples, mobility...), so holding them apart would count an effect twice."""
+
+PLAYERS: tuple[str, ...] = tuple(g for g in CHANNEL_GROUPS if g not in MEDIATORS)
+"""The channels ``flowsim explain`` attributes a policy's effect to (its Shapley players)."""
 
 
 @dataclass

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from flowsim.channels import Hold
 from flowsim.flows import CHANNEL_ELEMENT, CHANNEL_NAMES
 from flowsim.geography import CITIES, ELEMENTS
 from flowsim.model import FlowModel
@@ -192,6 +193,7 @@ def run(
     *,
     overrides: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
+    hold: Hold | None = None,
 ) -> RunResult:
     """Run one replicate of a scenario and return its tidy outputs.
 
@@ -200,12 +202,14 @@ def run(
         seed: the run's seed; defaults to ``scenario.seed``.
         overrides: dotted-path parameter overrides (``{"scale": 0.01}``).
         progress: called with 1 after each step (e.g. ``tqdm.update``).
+        hold: channels held at a baseline's behaviour (``flowsim explain``); None for an
+            ordinary run.
     """
     scenario = scenario or Scenario()
     if overrides:
         scenario = with_overrides(scenario, overrides)
     seed = scenario.seed if seed is None else int(seed)
-    model = FlowModel(scenario, rng=seed)
+    model = FlowModel(scenario, rng=seed, hold=hold)
     run_model(model, progress)
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     ts.insert(0, "step", np.arange(len(ts), dtype=np.int32))

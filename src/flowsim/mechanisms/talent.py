@@ -130,7 +130,11 @@ def init(world: World) -> None:
     world.pending_moves = np.zeros(0, dtype=np.int64)
     geo, params = world.geo, world.params
     baseline = compile_policy(Policy(), geo, params.scale)
-    border = border_weights(baseline, TALENT, geo.corridor, params.deterrence.talent)
+    # with mobility held (flowsim explain), the baseline's talent deterrence: moves as in the
+    # baseline
+    held = world.hold is not None and "job_move" in world.held
+    mobility = (world.hold.baseline if held else params).deterrence.talent
+    border = border_weights(baseline, TALENT, geo.corridor, mobility)
     kernel = np.exp(-geo.travel_minutes / params.talent.distance_decay_minutes) * border[0]
     expected = world.expected_researchers
     field_share = expected / expected.sum(axis=0)
