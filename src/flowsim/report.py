@@ -48,7 +48,6 @@ from flowsim.numbers import (
     format_p,
     format_percent,
     format_value,
-    output_unit,
 )
 from flowsim.outputs import COMPARED
 
@@ -367,18 +366,16 @@ def _e(text: Any) -> str:
 
 def _effect_words(row: Any) -> str:
     """One sentence about a headline effect, plain numbers, its interval and certainty."""
+    from flowsim.outputs import COUNTERS
     from flowsim.plots.labels import pretty
 
     name = pretty(row.output)
-    unit = output_unit(row.output, difference=True)
-    per = (
-        " a year"
-        if row.unit == "count" or "/" in str(row.unit) or row.output in ("vc_volume",)
-        else ""
-    )
     if not math.isfinite(row.diff):
         return f"{name}: no comparison possible."
-    size = format_value(row.output, abs(row.diff)).lstrip("+")
+    if row.diff == 0 and row.diff_ci_low == 0 and row.diff_ci_high == 0:
+        return f"{name}: the same in every replicate of both scenarios (no effect at this scale)."
+    per = " a year" if row.output in COUNTERS else ""
+    size = format_value(row.output, abs(row.diff), difference=True).lstrip("+")
     verb = "rise" if row.diff > 0 else "fall"
     pct = f" ({format_percent(row.diff_pct)})" if math.isfinite(row.diff_pct) else ""
     interval = format_interval(row.output, row.diff_ci_low, row.diff_ci_high)
@@ -387,7 +384,6 @@ def _effect_words(row: Any) -> str:
         if row.p_adjusted < FDR
         else "not distinguishable from zero at these replicates"
     )
-    del unit
     return f"{name} {verb} by {size}{per}{pct}; 95% interval {interval}: {sure}."
 
 
@@ -764,7 +760,9 @@ def build_report(
     for year in years:
         line = [_e(year)]
         for output in key:
-            hit = policy_path[(policy_path["year"] == year) & (policy_path["output"] == output)]
+            hit = policy_path[
+                (policy_path["year"].astype(int) == year) & (policy_path["output"] == output)
+            ]
             if hit.empty:
                 line.append("")
                 continue
