@@ -281,29 +281,10 @@ def _path_figure(path: pd.DataFrame, outputs: Sequence[str], foot: str) -> str:
 
 
 def _map_figure(by_city: pd.DataFrame, outputs: Sequence[str], foot: str) -> str:
-    from flowsim.plots.bay_map import plot_difference_map
-    from flowsim.plots.labels import new_figure, pretty
+    from flowsim.plots.bay_map import plot_difference_maps
 
-    shown = [o for o in outputs if o in set(by_city["output"])]
-    if not shown:
-        return ""
-    cols = 2
-    rows = -(-len(shown) // cols)
-    fig = new_figure(8.4, 3.6 * rows + 0.4)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
-    for ax in axes[len(shown) :]:
-        ax.set_visible(False)
-    for ax, output in zip(axes, shown, strict=False):
-        part = by_city[by_city["output"] == output]
-        plot_difference_map(
-            dict(zip(part["city"], part["diff_pct"].astype(float), strict=True)),
-            dict(zip(part["city"], part["significant"].astype(bool), strict=True)),
-            label="effect [% of baseline]",
-            title=pretty(output),
-            ax=ax,
-        )
-    fig.supxlabel(foot, fontsize="x-small")
-    return _png(fig)
+    fig = plot_difference_maps(by_city, outputs, foot=foot)
+    return "" if fig is None else _png(fig)
 
 
 def _field_figure(by_field: pd.DataFrame, outputs: Sequence[str], foot: str) -> str:

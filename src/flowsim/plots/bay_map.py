@@ -307,3 +307,37 @@ def plot_difference_map(
     ax.margins(0.15)
     ax.grid(alpha=0.2)
     return fig
+
+
+def plot_difference_maps(
+    by_city: pd.DataFrame, outputs: Sequence[str], *, foot: str = "", columns: int = 2
+) -> Figure | None:
+    """One difference map per output from a by-city comparison table (``compare_by_city``).
+
+    ``by_city`` has ``city``, ``output``, ``diff_pct`` and ``significant`` (one scenario);
+    each panel colours the cities by the effect in % of the city's reference value and
+    marks the significant ones (:func:`plot_difference_map`). None if no output has cells.
+    """
+    from flowsim.plots.labels import pretty
+
+    shown = [o for o in outputs if o in set(by_city["output"])]
+    if not shown:
+        return None
+    columns = min(columns, len(shown))
+    rows = -(-len(shown) // columns)
+    fig = new_figure(4.2 * columns, 3.6 * rows + 0.4)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    for ax, output in zip(axes, shown, strict=False):
+        part = by_city[by_city["output"] == output]
+        plot_difference_map(
+            dict(zip(part["city"], part["diff_pct"].astype(float), strict=True)),
+            dict(zip(part["city"], part["significant"].astype(bool), strict=True)),
+            label="effect [% of reference]",
+            title=f"{pretty(output)} (* significant)",
+            ax=ax,
+        )
+    if foot:
+        fig.supxlabel(foot, fontsize="x-small")
+    return fig
