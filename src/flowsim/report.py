@@ -312,7 +312,7 @@ def _field_figure(by_field: pd.DataFrame, outputs: Sequence[str], foot: str) -> 
             height=height,
             xerr=np.vstack([mid - low, high - mid]),
             color=f"C{k}",
-            alpha=np.where(sig, 1.0, 0.35).tolist()[0] if len(sig) == 1 else 0.8,
+            alpha=0.85,
             label=pretty(output),
             error_kw={"linewidth": 0.7},
         )

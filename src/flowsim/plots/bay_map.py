@@ -299,7 +299,7 @@ def plot_difference_map(
             ha="right" if offset[0] < 0 else "left",
         )
     if scatter is not None:
-        fig.colorbar(scatter, ax=ax, label=label, shrink=0.8, aspect=18)
+        fig.colorbar(scatter, ax=ax, label=label, shrink=0.6, aspect=14)
     ax.set_title(title, fontsize="medium")
     ax.set_xlabel("east of bay centre [km]")
     ax.set_ylabel("north of bay centre [km]")
