@@ -12,7 +12,8 @@ import pytest
 from run_folders import POLICY, run_replicates, tiny_scenario, write_run_folder
 
 from flowsim import cli
-from flowsim.numbers import format_value
+from flowsim.ensemble import read_parameter_sets
+from flowsim.numbers import format_interval, format_value
 from flowsim.outputs import COMPARED
 from flowsim.report import build_report, policy_changes, screening, write_report
 
@@ -187,3 +188,27 @@ def test_difference_map_marks_significant_cities():
     assert (widths > 2).sum() == 1
     with pytest.raises(ValueError, match="unknown cities"):
         plot_difference_map({"Atlantis": 1.0}, {}, label="", title="")
+
+
+def test_ensemble_brief_screens_the_parameter_that_moves_the_effect(tmp_path, capsys):
+    from test_ensemble import CLOSED, write_ensemble, write_tiny_scenario
+
+    ens = write_ensemble(tmp_path / "ens", rates=(0.002, 0.01, 0.05))
+    base = write_tiny_scenario(tmp_path / "base.yaml", "baseline")
+    policy = write_tiny_scenario(tmp_path / "closed.yaml", "closed", **CLOSED)
+    for name, file in (("b", base), ("p", policy)):
+        args = [str(file), "--ensemble", str(ens), "--replications", "2", "--quiet"]
+        assert cli.main(["run", *args, "--out", str(tmp_path / name)]) == 0
+    outputs = ["researcher_moves_cross_border", "papers"]
+    brief = build_report(tmp_path / "p", tmp_path / "b", ensemble=ens, outputs=outputs)
+    text = brief.html
+    assert "95% across parameter sets" in text
+    assert "Parameter uncertainty is not included" not in text
+    screen = screening(brief.comparison.table, read_parameter_sets(ens), outputs)
+    moves = screen[screen["output"] == "researcher_moves_cross_border"].iloc[0]
+    assert moves["parameter"] == "talent.move_rate" and moves["sets"] == 3
+    assert moves["r"] < -0.8, "closing the talent corridors costs more moves where people move more"
+    assert "talent.move_rate" in text.split('id="decides"')[1]
+    head = brief.comparison.headline
+    row = head[(head["scenario"] == "closed") & (head["output"] == "papers")].iloc[0]
+    assert format_interval("papers", row.diff_ui_low, row.diff_ui_high) in text
