@@ -12,18 +12,26 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from browser import browser_page, need_browser
+from run_folders import TINY, run_replicates, write_run_folder
 
 from flowsim import cli
 from flowsim.numbers import format_value
+from flowsim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 LOCAL = ("file:", "data:", "about:")
 
 
 @pytest.fixture(scope="module")
-def brief_and_tables(policy_folder, baseline_folder, tmp_path_factory):
+def brief_and_tables(tmp_path_factory):
+    """The shipped data sandbox against the shipped baseline, at test size, 3 replicates."""
     need_browser()
     out = tmp_path_factory.mktemp("report")
+    folders = {}
+    for name in ("baseline", "data_sandbox"):
+        scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides=dict(TINY))
+        folders[name] = write_run_folder(run_replicates(scenario), out / name)
+    policy_folder, baseline_folder = folders["data_sandbox"], folders["baseline"]
     assert (
         cli.main(["compare", str(baseline_folder), str(policy_folder), "--out", str(out / "cmp")])
         == 0
@@ -50,8 +58,10 @@ def test_report_renders_offline_with_compares_numbers(brief_and_tables):
         page.context.route("**/*", route)
         page.goto(brief.resolve().as_uri())
         page.wait_for_load_state("load")
-        assert page.title().startswith("data_sandbox against baseline")
+        assert page.title().startswith("data-sandbox against baseline")
         assert page.locator("h2").count() == 8
+        assert "Shenzhen Data Exchange" in page.locator("#question").inner_text()
+        assert page.locator("table.changes tbody tr").count() == 6, "3 data values x 2 corridors"
         # every figure decoded and drawn (none broken)
         sizes = page.eval_on_selector_all("img.figure", "els => els.map(e => e.naturalWidth)")
         assert len(sizes) >= 3 and all(w > 100 for w in sizes), sizes
@@ -60,7 +70,7 @@ def test_report_renders_offline_with_compares_numbers(brief_and_tables):
             cells.nth(i).get_attribute("data-output"): cells.nth(i).inner_text()
             for i in range(cells.count())
         }
-        policy = headline[(headline["scenario"] == "data_sandbox") & headline["diff"].notna()]
+        policy = headline[(headline["scenario"] == "data-sandbox") & headline["diff"].notna()]
         assert len(shown) == len(policy) > 0
         for row in policy.itertuples():
             assert shown[row.output] == format_value(row.output, row.diff, difference=True)

@@ -620,7 +620,8 @@ def _made_section(result: Comparison, folders: Sequence[Path], changes: int) -> 
 
 
 CSS = """
-body{font-family:Georgia,'Times New Roman',serif;max-width:52em;margin:2em auto;padding:0 1em;
+body{font-family:Georgia,'Times New Roman','Noto Serif CJK SC','Noto Sans CJK SC',serif;
+max-width:52em;margin:2em auto;padding:0 1em;
 color:#1a1a1a;line-height:1.45}
 h1{font-size:1.7em;margin-bottom:.2em}h2{font-size:1.25em;border-bottom:1px solid #999;
 margin-top:1.6em}
@@ -634,6 +635,7 @@ table.changes td,table.made td{text-align:left}
 img.figure{max-width:100%;display:block;margin:.5em auto}
 .key{background:#f3f6fa;border-left:4px solid #0b4f8a;padding:.4em 1em}
 .foot{color:#555;font-size:.85em}
+.caution{border:2px solid #b35900;background:#fff6ec;padding:.3em 1em}
 pre,code{font-family:'DejaVu Sans Mono',monospace;font-size:.85em}
 pre{background:#f5f5f5;padding:.5em;white-space:pre-wrap}
 @page{size:A4;margin:16mm 14mm}
@@ -784,6 +786,7 @@ def build_report(
         f"Agent scale {_e(', '.join(f'{s:g}' for s in scale))}, "
         f"{_e(', '.join(map(str, replicates)))} replicates per scenario on common seeds"
         f"{', run on an ensemble of parameter sets' if ensemble_runs else ''}.</p>",
+        _caution(replicates, scale),
         '<section id="question"><h2>1. The question and the policy</h2>',
         f"<p><b>The question:</b> if the Greater Bay Area adopted <i>{_e(policy)}</i> instead of "
         f"<i>{_e(baseline)}</i>, how much would its research and innovation outputs change "
@@ -882,6 +885,29 @@ def build_report(
 
 
 REPORTED_DEFAULT = REPORT_OUTPUTS
+
+
+def _caution(replicates: Sequence[int], scale: Sequence[float]) -> str:
+    """A warning box when the brief rests on fewer replicates or a smaller scale than advised."""
+    from flowsim.params import Scenario
+    from flowsim.replication import DEFAULT_REPLICATES
+
+    default_scale = Scenario().scale
+    problems = []
+    if replicates and min(replicates) < DEFAULT_REPLICATES:
+        problems.append(
+            f"{min(replicates)} replicates per scenario, fewer than the {DEFAULT_REPLICATES} "
+            "advised (docs/compare.md): the intervals are wide and small effects go unseen"
+        )
+    if scale and min(scale) < default_scale:
+        problems.append(
+            f"agent scale {min(scale):g}, below the default {default_scale:g}: a lever acting "
+            "on few agents may be decided by which agents happen to exist"
+        )
+    if not problems:
+        return ""
+    items = "".join(f"<li>{_e(p)}</li>" for p in problems)
+    return f'<div class="caution"><b>Read with care:</b> this brief rests on<ul>{items}</ul></div>'
 
 
 def write_report(text: str, out: str | Path, *, force: bool = False) -> Path:
