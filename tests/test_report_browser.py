@@ -81,3 +81,14 @@ def test_report_renders_offline_with_compares_numbers(brief_and_tables):
         assert page.locator("section.page").count() >= 3
     assert not outside, f"the brief asked for addresses off the machine: {outside}"
     assert seen and all(url.startswith(LOCAL) for url in seen), seen
+
+
+def test_pdf_is_printed_by_chromium(brief_and_tables, tmp_path):
+    from flowsim.report import print_pdf
+
+    brief, _ = brief_and_tables
+    pdf = print_pdf(brief, tmp_path / "brief.pdf")
+    data = pdf.read_bytes()
+    assert data[:5] == b"%PDF-" and data.count(b"/Type /Page") >= 4, "a PDF of several pages"
+    with pytest.raises(FileExistsError):
+        print_pdf(brief, pdf)
