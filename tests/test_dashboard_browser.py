@@ -419,3 +419,43 @@ def test_mesa_solara_viz_start_step_reset(tmp_path):
             assert "Missing required model parameter" not in body
             assert "unknown key" not in body, "Reset passed a key the scenario rejects"
     assert process.poll() is not None
+
+
+def test_city_views_show_differences_and_the_report_button_writes_the_brief(dashboard):
+    with browser_page() as page:
+        _open(page, dashboard["url"])
+        _section(page, "research")
+        _set(page, LEVER, "6")
+        page.get_by_text("1 value(s) changed from the scenario").wait_for()
+        page.locator(".flowsim-run").click()
+        page.locator("#difference").wait_for(timeout=120_000)
+        difference = _cell(page, "difference", "papers", "difference")
+        # by city: current - reference in % with significance, not levels
+        page.get_by_role("tab", name="By city / field").click()
+        page.locator("#by-city-diff").wait_for()
+        papers = page.locator('#by-city-diff td[data-column="papers"]').all_inner_texts()
+        # cities with papers in either run show a signed %, mostly more papers (a city of a
+        # few agents at this tiny scale may go either way); none in both runs: "n/a"
+        signed = [t for t in papers if t[:1] in "+-"]
+        gains = [t for t in signed if t.startswith("+")]
+        assert len(signed) >= 5 and len(gains) > 0.7 * len(signed), repr(papers)
+        assert all(t in signed or t in ("n/a", "–") for t in papers), papers
+        # at this tiny scale few cells pass Benjamini-Hochberg; the caption says what marks
+        # them (the marking itself: tests/test_dashboard_differences.py)
+        assert page.get_by_text("significant: paired 95% CI").count() >= 1
+        assert page.locator("#by-field-diff").count() == 1
+        if os.environ.get("FLOWSIM_UPDATE_SCREENSHOTS") == "1":
+            page.set_viewport_size({"width": 1400, "height": 1500})
+            page.screenshot(
+                path=str(ROOT / "docs" / "img" / "dashboard_by_city.png"), full_page=True
+            )
+        page.get_by_role("tab", name="Map").click()
+        page.locator("img").first.wait_for()
+        _no_traceback(page)
+        with page.expect_download(timeout=180_000) as download:
+            page.get_by_text("Report (HTML brief)").click()
+        assert download.value.suggested_filename == "small-edited-report.html"
+        text = Path(download.value.path()).read_text(encoding="utf-8")
+        assert text.startswith("<!DOCTYPE html>") and "small-edited against small" in text
+        found = re.search(r'data-output="papers" data-diff="([^"]+)"', text)
+        assert found and float(found[1]) == pytest.approx(difference, rel=0.01, abs=1.5)

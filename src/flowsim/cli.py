@@ -27,6 +27,7 @@ COMMANDS: tuple[str, ...] = (
     "plot",
     "compare",
     "explain",
+    "report",
     "dashboard",
     "calibrate",
     "discover",

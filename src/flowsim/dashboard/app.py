@@ -37,6 +37,7 @@ from flowsim.plots import (
     plot_map,
     plot_timeseries,
 )
+from flowsim.plots.bay_map import plot_difference_maps
 from flowsim.plots.files import run_figures, sweep_figures
 from flowsim.replication import DEFAULT_REPLICATES
 from flowsim.run import stack_replicates
@@ -48,6 +49,9 @@ SOURCE = "dashboard"
 
 REFERENCES = ("the scenario as opened", "flowsim defaults (baseline)")
 """What the page's settings are compared against, both with the page's run settings."""
+
+MAP_OUTPUTS: tuple[str, ...] = ("papers", "invention_patents", "startups", "commercialized")
+"""Outputs the Map tab draws a difference map of (those the runs have by city)."""
 
 LEVERS = lv.levers()
 GROUPS = lv.groups(LEVERS)
@@ -266,6 +270,9 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
         [id(pair)],
     )
     diff = solara.use_memo(lambda: views.difference_table(pair.current, pair.reference), [id(pair)])
+    cells = solara.use_memo(
+        lambda: views.city_differences(pair.current, pair.reference), [id(pair)]
+    )
     cached = " (from the cache)" if all(pair.cached) else ""
     _html(
         "<b>current settings</b> (<span class='flowsim-current-name'>{}</span>) against "
@@ -294,13 +301,26 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
         with solara.lab.Tab("Difference"):
             _figure(plot_comparison(table, kind="difference"))
         with solara.lab.Tab("Map"):
-            _figure(
-                plot_map(
-                    stack_replicates(pair.current, "flows"),
-                    months,
-                    title=f"{current.name}: cross-border flows",
+            if cells is None:
+                solara.Info("These runs carry no by-city table: no map of differences.")
+            else:
+                maps = plot_difference_maps(
+                    cells[0],
+                    [o for o in MAP_OUTPUTS if o in set(cells[0]["output"])],
+                    foot=f"current ({current.name}) - reference ({reference.name}), "
+                    f"{replications} replicate(s), scale {current.scale:g}; ring and *: "
+                    "significant (paired 95% CI, Benjamini-Hochberg over the city cells)",
                 )
-            )
+                if maps is not None:
+                    _figure(maps)
+            with solara.Details("Cross-border flows of the current settings (levels)"):
+                _figure(
+                    plot_map(
+                        stack_replicates(pair.current, "flows"),
+                        months,
+                        title=f"{current.name}: cross-border flows",
+                    )
+                )
         with solara.lab.Tab("Corridors"):
             _figure(
                 plot_corridor_heatmap(
@@ -311,21 +331,32 @@ def RunResults(pair: runner.Pair, current: Scenario, reference: Scenario, replic
             )
         with solara.lab.Tab("By city / field"):
             tables = views.by_city_tables(pair.current)
-            if tables is None:
+            if tables is None or cells is None:
                 solara.Info(
                     "This version's runs carry no by-city table (RunResult.by_city); the "
                     "tables appear here once they do."
                 )
             else:
-                solara.Markdown("**By city** (mean per year over the run)")
-                _table(tables[0], "by-city", key="city")
-                solara.Markdown("**By field** (mean per year over the run)")
-                _table(tables[1], "by-field", key="field")
+                solara.Markdown(
+                    "**Difference by city** (current - reference, % of the reference, all "
+                    "fields; `*` significant: paired 95% CI, Benjamini-Hochberg over the cells)"
+                )
+                _table(views.difference_grid(cells[0], "city"), "by-city-diff", key="city")
+                solara.Markdown("**Difference by field** (all cities; `*` significant)")
+                _table(views.difference_grid(cells[1], "field"), "by-field-diff", key="field")
+                with solara.Details("Levels: current settings, mean per year over the run"):
+                    _table(tables[0], "by-city", key="city")
+                    _table(tables[1], "by-field", key="field")
     with solara.Row():
         solara.FileDownload(
             lambda: views.results_zip(pair.current, current, pair.reference, reference),
             filename=f"{views.safe_name(current.name)}-results.zip",
             label="Download results (zip: both runs)",
+        )
+        solara.FileDownload(
+            lambda: views.report_html(pair.current, current, pair.reference, reference),
+            filename=f"{views.safe_name(current.name)}-report.html",
+            label="Report (HTML brief)",
         )
         solara.FileDownload(
             views.scenario_yaml(current, replications, reference.name),

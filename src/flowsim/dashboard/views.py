@@ -351,14 +351,92 @@ __all__ = [
     "DIFFERENCE_COLUMNS",
     "by_city_summary",
     "by_city_tables",
+    "city_differences",
+    "difference_grid",
     "difference_table",
     "find_results_folders",
     "fmt",
     "html_table",
     "quoted_yaml",
+    "report_html",
     "results_zip",
     "safe_name",
     "save_name",
     "save_text",
     "scenario_yaml",
 ]
+
+
+def city_differences(
+    current: Sequence[RunResult],
+    reference: Sequence[RunResult],
+    outputs: Sequence[str] = DEFAULT_OUTPUTS,
+) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """(by city, by field): current - reference in each city and field, BH significance.
+
+    The cells of ``flowsim compare``'s ``compare_by_city.csv`` and ``compare_by_field.csv``
+    (:func:`flowsim.cells.margins`: paired 95% CIs over replicates, Benjamini-Hochberg
+    over the cells of each table) for the page's runs; None when the runs carry no
+    by-city table or no output has cells.
+    """
+    from flowsim.cells import margins, read_tables
+
+    if _by_city_frame(current) is None or _by_city_frame(reference) is None:
+        return None
+    tables = [read_tables("reference", list(reference)), read_tables("current", list(current))]
+    by_city, by_field = margins(tables, outputs)
+    if by_city.empty:
+        return None
+    return by_city, by_field
+
+
+def difference_grid(cells: pd.DataFrame, key: str) -> pd.DataFrame:
+    """Rows ``key`` (city or field), a column per output: the effect in % with its mark.
+
+    A cell reads ``+4.5% *`` when significant (BH), ``-1.2%`` when not, ``–`` when the
+    cell had no activity in either run.
+    """
+    from flowsim.numbers import format_percent
+
+    outputs = list(dict.fromkeys(cells["output"]))
+    keys = list(dict.fromkeys(cells[key]))
+    grid = pd.DataFrame({key: keys})
+    for output in outputs:
+        part = cells[cells["output"] == output].set_index(key)
+        column = []
+        for k in keys:
+            if k not in part.index:
+                column.append("–")
+                continue
+            row = part.loc[k]
+            text = format_percent(float(row["diff_pct"]))
+            column.append(f"{text} *" if bool(row["significant"]) else text)
+        grid[output] = column
+    return grid
+
+
+def report_html(
+    current: list[RunResult],
+    scenario: Scenario,
+    reference: list[RunResult],
+    reference_scenario: Scenario,
+) -> bytes:
+    """The brief of ``flowsim report`` for the page's comparison, as UTF-8 HTML bytes.
+
+    Both runs are written as run folders in a temporary folder (removed afterwards,
+    whatever happens), exactly as the results zip does, and the brief is built from them.
+    """
+    from flowsim.report import build_report
+
+    with tempfile.TemporaryDirectory(prefix="flowsim-report-") as tmp:
+        folders = {}
+        for role, results, run_scenario in (
+            ("current", current, scenario),
+            ("reference", reference, reference_scenario),
+        ):
+            name = f"{role}-{safe_name(run_scenario.name)}"
+            folders[role] = write_run(
+                results, run_scenario, Path(tmp) / name, command=["flowsim", "dashboard"]
+            )
+        brief = build_report(folders["current"], folders["reference"])
+        return brief.html.encode("utf-8")

@@ -217,3 +217,127 @@ def plot_map(
         ax.grid(alpha=0.2)
     fig.suptitle(title or "Cross-border flows between the Greater Bay Area's cities")
     return fig
+
+
+def plot_difference_map(
+    values: Mapping[str, float],
+    significant: Mapping[str, bool],
+    *,
+    label: str,
+    title: str,
+    ax: Axes | None = None,
+) -> Figure:
+    """Map of the 11 cities coloured by a difference (policy - reference), significance marked.
+
+    Args:
+        values: city -> difference (cities left out are drawn grey: no cell, no activity).
+        significant: city -> whether the difference is significant (BH-adjusted); a
+            significant city gets a thick black ring and an asterisk after its name.
+        label: what the colour bar says (the difference and its unit).
+        title: the panel's title.
+        ax: draw into this axes (its figure is returned); default: a new figure.
+
+    Returns:
+        The figure. The colour scale is diverging and centred on zero (red: loss, blue:
+        gain), symmetric so that equal gains and losses have equal strength.
+    """
+    unknown = sorted(set(values) - set(CITIES))
+    if unknown:
+        raise ValueError(f"unknown cities {unknown}; cities are {', '.join(CITIES)}")
+    geo = load_geography()
+    lat0, lon0 = float(np.mean(geo.lat)), float(np.mean(geo.lon))
+    x = (np.asarray(geo.lon) - lon0) * 111.32 * np.cos(np.radians(lat0))
+    y = (np.asarray(geo.lat) - lat0) * 110.57
+    if ax is None:
+        fig = new_figure(5.6, 4.4)
+        ax = fig.subplots()
+    else:
+        fig = ax.figure
+    data = np.array([float(values.get(city, np.nan)) for city in CITIES])
+    marked = np.array([bool(significant.get(city, False)) for city in CITIES])
+    finite = data[np.isfinite(data)]
+    top = float(np.max(np.abs(finite))) if finite.size else 1.0
+    norm = Normalize(vmin=-(top or 1.0), vmax=top or 1.0)
+    scatter = None
+    for j, jurisdiction in enumerate(JURISDICTIONS):
+        mine = np.asarray(geo.city_jurisdiction) == j
+        have = mine & np.isfinite(data)
+        none = mine & ~np.isfinite(data)
+        if none.any():
+            ax.scatter(
+                x[none],
+                y[none],
+                c="lightgrey",
+                s=150,
+                marker=JURISDICTION_MARKERS[jurisdiction],
+                edgecolors="grey",
+                zorder=3,
+            )
+        if have.any():
+            scatter = ax.scatter(
+                x[have],
+                y[have],
+                c=data[have],
+                cmap="RdBu",
+                norm=norm,
+                s=150,
+                marker=JURISDICTION_MARKERS[jurisdiction],
+                edgecolors=np.where(marked[have], "black", "grey"),
+                linewidths=np.where(marked[have], 2.6, 0.6),
+                zorder=3,
+            )
+    for i, city in enumerate(CITIES):
+        offset = LABEL_OFFSETS.get(city, (5, 5))
+        ax.annotate(
+            f"{city}{' *' if marked[i] else ''}",
+            (x[i], y[i]),
+            xytext=offset,
+            textcoords="offset points",
+            fontsize="x-small",
+            zorder=4,
+            fontweight="bold" if marked[i] else "normal",
+            ha="right" if offset[0] < 0 else "left",
+        )
+    if scatter is not None:
+        fig.colorbar(scatter, ax=ax, label=label, shrink=0.6, aspect=14)
+    ax.set_title(title, fontsize="medium")
+    ax.set_xlabel("east of bay centre [km]")
+    ax.set_ylabel("north of bay centre [km]")
+    ax.set_aspect("equal")
+    ax.margins(0.15)
+    ax.grid(alpha=0.2)
+    return fig
+
+
+def plot_difference_maps(
+    by_city: pd.DataFrame, outputs: Sequence[str], *, foot: str = "", columns: int = 2
+) -> Figure | None:
+    """One difference map per output from a by-city comparison table (``compare_by_city``).
+
+    ``by_city`` has ``city``, ``output``, ``diff_pct`` and ``significant`` (one scenario);
+    each panel colours the cities by the effect in % of the city's reference value and
+    marks the significant ones (:func:`plot_difference_map`). None if no output has cells.
+    """
+    from flowsim.plots.labels import pretty
+
+    shown = [o for o in outputs if o in set(by_city["output"])]
+    if not shown:
+        return None
+    columns = min(columns, len(shown))
+    rows = -(-len(shown) // columns)
+    fig = new_figure(4.2 * columns, 3.6 * rows + 0.4)
+    axes = fig.subplots(rows, columns, squeeze=False).ravel()
+    for ax in axes[len(shown) :]:
+        ax.set_visible(False)
+    for ax, output in zip(axes, shown, strict=False):
+        part = by_city[by_city["output"] == output]
+        plot_difference_map(
+            dict(zip(part["city"], part["diff_pct"].astype(float), strict=True)),
+            dict(zip(part["city"], part["significant"].astype(bool), strict=True)),
+            label="effect [% of reference]",
+            title=f"{pretty(output)} (* significant)",
+            ax=ax,
+        )
+    if foot:
+        fig.supxlabel(foot, fontsize="x-small")
+    return fig
