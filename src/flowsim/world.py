@@ -92,30 +92,10 @@ class World:
         self.scale = params.scale
         self.n_fields = len(FIELDS)
         self.rngs = make_streams(self.seed)
-        self.tables = compile_policy(params.policy, self.geo, params.scale)
-        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
         self.ledger = FlowLedger()
         self.tally = CityTally()
         self.counters = dict.fromkeys(COUNTERS, 0.0)
-        geo, n = self.geo, len(CITIES)
-        travel = geo.travel_minutes
-        det = params.deterrence
-        # one border response per element: the expected deterrence of a crossing
-        self.border = {
-            name: border_weights(self.tables, e, geo.corridor, det.for_element(name))
-            for e, name in enumerate(ELEMENTS)
-        }
-        # a channel held at baseline (flowsim explain) meets the baseline's friction
-        base = hold.baseline if hold is not None else params
-        self.baseline_tables = compile_policy(base.policy, geo, params.scale)
-        self.baseline_border = {
-            name: border_weights(
-                self.baseline_tables, e, geo.corridor, base.deterrence.for_element(name)
-            )
-            for e, name in enumerate(ELEMENTS)
-        }
-        talent_border = self.border_for("job_move", "talent")
-        self.capital_border = self.border_for("vc_round", "capital")
+        geo = self.geo
         mult = np.asarray(params.population.field_multipliers.as_array())
         self.lab_mix = field_mix(geo, mult, "labs")
         self.firm_mix = field_mix(geo, mult, "firms")
@@ -126,15 +106,53 @@ class World:
         )
         # researchers by (city, field), real-world expected figures
         self.expected_researchers = city_mass[:, None] * mix
-        mass = city_mass / city_mass.sum()
+        self.city_mass = city_mass / city_mass.sum()
+        self.public_share = geo.figures["public_research_share"]
+        self.set_policy(params)
+        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
+
+    def set_policy(self, params: Scenario) -> None:
+        """Compile the border rules and every table derived from them, from ``params``.
+
+        The one place where a scenario's policy becomes arrays: the friction tables, the
+        expected border deterrence of each element, the talent kernels, manufacturing
+        access, grant portability and guidance leverage. ``World.__init__`` calls it with
+        the run's scenario; a model that changes the rules in force mid-run (a policy that
+        starts on a date) calls it again with the scenario whose rules now apply. It
+        reads only policy-dependent parts of ``params`` and the world's fixed figures, so
+        calling it twice with the same scenario changes nothing.
+        """
+        self.policy_params = params
+        hold = self.hold
+        geo, n = self.geo, len(CITIES)
+        travel = geo.travel_minutes
+        self.tables = compile_policy(params.policy, geo, self.scale)
+        det = params.deterrence
+        # one border response per element: the expected deterrence of a crossing
+        self.border = {
+            name: border_weights(self.tables, e, geo.corridor, det.for_element(name))
+            for e, name in enumerate(ELEMENTS)
+        }
+        # a channel held at baseline (flowsim explain) meets the baseline's friction
+        base = hold.baseline if hold is not None else params
+        self.baseline_tables = compile_policy(base.policy, geo, self.scale)
+        self.baseline_border = {
+            name: border_weights(
+                self.baseline_tables, e, geo.corridor, base.deterrence.for_element(name)
+            )
+            for e, name in enumerate(ELEMENTS)
+        }
+        talent_border = self.border_for("job_move", "talent")
+        self.capital_border = self.border_for("vc_round", "capital")
         tp = params.talent
         self.move_kernel = np.exp(-travel / tp.distance_decay_minutes)[None] * talent_border
-        self.visit_weights = gravity(mass, travel, tp.distance_decay_minutes, talent_border)
+        self.visit_weights = gravity(
+            self.city_mass, travel, tp.distance_decay_minutes, talent_border
+        )
         self.visit_weights *= (1.0 - np.eye(n))[None]
         self.manufacturing_access = manufacturing_access(
             geo.figures["manufacturing_capacity"], travel, talent_border
         )
-        self.public_share = geo.figures["public_research_share"]
         # grant portability per (zone slot, corridor): a zone's override applies only on
         # the corridors the zone covers (slot 0 = outside every zone)
         grants = base if "grant" in self.held else params
@@ -144,7 +162,7 @@ class World:
         for z, zone in enumerate(ZONES):
             override = getattr(grants.policy.zones, zone).grant_portability
             if override is not None:
-                self.grant_portability[z + 1, self.geo.zone_corridors[z]] = override
+                self.grant_portability[z + 1, geo.zone_corridors[z]] = override
         leverage = base if "guidance_coinvestment" in self.held else params
         self.guidance_leverage = np.asarray(leverage.capital.guidance_leverage.as_array())
 
