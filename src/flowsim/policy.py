@@ -809,3 +809,116 @@ def cross_border(
             world.count(counts.delay_days, c.delay_days[crossed].sum())
     world.count("friction_cost", c.cost[c.approved].sum())
     return c
+
+
+@dataclass(frozen=True)
+class Effective:
+    """The friction one flow meets: each value and the rule that supplied it (None: default)."""
+
+    values: dict[str, float]
+    sources: dict[str, CompiledRule | None]
+    corridor: str
+    open_rules: tuple[tuple[CompiledRule, str], ...]
+
+
+def effective_friction(
+    policy: Policy,
+    geography: Geography,
+    element: str,
+    origin: int,
+    destination: int,
+    *,
+    origin_zone: int = UNKNOWN,
+    destination_zone: int = UNKNOWN,
+    zone: int = -1,
+    field: int = UNKNOWN,
+    employer: int = UNKNOWN,
+    category: int = UNKNOWN,
+    kind: int = UNKNOWN,
+    lists: tuple[str, ...] = (),
+) -> Effective:
+    """The friction of one flow, as a crossing computes it (real-world quota), and its sources.
+
+    ``open_rules`` are the rules that would match but select on something left unknown
+    (a field, category, kind, employer or zone the caller did not give), with that key.
+    """
+    tables = compile_policy(policy, geography, 1.0)
+    rules = compile_rules(policy, geography, 1.0)
+    e = ELEMENTS.index(element)
+    c = int(geography.corridor[origin, destination])
+    if c < 0:
+        raise ValueError(
+            f"{CITIES[origin]} -> {CITIES[destination]} crosses no border (one jurisdiction)"
+        )
+    names = rules.whitelist_names
+    bits = 0
+    for name in lists:
+        bits |= 1 << names.index(name)
+
+    def one(value: int) -> np.ndarray:
+        return np.asarray([value], dtype=np.int64)
+
+    keys = FlowKeys(
+        field=one(field),
+        employer=one(employer),
+        category=one(category),
+        kind=one(kind),
+        lists=one(bits),
+        origin_zone=one(origin_zone),
+        destination_zone=one(destination_zone),
+    )
+    o, d, z = one(origin), one(destination), one(zone)
+    f = resolve(tables, rules, e, o, d, z, keys, geography.city_jurisdiction, geography.corridor)
+    values = {
+        "approval": float(f.approval[0]),
+        "delay_days": float(f.delay_days[0]),
+        "cost": float(f.cost[0]),
+    }
+    quota = policy.corridors.for_corridor(CORRIDORS[c]).__getattribute__(element).quota
+    values["quota"] = np.inf if quota is None else float(quota)
+    sources: dict[str, CompiledRule | None] = {}
+    for q in QUANTITIES:
+        k = int(f.source[q][0])
+        sources[q] = None if k < 0 else rules.rules[k]
+        if k >= 0 and q == "quota":
+            values[q] = float(rules.rules[k].values[q])
+    open_rules = []
+    everything = FlowKeys(
+        field=one(field if field >= 0 else 0),
+        employer=one(employer if employer >= 0 else 0),
+        category=one(category if category >= 0 else 0),
+        kind=one(kind if kind >= 0 else 0),
+        lists=one(bits),
+        origin_zone=one(origin_zone),
+        destination_zone=one(destination_zone),
+    )
+    unknown = [
+        name
+        for name, value in (
+            ("field", field),
+            ("employer", employer),
+            ("category", category),
+            ("kind", kind),
+        )
+        if value < 0
+    ]
+    for rule in rules.for_element(e):
+        if rule.match(o, d, z, keys, geography.city_jurisdiction)[0]:
+            continue
+        needs = [
+            n for n in unknown if getattr(rule, {"field": "fields"}.get(n, n + "s")) is not None
+        ]
+        if not needs:
+            continue
+        # would it match some value of what is unknown? try each value of each
+        for key in needs:
+            size = len(getattr(rule, {"field": "fields"}.get(key, key + "s")))
+            for v in range(size):
+                trial = FlowKeys(**{**everything.__dict__, key: one(v)})
+                if rule.match(o, d, z, trial, geography.city_jurisdiction)[0]:
+                    open_rules.append((rule, key))
+                    break
+            else:
+                continue
+            break
+    return Effective(values, sources, CORRIDORS[c], tuple(open_rules))
