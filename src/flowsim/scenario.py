@@ -486,7 +486,13 @@ def _annotated(model: BaseModel, indent: int, defaults: BaseModel | None) -> lis
 
 
 def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value)) if isinstance(value, list | dict) else value
+    if not isinstance(value, list | dict):
+        return value
+
+    def model(item: Any) -> Any:  # a rule or a whitelist: its YAML keys
+        return item.model_dump(by_alias=True, mode="json")
+
+    return json.loads(json.dumps(value, default=model))
 
 
 def describe_scenario(scenario: Scenario) -> str:
