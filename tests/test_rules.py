@@ -12,8 +12,8 @@ from hypothesis import strategies as st
 
 import flowsim.policy as policy_module
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, load_geography
-from flowsim.paramtypes import DATA_CATEGORIES, DIRECTIONS, EMPLOYER_KINDS, SAMPLE_KINDS
 from flowsim.params import Scenario
+from flowsim.paramtypes import DATA_CATEGORIES, DIRECTIONS, EMPLOYER_KINDS
 from flowsim.policy import (
     QUANTITIES,
     FlowKeys,
