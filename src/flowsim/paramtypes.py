@@ -295,10 +295,12 @@ class Policy(_Frozen):
     rules: list[Rule] = Field(
         default_factory=list,
         description="border rules with selectors; the most specific matching rule wins "
-        "(docs/rules.md)",
+        "(docs/rules.md) [rules] (scenario lever; none in the baseline)",
     )
     whitelists: dict[str, Whitelist] = Field(
-        default_factory=dict, description="named lists of labs or firms that rules can select"
+        default_factory=dict,
+        description="named lists of labs or firms that rules can select [lists] (scenario "
+        "lever; none in the baseline)",
     )
 
     @model_validator(mode="after")
