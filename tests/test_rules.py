@@ -406,3 +406,52 @@ def test_a_rule_opening_medical_data_raises_medical_crossings_only(monkeypatch):
             f"seed {seed}: financial data keep their friction, so their crossings stay: "
             f"{base['financial']} -> {more['financial']}"
         )
+
+
+# ------------------------------------------------------------------ describe
+
+
+def test_describe_shows_the_effective_friction_and_its_rule(capsys):
+    from flowsim.cli import main
+
+    path = str(ROOT / "scenarios" / "analyst_question.yaml")
+    flow = ["--element", "data", "--from", "Shenzhen", "--to", "Hong Kong", "--employer", "lab"]
+    assert main(["describe", path, *flow, "--field", "biomedicine", "--category", "research"]) == 0
+    out = capsys.readouterr().out
+    assert "approval    0.8" in out and "policy.rules[0]" in out, out
+    assert "analyst_question.yaml:" in out, "the rule's file:line:col is shown"
+    assert "from the baseline (policy.corridors.GD-HK.data)" in out, "quota is the default's"
+    assert main(["describe", path, *flow, "--field", "ict", "--category", "research"]) == 0
+    out = capsys.readouterr().out
+    assert "approval    0.3" in out and "policy.rules[0]" not in out, (
+        f"an ict flow meets the baseline: {out}"
+    )
+    assert main(["describe", path, *flow]) == 0
+    assert "not applied: policy.rules[0]" in capsys.readouterr().out, "open selectors are named"
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [
+        ["--element", "data", "--from", "Shenzhen"],
+        ["--element", "talent", "--from", "Shenzhen", "--to", "Hong Kong", "--category", "medical"],
+        ["--element", "data", "--from", "Shenzhen", "--to", "Guangzhou"],
+        ["--element", "data", "--from", "Shenzhen", "--to", "Macao", "--corridor", "GD-HK"],
+        ["--element", "data", "--from", "Shenzhen", "--to", "Macao", "--whitelist", "nope"],
+    ],
+)
+def test_describe_refuses_bad_selectors_with_exit_2(extra, capsys):
+    from flowsim.cli import main
+
+    path = str(ROOT / "scenarios" / "analyst_question.yaml")
+    assert main(["describe", path, *extra]) == 2, f"{extra} must exit 2"
+    assert "allowed:" in capsys.readouterr().err, "the error says what is allowed"
+
+
+def test_describe_refuses_an_unknown_choice_with_exit_2():
+    from flowsim.cli import main
+
+    path = str(ROOT / "scenarios" / "analyst_question.yaml")
+    with pytest.raises(SystemExit) as stop:
+        main(["describe", path, "--element", "data", "--category", "secret"])
+    assert stop.value.code == 2, "argparse refuses an unknown category with exit 2"

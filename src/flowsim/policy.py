@@ -811,6 +811,10 @@ def cross_border(
     return c
 
 
+MASKS = {"field": "fields", "employer": "employers", "category": "categories", "kind": "kinds"}
+"""The mask of a compiled rule for each flow key."""
+
+
 @dataclass(frozen=True)
 class Effective:
     """The friction one flow meets: each value and the rule that supplied it (None: default)."""
@@ -905,14 +909,12 @@ def effective_friction(
     for rule in rules.for_element(e):
         if rule.match(o, d, z, keys, geography.city_jurisdiction)[0]:
             continue
-        needs = [
-            n for n in unknown if getattr(rule, {"field": "fields"}.get(n, n + "s")) is not None
-        ]
+        needs = [n for n in unknown if getattr(rule, MASKS[n]) is not None]
         if not needs:
             continue
         # would it match some value of what is unknown? try each value of each
         for key in needs:
-            size = len(getattr(rule, {"field": "fields"}.get(key, key + "s")))
+            size = len(getattr(rule, MASKS[key]))
             for v in range(size):
                 trial = FlowKeys(**{**everything.__dict__, key: one(v)})
                 if rule.match(o, d, z, trial, geography.city_jurisdiction)[0]:

@@ -104,7 +104,10 @@ def describe_flow(args: argparse.Namespace, scenario) -> int:
     known = tuple(scenario.policy.whitelists)
     for name in args.whitelist:
         if name not in known:
-            return _bad(f"--whitelist {name!r} is not in policy.whitelists", ", ".join(known))
+            return _bad(
+                f"--whitelist {name!r} is not in policy.whitelists",
+                ", ".join(known) or "none: this scenario defines no whitelist",
+            )
     geo = load_geography()
     o, oz = _place(args.origin)
     d, dz = _place(args.destination)
