@@ -455,3 +455,44 @@ def test_describe_refuses_an_unknown_choice_with_exit_2():
     with pytest.raises(SystemExit) as stop:
         main(["describe", path, "--element", "data", "--category", "secret"])
     assert stop.value.code == 2, "argparse refuses an unknown category with exit 2"
+
+
+def test_a_rule_quota_is_its_own_pool():
+    from flowsim.policy import cross, fresh_quota, fresh_rule_quota
+
+    scenario = Scenario.model_validate(
+        {
+            "policy": {
+                "rules": [
+                    {"element": "data", "field": "biomedicine", "approval": 1.0, "quota": 5},
+                    {"element": "data", "field": "ict", "approval": 1.0},
+                ]
+            }
+        },
+        strict=False,
+    )
+    tables = compile_policy(scenario.policy, GEO, 1.0)
+    rules = compile_rules(scenario.policy, GEO, 1.0)
+    rng = np.random.default_rng(0)
+    quota, rule_quota = fresh_quota(tables, rng), fresh_rule_quota(rules, rng)
+    n = 100
+    sz, hk = CITIES.index("Shenzhen"), CITIES.index("Hong Kong")
+    field = np.repeat([0, 1], n // 2)  # biomedicine, ict
+    c = cross(
+        np.full(n, sz),
+        np.full(n, hk),
+        np.full(n, -1),
+        ELEMENTS.index("data"),
+        tables,
+        GEO.corridor,
+        quota,
+        rng,
+        rules=rules,
+        keys=FlowKeys(field=field),
+        rule_quota_left=rule_quota,
+        jurisdiction=GEO.city_jurisdiction,
+    )
+    assert c.approved[field == 0].sum() == 5, "the biomedicine rule's quota of 5 binds"
+    assert c.over_quota[field == 0].sum() == n // 2 - 5, "the rest is refused over quota"
+    assert c.approved[field == 1].all(), "ict flows use no quota and are all approved"
+    assert rule_quota[0] == 0, "the rule's pool is used up"
