@@ -37,6 +37,7 @@ from flowsim.paramtypes import ByField, ByJurisdiction, _Frozen, _nonneg, _posit
 from flowsim.pools import choose_rows
 from flowsim.populations import compact
 from flowsim.state import Column, Memory
+from flowsim.whitelists import agent_lists
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -435,7 +436,23 @@ def start_projects(world: World, t: int) -> None:
             a[ok] for a in (idx, member, cap, fallback, fallback_cap)
         )
         target = R.city[member].astype(np.int64)
-        c = policy.cross_border(world, TALENT, city[idx], target, zone[idx], rng, "collaboration")
+        lists = agent_lists(world, kind[idx], R.employer[pis[idx]])
+        c = policy.cross_border(
+            world,
+            TALENT,
+            city[idx],
+            target,
+            zone[idx],
+            rng,
+            "collaboration",
+            keys=policy.FlowKeys(
+                field=field[idx],
+                employer=kind[idx],
+                lists=lists,
+                origin_zone=zone[idx],
+                destination_zone=R.zone[member],
+            ),
+        )
         world.count("collaborations_refused", c.refused.sum())
         # a refused partner across the border: the best domestic candidate instead
         back = c.refused & (fallback >= 0)
@@ -469,6 +486,13 @@ def start_projects(world: World, t: int) -> None:
                 rng,
                 "grant",
                 volume=GRANT_PER_COLLABORATOR,
+                keys=policy.FlowKeys(
+                    field=field[idx[gp]],
+                    employer=kind[idx[gp]],
+                    lists=agent_lists(world, kind[idx[gp]], R.employer[pis[idx[gp]]]),
+                    origin_zone=zone[idx[gp]],
+                    destination_zone=R.zone[member[gp]],
+                ),
             )
             world.count("grants_cross_border", cg.approved.sum())
             funded[gp[cg.approved]] = True
@@ -504,7 +528,7 @@ def start_projects(world: World, t: int) -> None:
     ready = {}
     wait = np.zeros(n, dtype=np.int64)
     for module in (data, samples):
-        req = module.request(world, field, city, zone, collab_city)
+        req = module.request(world, field, city, zone, collab_city, kind, R.employer[pis])
         c = req.crossing
         ready_step = np.full(n, -1, dtype=np.int64)
         arrived = req.project[c.approved]
