@@ -154,6 +154,23 @@ class InputCounters:
     delay_days: str | None = None
 
 
+def scaled_quality(quality: np.ndarray, factors: list[float]) -> np.ndarray:
+    """The input-quality table with each jurisdiction's row multiplied by its factor.
+
+    Each field's column is then divided by its largest value, so the best source stays
+    at 1 and a factor moves only a jurisdiction's advantage. All factors 1 returns the
+    table itself (bit for bit).
+
+    Args:
+        quality: shape (3, fields), in (0, 1].
+        factors: one positive multiplier per jurisdiction (GD, HK, MO).
+    """
+    if all(f == 1.0 for f in factors):
+        return quality
+    scaled = quality * np.asarray(factors, dtype=float)[:, None]
+    return scaled / scaled.max(axis=0, keepdims=True)
+
+
 def request_and_record(
     world: World,
     element: int,
@@ -220,7 +237,10 @@ def request_and_record(
         zone,
         collaborator_city,
         need,
-        world.geo.input_quality[INPUT_ELEMENTS.index(name)],
+        scaled_quality(
+            world.geo.input_quality[INPUT_ELEMENTS.index(name)],
+            getattr(rp, f"{name}_quality_factor").as_array(),
+        ),
         world.geo.city_jurisdiction,
         world.source_weights,
         world.border_for(counters.channel, name),

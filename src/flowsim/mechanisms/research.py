@@ -46,6 +46,22 @@ PARAMS = "research"
 """The scenario section this mechanism owns: ``research.*``, of class :data:`Params`."""
 
 
+class QualityFactor(_Frozen):
+    """A multiplier per jurisdiction of the input-quality table (an assumption parameter).
+
+    After multiplying, each field's qualities are divided by their largest, so the
+    best source anywhere stays at 1 and only the jurisdictions' relative advantage moves.
+    """
+
+    GD: float = Field(1.0, gt=0.0, description="multiplier of Guangdong's quality [factor]")
+    HK: float = Field(1.0, gt=0.0, description="multiplier of Hong Kong's quality [factor]")
+    MO: float = Field(1.0, gt=0.0, description="multiplier of Macao's quality [factor]")
+
+    def as_array(self) -> list[float]:
+        """Values in the order GD, HK, MO."""
+        return [self.GD, self.HK, self.MO]
+
+
 class ResearchParams(_Frozen):
     """Research projects: who starts them, what they need, what they produce."""
 
@@ -179,6 +195,17 @@ class ResearchParams(_Frozen):
         1.0,
         "elasticity of a project's output to the quality of the data or samples it uses, "
         "relative to the best available anywhere (assumption)",
+    )
+    data_quality_factor: QualityFactor = Field(
+        default_factory=QualityFactor,
+        description="multiplier of each jurisdiction's quality of data in data/input_quality.csv "
+        "(every row there is an assumption; 1 = the table; priors in "
+        "scenarios/calibration/priors.yaml)",
+    )
+    samples_quality_factor: QualityFactor = Field(
+        default_factory=QualityFactor,
+        description="multiplier of each jurisdiction's quality of samples in "
+        "data/input_quality.csv (1 = the table; priors in scenarios/calibration/priors.yaml)",
     )
     input_decay_minutes: float = _positive(
         45.0, "travel time at which a source city's pull for inputs falls by e [min] (assumption)"
