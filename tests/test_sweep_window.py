@@ -48,3 +48,20 @@ def test_window_grows_with_workers_joining_late():
     assert _STATE["peak"] >= threads_at_end, (
         f"peak in flight {_STATE['peak']}, worker threads {threads_at_end}: window did not grow"
     )
+
+
+def test_hangup_ignored_under_nohup_stays_ignored():
+    """Under nohup (SIGHUP ignored) a long command must not turn a hang-up into a stop."""
+    import signal
+
+    from flowsim.diskio import signals_as_interrupt
+
+    if not hasattr(signal, "SIGHUP"):
+        pytest.skip("no SIGHUP on this platform")
+    old = signal.signal(signal.SIGHUP, signal.SIG_IGN)
+    try:
+        with signals_as_interrupt():
+            assert signal.getsignal(signal.SIGHUP) is signal.SIG_IGN, "nohup's SIGHUP was replaced"
+            signal.raise_signal(signal.SIGHUP)  # ignored: no Interrupted raised
+    finally:
+        signal.signal(signal.SIGHUP, old)
