@@ -675,7 +675,10 @@ def clean_stale(parent: str | Path) -> list[str]:
 
 @contextlib.contextmanager
 def signals_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` (like Ctrl-C)."""
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` (like Ctrl-C).
+
+    A SIGHUP already ignored (``nohup``) stays ignored, so a run survives a closed terminal.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -685,6 +688,8 @@ def signals_as_interrupt() -> Iterator[None]:
 
     previous = {}
     for signum in (signal.SIGTERM, signal.SIGHUP):
+        if signum != signal.SIGTERM and signal.getsignal(signum) is signal.SIG_IGN:
+            continue  # started under nohup: a hang-up must not stop the run
         with contextlib.suppress(ValueError, OSError):
             previous[signum] = signal.signal(signum, handler)
     try:
