@@ -474,7 +474,12 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# SIGHUP (and on some platforms SIGTERM) does not exist on Windows: read them with getattr.
+_HELD = tuple(
+    s
+    for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+    if s
+)
 
 
 @contextlib.contextmanager
@@ -687,7 +692,9 @@ def signals_as_interrupt() -> Iterator[None]:
         raise Interrupted(signum)
 
     previous = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if signum is None:
+            continue  # a platform without this signal (Windows has no SIGHUP)
         if signum != signal.SIGTERM and signal.getsignal(signum) is signal.SIG_IGN:
             continue  # started under nohup: a hang-up must not stop the run
         with contextlib.suppress(ValueError, OSError):
