@@ -17,6 +17,7 @@ import flowsim
 SRC = Path(flowsim.__file__).parent
 BELOW_MECHANISMS = (
     "world.py",
+    "regime.py",
     "gravity.py",
     "knowledge.py",
     "channels.py",

@@ -200,7 +200,7 @@ def test_relocation_draws_only_from_its_own_stream():
     assert "relocation" in MECHANISMS, "relocation has a stream of its own"
     model = FlowModel(_hetao(steps=1, **{"relocation.rate": 0.5}), rng=9)
     w = model.world
-    w.begin_step()
+    w.begin_step(model.month)
     states = {name: w.rngs[name].bit_generator.state for name in MECHANISMS}
     relocation.step(w, model.month)
     for name in MECHANISMS:

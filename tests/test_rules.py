@@ -316,21 +316,18 @@ def test_a_rule_that_matches_nothing_changes_nothing_over_120_months():
 
 def test_every_element_and_channel_passes_through_the_one_crossing(monkeypatch):
     seen: dict[str, set] = {"elements": set(), "channels": set()}
-    real_cross, real_rules_for = policy_module.cross, None
-    from flowsim.world import World
-
-    real_rules_for = World.rules_for
+    real_cross, real_rules_for = policy_module.cross, policy_module.rules_for
 
     def counting_cross(*args, **kwargs):
         seen["elements"].add(ELEMENTS[args[3]])
         return real_cross(*args, **kwargs)
 
-    def counting_rules_for(self, chan):
+    def counting_rules_for(world, chan):
         seen["channels"].add(chan)
-        return real_rules_for(self, chan)
+        return real_rules_for(world, chan)
 
     monkeypatch.setattr(policy_module, "cross", counting_cross)
-    monkeypatch.setattr(World, "rules_for", counting_rules_for)
+    monkeypatch.setattr(policy_module, "rules_for", counting_rules_for)
     scenario = Scenario.model_validate(
         {"scale": 0.05, "steps": 24, "warmup_steps": 6, "research": {"grant_portability": 1.0}},
         strict=False,

@@ -1,9 +1,10 @@
-"""World.set_policy: the one place where a scenario's rules become arrays."""
+"""regime.set_policy: the one place where a scenario's rules become arrays."""
 
 import numpy as np
 
 from flowsim.assembly import build_world
 from flowsim.params import Scenario, with_overrides
+from flowsim.regime import set_policy
 
 POLICY_ARRAYS = ("move_kernel", "visit_weights", "manufacturing_access", "grant_portability")
 
@@ -28,16 +29,16 @@ def test_set_policy_round_trip_restores_every_table():
     )
     world = build_world(base, 3)
     before = _snapshot(world)
-    world.set_policy(base)
+    set_policy(world, base)
     same = _snapshot(world)
     for name in before:
         assert np.array_equal(before[name], same[name]), f"{name} changed on a second set_policy"
-    world.set_policy(policy)
+    set_policy(world, policy)
     changed = _snapshot(world)
     moved = [n for n in before if not np.array_equal(before[n], changed[n])]
     assert {"move_kernel", "grant_portability", "approval", "delay"} <= set(moved), moved
     assert world.policy_params is policy
-    world.set_policy(base)
+    set_policy(world, base)
     back = _snapshot(world)
     for name in before:
         assert np.array_equal(before[name], back[name]), f"{name} not restored"

@@ -202,7 +202,7 @@ class FlowModel(mesa.Model):
     def _advance(self, warmup: bool = False) -> None:
         """One month of phases 1-9; ``warmup`` for the unrecorded months of phase 0."""
         w, t = self.world, self.month
-        w.begin_step()
+        w.begin_step(t)
         talent.step(w, t)
         research.start_projects(w, t)
         research.complete_projects(w, t)

@@ -728,6 +728,66 @@ class Counts:
     delay_days: str | None = None
 
 
+def rules_for(world: Any, chan: str) -> tuple[FrictionTables, RuleSet, np.ndarray]:
+    """Tables, compiled rules and rule quotas left for channel ``chan`` (baseline's if held)."""
+    if chan in world.held:
+        return world.baseline_tables, world.baseline_rules, world.baseline_rule_quota_left
+    return world.tables, world.rules, world.rule_quota_left
+
+
+def _cross_phased(
+    world: Any,
+    phase: Any,
+    element: int,
+    origin: np.ndarray,
+    destination: np.ndarray,
+    zone: np.ndarray,
+    rng: np.random.Generator,
+    keys: FlowKeys | None,
+) -> Crossing:
+    """Cross during a policy's phase-in: each flow meets the new rules with probability weight.
+
+    Which flows meet the new rules is drawn from the ``phase_in`` stream; the rest meet the
+    rules before the policy (``phase``: :class:`flowsim.regime.Phase`), each set with its
+    own quotas.
+    """
+    origin = np.asarray(origin, dtype=np.int64)
+    destination = np.asarray(destination, dtype=np.int64)
+    n = origin.size
+    zone = np.broadcast_to(np.asarray(zone, dtype=np.int64), (n,))
+    new = world.rngs["phase_in"].random(n) < phase.weight
+    regimes = (
+        (new, world.tables, world.rules, world.quota_left, world.rule_quota_left),
+        (~new, phase.tables, phase.rules, phase.quota_left, phase.rule_quota_left),
+    )
+    parts = []
+    for mask, tables, rules, quota_left, rule_quota_left in regimes:
+        rows = np.flatnonzero(mask)
+        part = cross(
+            origin[rows],
+            destination[rows],
+            zone[rows],
+            element,
+            tables,
+            world.geo.corridor,
+            quota_left,
+            rng,
+            rules=rules,
+            keys=None if keys is None else keys.take(rows),
+            rule_quota_left=rule_quota_left,
+            jurisdiction=world.geo.city_jurisdiction,
+        )
+        parts.append((rows, part))
+    out = {}
+    for name in Crossing.__dataclass_fields__:
+        first = getattr(parts[0][1], name)
+        column = np.zeros(n, dtype=first.dtype)
+        for rows, part in parts:
+            column[rows] = getattr(part, name)
+        out[name] = column
+    return Crossing(**out)
+
+
 def cross_border(
     world: World,
     element: int,
@@ -744,7 +804,7 @@ def cross_border(
 ) -> Crossing:
     """The one border crossing: every element's flows pass here, through the rules in force.
 
-    Reads the compiled rules of channel ``chan`` (:meth:`flowsim.world.World.rules_for`: the
+    Reads the compiled rules of channel ``chan`` (:func:`rules_for`: the
     baseline's for a channel held by ``flowsim explain``), passes the flows through
     :func:`cross`, records them in the flow ledger and counts them, once.
 
@@ -767,21 +827,25 @@ def cross_border(
 
     The cost of approved crossings adds to ``friction_cost``.
     """
-    tables, rules, rule_quota = world.rules_for(chan)
-    c = cross(
-        origin,
-        destination,
-        zone,
-        element,
-        tables,
-        world.geo.corridor,
-        world.quota_left,
-        rng,
-        rules=rules,
-        keys=keys,
-        rule_quota_left=rule_quota,
-        jurisdiction=world.geo.city_jurisdiction,
-    )
+    tables, rules, rule_quota = rules_for(world, chan)
+    phase = getattr(world, "phase", None)
+    if phase is not None and chan not in world.held:
+        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys)
+    else:
+        c = cross(
+            origin,
+            destination,
+            zone,
+            element,
+            tables,
+            world.geo.corridor,
+            world.quota_left,
+            rng,
+            rules=rules,
+            keys=keys,
+            rule_quota_left=rule_quota,
+            jurisdiction=world.geo.city_jurisdiction,
+        )
     led = channel(chan)
     if record == "all":
         world.ledger.record(led, origin, destination, c.approved, volume, c.delay_days)

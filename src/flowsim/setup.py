@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim import regime
 from flowsim.channels import Hold
 from flowsim.employment import FIRM, LAB, add_staff
 from flowsim.firms import draw_fields
@@ -178,7 +179,7 @@ def build_world(
     )
     # then each mechanism's tables and memory, from the scenario and the initial agents
     initialise(w, memories)
-    w.assign_lists()  # whitelist membership, once the labs and firms exist
+    regime.assign_lists(w)  # whitelist membership, once the labs and firms exist
     w.refresh_pools()
     return w
 

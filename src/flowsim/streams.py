@@ -25,23 +25,30 @@ MECHANISMS: tuple[str, ...] = (
     "relocation",
     "data_category",
     "samples_kind",
+    "phase_in",
 )
 """Names of the streams a model uses; each is one mechanism."""
 
 
-def stream(seed: int, name: str) -> np.random.Generator:
-    """The Generator for mechanism ``name`` in a run with root ``seed``.
+def stream(seed: int, name: str, month: int | None = None) -> np.random.Generator:
+    """The Generator for mechanism ``name`` in a run with root ``seed`` (in ``month``).
 
-    The stream depends only on the pair (seed, name): the key is a CRC-32 of the
-    name, so it does not depend on the order in which streams are created.
+    The stream depends only on (seed, name) — or (seed, name, month) for a month's
+    stream: the key is a CRC-32 of the name, so it does not depend on the order in
+    which streams are created, and a month's draws do not depend on how many draws the
+    mechanism made in earlier months. ``month`` counts simulated months from the start
+    of the warm-up (0); the agents are drawn from the month-less streams.
     """
     key = zlib.crc32(name.encode("utf-8"))
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=(key,))))
+    spawn = (key,) if month is None else (key, int(month))
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(int(seed), spawn_key=spawn)))
 
 
-def make_streams(seed: int, names: tuple[str, ...] = MECHANISMS) -> dict[str, np.random.Generator]:
-    """One Generator per mechanism name."""
-    return {name: stream(seed, name) for name in names}
+def make_streams(
+    seed: int, names: tuple[str, ...] = MECHANISMS, month: int | None = None
+) -> dict[str, np.random.Generator]:
+    """One Generator per mechanism name (for ``month``, if given)."""
+    return {name: stream(seed, name, month) for name in names}
 
 
 def replicate_seeds(root_seed: int, n: int) -> list[int]:

@@ -2,7 +2,7 @@
 
 A rule of ``policy.rules`` may select the flows of agents on a named list
 (``policy.whitelists``): members are drawn when the policy is compiled
-(:meth:`flowsim.world.World.set_policy`), as one bit per list on each lab and firm
+(:func:`flowsim.regime.set_policy`), as one bit per list on each lab and firm
 (``world.lab_lists``, ``world.firm_lists``); a researcher belongs through its employer.
 A share-based list draws from a stream of its own (``whitelist:<name>``), so no
 mechanism's draws move. Firms founded later are on no list (real lists name

@@ -21,25 +21,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from flowsim import regime
 from flowsim.channels import Hold
 from flowsim.flows import FlowLedger
-from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, Geography, load_geography
-from flowsim.gravity import gravity, manufacturing_access
+from flowsim.geography import CITIES, FIELDS, Geography, load_geography
 from flowsim.outputs import COUNTERS
-from flowsim.policy import (
-    FrictionTables,
-    RuleSet,
-    compile_policy,
-    compile_rules,
-    fresh_quota,
-    fresh_rule_quota,
-    rule_border_weights,
-)
 from flowsim.pools import Pools
 from flowsim.populations import Population
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
-from flowsim.whitelists import list_members  # noqa: I001
 
 if TYPE_CHECKING:
     from flowsim.params import Scenario  # above the mechanisms: type hints only
@@ -117,112 +107,13 @@ class World:
         self.expected_researchers = city_mass[:, None] * mix
         self.city_mass = city_mass / city_mass.sum()
         self.public_share = geo.figures["public_research_share"]
-        self.set_policy(params)
-        self.refill_quotas()
-
-    def set_policy(self, params: Scenario) -> None:
-        """Compile the border rules and every table derived from them, from ``params``.
-
-        The one place where a scenario's policy becomes arrays: the friction tables, the
-        expected border deterrence of each element, the talent kernels, manufacturing
-        access, grant portability and guidance leverage. ``World.__init__`` calls it with
-        the run's scenario; a model that changes the rules in force mid-run (a policy that
-        starts on a date) calls it again with the scenario whose rules now apply. It
-        reads only policy-dependent parts of ``params`` and the world's fixed figures, so
-        calling it twice with the same scenario changes nothing.
-        """
-        self.policy_params = params
-        hold = self.hold
-        geo, n = self.geo, len(CITIES)
-        travel = geo.travel_minutes
-        self.tables = compile_policy(params.policy, geo, self.scale)
-        # the rules (zone overrides and policy.rules), least specific first; conflicts raise
-        base = hold.baseline if hold is not None else params
-        lists = {**base.policy.whitelists, **params.policy.whitelists}
-        self.list_names = tuple(dict.fromkeys([*params.policy.whitelists, *lists]))
-        self.rules = compile_rules(params.policy, geo, self.scale, self.list_names)
-        det = params.deterrence
-        # one border response per element: the expected deterrence of a crossing
-        self.border = {
-            name: rule_border_weights(self.tables, self.rules, e, geo, det.for_element(name))
-            for e, name in enumerate(ELEMENTS)
-        }
-        # a channel held at baseline (flowsim explain) meets the baseline's friction
-        self.baseline_tables = compile_policy(base.policy, geo, self.scale)
-        self.baseline_rules = compile_rules(base.policy, geo, self.scale, self.list_names)
-        self.baseline_border = {
-            name: rule_border_weights(
-                self.baseline_tables,
-                self.baseline_rules,
-                e,
-                geo,
-                base.deterrence.for_element(name),
-            )
-            for e, name in enumerate(ELEMENTS)
-        }
-        self.whitelists = lists
-        self.assign_lists()
-        if hasattr(self, "rule_quota_left") and self.rule_quota_left.size != len(self.rules.quota):
-            self.refill_rule_quotas()
-        talent_border = self.border_for("job_move", "talent")
-        self.capital_border = self.border_for("vc_round", "capital")
-        tp = params.talent
-        self.move_kernel = np.exp(-travel / tp.distance_decay_minutes)[None] * talent_border
-        self.visit_weights = gravity(
-            self.city_mass, travel, tp.distance_decay_minutes, talent_border
-        )
-        self.visit_weights *= (1.0 - np.eye(n))[None]
-        self.manufacturing_access = manufacturing_access(
-            geo.figures["manufacturing_capacity"], travel, talent_border
-        )
-        # grant portability per (zone slot, corridor): a zone's override applies only on
-        # the corridors the zone covers (slot 0 = outside every zone)
-        grants = base if "grant" in self.held else params
-        self.grant_portability = np.full(
-            (len(ZONES) + 1, len(CORRIDORS)), grants.research.grant_portability
-        )
-        for z, zone in enumerate(ZONES):
-            override = getattr(grants.policy.zones, zone).grant_portability
-            if override is not None:
-                self.grant_portability[z + 1, geo.zone_corridors[z]] = override
-        leverage = base if "guidance_coinvestment" in self.held else params
-        self.guidance_leverage = np.asarray(leverage.capital.guidance_leverage.as_array())
-
-    def assign_lists(self) -> None:
-        """Whitelist membership (a bit per list) of each lab and firm; None with no list.
-
-        Needs the agents: :func:`flowsim.setup.build_world` calls it once they are drawn.
-        """
-        if self.list_names and hasattr(self, "labs") and hasattr(self, "firms"):
-            self.lab_lists, self.firm_lists = list_members(self, self.whitelists, self.list_names)
-        else:
-            self.lab_lists = self.firm_lists = None
+        self.phase = None  # a policy's phase-in under way (flowsim.regime.Phase)
+        regime.set_policy(self, params)
+        regime.refill_quotas(self)
 
     def tables_for(self, chan: str):
         """Friction tables a flow of channel ``chan`` meets (the baseline's if held)."""
         return self.baseline_tables if chan in self.held else self.tables
-
-    def rules_for(self, chan: str) -> tuple[FrictionTables, RuleSet, np.ndarray]:
-        """Tables, compiled rules and rule quotas left for channel ``chan`` (baseline's if held)."""
-        if chan in self.held:
-            return self.baseline_tables, self.baseline_rules, self.baseline_rule_quota_left
-        return self.tables, self.rules, self.rule_quota_left
-
-    def refill_quotas(self) -> None:
-        """This month's quotas: the tables' pools, then each rule's, from the quota stream."""
-        # quotas are rounded from a stream of their own, so that a quota that binds
-        # nothing leaves every mechanism's draws as they were
-        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
-        self.refill_rule_quotas()
-
-    def refill_rule_quotas(self) -> None:
-        """The rules' quotas (drawn only where a rule of ``policy.rules`` sets one)."""
-        self.rule_quota_left = fresh_rule_quota(self.rules, self.rngs["quota"])
-        self.baseline_rule_quota_left = (
-            fresh_rule_quota(self.baseline_rules, self.rngs["quota"])
-            if self.held
-            else self.rule_quota_left
-        )
 
     def border_for(self, chan: str, element: str) -> np.ndarray:
         """Expected border deterrence of ``element`` for channel ``chan`` (baseline's if held)."""
@@ -249,11 +140,17 @@ class World:
         self.count(name, city.size if weights is None else np.sum(weights))
         self.tally.add(name, city, field, weights)
 
-    def begin_step(self) -> None:
-        """Reset counters and quotas, rebuild the pools from the current state."""
+    def begin_step(self, month: int) -> None:
+        """Start simulated month ``month``: its streams, zero counters, quotas and fresh pools.
+
+        Each mechanism's stream is derived from the run's seed, its name and the month
+        (:func:`flowsim.streams.make_streams`), so a lever that changes how many draws a
+        mechanism makes one month leaves its later months' draws where they were.
+        """
+        self.rngs = make_streams(self.seed, month=month)
         for k in self.counters:
             self.counters[k] = 0.0
-        self.refill_quotas()
+        regime.refill_quotas(self)
         self.refresh_pools()
 
     def refresh_pools(self) -> None:

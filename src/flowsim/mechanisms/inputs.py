@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.policy import Counts, Crossing, FlowKeys, cross_border, expected_weights
+from flowsim.policy import Counts, Crossing, FlowKeys, cross_border, expected_weights, rules_for
 from flowsim.pools import choose_rows
 from flowsim.whitelists import agent_lists
 
@@ -219,7 +219,7 @@ def request_and_record(
             counts=Counts(crossed=counters.crossed, delay_days=counters.delay_days),
         )
 
-    tables, rules, _ = world.rules_for(counters.channel)
+    tables, rules, _ = rules_for(world, counters.channel)
     expected = None
     if rules.user:
         response = world.params.deterrence.for_element(name)
