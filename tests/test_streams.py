@@ -208,8 +208,10 @@ def test_flowmodel_without_rng_draws_a_fresh_seed_and_records_it():
 
 
 def test_a_months_draws_do_not_depend_on_earlier_months_draws(monkeypatch):
-    """Streams are per (seed, mechanism, month): a lever that changes how many draws research
-    makes (papers per project) leaves the state of every later month's stream unchanged."""
+    """A lever that changes how many draws research makes leaves later months' streams alone.
+
+    Streams are per (seed, mechanism, month): papers per project changes research's draws.
+    """
     from flowsim.mechanisms import research
     from flowsim.model import FlowModel
     from flowsim.params import Scenario, with_overrides
