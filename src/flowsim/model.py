@@ -53,6 +53,7 @@ from typing import Any
 import mesa
 import numpy as np
 
+from flowsim import regime
 from flowsim.assembly import build_world
 from flowsim.channels import Hold
 from flowsim.geography import CITIES
@@ -75,6 +76,7 @@ from flowsim.tally import (
     city_stocks,
     gauges,
 )
+from flowsim.timing import before_policy, schedule
 from flowsim.world import World
 
 BY_CITY_TABLE = "by_city"
@@ -146,7 +148,11 @@ class FlowModel(mesa.Model):
         self.params = params
         self.seed_value = seed
         self.month = 0  # months simulated, warm-up included; time stamps in the world use it
-        self.world: World = build_world(params, seed, hold=hold)
+        # the warm-up runs under the baseline's levers; the policy acts from its start
+        self.before_policy = before_policy(params)
+        self.policy_schedule = schedule(params)
+        self.policy_weight = 0.0 if self.policy_schedule is not None else 1.0
+        self.world: World = build_world(self.before_policy, seed, hold=hold)
         self.latest: dict[str, float] = dict.fromkeys(REPORTED, 0.0)
         self.flow_history: list[np.ndarray] = []
         n_years = -(-params.steps // 12)
@@ -194,10 +200,30 @@ class FlowModel(mesa.Model):
 
     def step(self) -> None:
         """Advance one month and record it (the order is in the module docstring)."""
+        self._enact()
         self._advance()
         self._record()
         if self.step_index >= self.params.steps:
             self.running = False
+
+    def _enact(self) -> None:
+        """Phase 1a: put the share of the policy in force this month (:mod:`flowsim.timing`)."""
+        if self.policy_schedule is None:
+            return
+        weight = self.policy_schedule.weight(self.step_index)
+        if weight == self.policy_weight:
+            return
+        self.policy_weight = weight
+        w, params, before = self.world, self.params, self.before_policy
+        if weight <= 0.0:
+            w.params = before
+            regime.set_policy(w, before)
+        elif weight >= 1.0:
+            w.params = params
+            regime.set_policy(w, params)
+        else:
+            w.params = params
+            regime.set_phase(w, params, before, weight)
 
     def _advance(self, warmup: bool = False) -> None:
         """One month of phases 1-9; ``warmup`` for the unrecorded months of phase 0."""

@@ -19,6 +19,7 @@ agent per month; delays in days; shares and probabilities in [0, 1].
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from pydantic import Field, field_validator, model_validator
@@ -161,6 +162,56 @@ class OutputParams(_Frozen):
     )
 
 
+MONTH_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+class TimingParams(_Frozen):
+    """When the scenario's policy is in force (:mod:`flowsim.timing`).
+
+    The warm-up always runs under the baseline's levers; the policy takes effect at
+    ``start``, ramps up linearly over ``phase_in_months`` and, with ``end``, stops there.
+    ``steady_state: true`` instead keeps the policy in force through the warm-up: the
+    15-year steady state of the policy, a different question from its introduction.
+    """
+
+    start: int | str | None = Field(
+        None,
+        description="first month the policy is in force: a reported month number (0 = January "
+        "of start_year) or YYYY-MM; none: the first reported month",
+    )
+    phase_in_months: int = Field(
+        0,
+        ge=0,
+        le=600,
+        description="months over which the share of flows under the new rules (and the "
+        "numeric levers) ramps linearly from 1/n to all; 0: all at once",
+    )
+    end: int | str | None = Field(
+        None, description="first month the policy is no longer in force (month or YYYY-MM)"
+    )
+    steady_state: bool = Field(
+        False,
+        description="keep the policy in force through the warm-up: compare steady states "
+        "(labelled as such), not the policy's introduction",
+    )
+
+    @field_validator("start", "end")
+    @classmethod
+    def _month(cls, value: int | str | None) -> int | str | None:
+        if isinstance(value, bool):
+            raise ValueError("a month is a number (0 = January of start_year) or YYYY-MM")
+        if isinstance(value, int) and value < 0:
+            raise ValueError(
+                f"a month number is 0 or more (0 = January of start_year), not {value}"
+            )
+        if isinstance(value, str) and not re.match(MONTH_PATTERN, value):
+            raise ValueError(
+                f"{value!r} is not a month: write YYYY-MM (such as 2026-07) or a reported "
+                "month number (0 = January of start_year)"
+            )
+        return value
+
+
 class Scenario(_Frozen):
     """A whole scenario: what to run, the parameters and the policy."""
 
@@ -201,6 +252,7 @@ class Scenario(_Frozen):
     deterrence: Deterrence = Deterrence()
     world: WorldParams = WorldParams()
     policy: Policy = Policy()
+    timing: TimingParams = TimingParams()
     outputs: OutputParams = OutputParams()
 
     @field_validator("name")
@@ -212,6 +264,36 @@ class Scenario(_Frozen):
                 "line breaks): it is printed and used in folder names"
             )
         return name
+
+    def month_number(self, value: int | str) -> int:
+        """A timing month as a reported month number (0 = January of ``start_year``)."""
+        if isinstance(value, int):
+            return value
+        year, month = (int(x) for x in value.split("-"))
+        return (year - self.start_year) * 12 + month - 1
+
+    @model_validator(mode="after")
+    def _timing_fits(self) -> Scenario:
+        """Refuse a start or end outside the reported months, or an end before the start."""
+        t = self.timing
+        last = f"{self.start_year + (self.steps - 1) // 12}-{(self.steps - 1) % 12 + 1:02d}"
+        span = f"the reported months are 0-{self.steps - 1} ({self.start_year}-01 to {last})"
+        for key in ("start", "end"):
+            value = getattr(t, key)
+            if value is None:
+                continue
+            n = self.month_number(value)
+            if n < 0 or n > self.steps - (key == "start"):
+                raise ValueError(f"timing.{key} {value} is outside the run: {span}")
+        if t.start is not None and t.end is not None:
+            if self.month_number(t.end) <= self.month_number(t.start):
+                raise ValueError(f"timing.end {t.end} must come after timing.start {t.start}")
+        if t.steady_state and (t.start is not None or t.end is not None or t.phase_in_months):
+            raise ValueError(
+                "timing.steady_state keeps the policy in force through the warm-up: it has no "
+                "start, end or phase-in; remove either steady_state or the dates"
+            )
+        return self
 
     @model_validator(mode="after")
     def _has_agents(self) -> Scenario:
@@ -328,6 +410,7 @@ __all__ = [
     "Response",
     "Scenario",
     "TalentParams",
+    "TimingParams",
     "TransferParams",
     "WorldParams",
     "ZonePolicy",

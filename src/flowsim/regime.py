@@ -97,8 +97,10 @@ def _derived(world: World, border, params: Scenario, base: Scenario, weight: flo
     world.grant_portability = _portability(world, grants)
     leverage = base if "guidance_coinvestment" in world.held else params
     world.guidance_leverage = np.asarray(leverage.capital.guidance_leverage.as_array())
+    ownership = params.transfer.researcher_ownership
     if before is not None:
         w = weight
+        ownership = w * ownership + (1 - w) * before.transfer.researcher_ownership
         if "grant" not in world.held:
             world.grant_portability = w * world.grant_portability + (1 - w) * _portability(
                 world, before
@@ -106,6 +108,18 @@ def _derived(world: World, border, params: Scenario, base: Scenario, weight: flo
         if "guidance_coinvestment" not in world.held:
             old = np.asarray(before.capital.guidance_leverage.as_array())
             world.guidance_leverage = w * world.guidance_leverage + (1 - w) * old
+    if hasattr(world, "labs"):
+        lab_ownership(world, ownership)
+
+
+def lab_ownership(world: World, share: float) -> None:
+    """Labs that let researchers own their results: those whose readiness is below ``share``.
+
+    Each lab's readiness is one uniform draw made when the labs are drawn, so a share that
+    grows (a phase-in) adds labs and keeps the ones that already adopted.
+    """
+    labs = world.labs
+    labs.ownership[:] = labs.ownership_readiness < share
 
 
 def _portability(world: World, grants: Scenario) -> np.ndarray:

@@ -250,6 +250,7 @@ def manifest(
         "scale": scenario.scale,
         "steps": scenario.steps,
         "warmup_steps": scenario.warmup_steps,
+        "policy_timing": _timing_label(scenario),
         "started": _iso(started),
         "finished": _iso(finished),
         "wall_seconds": round((finished - started).total_seconds(), 3),
@@ -356,6 +357,13 @@ def check_writable(folder: Path) -> None:
             f"{folder}: cannot write results in {parent} ({reason}); nothing was written. "
             "Choose another --out"
         ) from None
+
+
+def _timing_label(scenario: Scenario) -> str:
+    """When the policy was in force, in words (a steady state says so)."""
+    from flowsim.timing import label
+
+    return label(scenario)
 
 
 def write_run(

@@ -95,7 +95,8 @@ def build_world(
     L.zone[:] = _zones_for(lab_city, geo, rng)
     L.field[:] = draw_fields(lab_city, w.lab_mix, rng)
     L.budget[:] = lab_budget[lab_city] * np.exp(0.5 * rng.standard_normal(L.n) - 0.125)
-    L.ownership[:] = rng.random(L.n) < params.transfer.researcher_ownership
+    L.ownership_readiness[:] = rng.random(L.n)
+    regime.lab_ownership(w, params.transfer.researcher_ownership)
 
     # firms (room for the start-ups to come, so appends rarely reallocate): sector from the
     # city's firm mix, a heavy-tailed size weight, a PCT propensity and an age

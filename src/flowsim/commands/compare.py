@@ -342,6 +342,9 @@ def main(args: argparse.Namespace) -> int:
         )
     shown = table if args.by_set else table[table["parameter_set"].isna()]
     print(format_table(shown, period=None if args.years else "all"))
+    if not args.years:
+        print("\n".join(_effect_path_text(shown)))
+    print("\n".join(_timing_text(folders)))
     print("\n".join(_advice_text(result, shown_outputs)))
     text = _cells_text(result.by_field, ["field", "output"], "By field (all cities)", args.cells)
     text += _cells_text(result.by_city, ["city", "output"], "By city (all fields)", args.cells)
@@ -391,6 +394,48 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+def _effect_path_text(table: pd.DataFrame) -> list[str]:
+    """The effect path: each scenario's difference from the reference, year by year, in %."""
+    from flowsim.numbers import format_percent
+
+    years = table[(table["period"] != "all") & table["diff"].notna()]
+    if years.empty:
+        return []
+    lines = ["", "Effect path (difference from the reference by year, % [95% CI]):"]
+    for (scenario, output), group in years.groupby(["scenario", "output"], sort=False):
+        ref = group["mean"] - group["diff"]
+        parts = []
+        for row, base in zip(group.itertuples(), ref, strict=True):
+            if not base:
+                parts.append(f"{row.period} n/a")
+                continue
+            low, high = 100 * row.diff_ci_low / base, 100 * row.diff_ci_high / base
+            parts.append(
+                f"{row.period} {format_percent(row.diff_pct)} "
+                f"[{format_percent(low)}, {format_percent(high)}]"
+            )
+        lines.append(f"  {scenario} {output}: " + "; ".join(parts))
+    return lines
+
+
+def _timing_text(folders: list) -> list[str]:
+    """When each scenario's policy was in force, from the run folders' manifests."""
+    import json
+
+    lines = []
+    for folder in folders:
+        path = Path(folder) / "manifest.json"
+        try:
+            manifest = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        label = manifest.get("policy_timing")
+        if label:
+            flag = "(!) " if label.startswith("steady state") else ""
+            lines.append(f"  {flag}{manifest.get('scenario', folder)}: {label}")
+    return ["", "Policy timing:", *lines] if lines else []
 
 
 WHAT_DECIDES = "what_decides.csv"

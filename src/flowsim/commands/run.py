@@ -78,6 +78,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--set policy.corridors.GD-HK.data.approval=0.7 (VALUE is read as YAML; repeatable)",
     )
     parser.add_argument(
+        "--steady-state",
+        action="store_true",
+        help="keep the policy in force through the warm-up and report its 15-year steady "
+        "state (labelled so), instead of its introduction at timing.start (the default)",
+    )
+    parser.add_argument(
         "--replications",
         type=_positive_int,
         default=DEFAULT_REPLICATES,
@@ -137,7 +143,10 @@ def main(args: argparse.Namespace) -> int:
         if getattr(args, key) is not None
     }
     try:
-        scenario = load_scenario(args.file, overrides=overrides, settings=args.settings)
+        settings = list(args.settings)
+        if getattr(args, "steady_state", False):
+            settings.append("timing.steady_state=true")
+        scenario = load_scenario(args.file, overrides=overrides, settings=settings)
         ensemble = (
             _ensemble(args.ensemble, scenario, args.allow_misfit)
             if args.ensemble is not None

@@ -56,6 +56,13 @@ STATE = {
         Column(
             "ownership", np.bool_, False, "researchers own their results (negative-list reform)"
         ),
+        Column(
+            "ownership_readiness",
+            np.float64,
+            1.0,
+            "uniform draw: the lab lets researchers own their results while this is below the "
+            "researcher_ownership share in force (flowsim.regime.lab_ownership)",
+        ),
     ),
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""

@@ -1,0 +1,155 @@
+"""A policy starts on a date: the warm-up under the baseline's levers, start, phase-in, end."""
+
+import numpy as np
+import pytest
+
+from flowsim.geography import CORRIDORS
+from flowsim.model import FlowModel
+from flowsim.params import Scenario, with_overrides
+from flowsim.timing import LEVERS, before_policy, label, schedule
+
+COMMON = {"scale": 0.05, "steps": 36, "warmup_steps": 12}
+OPEN_VISITS = {f"policy.corridors.{c}.talent.approval": 1.0 for c in CORRIDORS}
+"""Every talent crossing approved: under the policy in full no visit is refused."""
+
+
+def _outputs(params, seed):
+    model = FlowModel(params, rng=seed)
+    for _ in range(params.steps):
+        model.step()
+    return model, model.datacollector.get_model_vars_dataframe()
+
+
+def test_a_policy_starting_in_month_24_leaves_months_0_to_23_as_the_baseline():
+    base = with_overrides(Scenario(), {**COMMON, "steps": 36})
+    policy = with_overrides(base, {**OPEN_VISITS, "timing.start": 24})
+    for seed in (1, 2):
+        _, a = _outputs(base, seed)
+        _, b = _outputs(policy, seed)
+        assert a.iloc[:24].equals(b.iloc[:24]), (
+            "months before the start are the baseline's, bit for bit"
+        )
+        assert a.visits_refused.iloc[24:].sum() > 500, "the baseline refuses visits after month 24"
+        assert b.visits_refused.iloc[24:].sum() == 0, "the policy in force refuses none"
+        assert not a.iloc[24:].equals(b.iloc[24:])
+
+
+def test_a_phase_in_gives_an_effect_that_grows_over_the_ramp():
+    """Over a 12-month ramp the share of visits meeting the new rules is 1/12 ... 12/12.
+
+    Refusals are then (1 - w) of the baseline's: 71% of them in the ramp's first half
+    (mean w = 3.5/12), 21% in its second (mean w = 9.5/12), 46% over the whole ramp.
+    """
+    base = with_overrides(Scenario(), COMMON)
+    ramp = with_overrides(base, {**OPEN_VISITS, "timing.start": 12, "timing.phase_in_months": 12})
+    first = second = whole = base_first = base_second = 0.0
+    for seed in (1, 2, 3, 4):
+        _, a = _outputs(base, seed)
+        _, c = _outputs(ramp, seed)
+        assert a.iloc[:12].equals(c.iloc[:12]), f"seed {seed}: months before the start differ"
+        assert c.visits_refused.iloc[24:].sum() == 0, "after the ramp the policy is in full"
+        first += c.visits_refused.iloc[12:18].sum()
+        second += c.visits_refused.iloc[18:24].sum()
+        base_first += a.visits_refused.iloc[12:18].sum()
+        base_second += a.visits_refused.iloc[18:24].sum()
+    whole = (first + second) / (base_first + base_second)
+    first, second = first / base_first, second / base_second
+    assert abs(first - 0.71) < 0.12, f"ramp's first half keeps {first:.2f} of refusals, want 0.71"
+    assert abs(second - 0.21) < 0.10, f"ramp's second half keeps {second:.2f}, want 0.21"
+    assert abs(whole - 0.46) < 0.08, f"the whole ramp keeps {whole:.2f} of refusals, want 0.46"
+
+
+def test_a_policy_that_ends_gives_the_baseline_rules_back():
+    base = with_overrides(Scenario(), COMMON)
+    spell = with_overrides(base, {**OPEN_VISITS, "timing.start": 12, "timing.end": 24})
+    model, c = _outputs(spell, 5)
+    _, a = _outputs(base, 5)
+    assert c.visits_refused.iloc[12:24].sum() == 0, "in force from month 12 to 23"
+    after, baseline_after = c.visits_refused.iloc[24:].sum(), a.visits_refused.iloc[24:].sum()
+    assert after > 0.6 * baseline_after, (
+        f"after the end visits are refused again ({after} against the baseline's {baseline_after})"
+    )
+    assert model.world.params is model.before_policy
+
+
+def test_the_warm_up_runs_under_the_baselines_levers_unless_steady_state_is_asked():
+    policy = with_overrides(
+        Scenario(), {**COMMON, **OPEN_VISITS, "transfer.researcher_ownership": 0.5}
+    )
+    model = FlowModel(policy, rng=3)
+    assert model.world.params is model.before_policy, "after the warm-up, before month 0"
+    assert not model.world.labs.ownership.any(), "no lab adopted ownership in the warm-up"
+    model.step()
+    adopted = model.world.labs.ownership.mean()
+    assert 0.4 < adopted < 0.6, f"from month 0 half the labs adopt ({adopted:.2f})"
+    steady = FlowModel(with_overrides(policy, {"timing.steady_state": True}), rng=3)
+    assert steady.world.params is steady.params, "steady state: the policy through the warm-up"
+    assert steady.world.labs.ownership.mean() == adopted, "the same labs adopt, from the start"
+    assert "steady state" in label(steady.params) and "warm-up" in label(policy)
+
+
+def test_a_phase_in_adds_adopting_labs_and_keeps_those_that_adopted():
+    policy = with_overrides(
+        Scenario(),
+        {
+            **COMMON,
+            "transfer.researcher_ownership": 1.0,
+            "timing.start": 2,
+            "timing.phase_in_months": 4,
+        },
+    )
+    model = FlowModel(policy, rng=3)
+    shares, previous = [], model.world.labs.ownership.copy()
+    for _ in range(8):
+        model.step()
+        now = model.world.labs.ownership.copy()
+        assert not (previous & ~now).any(), "a lab that adopted keeps ownership during the ramp"
+        previous = now
+        shares.append(now.mean())
+    want = [0, 0, 0.25, 0.5, 0.75, 1, 1, 1]
+    assert np.allclose(shares, want, atol=0.08), f"shares of labs by month {shares}, want {want}"
+
+
+def test_before_policy_resets_the_levers_only():
+    policy = with_overrides(
+        Scenario(),
+        {
+            **OPEN_VISITS,
+            "research.grant_portability": 1.0,
+            "capital.guidance_leverage.GD": 4.0,
+            "deterrence.talent.border_effect": 0.8,
+            "talent.move_rate": 0.02,
+        },
+    )
+    before = before_policy(policy)
+    default = Scenario()
+    for path in LEVERS:
+        section, _, rest = path.partition(".")
+        mine = getattr(getattr(before, section), rest) if rest else getattr(before, section)
+        theirs = getattr(getattr(default, section), rest) if rest else getattr(default, section)
+        assert mine == theirs, f"{path} is the baseline's before the start"
+    assert before.deterrence == policy.deterrence, "the border's non-policy part is behaviour"
+    assert before.talent.move_rate == 0.02, "behaviour is the scenario's own"
+    assert schedule(Scenario()) is None, "the baseline has no policy to introduce"
+    assert before_policy(Scenario()) == Scenario()
+
+
+@pytest.mark.parametrize(
+    ("timing", "message"),
+    [
+        ({"start": "2040-01"}, "outside the run"),
+        ({"start": 36}, "outside the run"),
+        ({"start": "2025-13"}, "YYYY-MM"),
+        ({"start": 12, "end": 6}, "must come after"),
+        ({"steady_state": True, "start": 3}, "remove either steady_state or the dates"),
+        ({"start": -1}, "0 or more"),
+    ],
+)
+def test_bad_dates_are_refused_with_what_is_allowed(timing, message):
+    with pytest.raises(ValueError, match=message):
+        with_overrides(Scenario(), {**COMMON, **{f"timing.{k}": v for k, v in timing.items()}})
+
+
+def test_a_date_is_a_month_of_the_reported_years():
+    s = with_overrides(Scenario(), {**COMMON, "timing.start": "2026-07", **OPEN_VISITS})
+    assert schedule(s).start == 18
