@@ -121,8 +121,10 @@ class KnowledgeStock:
             for m in range(self.months - len(self.recent), self.months)
             if m in self.history
         ]
-        made_at = np.mean(past, axis=0) if past and not self.path else np.ones_like(monthly)
-        if self.path or self.elasticity == 0.0:
+        # a replayed path (flowsim explain) settles like the run it came from, so a run that
+        # replays its own path keeps its own stocks (and the job-move opportunity they give)
+        made_at = np.mean(past, axis=0) if past else np.ones_like(monthly)
+        if self.elasticity == 0.0:
             self.stock = monthly / (1.0 - self.keep)
         else:
             self.stock = settled_stock(
@@ -156,7 +158,9 @@ class KnowledgeStock:
     def productivity(self) -> np.ndarray:
         """Research productivity per (city, field), 1 at the start."""
         if self.path:
-            return self.path[min(self.months, len(self.path) - 1)]
+            value = self.path[min(self.months, len(self.path) - 1)]
+            self.history[self.months] = value
+            return value
         if self.months in self.history:
             return self.history[self.months]
         if self.elasticity == 0.0:

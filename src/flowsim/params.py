@@ -176,23 +176,25 @@ class TimingParams(_Frozen):
 
     start: int | str | None = Field(
         None,
-        description="first month the policy is in force: a reported month number (0 = January "
-        "of start_year) or YYYY-MM; none: the first reported month",
+        description="first month the policy is in force [reported month or YYYY-MM]: 0 is "
+        "January of start_year; none: the first reported month (lever)",
     )
     phase_in_months: int = Field(
         0,
         ge=0,
         le=600,
         description="months over which the share of flows under the new rules (and the "
-        "numeric levers) ramps linearly from 1/n to all; 0: all at once",
+        "numeric levers) ramps linearly from 1/n to all, 0: all at once [months] (lever)",
     )
     end: int | str | None = Field(
-        None, description="first month the policy is no longer in force (month or YYYY-MM)"
+        None,
+        description="first month the policy is no longer in force [reported month or YYYY-MM]; "
+        "none: in force to the end (lever)",
     )
     steady_state: bool = Field(
         False,
-        description="keep the policy in force through the warm-up: compare steady states "
-        "(labelled as such), not the policy's introduction",
+        description="keep the policy in force through the warm-up and compare steady states "
+        "(labelled as such), not the policy's introduction [true/false] (lever)",
     )
 
     @field_validator("start", "end")
