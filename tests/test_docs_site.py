@@ -1,0 +1,131 @@
+"""The docs stay true: links resolve offline, generated pages are fresh, stated numbers match.
+
+Checks, without network: every relative link and anchor in README.md and docs/**/*.md points
+at a file and heading that exist; docs/reference/cli.md is what scripts/make_cli_reference.py
+writes from the parser; docs/index.md is the README with its links made relative to docs/;
+numbers marked ``<!-- from PATH:COLUMN -->`` equal the file they cite; the README, the docs
+and the notebooks state the scale and warm-up the code uses.
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import re
+import unicodedata
+from pathlib import Path
+
+from flowsim import Scenario
+
+ROOT = Path(__file__).resolve().parents[1]
+DOCS = ROOT / "docs"
+LINK = re.compile(r"(?<!`)\[[^\]]*\]\(([^)\s]+)\)")
+FENCE = re.compile(r"^(```|~~~).*?^\1", re.M | re.S)
+
+
+def _pages() -> list[Path]:
+    return [ROOT / "README.md", *sorted(DOCS.rglob("*.md"))]
+
+
+def _slug(heading: str) -> str:
+    """Python-Markdown's toc slug: strip markup, lowercase, drop punctuation, hyphenate."""
+    text = re.sub(r"[`*_]|\[([^\]]*)\]\([^)]*\)", r"\1", heading)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    text = re.sub(r"[^\w\s-]", "", text).strip().lower()
+    return re.sub(r"[-\s]+", "-", text)
+
+
+def _anchors(page: Path) -> set[str]:
+    text = FENCE.sub("", page.read_text(encoding="utf-8"))
+    slugs: set[str] = set()
+    for heading in re.findall(r"^#{1,6}\s+(.+?)\s*#*\s*$", text, re.M):
+        slug, n = _slug(heading), 1
+        base = slug
+        while slug in slugs:
+            slug, n = f"{base}_{n}", n + 1
+        slugs.add(slug)
+    return slugs
+
+
+def test_every_relative_link_and_anchor_resolves():
+    broken = []
+    for page in _pages():
+        text = FENCE.sub("", page.read_text(encoding="utf-8"))
+        for target in LINK.findall(text):
+            if re.match(r"^[a-z]+:", target):
+                continue  # external links are not fetched
+            path, _, anchor = target.partition("#")
+            dest = (page.parent / path).resolve() if path else page
+            if not dest.exists():
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no such file)")
+            elif anchor and dest.suffix == ".md" and anchor not in _anchors(dest):
+                broken.append(f"{page.relative_to(ROOT)}: {target} (no heading #{anchor})")
+    assert not broken, "broken links:\n" + "\n".join(broken)
+
+
+def test_the_link_check_catches_a_broken_link(tmp_path):
+    page = tmp_path / "p.md"
+    page.write_text("# Title\n\n[a](#title) [b](#nope)\n", encoding="utf-8")
+    assert "title" in _anchors(page)
+    assert "nope" not in _anchors(page), "a missing anchor must be found missing"
+
+
+def test_the_cli_reference_matches_the_parser():
+    spec = importlib.util.spec_from_file_location(
+        "make_cli_reference", ROOT / "scripts" / "make_cli_reference.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    committed = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
+    assert committed == module.render(), (
+        "docs/reference/cli.md is stale: run python scripts/make_cli_reference.py"
+    )
+
+
+def test_index_is_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    expected = re.sub(r"\]\(docs/", "](", readme)
+    index = (DOCS / "index.md").read_text(encoding="utf-8")
+    body = index.split("\n", 1)[1]
+    assert body == expected, (
+        "docs/index.md differs from README.md: copy the README there with '](docs/' -> ']('"
+    )
+
+
+def test_numbers_marked_with_their_source_match_it():
+    marker = re.compile(r"(-?[\d,]+(?:\.\d+)?)\s*<!-- from ([^:\s]+):(\w+)(?::(\d+))? -->")
+    wrong = []
+    for page in _pages():
+        for number, source, column, row in marker.findall(page.read_text(encoding="utf-8")):
+            path = ROOT / source
+            assert path.is_file(), f"{page.name} cites {source}, which does not exist"
+            with path.open(encoding="utf-8", newline="") as handle:
+                rows = list(csv.DictReader(handle))
+            value = float(rows[int(row or 0)][column])
+            stated = float(number.replace(",", ""))
+            decimals = len(number.partition(".")[2])
+            if round(value, decimals) != stated:
+                wrong.append(f"{page.name}: {number} but {source}:{column} says {value}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_docs_and_notebooks_state_the_codes_scale_and_warm_up():
+    defaults = Scenario()
+    per = round(1 / defaults.scale)
+    texts = {p.name: p.read_text(encoding="utf-8") for p in _pages()}
+    texts |= {p.name: p.read_text(encoding="utf-8") for p in (ROOT / "notebooks").glob("*.ipynb")}
+    wrong = []
+    for name, text in texts.items():
+        if name == "ODD.md" or name == "calibration.md" or name == "model.md":
+            continue  # these also tell the model's history ("60-month warm-up before issue 10")
+        for n in re.findall(r"one agent per (\d+) real", text):
+            if int(n) != per:
+                wrong.append(f"{name}: one agent per {n} (the code: {per})")
+        for n in re.findall(r"(\d+)[- ]months? (?:of )?warm-up", text):
+            if int(n) != defaults.warmup_steps:
+                wrong.append(f"{name}: {n}-month warm-up (the code: {defaults.warmup_steps})")
+    notebooks = [t for n, t in texts.items() if n.endswith(".ipynb")]
+    assert all(f"one agent per {per} real" in t for t in notebooks), (
+        "every notebook states the default scale"
+    )
+    assert not wrong, "\n".join(wrong)
