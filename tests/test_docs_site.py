@@ -70,15 +70,24 @@ def test_the_link_check_catches_a_broken_link(tmp_path):
     assert "nope" not in _anchors(page), "a missing anchor must be found missing"
 
 
-def test_the_cli_reference_matches_the_parser():
-    spec = importlib.util.spec_from_file_location(
-        "make_cli_reference", ROOT / "scripts" / "make_cli_reference.py"
-    )
+def _generator(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module
+
+
+def test_the_cli_reference_matches_the_parser():
     committed = (DOCS / "reference" / "cli.md").read_text(encoding="utf-8")
-    assert committed == module.render(), (
+    assert committed == _generator("make_cli_reference").render(), (
         "docs/reference/cli.md is stale: run python scripts/make_cli_reference.py"
+    )
+
+
+def test_the_data_dictionary_matches_the_outputs():
+    committed = (DOCS / "reference" / "outputs.md").read_text(encoding="utf-8")
+    assert committed == _generator("make_data_dictionary").render(), (
+        "docs/reference/outputs.md is stale: run python scripts/make_data_dictionary.py"
     )
 
 
