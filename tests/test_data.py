@@ -8,7 +8,7 @@ from model_helpers import flows_on, lowest_friction, small_run
 from flowsim.geography import CITIES, ELEMENTS, FIELDS, load_geography
 from flowsim.mechanisms.inputs import request_inputs
 from flowsim.params import Scenario, with_overrides
-from flowsim.policy import border_weights, compile_policy
+from flowsim.policy import border_weights, compile_policy, cross
 
 DATA = ELEMENTS.index("data")
 SZ, HK, GZ = CITIES.index("Shenzhen"), CITIES.index("Hong Kong"), CITIES.index("Guangzhou")
@@ -24,6 +24,7 @@ def _request(need, collaborator_city, overrides=None, quality=None, seed=0, sens
     jur = geo.city_jurisdiction
     src = np.stack([np.where(jur[None, :] == j, np.eye(len(CITIES)) + 1e-9, 0.0) for j in range(3)])
     deter = border_weights(tables, DATA, geo.corridor, scenario.deterrence.data)
+    quota, rng = tables.quota.copy(), np.random.default_rng(seed)
     return request_inputs(
         np.zeros(n, dtype=np.int64),
         np.full(n, SZ),
@@ -38,11 +39,8 @@ def _request(need, collaborator_city, overrides=None, quality=None, seed=0, sens
         sensitivity,
         1.0,
         2,
-        DATA,
-        tables,
-        geo.corridor,
-        tables.quota.copy(),
-        np.random.default_rng(seed),
+        lambda o, d, z, keys: cross(o, d, z, DATA, tables, geo.corridor, quota, rng),
+        rng,
     )
 
 

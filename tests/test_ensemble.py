@@ -361,3 +361,24 @@ def test_the_members_are_checked_against_the_manifest(tmp_path):
     manifest["members"] = 3
     (folder / "ensemble.yaml").write_text(yaml.safe_dump(manifest), encoding="utf-8")
     assert len(read_parameter_sets(folder)) == 3
+
+
+def test_compare_prints_and_tables_what_decides_the_answer(ensemble_comparison, capsys):
+    from flowsim.commands.compare import _what_decides
+
+    _, _, with_sets = ensemble_comparison
+    ensemble = read_parameter_sets(write_ensemble(_tmp()))
+    frame = _what_decides(with_sets, ensemble, ["researcher_moves_cross_border"])
+    printed = capsys.readouterr().out
+    assert "What decides this answer" in printed and "talent.move_rate" in printed, printed
+    row = frame.iloc[0]
+    assert row.parameter == "talent.move_rate" and row.sets == 3, frame
+    assert row.r < -0.9 and row.r2 > 0.8, (
+        f"more moves, a larger cut: the move rate explains the effect's spread (r {row.r:.2f})"
+    )
+
+
+def _tmp() -> Path:
+    import tempfile
+
+    return Path(tempfile.mkdtemp()) / "ens"

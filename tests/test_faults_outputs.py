@@ -174,7 +174,7 @@ def calibration(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
                 "jurisdiction": "GD",
                 "year": 2022,
                 "value": 100.0,
-                "tolerance": 0.5,
+                "tolerance": 50.0,  # any trial meets it: these tests are about files
                 "source": "test",
                 "role": "calibration",
                 "reason": "fault injection",
@@ -271,12 +271,17 @@ def test_explain_on_a_full_disk_leaves_no_partial_outputs(
     policy_folder, baseline_folder = run_pair
     out = tmp_path / "explain"
     _half_written_then_full(monkeypatch)
-    code, text = _cli(["explain", policy_folder, baseline_folder, "--out", out], capsys)
+    code, text = _cli(
+        ["explain", policy_folder, baseline_folder, "--out", out, "--workers", "1"], capsys
+    )
     assert code == 1, text
     assert "the disk is full" in text, text
     left = [name for name in EXPLAIN_OUTPUTS if (out / name).exists()]
     assert not left, f"explain left {left} without the rest of its outputs"
-    _no_temporary_files(out)
+    if out.exists():
+        _no_temporary_files(out)
+    hidden = [p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}.tmp-")]
+    assert not hidden, f"explain left its hidden work folder {hidden} beside {out}"
 
 
 def test_calibrate_report_on_a_full_disk_keeps_every_file_whole(
@@ -339,7 +344,9 @@ def test_explain_on_a_full_tmpfs_writes_nothing_half(
     out = small_disk / "explain"
     out.mkdir()
     _fill(small_disk, leave=8 * 1024)
-    code, text = _cli(["explain", policy_folder, baseline_folder, "--out", out], capsys)
+    code, text = _cli(
+        ["explain", policy_folder, baseline_folder, "--out", out, "--workers", "1"], capsys
+    )
     assert code == 1, text
     assert not list(out.iterdir()), f"a full tmpfs left {sorted(os.listdir(out))}"
 
@@ -352,7 +359,9 @@ def test_explain_killed_mid_write_leaves_no_outputs(
 ) -> None:
     policy_folder, baseline_folder = run_pair
     out = tmp_path / "explain"
-    _kill_while_writing(tmp_path, ["explain", policy_folder, baseline_folder, "--out", out])
+    _kill_while_writing(
+        tmp_path, ["explain", policy_folder, baseline_folder, "--out", out, "--workers", "1"]
+    )
     left = [name for name in EXPLAIN_OUTPUTS if (out / name).exists()]
     assert not left, f"a killed explain left {left}"
 
@@ -386,7 +395,10 @@ def test_a_command_on_a_folder_another_process_writes_is_refused(
     commands = [
         (discovered, ["discover", sweep_folder, *DISCOVER, "--out", discovered, "--force"]),
         (calibration_out, ["calibrate", targets, "--report", "--out", calibration_out]),
-        (explain_out, ["explain", policy_folder, baseline_folder, "--out", explain_out]),
+        (
+            explain_out,
+            ["explain", policy_folder, baseline_folder, "--out", explain_out, "--workers", "1"],
+        ),
     ]
     for folder, argv in commands:
         before = _snapshot(folder) if folder.exists() else {}

@@ -21,6 +21,12 @@ import numpy as np
 if TYPE_CHECKING:
     from flowsim.params import Scenario  # above the mechanisms: type hints only
 
+METHODS: tuple[str, ...] = ("exact", "sampled")
+"""How ``flowsim explain`` averages over orders of the channels: every subset, or sampled orders."""
+
+DEFAULT_PERMUTATIONS = 6
+"""Orders per replicate of ``method="sampled"`` (half of them reversed copies of the others)."""
+
 CHANNEL_GROUPS: dict[str, tuple[str, ...]] = {
     "collaboration": ("collaboration", "grant"),
     "data": ("data_request",),

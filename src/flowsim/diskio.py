@@ -474,7 +474,12 @@ def exchange(a: Path, b: Path) -> bool:
     raise OSError(code, os.strerror(code), str(a))
 
 
-_HELD = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+# SIGHUP (and on some platforms SIGTERM) does not exist on Windows: read them with getattr.
+_HELD = tuple(
+    s
+    for s in (signal.SIGINT, getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None))
+    if s
+)
 
 
 @contextlib.contextmanager
@@ -675,7 +680,10 @@ def clean_stale(parent: str | Path) -> list[str]:
 
 @contextlib.contextmanager
 def signals_as_interrupt() -> Iterator[None]:
-    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` (like Ctrl-C)."""
+    """Within the block, SIGTERM and SIGHUP raise :class:`Interrupted` (like Ctrl-C).
+
+    A SIGHUP already ignored (``nohup``) stays ignored, so a run survives a closed terminal.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield
         return
@@ -684,7 +692,11 @@ def signals_as_interrupt() -> Iterator[None]:
         raise Interrupted(signum)
 
     previous = {}
-    for signum in (signal.SIGTERM, signal.SIGHUP):
+    for signum in (getattr(signal, "SIGTERM", None), getattr(signal, "SIGHUP", None)):
+        if signum is None:
+            continue  # a platform without this signal (Windows has no SIGHUP)
+        if signum != signal.SIGTERM and signal.getsignal(signum) is signal.SIG_IGN:
+            continue  # started under nohup: a hang-up must not stop the run
         with contextlib.suppress(ValueError, OSError):
             previous[signum] = signal.signal(signum, handler)
     try:

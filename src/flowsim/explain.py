@@ -55,7 +55,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowsim.channels import CHANNEL_GROUPS, PLAYERS, Hold
+from flowsim.channels import CHANNEL_GROUPS, DEFAULT_PERMUTATIONS, METHODS, PLAYERS, Hold
 from flowsim.compare import ensemble_difference, mean_interval, whole_run
 from flowsim.model import FlowModel
 from flowsim.outputs import unit_of
@@ -78,9 +78,6 @@ DIRECT = "direct"
 
 TOTAL = "total"
 BASELINE = "baseline"
-METHODS: tuple[str, ...] = ("exact", "sampled")
-DEFAULT_PERMUTATIONS = 6
-"""Orders per replicate of ``method="sampled"`` (half of them reversed copies of the others)."""
 
 RUN_KEY = "@run"
 HELD_KEY = "@held"
@@ -124,11 +121,15 @@ def touched_channels(
 
     from flowsim.flows import CHANNELS as FLOWS
     from flowsim.geography import ELEMENTS
-    from flowsim.mechanisms import relocation
+    from flowsim.mechanisms import data, relocation, samples
     from flowsim.world import World
 
     element_of = {name: element for element, name in FLOWS}
     free = World(policy, 0, hold=Hold(baseline, frozenset()))
+    # relocation's access gain weighs data and samples by each field's need, which the
+    # input mechanisms own and set in their init (no agents needed)
+    data.init(free)
+    samples.init(free)
     out = []
     for channel in channels:
         if channel == "relocation":
@@ -166,6 +167,8 @@ def touched_channels(
                 break
         if not touched:
             held = World(policy, 0, hold=Hold(baseline, frozenset({channel})))
+            data.init(held)
+            samples.init(held)
             touched = any(
                 _differ(value, getattr(held, name, None))
                 for name, value in vars(free).items()

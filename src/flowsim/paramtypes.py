@@ -15,11 +15,11 @@ the world and the tools may use it without importing a mechanism.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowsim.geography import FIELDS
+from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES
 
 
 class _Frozen(BaseModel):
@@ -144,11 +144,177 @@ class Zones(_Frozen):
     Nansha: ZonePolicy = ZonePolicy()
 
 
+DATA_CATEGORIES: tuple[str, ...] = ("research", "medical", "financial", "transport")
+"""Categories of data a project may ask for across a border (the data pilots' categories)."""
+
+SAMPLE_KINDS: tuple[str, ...] = ("biological", "chemical", "equipment")
+"""Kinds of research samples: biological (cells, tissue, genetic resources), chemical
+(reagents, materials), equipment (instruments, parts)."""
+
+EMPLOYER_KINDS: tuple[str, ...] = ("lab", "firm")
+"""Employer kinds, in the order of the researchers' ``employer_kind`` column."""
+
+DIRECTIONS: tuple[str, ...] = tuple(
+    f"{a}->{b}" for c in CORRIDORS for a, b in (c.split("-"), c.split("-")[::-1])
+)
+"""Directions of crossing: origin jurisdiction -> destination jurisdiction."""
+
+ElementName = Literal[ELEMENTS]
+FieldName = Literal[FIELDS]
+CategoryName = Literal[DATA_CATEGORIES]
+KindName = Literal[SAMPLE_KINDS]
+PlaceName = Literal[CITIES + ZONES]
+ZoneName = Literal[ZONES]
+CityName = Literal[CITIES]
+
+RULE_SELECTORS: tuple[str, ...] = (
+    "element",
+    "corridor",
+    "direction",
+    "field",
+    "category",
+    "kind",
+    "employer",
+    "from",
+    "to",
+    "zone",
+    "whitelist",
+)
+"""Keys by which a rule selects flows (docs/rules.md); each key set adds one to its
+specificity, ``direction`` two (it implies its corridor)."""
+
+
+class Rule(_Frozen):
+    """A border rule: which flows it selects, and the friction it sets for them.
+
+    An unset selector selects everything; a list selects any of its values. An unset
+    friction value is left to the less specific rules (finally the corridor's baseline).
+    """
+
+    name: str | None = Field(None, description="a label for the rule, shown by flowsim describe")
+    element: ElementName | list[ElementName] | None = Field(None, description="elements")
+    corridor: Literal[CORRIDORS] | None = Field(None, description="border corridor")
+    direction: Literal[DIRECTIONS] | None = Field(
+        None, description="origin jurisdiction -> destination jurisdiction, e.g. GD->HK"
+    )
+    field: FieldName | list[FieldName] | None = Field(None, description="research fields")
+    category: CategoryName | list[CategoryName] | None = Field(
+        None, description="data categories (element: data only)"
+    )
+    kind: KindName | list[KindName] | None = Field(
+        None, description="sample kinds (element: samples only)"
+    )
+    employer: Literal[EMPLOYER_KINDS] | None = Field(
+        None, description="employer kind of the acting agent (lab or firm)"
+    )
+    from_: PlaceName | list[PlaceName] | None = Field(
+        None, alias="from", description="origin cities or zones of the flow"
+    )
+    to: PlaceName | list[PlaceName] | None = Field(
+        None, description="destination cities or zones of the flow"
+    )
+    zone: ZoneName | list[ZoneName] | None = Field(
+        None, description="zone the acting agent is located in (as policy.zones)"
+    )
+    whitelist: str | None = Field(
+        None, description="name of a list in policy.whitelists the acting agent belongs to"
+    )
+    approval: float | None = Field(None, ge=0.0, le=1.0, description="approval probability")
+    delay_days: float | None = Field(None, ge=0.0, description="mean delay [days]")
+    cost: float | None = Field(None, ge=0.0, description="cost per crossing [thousand yuan]")
+    quota: float | None = Field(
+        None, ge=0.0, description="most crossings this rule approves per month, real-world units"
+    )
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Rule:
+        if all(getattr(self, q) is None for q in ("approval", "delay_days", "cost", "quota")):
+            raise ValueError("a rule sets none of approval, delay_days, cost, quota; set one")
+        elements = self.elements()
+        if self.category is not None and elements != ("data",):
+            raise ValueError("category selects data only: add `element: data` to the rule")
+        if self.kind is not None and elements != ("samples",):
+            raise ValueError("kind selects samples only: add `element: samples` to the rule")
+        if self.corridor is not None and self.direction is not None:
+            a, b = self.direction.split("->")
+            if {a, b} != set(self.corridor.split("-")):
+                raise ValueError(
+                    f"direction {self.direction} is not on corridor {self.corridor}; "
+                    "drop one of them (a direction implies its corridor)"
+                )
+        return self
+
+    def elements(self) -> tuple[str, ...] | None:
+        """The selected elements (None: every element)."""
+        return _as_tuple(self.element)
+
+    def selectors(self) -> tuple[str, ...]:
+        """The selector keys this rule sets, as written in YAML."""
+        return tuple(
+            k for k in RULE_SELECTORS if getattr(self, "from_" if k == "from" else k) is not None
+        )
+
+    def specificity(self) -> int:
+        """Number of selector keys set; ``direction`` counts two (it implies its corridor)."""
+        keys = self.selectors()
+        return len(keys) + ("direction" in keys and "corridor" not in keys)
+
+
+def _as_tuple(value: Any) -> tuple | None:
+    if value is None:
+        return None
+    return tuple(value) if isinstance(value, list) else (value,)
+
+
+class Whitelist(_Frozen):
+    """A named list of labs or firms (e.g. the research-materials white list's institutions).
+
+    Members are the agents of ``employer`` kind in ``cities`` and ``fields``, then either the
+    ``top`` largest of them (labs by budget, firms by staff; real-world count, scaled) or a
+    random ``share`` of them, drawn when the policy is compiled from a stream of the list's
+    own. Researchers belong through their employer.
+    """
+
+    employer: Literal[EMPLOYER_KINDS] = Field("lab", description="kind of agent on the list")
+    cities: CityName | list[CityName] | None = Field(None, description="cities; null = all")
+    fields: FieldName | list[FieldName] | None = Field(None, description="fields; null = all")
+    share: float = _share(1.0, "share of the eligible agents on the list [0-1]")
+    top: int | None = Field(
+        None,
+        ge=1,
+        description="the largest N eligible agents (real-world count, scaled, at least 1); "
+        "null = a random share",
+    )
+
+
 class Policy(_Frozen):
-    """Border-friction policy: corridor x element, and zone overrides."""
+    """Border-friction policy: corridor x element (the default), zone overrides, and rules."""
 
     corridors: Corridors = Corridors()
     zones: Zones = Zones()
+    rules: list[Rule] = Field(
+        default_factory=list,
+        description="border rules with selectors; the most specific matching rule wins "
+        "(docs/rules.md) [rules] (scenario lever; none in the baseline)",
+    )
+    whitelists: dict[str, Whitelist] = Field(
+        default_factory=dict,
+        description="named lists of labs or firms that rules can select [lists] (scenario "
+        "lever; none in the baseline)",
+    )
+
+    @model_validator(mode="after")
+    def _known_lists(self) -> Policy:
+        if len(self.whitelists) > 62:
+            raise ValueError("at most 62 whitelists")
+        for i, rule in enumerate(self.rules):
+            if rule.whitelist is not None and rule.whitelist not in self.whitelists:
+                known = ", ".join(sorted(self.whitelists)) or "none defined"
+                raise ValueError(
+                    f"rules[{i}] selects whitelist {rule.whitelist!r}, which policy.whitelists "
+                    f"does not define (defined: {known})"
+                )
+        return self
 
 
 # --------------------------------------------------------------------------- values

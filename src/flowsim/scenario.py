@@ -357,7 +357,40 @@ def load_scenario(
         raise ConfigError([*problems, *extra]) from None
     if extra:
         raise ConfigError(extra)
+    conflict = rule_conflict(scenario, _locator(chain, tuple(values), source))
+    if conflict is not None:
+        raise ConfigError([conflict])
     return scenario
+
+
+def rule_conflict(scenario: Scenario, locate) -> Problem | None:
+    """The conflict of two border rules at equal specificity, located, or None.
+
+    ``locate(path) -> (file, line, column)`` finds where each rule is written.
+    """
+    from flowsim.geography import load_geography
+    from flowsim.policy import RuleConflict, compile_rules
+
+    try:
+        compile_rules(scenario.policy, load_geography(), scenario.scale)
+    except RuleConflict as err:
+        where = []
+        for rule in (err.first, err.second):
+            file, line, column = locate(rule.path)
+            where.append(f"{rule.label} at {file}:{line}:{column}")
+        file, line, column = locate(err.first.path)
+        return Problem(
+            file,
+            line,
+            column,
+            ".".join(map(str, err.first.path)),
+            f"{where[0]} and {where[1]} both match some flow at specificity "
+            f"{err.first.specificity} and set {err.quantity} to "
+            f"{err.first.values[err.quantity]:g} and {err.second.values[err.quantity]:g}",
+            hint="give them the same value, make one rule more specific (add a selector), "
+            "or narrow one so that no flow matches both (docs/rules.md, precedence)",
+        )
+    return None
 
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
@@ -453,7 +486,13 @@ def _annotated(model: BaseModel, indent: int, defaults: BaseModel | None) -> lis
 
 
 def _plain(value: Any) -> Any:
-    return json.loads(json.dumps(value)) if isinstance(value, list | dict) else value
+    if not isinstance(value, list | dict):
+        return value
+
+    def model(item: Any) -> Any:  # a rule or a whitelist: its YAML keys
+        return item.model_dump(by_alias=True, mode="json")
+
+    return json.loads(json.dumps(value, default=model))
 
 
 def describe_scenario(scenario: Scenario) -> str:

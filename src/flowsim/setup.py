@@ -178,6 +178,7 @@ def build_world(
     )
     # then each mechanism's tables and memory, from the scenario and the initial agents
     initialise(w, memories)
+    w.assign_lists()  # whitelist membership, once the labs and firms exist
     w.refresh_pools()
     return w
 

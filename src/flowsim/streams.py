@@ -23,6 +23,8 @@ MECHANISMS: tuple[str, ...] = (
     "commercialization",
     "quota",
     "relocation",
+    "data_category",
+    "samples_kind",
 )
 """Names of the streams a model uses; each is one mechanism."""
 

@@ -26,11 +26,20 @@ from flowsim.flows import FlowLedger
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES, Geography, load_geography
 from flowsim.gravity import gravity, manufacturing_access
 from flowsim.outputs import COUNTERS
-from flowsim.policy import border_weights, compile_policy, fresh_quota
+from flowsim.policy import (
+    FrictionTables,
+    RuleSet,
+    compile_policy,
+    compile_rules,
+    fresh_quota,
+    fresh_rule_quota,
+    rule_border_weights,
+)
 from flowsim.pools import Pools
 from flowsim.populations import Population
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
+from flowsim.whitelists import list_members  # noqa: I001
 
 if TYPE_CHECKING:
     from flowsim.params import Scenario  # above the mechanisms: type hints only
@@ -109,7 +118,7 @@ class World:
         self.city_mass = city_mass / city_mass.sum()
         self.public_share = geo.figures["public_research_share"]
         self.set_policy(params)
-        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
+        self.refill_quotas()
 
     def set_policy(self, params: Scenario) -> None:
         """Compile the border rules and every table derived from them, from ``params``.
@@ -127,21 +136,34 @@ class World:
         geo, n = self.geo, len(CITIES)
         travel = geo.travel_minutes
         self.tables = compile_policy(params.policy, geo, self.scale)
+        # the rules (zone overrides and policy.rules), least specific first; conflicts raise
+        base = hold.baseline if hold is not None else params
+        lists = {**base.policy.whitelists, **params.policy.whitelists}
+        self.list_names = tuple(dict.fromkeys([*params.policy.whitelists, *lists]))
+        self.rules = compile_rules(params.policy, geo, self.scale, self.list_names)
         det = params.deterrence
         # one border response per element: the expected deterrence of a crossing
         self.border = {
-            name: border_weights(self.tables, e, geo.corridor, det.for_element(name))
+            name: rule_border_weights(self.tables, self.rules, e, geo, det.for_element(name))
             for e, name in enumerate(ELEMENTS)
         }
         # a channel held at baseline (flowsim explain) meets the baseline's friction
-        base = hold.baseline if hold is not None else params
         self.baseline_tables = compile_policy(base.policy, geo, self.scale)
+        self.baseline_rules = compile_rules(base.policy, geo, self.scale, self.list_names)
         self.baseline_border = {
-            name: border_weights(
-                self.baseline_tables, e, geo.corridor, base.deterrence.for_element(name)
+            name: rule_border_weights(
+                self.baseline_tables,
+                self.baseline_rules,
+                e,
+                geo,
+                base.deterrence.for_element(name),
             )
             for e, name in enumerate(ELEMENTS)
         }
+        self.whitelists = lists
+        self.assign_lists()
+        if hasattr(self, "rule_quota_left") and self.rule_quota_left.size != len(self.rules.quota):
+            self.refill_rule_quotas()
         talent_border = self.border_for("job_move", "talent")
         self.capital_border = self.border_for("vc_round", "capital")
         tp = params.talent
@@ -166,9 +188,41 @@ class World:
         leverage = base if "guidance_coinvestment" in self.held else params
         self.guidance_leverage = np.asarray(leverage.capital.guidance_leverage.as_array())
 
+    def assign_lists(self) -> None:
+        """Whitelist membership (a bit per list) of each lab and firm; None with no list.
+
+        Needs the agents: :func:`flowsim.setup.build_world` calls it once they are drawn.
+        """
+        if self.list_names and hasattr(self, "labs") and hasattr(self, "firms"):
+            self.lab_lists, self.firm_lists = list_members(self, self.whitelists, self.list_names)
+        else:
+            self.lab_lists = self.firm_lists = None
+
     def tables_for(self, chan: str):
         """Friction tables a flow of channel ``chan`` meets (the baseline's if held)."""
         return self.baseline_tables if chan in self.held else self.tables
+
+    def rules_for(self, chan: str) -> tuple[FrictionTables, RuleSet, np.ndarray]:
+        """Tables, compiled rules and rule quotas left for channel ``chan`` (baseline's if held)."""
+        if chan in self.held:
+            return self.baseline_tables, self.baseline_rules, self.baseline_rule_quota_left
+        return self.tables, self.rules, self.rule_quota_left
+
+    def refill_quotas(self) -> None:
+        """This month's quotas: the tables' pools, then each rule's, from the quota stream."""
+        # quotas are rounded from a stream of their own, so that a quota that binds
+        # nothing leaves every mechanism's draws as they were
+        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
+        self.refill_rule_quotas()
+
+    def refill_rule_quotas(self) -> None:
+        """The rules' quotas (drawn only where a rule of ``policy.rules`` sets one)."""
+        self.rule_quota_left = fresh_rule_quota(self.rules, self.rngs["quota"])
+        self.baseline_rule_quota_left = (
+            fresh_rule_quota(self.baseline_rules, self.rngs["quota"])
+            if self.held
+            else self.rule_quota_left
+        )
 
     def border_for(self, chan: str, element: str) -> np.ndarray:
         """Expected border deterrence of ``element`` for channel ``chan`` (baseline's if held)."""
@@ -199,9 +253,7 @@ class World:
         """Reset counters and quotas, rebuild the pools from the current state."""
         for k in self.counters:
             self.counters[k] = 0.0
-        # quotas are rounded from a stream of their own, so that a quota that binds
-        # nothing leaves every mechanism's draws as they were
-        self.quota_left = fresh_quota(self.tables, self.rngs["quota"])
+        self.refill_quotas()
         self.refresh_pools()
 
     def refresh_pools(self) -> None:

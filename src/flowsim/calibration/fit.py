@@ -10,6 +10,14 @@ weight-averaged squared distance of the replicate means from the real figures, i
 tolerance bands, over the **calibration** targets only. Validation targets are
 computed in the same runs and logged, but never enter the objective.
 
+**ABC rejection** (``search.method: abc``): instead of TPE, each trial is an
+independent draw from the free parameters' priors (their ``low``/``high``, uniform
+or log-uniform), on a draw stream seeded from the file's ``seed``. A draw is
+accepted when every calibration target is within tolerance (the ABC tolerance),
+and the ensemble is the accepted draws in draw order: a sample of the approximate
+posterior, whose spread is parameter uncertainty, not the neighbourhood of an
+optimum. The acceptance rate is in the manifest's ``selection``.
+
 Trials run on the sweep executors (:mod:`flowsim.sweep.executor`): in this process,
 a local Dask cluster or an existing scheduler; a batch of trials (one per worker
 thread) is asked of Optuna at a time and told back as each finishes.
@@ -368,6 +376,25 @@ def trial_means(trial: dict[str, Any]) -> dict[str, float]:
     return {k: float(v) for k, v in frame.mean(skipna=True).items()}
 
 
+@dataclass(frozen=True)
+class _Draw:
+    """One ABC draw, shaped like an Optuna trial (``number``, ``params``)."""
+
+    number: int
+    params: dict[str, float]
+
+
+def _draw(rng: np.random.Generator, free: dict[str, Any]) -> dict[str, float]:
+    """One independent draw from the free parameters' priors (uniform, or log-uniform)."""
+    out = {}
+    for name, b in free.items():
+        if b.log:
+            out[name] = float(np.exp(rng.uniform(np.log(b.low), np.log(b.high))))
+        else:
+            out[name] = float(rng.uniform(b.low, b.high))
+    return out
+
+
 def calibrate(
     path: str | Path | Targets,
     out: str | Path,
@@ -474,6 +501,12 @@ def _calibrate_locked(
                 value=rec["objective"],
             )
         )
+    abc = spec.search.method == "abc"
+    # ABC rejection: a draw stream of its own, advanced past the draws already logged
+    rng = np.random.default_rng([spec.seed % 2**63, 7919])
+    if abc:
+        for _ in done:
+            _draw(rng, spec.free)
     seeds = replicate_seeds(spec.seed, spec.replicates)
     model = TargetModel(targets.base_scenario(), tuple(spec.targets))
     remaining = max(0, budget - len(done))
@@ -491,7 +524,10 @@ def _calibrate_locked(
         batch = spec.search.batch or getattr(run_tasks, "threads", 1)
         while remaining > 0:
             k = min(batch, remaining)
-            asked = [study.ask(distributions) for _ in range(k)]
+            if abc:
+                asked = [_Draw(next_number + i, _draw(rng, spec.free)) for i in range(k)]
+            else:
+                asked = [study.ask(distributions) for _ in range(k)]
             numbers = {t.number: next_number + i for i, t in enumerate(asked)}
             next_number += k
             by_trial = {t.number: t for t in asked}
@@ -529,7 +565,8 @@ def _calibrate_locked(
                     "errors": [s["error"] for s in slots if s["error"]],
                 }
                 entry["objective"] = float(objective(calibration, trial_means(entry)))
-                study.tell(trial, entry["objective"])
+                if not abc:
+                    study.tell(trial, entry["objective"])
                 _append(folder, entry)
                 bar.update(1)
 
@@ -563,13 +600,20 @@ def trials_frame(trials: list[dict[str, Any]], targets: Targets) -> pd.DataFrame
     return pd.DataFrame(rows)
 
 
-def select_ensemble(frame: pd.DataFrame, size: int) -> tuple[pd.DataFrame, str]:
+def select_ensemble(
+    frame: pd.DataFrame, size: int, method: str = "tpe"
+) -> tuple[pd.DataFrame, str]:
     """The ensemble's rows of :func:`trials_frame` and the rule that chose them.
 
     Only accepted trials (every calibration target within tolerance) are members; when
-    none is accepted the ensemble is empty: the calibration failed.
+    none is accepted the ensemble is empty: the calibration failed. With ``method="abc"``
+    the trials are independent prior draws, so the accepted ones are kept in draw order
+    (an unbiased sample of the ABC posterior); with ``"tpe"`` the lowest objectives.
     """
-    ordered = frame.sort_values(["objective", "trial"], kind="stable")
+    if method == "abc":
+        ordered = frame.sort_values("trial", kind="stable")
+    else:
+        ordered = frame.sort_values(["objective", "trial"], kind="stable")
     accepted = ordered[ordered["within_all"]]
     chosen = accepted.head(size)
     if chosen.empty:
@@ -580,8 +624,13 @@ def select_ensemble(frame: pd.DataFrame, size: int) -> tuple[pd.DataFrame, str]:
     else:
         rule = (
             f"accepted set: the {len(chosen)} trials (of {len(frame)}, {len(accepted)} accepted) "
-            "whose replicate means put every calibration target within tolerance, lowest "
-            "objective first"
+            "whose replicate means put every calibration target within tolerance, "
+            + (
+                "in draw order (ABC rejection: independent draws from the priors; acceptance "
+                f"rate {len(accepted) / len(frame):.3f})"
+                if method == "abc"
+                else "lowest objective first"
+            )
         )
         if len(accepted) < MIN_ACCEPTED:
             rule += (
@@ -691,7 +740,7 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
         raise CalibrationError(f"{folder}: no finished trial in {LOG}")
     frame = trials_frame(trials, targets)
     _write_csv(frame, folder / "trials.csv")
-    chosen, rule = select_ensemble(frame, targets.spec.search.ensemble)
+    chosen, rule = select_ensemble(frame, targets.spec.search.ensemble, targets.spec.search.method)
     by_number = {rec["trial"]: rec for rec in trials}
     best_row = frame.sort_values(["objective", "trial"], kind="stable").iloc[0]
     best_rec = by_number[int(best_row["trial"])]

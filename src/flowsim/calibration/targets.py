@@ -302,6 +302,13 @@ class SearchSettings(_Strict):
     ensemble: int = Field(
         12, ge=1, le=10_000, description="most members of the ensemble of accepted sets"
     )
+    method: Literal["tpe", "abc"] = Field(
+        "tpe",
+        description="tpe: Optuna's TPE optimiser, the ensemble is the accepted trials of lowest "
+        "objective; abc: ABC rejection, every trial an independent draw from the free "
+        "parameters' priors, the ensemble the accepted draws in draw order (a sample of the "
+        "posterior, not of the optimum)",
+    )
 
 
 class TargetsFile(_Strict):

@@ -139,10 +139,13 @@ def main(args: argparse.Namespace) -> int:
         print(f"flowsim calibrate: the Dask cluster cannot be reached: {exc}", file=sys.stderr)
         return 2
     except OSError as exc:  # a full disk, a folder made read-only: finished files are kept
+        from flowsim.diskio import write_error_message
+
+        where = args.out or "the calibration folder"
+        message = write_error_message(exc, f"the calibration in {where}", group=False)
         print(
-            f"flowsim calibrate: could not write to {exc.filename or args.out}: {exc.strerror}; "
-            "every file written before is whole (written to a temporary file, then renamed); "
-            "free space and run `flowsim calibrate FILE --report --out DIR` to finish",
+            f"flowsim calibrate: {message}; then `flowsim calibrate FILE --report --out {where}` "
+            "finishes the report",
             file=sys.stderr,
         )
         return 1

@@ -357,7 +357,15 @@ def main(args: argparse.Namespace) -> int:
     if text:
         print("\n".join(text))
     print(_pairing_note(table))
+    decides = _what_decides(result.table, ensemble, shown_outputs)
     try:
+        if decides is not None and out_dir is not None:
+            from flowsim.diskio import atomic_path
+
+            out_dir.mkdir(parents=True, exist_ok=True)
+            with atomic_path(out_dir / WHAT_DECIDES) as tmp:
+                decides.to_csv(tmp, index=False)
+            print(f"written: {out_dir / WHAT_DECIDES}")
         if csv_file:
             _write_long_table(result.table, Path(args.out), folders)
             print(f"\nwritten: {args.out}")
@@ -383,6 +391,47 @@ def main(args: argparse.Namespace) -> int:
         )
         return 1
     return 0
+
+
+WHAT_DECIDES = "what_decides.csv"
+"""File of ``compare --ensemble --out DIR``: the screening of the effect over the parameter sets."""
+
+
+def _what_decides(table: pd.DataFrame, ensemble: object, outputs: list[str]) -> pd.DataFrame | None:
+    """Print "what decides this answer" for ensemble runs and return its table (None: none).
+
+    A screening over the ensemble's parameter sets (:func:`flowsim.report.screening`):
+    for each output, the correlation ``r`` across sets of the set's effect with each
+    parameter's value, ``r2`` the share of the effect's spread across sets it alone
+    accounts for, and ``slope_sd`` the effect's change per sd of the parameter. With
+    sets drawn from the priors or an ABC posterior, this ranks the assumptions whose
+    uncertain range moves the answer most.
+    """
+    if ensemble is None:
+        return None
+    from flowsim.report import screening
+
+    frame = screening(table, ensemble, outputs)
+    if frame.empty:
+        print(
+            "\nWhat decides this answer: fewer than 3 parameter sets with an effect; no screening"
+        )
+        return None
+    print(
+        "\nWhat decides this answer (screening over the ensemble's parameter sets: the effect "
+        "in each set against the set's parameters; r2 = share of the effect's spread across "
+        "sets one parameter alone accounts for; slope/sd = change of the effect per sd of the "
+        "parameter; correlated parameters share credit):"
+    )
+    for output, group in frame.groupby("output", sort=False):
+        top = group.head(5)
+        print(f"  {output} (effect sd across sets {top['effect_sd'].iloc[0]:.4g}):")
+        for row in top.itertuples():
+            print(
+                f"    {row.parameter:<45} r2 {row.r2:5.2f}  r {row.r:+.2f}  "
+                f"slope/sd {row.slope_sd:+.4g}"
+            )
+    return frame
 
 
 def _write_long_table(table: pd.DataFrame, out: Path, folders: list[str]) -> None:

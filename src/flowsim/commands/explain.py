@@ -25,7 +25,7 @@ HELP = (
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """Arguments of ``flowsim explain``."""
-    from flowsim.explain import DEFAULT_PERMUTATIONS, METHODS
+    from flowsim.channels import DEFAULT_PERMUTATIONS, METHODS
 
     parser.add_argument("policy", metavar="POLICY_DIR", help="run folder of the policy")
     parser.add_argument("baseline", metavar="BASELINE_DIR", help="run folder of its baseline")
@@ -175,96 +175,110 @@ def main(args: argparse.Namespace) -> int:
     policy, units, ensemble = policy_run
     baseline = baseline_run[0]
     out = Path(args.out) if args.out else _default_out(policy.name)
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        return _error(f"{out} exists and is not an empty folder; give another --out")
-    if args.permutations is not None and args.method != "sampled":
-        return _error("--permutations is for --method sampled (exact runs every subset)")
-    permutations = args.permutations if args.permutations is not None else DEFAULT_PERMUTATIONS
-    try:
-        plan = plan_explanation(policy, baseline, units, args.method, permutations)
-    except ExplainError as err:
-        return _error(str(err))
-    from flowsim.explain import HEADLINE
+    from contextlib import ExitStack
 
-    outputs = outputs or list(HEADLINE)
-    workers = args.workers or default_workers()
-    kind = (
-        f"{len({u.parameter_set for u in units})} parameter sets x "
-        f"{len({u.seed for u in units})} seeds"
-        if ensemble
-        else f"{len(units)} replicates"
-    )
-    print(
-        f"explain {policy.name} vs {baseline.name}: channels the policy touches: "
-        f"{', '.join(plan.players) or 'none'}"
-        + (f" (untouched, exactly 0: {', '.join(plan.untouched)})" if plan.untouched else ""),
-        file=sys.stderr,
-    )
-    per_unit = plan.n_runs // len(units)
-    timing = time_one_run(policy, units[0].seed)
-    where = args.scheduler or f"{workers} worker{'s' if workers != 1 else ''}"
-    print(
-        f"  {plan.n_runs} runs = {kind} x ({per_unit - 1} {plan.method} configurations + the "
-        f"baseline); one run about {format_duration(timing.seconds_per_run)} (timed: set-up "
-        f"{format_duration(timing.setup_seconds)} + {policy.steps} months x "
-        f"{format_duration(timing.step_seconds)}); all runs about "
-        f"{format_duration(timing.total(plan.n_runs, workers))} on {where} (ideal speed-up)",
-        file=sys.stderr,
-    )
-    if len(units) < 2:
+    from flowsim.diskio import FolderLockedError, output_lock
+
+    with ExitStack() as stack:
+        try:  # a second explain into the same folder is refused, not interleaved
+            stack.enter_context(output_lock(out, what="explain folder"))
+        except FolderLockedError as err:
+            return _error(str(err))
+        if out.exists() and (not out.is_dir() or any(out.iterdir())):
+            return _error(f"{out} exists and is not an empty folder; give another --out")
+        if args.permutations is not None and args.method != "sampled":
+            return _error("--permutations is for --method sampled (exact runs every subset)")
+        permutations = args.permutations if args.permutations is not None else DEFAULT_PERMUTATIONS
+        try:
+            plan = plan_explanation(policy, baseline, units, args.method, permutations)
+        except ExplainError as err:
+            return _error(str(err))
+        from flowsim.explain import HEADLINE
+
+        outputs = outputs or list(HEADLINE)
+        workers = args.workers or default_workers()
+        kind = (
+            f"{len({u.parameter_set for u in units})} parameter sets x "
+            f"{len({u.seed for u in units})} seeds"
+            if ensemble
+            else f"{len(units)} replicates"
+        )
         print(
-            "  warning: one replicate: the parts add up, but they have no interval and "
-            "cannot be told from noise; run both folders with --replications 8 or more",
+            f"explain {policy.name} vs {baseline.name}: channels the policy touches: "
+            f"{', '.join(plan.players) or 'none'}"
+            + (f" (untouched, exactly 0: {', '.join(plan.untouched)})" if plan.untouched else ""),
             file=sys.stderr,
         )
-    if args.dry_run:
-        return 0
-    started = datetime.now(UTC)
-    try:
-        with tqdm(
-            total=plan.n_runs, desc="explain", unit="run", file=sys.stderr, disable=args.quiet
-        ) as bar:
-            parts = explain(
-                policy,
-                baseline,
-                plan,
-                outputs,
-                workers=workers,
-                scheduler=args.scheduler,
-                security=security,
-                progress=bar.update,
-            )
-    except ExplainError as err:
-        print(f"flowsim explain: {err}", file=sys.stderr)
-        return 1
-    took = (datetime.now(UTC) - started).total_seconds()
-    summary = summarise(parts)
-    what = (
-        f"mean over {kind} (each set applied to the policy and the baseline), 95% CI over sets"
-        if ensemble
-        else f"mean over {len(units)} replicates with common seeds, 95% CI"
-    )
-    text = "\n".join(
-        [
-            f"{policy.name} vs {baseline.name}: effect per year by channel, Shapley values "
-            f"({plan.method}); the parts add up to the total; {what}; scale {policy.scale}, "
-            f"{policy.steps} months. Columns: per year, 95% interval, % of the baseline.",
-            format_table(summary),
-            f"{plan.n_runs} runs in {format_duration(took)}.",
-        ]
-    )
-    print(text)
-    try:
-        write_outputs(
-            out,
-            parts,
-            summary,
-            text,
-            f"{policy.name} vs {baseline.name} (per year; {what})",
-            [Path(args.policy), Path(args.baseline)],
+        per_unit = plan.n_runs // len(units)
+        timing = time_one_run(policy, units[0].seed)
+        where = args.scheduler or f"{workers} worker{'s' if workers != 1 else ''}"
+        print(
+            f"  {plan.n_runs} runs = {kind} x ({per_unit - 1} {plan.method} configurations + the "
+            f"baseline); one run about {format_duration(timing.seconds_per_run)} (timed: set-up "
+            f"{format_duration(timing.setup_seconds)} + {policy.steps} months x "
+            f"{format_duration(timing.step_seconds)}); all runs about "
+            f"{format_duration(timing.total(plan.n_runs, workers))} on {where} (ideal speed-up)",
+            file=sys.stderr,
         )
-    except OSError as err:
-        print(f"flowsim explain: cannot write {out}: {err}; nothing was written", file=sys.stderr)
-        return 1
-    print(f"wrote {out}: explain.csv, explain_replicates.csv, explain.txt, explain.png")
-    return 0
+        if len(units) < 2:
+            print(
+                "  warning: one replicate: the parts add up, but they have no interval and "
+                "cannot be told from noise; run both folders with --replications 8 or more",
+                file=sys.stderr,
+            )
+        if args.dry_run:
+            return 0
+        started = datetime.now(UTC)
+        try:
+            with tqdm(
+                total=plan.n_runs, desc="explain", unit="run", file=sys.stderr, disable=args.quiet
+            ) as bar:
+                parts = explain(
+                    policy,
+                    baseline,
+                    plan,
+                    outputs,
+                    workers=workers,
+                    scheduler=args.scheduler,
+                    security=security,
+                    progress=bar.update,
+                )
+        except ExplainError as err:
+            print(f"flowsim explain: {err}", file=sys.stderr)
+            return 1
+        took = (datetime.now(UTC) - started).total_seconds()
+        summary = summarise(parts)
+        what = (
+            f"mean over {kind} (each set applied to the policy and the baseline), 95% CI over sets"
+            if ensemble
+            else f"mean over {len(units)} replicates with common seeds, 95% CI"
+        )
+        text = "\n".join(
+            [
+                f"{policy.name} vs {baseline.name}: effect per year by channel, Shapley values "
+                f"({plan.method}); the parts add up to the total; {what}; scale {policy.scale}, "
+                f"{policy.steps} months. Columns: per year, 95% interval, % of the baseline.",
+                format_table(summary),
+                f"{plan.n_runs} runs in {format_duration(took)}.",
+            ]
+        )
+        print(text)
+        try:
+            write_outputs(
+                out,
+                parts,
+                summary,
+                text,
+                f"{policy.name} vs {baseline.name} (per year; {what})",
+                [Path(args.policy), Path(args.baseline)],
+            )
+        except OSError as err:
+            from flowsim.diskio import write_error_message
+
+            print(
+                f"flowsim explain: {write_error_message(err, f'the explanation in {out}')}",
+                file=sys.stderr,
+            )
+            return 1
+        print(f"wrote {out}: explain.csv, explain_replicates.csv, explain.txt, explain.png")
+        return 0

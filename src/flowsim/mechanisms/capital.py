@@ -30,10 +30,11 @@ from flowsim.flows import channel
 from flowsim.geography import CITIES
 from flowsim.gravity import choose_capital_city
 from flowsim.paramtypes import ByJurisdiction, _Frozen, _nonneg, _positive, _share
-from flowsim.policy import cross
+from flowsim.policy import Counts, FlowKeys, cross_border
 from flowsim.setup import expected_yearly_investment
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows, lognormal
+from flowsim.whitelists import agent_lists
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -445,25 +446,24 @@ def step(world: World, t: int, warmup: bool = False) -> None:
         size = mean * np.exp(
             p.round_size_sigma * rng.standard_normal(seekers.size) - 0.5 * p.round_size_sigma**2
         )
-        c = cross(
+        firm_kind = np.ones(seekers.size, dtype=np.int64)
+        # the approved rounds are recorded below, once their amount is known
+        c = cross_border(
+            world,
+            CAPITAL,
             inv_city,
             firm_city,
             F.zone[seekers],
-            CAPITAL,
-            world.tables_for("vc_round"),
-            world.geo.corridor,
-            world.quota_left,
             rng,
-        )
-        world.count("vc_refused", c.refused.sum())
-        world.count("vc_over_quota", c.over_quota.sum())
-        world.count("friction_cost", c.cost[c.approved].sum())
-        refused = ~c.approved
-        world.ledger.record(
-            channel("vc_round"),
-            inv_city[refused],
-            firm_city[refused],
-            np.zeros(refused.sum(), bool),
+            "vc_round",
+            keys=FlowKeys(
+                field=F.sector[seekers],
+                employer=firm_kind,
+                lists=agent_lists(world, firm_kind, seekers),
+                destination_zone=F.zone[seekers],
+            ),
+            counts=Counts(refused="vc_refused", over_quota="vc_over_quota"),
+            record="refused",
         )
         seekers, investor, size = seekers[c.approved], investor[c.approved], size[c.approved]
         firm_city, inv_city, delay = (

@@ -14,6 +14,7 @@ import numpy as np
 
 from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
 from flowsim.state import Column, Memory
+from flowsim.whitelists import draw_kinds
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -43,6 +44,9 @@ OUTPUTS = (
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
+STREAM = "data_category"
+"""The stream each request's category is drawn from (common random numbers)."""
+
 DATA = 2
 
 
@@ -67,8 +71,22 @@ def request(
     city: np.ndarray,
     zone: np.ndarray,
     collaborator_city: np.ndarray,
+    employer: np.ndarray | None = None,
+    employer_row: np.ndarray | None = None,
 ) -> Requests:
     """Data requests of a batch of new projects, recorded in the flow ledger."""
+    # what each request is (a data category, a sample kind) comes from a stream of its own
+    category = draw_kinds("data", field, world.rngs[STREAM])
     return request_and_record(
-        world, DATA, world.data_need, COUNTERS, field, city, zone, collaborator_city
+        world,
+        DATA,
+        world.data_need,
+        COUNTERS,
+        field,
+        city,
+        zone,
+        collaborator_city,
+        employer,
+        employer_row,
+        category,
     )

@@ -20,13 +20,15 @@ work is.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.policy import Crossing, FrictionTables, cross
+from flowsim.policy import Counts, Crossing, FlowKeys, cross_border, expected_weights
 from flowsim.pools import choose_rows
+from flowsim.whitelists import agent_lists
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -61,11 +63,10 @@ def request_inputs(
     sensitivity: float,
     elasticity: float,
     refusal_delay_steps: int,
-    element: int,
-    tables: FrictionTables,
-    corridor_matrix: np.ndarray,
-    quota_left: np.ndarray,
+    crossing: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], Crossing],
     rng: np.random.Generator,
+    keys: FlowKeys | None = None,
+    expected: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], np.ndarray] | None = None,
 ) -> Requests:
     """Which projects need the input, where they get it, and at what quality (pure core).
 
@@ -84,11 +85,12 @@ def request_inputs(
         sensitivity: logit sensitivity of the choice to ask across.
         elasticity: output elasticity to input quality.
         refusal_delay_steps: months a refusal costs.
-        element: element number of the input.
-        tables: compiled friction (see :func:`flowsim.policy.cross`).
-        corridor_matrix: corridor number of each city pair.
-        quota_left: quotas left this month, decremented in place.
+        crossing: ``crossing(source, destination, zone, keys)`` passes the requests through
+            border control (:func:`flowsim.policy.cross_border`) with the element's stream.
         rng: the element's Generator.
+        keys: what border rules may select on, one entry per project of the batch.
+        expected: ``expected(source, destination, zone, keys)``, the deterrence each request
+            expects under the rules (None: the ``deterrence`` table).
     """
     n = field.size
     needs = rng.random(n) < need[field]
@@ -113,10 +115,15 @@ def request_inputs(
         use = offer & (jurisdiction[np.maximum(cc, 0)] == others[:, k])
         cand[use, k] = cc[use]
     slot = pz + 1
+    pk = (keys or FlowKeys()).take(proj)
     value = np.zeros((m, 2))
     for k in range(2):
         ok = cand[:, k] >= 0
-        value[ok, k] = q[rows[ok], others[ok, k]] * deterrence[slot[ok], pc[ok], cand[ok, k]]
+        if expected is None:
+            weight = deterrence[slot[ok], pc[ok], cand[ok, k]]
+        else:  # the rules in force: by field, category or kind, employer, list, direction
+            weight = expected(cand[ok, k], pc[ok], pz[ok], pk.take(np.flatnonzero(ok)))
+        value[ok, k] = q[rows[ok], others[ok, k]] * weight
     best = value.argmax(axis=1)
     v_across = value[rows, best]
     foreign = cand[rows, best]
@@ -127,7 +134,7 @@ def request_inputs(
     across = (rng.random(m) < p_across) & (foreign >= 0)
     source = np.where(across, foreign, np.where(home >= 0, home, pc))
     # the input travels from its source to the project
-    c = cross(source, pc, pz, element, tables, corridor_matrix, quota_left, rng)
+    c = crossing(source, pc, pz, pk)
     used = np.where(across & c.approved, q_across, q_dom)
     qual = (used / q_best) ** elasticity
     substituted = ~across & (q[rows, others[:, 0]].clip(min=q[rows, others[:, 1]]) > q_dom)
@@ -147,6 +154,23 @@ class InputCounters:
     delay_days: str | None = None
 
 
+def scaled_quality(quality: np.ndarray, factors: list[float]) -> np.ndarray:
+    """The input-quality table with each jurisdiction's row multiplied by its factor.
+
+    Each field's column is then divided by its largest value, so the best source stays
+    at 1 and a factor moves only a jurisdiction's advantage. All factors 1 returns the
+    table itself (bit for bit).
+
+    Args:
+        quality: shape (3, fields), in (0, 1].
+        factors: one positive multiplier per jurisdiction (GD, HK, MO).
+    """
+    if all(f == 1.0 for f in factors):
+        return quality
+    scaled = quality * np.asarray(factors, dtype=float)[:, None]
+    return scaled / scaled.max(axis=0, keepdims=True)
+
+
 def request_and_record(
     world: World,
     element: int,
@@ -156,23 +180,67 @@ def request_and_record(
     city: np.ndarray,
     zone: np.ndarray,
     collaborator_city: np.ndarray,
+    employer: np.ndarray | None = None,
+    employer_row: np.ndarray | None = None,
+    category: np.ndarray | None = None,
 ) -> Requests:
     """Requests of a batch of new projects for one input, recorded in the ledger and counters.
 
-    The input's own random stream is the one named after its element.
+    The input's own random stream is the one named after its element; the requests pass
+    the border through :func:`flowsim.policy.cross_border`. ``employer`` (0 lab, 1 firm) and
+    ``employer_row`` say who the projects' PIs work for (their whitelists); ``category`` is
+    each project's data category or sample kind (:mod:`flowsim.mechanisms.data`).
     """
-    from flowsim.flows import channel
     from flowsim.geography import ELEMENTS, INPUT_ELEMENTS
 
     name = ELEMENTS[element]
     rp = world.params.research
+    lists = None if employer is None else agent_lists(world, employer, employer_row)
+    keys = FlowKeys(
+        field=field,
+        employer=employer,
+        lists=lists,
+        category=category if name == "data" else None,
+        kind=category if name == "samples" else None,
+        destination_zone=zone,
+    )
+    rng = world.rngs[name]
+
+    def crossing(source, destination, pz, pk):
+        return cross_border(
+            world,
+            element,
+            source,
+            destination,
+            pz,
+            rng,
+            counters.channel,
+            keys=pk,
+            counts=Counts(crossed=counters.crossed, delay_days=counters.delay_days),
+        )
+
+    tables, rules, _ = world.rules_for(counters.channel)
+    expected = None
+    if rules.user:
+        response = world.params.deterrence.for_element(name)
+        if counters.channel in world.held and world.hold is not None:
+            response = world.hold.baseline.deterrence.for_element(name)
+
+        def expected(source, destination, pz, pk):
+            return expected_weights(
+                tables, rules, element, source, destination, pz, pk, world.geo, response
+            )
+
     req = request_inputs(
         field,
         city,
         zone,
         collaborator_city,
         need,
-        world.geo.input_quality[INPUT_ELEMENTS.index(name)],
+        scaled_quality(
+            world.geo.input_quality[INPUT_ELEMENTS.index(name)],
+            getattr(rp, f"{name}_quality_factor").as_array(),
+        ),
         world.geo.city_jurisdiction,
         world.source_weights,
         world.border_for(counters.channel, name),
@@ -180,25 +248,16 @@ def request_and_record(
         rp.input_choice_sensitivity,
         rp.substitution_elasticity,
         int(round(rp.refusal_delay_months)),
-        element,
-        world.tables_for(counters.channel),
-        world.geo.corridor,
-        world.quota_left,
-        world.rngs[name],
+        crossing,
+        rng,
+        keys=keys,
+        expected=expected,
     )
     c = req.crossing
-    crossed = c.approved & (c.corridor >= 0)
-    world.ledger.record(
-        channel(counters.channel), req.source, city[req.project], c.approved, 1.0, c.delay_days
-    )
     asked = req.project
     world.count_by(counters.requests, city[asked], field[asked])
-    world.count(counters.crossed, crossed.sum())
     refused = asked[c.refused]
     world.count_by(counters.refused, city[refused], field[refused])
     substituted = asked[req.substituted]
     world.count_by(counters.substituted, city[substituted], field[substituted])
-    if counters.delay_days is not None:
-        world.count(counters.delay_days, c.delay_days[crossed].sum())
-    world.count("friction_cost", c.cost[c.approved].sum())
     return req

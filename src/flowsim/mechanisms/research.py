@@ -37,12 +37,29 @@ from flowsim.paramtypes import ByField, ByJurisdiction, _Frozen, _nonneg, _posit
 from flowsim.pools import choose_rows
 from flowsim.populations import compact
 from flowsim.state import Column, Memory
+from flowsim.whitelists import agent_lists
 
 if TYPE_CHECKING:
     from flowsim.world import World
 
 PARAMS = "research"
 """The scenario section this mechanism owns: ``research.*``, of class :data:`Params`."""
+
+
+class QualityFactor(_Frozen):
+    """A multiplier per jurisdiction of the input-quality table (an assumption parameter).
+
+    After multiplying, each field's qualities are divided by their largest, so the
+    best source anywhere stays at 1 and only the jurisdictions' relative advantage moves.
+    """
+
+    GD: float = Field(1.0, gt=0.0, description="multiplier of Guangdong's quality [factor]")
+    HK: float = Field(1.0, gt=0.0, description="multiplier of Hong Kong's quality [factor]")
+    MO: float = Field(1.0, gt=0.0, description="multiplier of Macao's quality [factor]")
+
+    def as_array(self) -> list[float]:
+        """Values in the order GD, HK, MO."""
+        return [self.GD, self.HK, self.MO]
 
 
 class ResearchParams(_Frozen):
@@ -178,6 +195,17 @@ class ResearchParams(_Frozen):
         1.0,
         "elasticity of a project's output to the quality of the data or samples it uses, "
         "relative to the best available anywhere (assumption)",
+    )
+    data_quality_factor: QualityFactor = Field(
+        default_factory=QualityFactor,
+        description="multiplier of each jurisdiction's quality of data in data/input_quality.csv "
+        "(every row there is an assumption; 1 = the table; priors in "
+        "scenarios/calibration/priors.yaml)",
+    )
+    samples_quality_factor: QualityFactor = Field(
+        default_factory=QualityFactor,
+        description="multiplier of each jurisdiction's quality of samples in "
+        "data/input_quality.csv (1 = the table; priors in scenarios/calibration/priors.yaml)",
     )
     input_decay_minutes: float = _positive(
         45.0, "travel time at which a source city's pull for inputs falls by e [min] (assumption)"
@@ -435,7 +463,23 @@ def start_projects(world: World, t: int) -> None:
             a[ok] for a in (idx, member, cap, fallback, fallback_cap)
         )
         target = R.city[member].astype(np.int64)
-        c = policy.cross_border(world, TALENT, city[idx], target, zone[idx], rng, "collaboration")
+        lists = agent_lists(world, kind[idx], R.employer[pis[idx]])
+        c = policy.cross_border(
+            world,
+            TALENT,
+            city[idx],
+            target,
+            zone[idx],
+            rng,
+            "collaboration",
+            keys=policy.FlowKeys(
+                field=field[idx],
+                employer=kind[idx],
+                lists=lists,
+                origin_zone=zone[idx],
+                destination_zone=R.zone[member],
+            ),
+        )
         world.count("collaborations_refused", c.refused.sum())
         # a refused partner across the border: the best domestic candidate instead
         back = c.refused & (fallback >= 0)
@@ -469,6 +513,13 @@ def start_projects(world: World, t: int) -> None:
                 rng,
                 "grant",
                 volume=GRANT_PER_COLLABORATOR,
+                keys=policy.FlowKeys(
+                    field=field[idx[gp]],
+                    employer=kind[idx[gp]],
+                    lists=agent_lists(world, kind[idx[gp]], R.employer[pis[idx[gp]]]),
+                    origin_zone=zone[idx[gp]],
+                    destination_zone=R.zone[member[gp]],
+                ),
             )
             world.count("grants_cross_border", cg.approved.sum())
             funded[gp[cg.approved]] = True
@@ -504,7 +555,7 @@ def start_projects(world: World, t: int) -> None:
     ready = {}
     wait = np.zeros(n, dtype=np.int64)
     for module in (data, samples):
-        req = module.request(world, field, city, zone, collab_city)
+        req = module.request(world, field, city, zone, collab_city, kind, R.employer[pis])
         c = req.crossing
         ready_step = np.full(n, -1, dtype=np.int64)
         arrived = req.project[c.approved]

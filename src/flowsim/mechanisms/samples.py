@@ -13,6 +13,7 @@ import numpy as np
 
 from flowsim.mechanisms.inputs import InputCounters, Requests, request_and_record
 from flowsim.state import Column, Memory
+from flowsim.whitelists import draw_kinds
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -48,6 +49,9 @@ OUTPUTS = (
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
+STREAM = "samples_kind"
+"""The stream each request's kind is drawn from (common random numbers)."""
+
 SAMPLES = 3
 
 
@@ -73,8 +77,22 @@ def request(
     city: np.ndarray,
     zone: np.ndarray,
     collaborator_city: np.ndarray,
+    employer: np.ndarray | None = None,
+    employer_row: np.ndarray | None = None,
 ) -> Requests:
     """Sample shipments of a batch of new projects, recorded in the flow ledger."""
+    # what each request is (a data category, a sample kind) comes from a stream of its own
+    category = draw_kinds("samples", field, world.rngs[STREAM])
     return request_and_record(
-        world, SAMPLES, world.samples_need, COUNTERS, field, city, zone, collaborator_city
+        world,
+        SAMPLES,
+        world.samples_need,
+        COUNTERS,
+        field,
+        city,
+        zone,
+        collaborator_city,
+        employer,
+        employer_row,
+        category,
     )

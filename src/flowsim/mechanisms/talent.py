@@ -26,10 +26,11 @@ from flowsim.employment import add_staff, pick_employers, remove_staff
 from flowsim.geography import CITIES
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
 from flowsim.paramtypes import Policy, _Frozen, _nonneg, _positive, _share
-from flowsim.policy import border_weights, compile_policy, cross_border
+from flowsim.policy import FlowKeys, border_weights, compile_policy, cross_border
 from flowsim.pools import choose_rows
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
+from flowsim.whitelists import agent_lists
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -143,6 +144,21 @@ def init(world: World) -> None:
     )
 
 
+def researcher_keys(
+    world: World, rows: np.ndarray, destination_zone: np.ndarray | None = None
+) -> FlowKeys:
+    """What border rules may select on for researchers ``rows`` leaving their city."""
+    R = world.researchers
+    kind = R.employer_kind[rows]
+    return FlowKeys(
+        field=R.field[rows],
+        employer=kind,
+        lists=agent_lists(world, kind, R.employer[rows]),
+        origin_zone=R.zone[rows],
+        destination_zone=destination_zone,
+    )
+
+
 def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Rows of the researchers who act this month: each available row with probability ``rate``."""
     rows = bernoulli_rows(n, rate, rng)
@@ -176,7 +192,15 @@ def step(world: World, t: int) -> None:
         ok = dest >= 0
         visitors, origin, dest = visitors[ok], origin[ok], dest[ok]
         c = cross_border(
-            world, TALENT, origin, dest, R.zone[visitors], rng, "visit", counter="visits"
+            world,
+            TALENT,
+            origin,
+            dest,
+            R.zone[visitors],
+            rng,
+            "visit",
+            counter="visits",
+            keys=researcher_keys(world, visitors),
         )
         went = visitors[c.approved]
         world.tally.link("visits", origin[c.approved], dest[c.approved], R.field[went])
@@ -197,7 +221,15 @@ def step(world: World, t: int) -> None:
             a[ok] for a in (movers, origin, dest, kind, employer, zone)
         )
         c = cross_border(
-            world, TALENT, origin, dest, R.zone[movers], rng, "job_move", counter="researcher_moves"
+            world,
+            TALENT,
+            origin,
+            dest,
+            R.zone[movers],
+            rng,
+            "job_move",
+            counter="researcher_moves",
+            keys=researcher_keys(world, movers, destination_zone=zone),
         )
         go = movers[c.approved]
         world.tally.link("job_moves", origin[c.approved], dest[c.approved], R.field[go])

@@ -18,8 +18,9 @@ import numpy as np
 from flowsim.firms import new_developments, new_firms
 from flowsim.gravity import choose_capital_city
 from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
-from flowsim.policy import cross_border
+from flowsim.policy import FlowKeys, cross_border
 from flowsim.state import Column, Memory
+from flowsim.whitelists import agent_lists
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -177,7 +178,29 @@ def step(world: World, t: int) -> None:
         )
         # the zone rules of either party apply: a lab in Hetao gets Hetao's fee rules
         zone = np.where(L.zone[lab] >= 0, L.zone[lab], F.zone[firm])
-        c = cross_border(world, CAPITAL, firm_city, lab_city, zone, rng, "licence_fee", volume=fee)
+        # the lab is the acting agent (employer kind lab); either party's lists count
+        both = np.zeros(lab.size, dtype=np.int64)
+        lists = None
+        if world.lab_lists is not None:
+            lists = agent_lists(world, both, lab) | agent_lists(world, both + 1, firm)
+        keys = FlowKeys(
+            field=L.field[lab],
+            employer=both,
+            lists=lists,
+            origin_zone=F.zone[firm],
+            destination_zone=L.zone[lab],
+        )
+        c = cross_border(
+            world,
+            CAPITAL,
+            firm_city,
+            lab_city,
+            zone,
+            rng,
+            "licence_fee",
+            volume=fee,
+            keys=keys,
+        )
         ok = c.approved
         lab, firm, fee, firm_city = lab[ok], firm[ok], fee[ok], firm_city[ok]
         # a firm licensing several inventions at once pays for all; cash cannot go negative

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -327,13 +328,14 @@ def run_on_dask(
         model: the picklable model each task calls.
         on_result: called in this process with each finished run's record.
         attempts: submissions of a run before an infrastructure failure is recorded as its error.
-        window: most runs in flight at once; default four per worker thread (at least 8).
+        window: most runs in flight at once; default four per worker thread (at least 8),
+            grown as workers join.
     """
     from distributed import as_completed
 
     pending = iter(tasks)
-    threads = sum(client.nthreads().values()) or 1
-    window = window or max(8, 4 * threads)
+    fixed = window
+    limit = [window or _window_for(client), time.monotonic()]
     token = uuid.uuid4().hex[:8]
     owner: dict[str, tuple[RunTask, int]] = {}
 
@@ -343,7 +345,15 @@ def run_on_dask(
         owner[future.key] = (task, attempt)
         return future
 
-    started = [submit(t, 1) for _, t in zip(range(window), pending, strict=False)]
+    def current_window() -> int:
+        # Workers joining after the start (SLURM, Kubernetes) widen the window: the
+        # scheduler's thread count is re-read at most once a second, never shrinking it.
+        if fixed is None and time.monotonic() - limit[1] >= 1.0:
+            limit[0] = max(limit[0], _window_for(client))
+            limit[1] = time.monotonic()
+        return limit[0]
+
+    started = [submit(t, 1) for _, t in zip(range(limit[0]), pending, strict=False)]
     queue = as_completed(started)
     for future in queue:
         task, attempt = owner.pop(future.key)
@@ -357,9 +367,18 @@ def run_on_dask(
             record = _infrastructure_failure(task, exc, attempt)
         future.release()
         on_result(record)
-        following = next(pending, None)
-        if following is not None:
+        wanted = current_window() - len(owner)
+        for _ in range(max(wanted, 1)):
+            following = next(pending, None)
+            if following is None:
+                break
             queue.add(submit(following, 1))
+
+
+def _window_for(client: Any) -> int:
+    """Runs to keep in flight: four per worker thread present now, at least 8."""
+    threads = sum(client.nthreads().values()) or 1
+    return max(8, 4 * threads)
 
 
 def _infrastructure_failure(task: RunTask, exc: BaseException, attempts: int) -> dict[str, Any]:
