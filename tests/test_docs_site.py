@@ -9,9 +9,12 @@ and the notebooks state the scale and warm-up the code uses.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import importlib.util
+import io
 import re
+import shlex
 import unicodedata
 from pathlib import Path
 
@@ -152,3 +155,47 @@ def test_docs_and_notebooks_state_the_codes_scale_and_warm_up():
         "every notebook states the default scale"
     )
     assert not wrong, "\n".join(wrong)
+
+
+def test_every_scenario_file_the_docs_name_is_shipped():
+    """A path under scenarios/ in the README, the docs or a notebook is a file that exists.
+
+    A page may show a new file being written: a code line ``# scenarios/NAME.yaml`` names it.
+    """
+    pages = [*_pages(), *sorted((ROOT / "notebooks").glob("*.ipynb"))]
+    missing = []
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        written = set(re.findall(r"^\s*# (scenarios/[\w./-]+\.yaml)\s*$", text, re.M))
+        for path in sorted(set(re.findall(r"scenarios/[\w./-]+\.yaml", text)) - written):
+            if not (ROOT / path).is_file():
+                missing.append(f"{page.relative_to(ROOT)}: {path}")
+    assert not missing, "scenario files named in the docs but not shipped:\n" + "\n".join(missing)
+
+
+def _readme_commands() -> list[list[str]]:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    commands = []
+    for block in re.findall(r"^ *```bash\n(.*?)^ *```", readme, re.M | re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            words = shlex.split(line.partition(" #")[0])
+            if words[:1] == ["flowsim"]:
+                commands.append(words)
+    return commands
+
+
+def test_the_readmes_commands_parse():
+    """Every ``flowsim ...`` line of the README parses with today's parser (no run)."""
+    from flowsim.cli import build_parser
+
+    commands = _readme_commands()
+    assert len(commands) >= 8, f"the README's walkthrough and quick start: {commands}"
+    parser = build_parser()
+    wrong = []
+    for words in commands:
+        try:
+            with contextlib.redirect_stderr(io.StringIO()) as err:
+                parser.parse_args(words[1:])
+        except SystemExit:
+            wrong.append(f"{' '.join(words)}: {err.getvalue().strip().splitlines()[-1]}")
+    assert not wrong, "README commands the parser refuses:\n" + "\n".join(wrong)
