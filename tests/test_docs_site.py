@@ -4,7 +4,8 @@ Checks, without network: every relative link and anchor in README.md and docs/**
 at a file and heading that exist; docs/reference/cli.md is what scripts/make_cli_reference.py
 writes from the parser; docs/index.md is the README with its links made relative to docs/;
 numbers marked ``<!-- from PATH:COLUMN -->`` equal the file they cite; the README, the docs
-and the notebooks state the scale and warm-up the code uses.
+and the notebooks state the scale and warm-up the code uses; every scenario file they name
+is shipped, and every ``flowsim`` command in the README parses.
 """
 
 from __future__ import annotations
