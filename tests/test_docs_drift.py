@@ -26,7 +26,8 @@ def test_odd_states_the_default_warm_up_and_run_length():
 
 
 def test_readme_says_the_models_default_scale():
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    text = "\n".join(p.read_text(encoding="utf-8") for p in pages)
     stated = [float(x) for x in re.findall(r"\bthe default scale (\d+(?:\.\d+)?)", text)]
     wrong = [x for x in stated if x != Scenario().scale]
     assert not wrong, f"README calls {wrong} 'the default scale'; it is {Scenario().scale}"
@@ -61,6 +62,7 @@ def test_the_quicker_look_at_the_sobol_sweep_is_quick():
     from flowsim.sweep.plan import plan_sweep
 
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    readme += (ROOT / "docs" / "sweeps.md").read_text(encoding="utf-8")
     sweep_file = ROOT / "scenarios" / "sweeps" / "sobol_levers.yaml"
     commands = [
         line
