@@ -31,6 +31,7 @@ COMMANDS: tuple[str, ...] = (
     "dashboard",
     "calibrate",
     "discover",
+    "cache",
 )
 """Modules of :mod:`flowsim.commands`, in the order ``flowsim --help`` lists them."""
 

@@ -77,7 +77,7 @@ from flowsim.tally import (
     gauges,
 )
 from flowsim.timing import before_policy, schedule
-from flowsim.world import World
+from flowsim.warmstart import Cache, key
 
 BY_CITY_TABLE = "by_city"
 """Name of the DataCollector table with outputs by city and field (one row per step, city
@@ -116,6 +116,10 @@ class FlowModel(mesa.Model):
             ``flowsim explain``); None for an ordinary run.
         scenario: a Mesa scenario (Mesa >= 3.5 viewers pass one); only its ``rng`` is read.
             flowsim's own scenario is ``params``.
+        cache: the warm-start cache (:mod:`flowsim.warmstart`): None takes it from the
+            environment (``FLOWSIM_CACHE``; on by default), False runs the warm-up without
+            it, a path uses that folder. A model from the cache is bit-identical to one
+            that ran its warm-up; :attr:`warm_start` says ``hit``, ``miss`` or ``off``.
         **kwargs: parameter values by field name or dotted path.
 
     Besides its model reporters, the DataCollector holds the table ``by_city``
@@ -130,6 +134,7 @@ class FlowModel(mesa.Model):
         rng: int | None = None,
         hold: Hold | None = None,
         scenario: Any = None,
+        cache: str | bool | None = None,
         **kwargs: Any,
     ):
         params = params or Scenario()
@@ -152,7 +157,6 @@ class FlowModel(mesa.Model):
         self.before_policy = before_policy(params)
         self.policy_schedule = schedule(params)
         self.policy_weight = 0.0 if self.policy_schedule is not None else 1.0
-        self.world: World = build_world(self.before_policy, seed, hold=hold)
         self.latest: dict[str, float] = dict.fromkeys(REPORTED, 0.0)
         self.flow_history: list[np.ndarray] = []
         n_years = -(-params.steps // 12)
@@ -165,6 +169,23 @@ class FlowModel(mesa.Model):
             model_reporters={name: _reporter(name) for name in REPORTED},
             tables={BY_CITY_TABLE: ["step", "city", "field", *BY_CITY_OUTPUTS]},
         )
+        # the end of the warm-up comes from the warm-start cache when it holds it
+        store = Cache.from_setting(cache) if hold is None else None
+        name = key(self.before_policy, seed) if store is not None else None
+        stored = store.load(name) if store is not None else None
+        self.warm_start = "off" if store is None else ("hit" if stored is not None else "miss")
+        if stored is not None:
+            self.world, self.month = stored
+            self.world.params = self.world.policy_params = self.before_policy
+        else:
+            self._warm_up(seed, hold)
+            if store is not None:
+                store.store(name, self.world, self.month)
+
+    def _warm_up(self, seed: int, hold: Hold | None) -> None:
+        """Phase 0: build the world under the baseline's levers and run the warm-up."""
+        params = self.params
+        self.world = build_world(self.before_policy, seed, hold=hold)
         # stocks that the warm-up would take years to fill are settled once, 24 months
         # before its end (or at its end if it is short), so that the pipelines started
         # afterwards see the settled stocks before the reported months begin

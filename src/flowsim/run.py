@@ -194,6 +194,7 @@ def run(
     overrides: dict[str, Any] | None = None,
     progress: Callable[[int], None] | None = None,
     hold: Hold | None = None,
+    cache: str | bool | None = None,
 ) -> RunResult:
     """Run one replicate of a scenario and return its tidy outputs.
 
@@ -204,12 +205,14 @@ def run(
         progress: called with 1 after each step (e.g. ``tqdm.update``).
         hold: channels held at a baseline's behaviour (``flowsim explain``); None for an
             ordinary run.
+        cache: the warm-start cache (:class:`flowsim.model.FlowModel`'s ``cache``): None
+            from the environment, False none, a path that folder.
     """
     scenario = scenario or Scenario()
     if overrides:
         scenario = with_overrides(scenario, overrides)
     seed = scenario.seed if seed is None else int(seed)
-    model = FlowModel(scenario, rng=seed, hold=hold)
+    model = FlowModel(scenario, rng=seed, hold=hold, cache=cache)
     run_model(model, progress)
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
     ts.insert(0, "step", np.arange(len(ts), dtype=np.int32))

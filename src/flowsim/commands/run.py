@@ -114,6 +114,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--force", action="store_true", help="replace the --out folder if it exists"
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every warm-up instead of reading it from the warm-start cache (the results "
+        "are the same, bit for bit; `flowsim cache info`)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no tables")
 
 
@@ -195,7 +201,12 @@ def main(args: argparse.Namespace) -> int:
                     bar.set_description(
                         f"{printable(scenario.name)}{where} replicate {replicate + 1}/{len(seeds)}"
                     )
-                    result = run(member, seed, progress=bar.update)
+                    result = run(
+                        member,
+                        seed,
+                        progress=bar.update,
+                        cache=False if getattr(args, "no_cache", False) else None,
+                    )
                     if set_id is not None:
                         result.extra["parameter_set"] = set_id
                     results.append(result)
