@@ -11,10 +11,13 @@ are timed separately), so it compares with Mesa's and Covasim's figures.
 from __future__ import annotations
 
 import argparse
+import os
 import time
 
 from flowsim.model import FlowModel
 from flowsim.params import Scenario
+
+os.environ.setdefault("FLOWSIM_CACHE", "off")  # time every warm-up (flowsim.warmstart)
 
 
 def measure(scale: float, steps: int, seed: int = 1) -> dict[str, float]:

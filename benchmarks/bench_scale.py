@@ -36,6 +36,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+os.environ.setdefault("FLOWSIM_CACHE", "off")  # time every warm-up (flowsim.warmstart)
+
 MESA_AGENTS, MESA_WIDTH, MESA_STEPS = 10_000, 100, 20
 TARGET_SECONDS, TARGET_MB, TARGET_LINEAR, TARGET_VS_MESA = 30.0, 4096.0, 12.0, 20.0
 

@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import argparse
 import cProfile
+import os
 import pstats
 import time
 
 from flowsim.model import FlowModel
 from flowsim.params import Scenario
+
+os.environ.setdefault("FLOWSIM_CACHE", "off")  # time every warm-up (flowsim.warmstart)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -19,6 +19,8 @@ import sys
 import time
 from pathlib import Path
 
+os.environ.setdefault("FLOWSIM_CACHE", "off")  # time every warm-up (flowsim.warmstart)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 COMMANDS: dict[str, list[str]] = {

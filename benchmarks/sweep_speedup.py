@@ -26,6 +26,8 @@ import pandas as pd
 import flowsim
 from flowsim.sweep.executor import dask_client
 
+os.environ.setdefault("FLOWSIM_CACHE", "off")  # time every warm-up (flowsim.warmstart)
+
 SWEEP = """\
 name: speedup
 base: base.yaml

@@ -142,7 +142,8 @@ class TargetModel:
         from flowsim.run import run
 
         scenario = with_overrides(self.base, overrides) if overrides else self.base
-        values, _ = model_values(list(self.targets), run(scenario, seed))
+        # every point is another behaviour: its warm-up is never reused, so never cached
+        values, _ = model_values(list(self.targets), run(scenario, seed, cache=False))
         return values, None
 
 

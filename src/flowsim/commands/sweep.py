@@ -65,6 +65,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="run a sweep of more than 100,000 runs (see --dry-run for its size)",
     )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="run every warm-up instead of sharing it through the warm-start cache (the "
+        "results are the same, bit for bit; `flowsim cache info`)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -212,6 +218,7 @@ def main(args: argparse.Namespace) -> int:
             security=security,
             yes=args.yes,
             ensemble=args.ensemble,
+            cache=not args.no_cache,
         )
     except (ConfigError, SweepError) as exc:
         print(exc, file=sys.stderr)

@@ -416,6 +416,7 @@ def sweep(
     security: Any = None,
     yes: bool = False,
     ensemble: str | Path | Ensemble | None = None,
+    cache: bool = True,
 ) -> SweepResult:
     """Run a sweep and stream its results to disk; return them as DataFrames.
 
@@ -442,6 +443,9 @@ def sweep(
         ensemble: an ensemble folder (or :class:`~flowsim.ensemble.Ensemble`): every design
             point is run with every parameter set, each with the sweep's replicate seeds
             (see :func:`~flowsim.sweep.plan.plan_sweep`).
+        cache: share warm-ups through the warm-start cache (:mod:`flowsim.warmstart`): the
+            warm-up does not depend on the policy, so N policy points x R replicates pay R
+            warm-ups; False runs every one (results are bit-identical either way).
 
     The folder is held by a :class:`~flowsim.diskio.WriterLock` while this writes it:
     a second ``sweep`` (or ``--resume``) on the same folder is refused.
@@ -461,6 +465,7 @@ def sweep(
         replications=replications,
         yes=yes,
         ensemble=ensemble,
+        cache=cache,
     )
     if resume and out is None:
         raise SweepError("--resume needs --out: the folder of the sweep to complete")

@@ -305,6 +305,7 @@ def plan_sweep(
     replications: int | None = None,
     yes: bool = False,
     ensemble: str | Path | Ensemble | None = None,
+    cache: bool = True,
 ) -> SweepPlan:
     """Validate a sweep and lay out its runs.
 
@@ -324,6 +325,9 @@ def plan_sweep(
             point is run with every parameter set (point ``p * S + s``), with the same
             replicate seeds; runs record the set's parameters and ``parameter_set``.
             Not with sobol or morris designs, whose samples SALib must analyse as drawn.
+        cache: share warm-ups through the warm-start cache (:mod:`flowsim.warmstart`): the
+            warm-up does not depend on the policy, so N policy points x R replicates pay R
+            warm-ups; False runs every one (results are bit-identical either way).
 
     Raises:
         ConfigError: anything wrong in the sweep file, its base scenario, its design points
@@ -352,7 +356,7 @@ def plan_sweep(
     if members is not None:
         _check_ensemble(members, base)
     _check_points(base, design, loaded)
-    scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries)
+    scenario_model = ScenarioModel(base, tuple(spec.outcomes), spec.timeseries, cache)
     return SweepPlan(
         spec,
         spec_file,

@@ -54,18 +54,21 @@ class ScenarioModel:
         outcomes: outputs to summarise (see :mod:`flowsim.sweep.outcomes`).
         timeseries: ``"outcomes"`` keeps the monthly series of the outcomes, ``"all"``
             every output, ``"none"`` nothing.
+        cache: read and write warm-ups in the warm-start cache (:mod:`flowsim.warmstart`,
+            where the worker's ``FLOWSIM_CACHE`` says); False runs every warm-up.
     """
 
     base: Scenario
     outcomes: tuple[str, ...]
     timeseries: str = "outcomes"
+    cache: bool = True
 
     def __call__(self, overrides: dict[str, Any], seed: int) -> ModelOutput:
         """Run once and summarise."""
         from flowsim.run import run
 
         scenario = with_overrides(self.base, overrides) if overrides else self.base
-        result = run(scenario, seed)
+        result = run(scenario, seed, cache=None if self.cache else False)
         outcomes = summarise(result.timeseries, result.yearly, self.outcomes)
         if self.timeseries == "none":
             return outcomes, None
