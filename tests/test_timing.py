@@ -153,3 +153,32 @@ def test_bad_dates_are_refused_with_what_is_allowed(timing, message):
 def test_a_date_is_a_month_of_the_reported_years():
     s = with_overrides(Scenario(), {**COMMON, "timing.start": "2026-07", **OPEN_VISITS})
     assert schedule(s).start == 18
+
+
+def test_the_rules_before_a_policy_are_the_shipped_baselines():
+    from pathlib import Path
+
+    from flowsim.scenario import load_scenario
+
+    shipped = load_scenario(Path(__file__).parents[1] / "scenarios" / "baseline.yaml")
+    assert before_policy(shipped) is shipped, (
+        "scenarios/baseline.yaml sets a lever away from the defaults: the warm-up of every "
+        "policy runs under the defaults, so the baseline would go through a transition"
+    )
+
+
+def test_the_example_of_docs_timing_loads_with_the_dates_it_states(tmp_path):
+    import re
+    import shutil
+    from pathlib import Path
+
+    from flowsim.scenario import load_scenario
+
+    root = Path(__file__).parents[1]
+    text = (root / "docs" / "timing.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", text, re.S).group(1)
+    shutil.copy(root / "scenarios" / "baseline.yaml", tmp_path / "baseline.yaml")
+    (tmp_path / "example.yaml").write_text(block, encoding="utf-8")
+    s = schedule(load_scenario(tmp_path / "example.yaml"))
+    assert (s.start, s.phase_in, s.end) == (18, 12, 60), s
+    assert s.weight(17) == 0 and s.weight(18) == 1 / 12 and s.weight(29) == 1 and s.weight(60) == 0

@@ -2,45 +2,53 @@
 
 Step order (one step = one month), written once here:
 
-0. **warm-up** (once, at construction) — ``warmup_steps`` (180) months run unrecorded
-   so that projects, invention stocks, firms' cash and portfolios are in flight at
-   step 0 and the baseline is stationary; 24 months before its end each knowledge stock
-   is set to the fixed point of its last 12 months' inflow and the productivity that
-   stock gives, the investors' dry powder to ``population.dry_powder_years`` of the last 12
+0. **warm-up** (once, at construction) — ``warmup_steps`` (180) months run unrecorded,
+   under the baseline's levers whatever the scenario (:func:`flowsim.timing.before_policy`;
+   ``timing.steady_state`` keeps the scenario's own), so that projects, invention stocks,
+   firms' cash and portfolios are in flight at step 0 and the baseline is stationary;
+   the state at its end is read from the warm-start cache when it holds it
+   (:mod:`flowsim.warmstart`, bit-identical to running it); 24 months before its end
+   each knowledge stock is set to the fixed point of its last 12 months' inflow and the
+   productivity that stock gives, the investors' dry powder to ``population.dry_powder_years`` of the last 12
    months' investment, and the labs' invention stocks to the steady state of their
    last 12 months' inflow and outflow; at the warm-up's end, the investors' book at
    cost is set to the steady state of its last 24 months' investment, exits and
    write-offs. The warm-up is known here only: a mechanism that acts differently in it
    is told so by a ``warmup`` flag (capital keeps its book's flows, relocation rests)
    and the settling is done by the mechanisms' ``settle`` hooks, called from here.
-1. **begin** — reset this month's counters and border quotas; group agents into
-   pools by city and field from the current state.
-2. **talent** — visits (ties), job moves through border control; moves whose
+1. **policy** — the share of the scenario's policy in force this month
+   (:mod:`flowsim.timing`): none before ``timing.start``, growing linearly over
+   ``timing.phase_in_months``, all of it until ``timing.end``; the rules and the tables
+   derived from them are recompiled when it changes (:mod:`flowsim.regime`).
+2. **begin** — derive this month's random streams from the seed, the mechanism and
+   the month (:mod:`flowsim.streams`); reset this month's counters and border quotas;
+   group agents into pools by city and field from the current state.
+3. **talent** — visits (ties), job moves through border control; moves whose
    delay has run out complete (:mod:`~flowsim.mechanisms.talent`).
-3. **research: start** — researchers start projects, recruit collaborators
+4. **research: start** — researchers start projects, recruit collaborators
    (talent crossings), move mainland grant money (capital crossings), and
    request data and samples (data and samples crossings)
    (:mod:`~flowsim.mechanisms.research`, :mod:`~flowsim.mechanisms.data`,
    :mod:`~flowsim.mechanisms.samples`).
-4. **research: complete** — projects whose work is done and whose inputs have
+5. **research: complete** — projects whose work is done and whose inputs have
    arrived yield papers, inventions, patents and PCT filings.
-5. **transfer** — lab inventions are licensed (licence fees are capital
+6. **transfer** — lab inventions are licensed (licence fees are capital
    crossings), spun off or abandoned (:mod:`~flowsim.mechanisms.transfer`).
-6. **capital** — start-ups are founded, funds raised, rounds matched (capital
+7. **capital** — start-ups are founded, funds raised, rounds matched (capital
    crossings, guidance-fund leverage), firms fail and are written off
    (:mod:`~flowsim.mechanisms.capital`).
-7. **commercialization** — development projects are funded, dropped or reach
+8. **commercialization** — development projects are funded, dropped or reach
    market (:mod:`~flowsim.mechanisms.commercialization`).
-8. **relocation** — in reported months only, labs and firms of a zone's city move
+9. **relocation** — in reported months only, labs and firms of a zone's city move
    into the zone where its rules give them better access across the border, up to
    the zone's capacity; their researchers' zone follows
    (:mod:`~flowsim.mechanisms.relocation`). They cross under the zone's rules from
    the next month.
-9. **knowledge** — each city x field's knowledge stock depreciates and takes in
+10. **knowledge** — each city x field's knowledge stock depreciates and takes in
    this month's papers, inventions and linked knowledge
    (:mod:`~flowsim.mechanisms.knowledge`);
    research productivity and job-move opportunity read it next month.
-10. **record** — counters and gauges in real-world units go to the DataCollector
+11. **record** — counters and gauges in real-world units go to the DataCollector
    (and the by-city counters and stocks to its ``by_city`` table); the month's
    by-city tally and links are added to the year's; the flow ledger is closed for
    the month.
