@@ -2,20 +2,21 @@
 
 Step order (one step = one month), written once here:
 
-0. **warm-up** (once, at construction) — ``warmup_steps`` (180) months run unrecorded,
-   under the baseline's levers whatever the scenario (:func:`flowsim.timing.before_policy`;
+0. **warm-up** (once, at construction) — ``warmup_steps`` (180) months run unrecorded, under
+   the baseline's levers whatever the scenario (:func:`flowsim.timing.before_policy`;
    ``timing.steady_state`` keeps the scenario's own), so that projects, invention stocks,
-   firms' cash and portfolios are in flight at step 0 and the baseline is stationary;
-   the state at its end is read from the warm-start cache when it holds it
-   (:mod:`flowsim.warmstart`, bit-identical to running it); 24 months before its end
-   each knowledge stock is set to the fixed point of its last 12 months' inflow and the
-   productivity that stock gives, the investors' dry powder to ``population.dry_powder_years`` of the last 12
-   months' investment, and the labs' invention stocks to the steady state of their
-   last 12 months' inflow and outflow; at the warm-up's end, the investors' book at
-   cost is set to the steady state of its last 24 months' investment, exits and
-   write-offs. The warm-up is known here only: a mechanism that acts differently in it
-   is told so by a ``warmup`` flag (capital keeps its book's flows, relocation rests)
-   and the settling is done by the mechanisms' ``settle`` hooks, called from here.
+   firms' cash and portfolios are in flight at step 0 and the baseline is stationary; the
+   state at its end is read from the warm-start cache when it holds it
+   (:mod:`flowsim.warmstart`, bit-identical to running it); 24 months before its end each
+   knowledge stock is set to the fixed point of its last 12 months' inflow and the
+   productivity that stock gives, the investors' dry powder to
+   ``population.dry_powder_years`` of the last 12 months' investment, and the labs'
+   invention stocks to the steady state of their last 12 months' inflow and outflow; at the
+   warm-up's end, the investors' book at cost is set to the steady state of its last 24
+   months' investment, exits and write-offs. The warm-up is known here only: a mechanism
+   that acts differently in it is told so by a ``warmup`` flag (capital keeps its book's
+   flows, relocation rests) and the settling is done by the mechanisms' ``settle`` hooks,
+   called from here.
 1. **policy** — the share of the scenario's policy in force this month
    (:mod:`flowsim.timing`): none before ``timing.start``, growing linearly over
    ``timing.phase_in_months``, all of it until ``timing.end``; the rules and the tables
