@@ -908,15 +908,22 @@ def command_line_cases(tmp: Path, out: str, targets: Path, sweep: Path) -> list[
             "--out",
             str(tmp / "files"),
         ),
+        "export without a folder": ("export", "--format", "csv"),
+        "export without --format": ("export", base),
+        "export --format pdf": ("export", str(empty), "--format", "pdf"),
+        "export a missing folder": ("export", missing, "--format", "csv"),
+        "export an empty folder": ("export", str(empty), "--format", "xlsx"),
+        "export a scenario file": ("export", base, "--format", "csv", "--out", f"{out}/e"),
         "dashboard an unknown option": ("dashboard", "--portt", "1"),
         "dashboard --port abc": ("dashboard", "--port", "abc"),
         "dashboard a missing scenario": ("dashboard", missing),
+        "dashboard --results a file": ("dashboard", "--results", base),
+        "dashboard --results a missing folder": ("dashboard", "--results", missing),
     }
     cases = [Case("command lines", name, argv) for name, argv in lines.items()]
     serving = {
         "dashboard --port 99999": ("dashboard", "--port", "99999"),
         "dashboard --port -1": ("dashboard", "--port", "-1"),
-        "dashboard --results a file": ("dashboard", "--results", base),
     }
     cases += [Case("command lines", n, a, in_process=False) for n, a in serving.items()]
     return cases

@@ -299,6 +299,20 @@ def test_dashboard_command_refuses_a_missing_save_folder_and_a_busy_port(tmp_pat
         busy.close()
 
 
+def test_dashboard_command_refuses_results_that_is_a_file_or_missing(tmp_path, monkeypatch, capsys):
+    calls = []
+    monkeypatch.setattr("flowsim.dashboard.server.serve", lambda *a, **k: calls.append(k) or 0)
+    a_file = tmp_path / "table.csv"
+    a_file.write_text("x\n1\n")
+    assert main(["dashboard", "--results", str(a_file)]) == 2
+    err = capsys.readouterr().err
+    assert f"--results {a_file}: is not a folder" in err and "Traceback" not in err, err
+    assert main(["dashboard", "--results", str(tmp_path / "missing")]) == 2
+    assert "no such folder" in capsys.readouterr().err
+    assert not calls, "the server started for a --results that is not a folder"
+    assert main(["dashboard", "--results", str(tmp_path)]) == 0 and len(calls) == 1
+
+
 def test_dashboard_help_states_the_security_model_and_limits(capsys):
     with pytest.raises(SystemExit):
         main(["dashboard", "--help"])

@@ -78,6 +78,7 @@ def test_a_lock_left_by_a_killed_process_is_stale_and_taken_over(tmp_path: Path)
     finally:
         lock.release()
     assert not lock.path.exists(), "releasing removes the lock file"
+    assert not lock.holder_path.exists(), "releasing removes the holder record"
     assert diskio.lock_holder(folder) is None
 
 
@@ -90,7 +91,9 @@ def test_o_excl_fallback_refuses_a_live_holder_and_takes_over_a_dead_one(tmp_pat
     dead = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], text=True, capture_output=True
     ).stdout.strip()
-    WriterLock(folder).path.write_text(json.dumps({"pid": int(dead), "host": os.uname().nodename}))
+    stale = WriterLock(folder)
+    stale.path.write_text("")  # a soft lock file and its holder record left by a dead writer
+    stale.holder_path.write_text(json.dumps({"pid": int(dead), "host": os.uname().nodename}))
     again = WriterLock(folder)._acquire_exclusive()
     assert again.stale == f"process {dead} on host {os.uname().nodename}"
     again.release()

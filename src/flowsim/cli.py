@@ -28,6 +28,7 @@ COMMANDS: tuple[str, ...] = (
     "compare",
     "explain",
     "report",
+    "export",
     "dashboard",
     "calibrate",
     "discover",

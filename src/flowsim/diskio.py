@@ -3,12 +3,13 @@
 Everything flowsim writes goes through here, so that "nothing a user produced is
 overwritten or lost without being asked" holds in one place:
 
-- :class:`WriterLock` — a lock file (``fcntl.flock`` on a file holding the writer's
-  pid, host and start time) held for as long as a process writes a folder. A second
-  writer is refused with :class:`FolderLockedError`, which names the holder. A lock
-  whose process died is *stale*: the kernel released its ``flock``, so the next
-  writer takes it over (and says so). On file systems without ``flock`` an
-  ``O_EXCL`` lock file is used, stale when its pid is gone on this host.
+- :class:`WriterLock` — a cross-platform lock file (:mod:`filelock`: ``flock`` on
+  POSIX, ``msvcrt`` on Windows) beside a record of the writer's pid, host and start
+  time, held for as long as a process writes a folder. A second writer is refused with
+  :class:`FolderLockedError`, which names the holder. A lock whose process died is
+  *stale*: the operating system released it, so the next writer takes it over (and
+  says so). On platforms or file systems without such locks an ``O_EXCL`` lock file is
+  used, stale when its pid is gone on this host.
 - :func:`atomic_path` / :func:`write_text_atomic` / :func:`write_csv_atomic` /
   :func:`save_figure_atomic` — a file is written under a hidden temporary name in the
   same folder, synced to disk, and renamed over its final name only when it is
@@ -54,6 +55,7 @@ from pathlib import Path
 from typing import Any
 
 LOCK_SUFFIX = ".lock"
+HOLDER_SUFFIX = ".holder"
 _TOKEN = r"[0-9a-f]{8}"
 
 
@@ -85,6 +87,8 @@ def _read_holder(path: Path) -> dict:
 
 
 def _pid_alive(pid: int) -> bool:
+    if os.name == "nt":  # os.kill(pid, 0) would end the process there; assume it lives
+        return True
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -109,9 +113,17 @@ class WriterLock:
         with WriterLock(folder, what="sweep folder"):
             ...  # write the folder
 
-    The lock file is ``.NAME.lock`` beside the folder (so the folder itself can be
-    removed or replaced while it is locked). ``stale`` is set after :meth:`acquire`
-    when a previous holder died without releasing: its description, else None.
+    The lock is a :mod:`filelock` lock (``flock`` on POSIX, ``msvcrt.locking`` on
+    Windows; the operating system releases it when its process dies) on the file
+    ``.NAME.lock`` beside the folder, so the folder itself can be removed or replaced
+    while it is locked. Where the platform or the file system has no such lock (no
+    ``fcntl``, some network file systems) filelock's ``O_EXCL`` soft lock is used, and
+    a lock whose process is gone on this host is taken over.
+
+    Who holds the lock is written to ``.NAME.lock.holder`` (pid, host, start time),
+    which a refused writer reads to name the holder, and which the holder removes
+    when it releases: a holder record found on taking the lock is a dead writer's, so
+    ``stale`` is then set to its description (else it stays None).
 
     Raises (from :meth:`acquire`):
         FolderLockedError: a live process holds the lock.
@@ -121,9 +133,10 @@ class WriterLock:
         folder = Path(os.path.abspath(folder))
         self.folder = folder
         self.path = folder.with_name(f".{folder.name}{LOCK_SUFFIX}")
+        self.holder_path = folder.with_name(f".{folder.name}{LOCK_SUFFIX}{HOLDER_SUFFIX}")
         self.what = what
         self.stale: str | None = None
-        self._fd: int | None = None
+        self._lock: Any = None
 
     def _refuse(self, holder: dict) -> FolderLockedError:
         return FolderLockedError(
@@ -134,74 +147,91 @@ class WriterLock:
 
     def acquire(self) -> WriterLock:
         """Take the lock or raise :class:`FolderLockedError`."""
-        import fcntl
+        import filelock
 
         self.path.parent.mkdir(parents=True, exist_ok=True)
         for _ in range(20):
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+            lock = filelock.FileLock(str(self.path), timeout=0, thread_local=False)
             try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
-                os.close(fd)
-                raise self._refuse(_read_holder(self.path)) from None
-            except OSError as err:  # no flock here (some network file systems)
-                os.close(fd)
-                if err.errno in (errno.ENOLCK, errno.EOPNOTSUPP, errno.ENOSYS):
-                    return self._acquire_exclusive()
-                raise
-            # the file may have been unlinked by a releasing holder between open and flock
-            try:
-                same = os.path.samestat(os.fstat(fd), os.stat(self.path))
-            except FileNotFoundError:
-                same = False
-            if not same:
-                os.close(fd)
+                lock.acquire()
+            except filelock.Timeout:
+                if isinstance(lock, filelock.SoftFileLock) and self._break_dead_soft_lock():
+                    continue
+                raise self._refuse(_read_holder(self.holder_path)) from None
+            except NotImplementedError:  # filelock 3 on a file system without flock
+                return self._acquire_exclusive()
+            if not self._holds_the_current_file(lock):
+                lock.release()  # a releasing holder removed the file between open and lock
                 continue
-            previous = os.read(fd, 4096).decode("utf-8", "replace")
-            if previous.strip():
-                with contextlib.suppress(ValueError):
-                    self.stale = describe_holder(json.loads(previous))
-                self.stale = self.stale or "another process"
-            os.ftruncate(fd, 0)
-            os.lseek(fd, 0, os.SEEK_SET)
-            os.write(fd, _holder_text().encode("utf-8"))
-            os.fsync(fd)
-            self._fd = fd
-            return self
+            return self._take(lock)
         raise self._refuse({})  # pragma: no cover - a lock file replaced 20 times in a row
 
     def _acquire_exclusive(self) -> WriterLock:
-        """``O_EXCL`` fallback: the lock file's existence is the lock; stale if its pid is gone."""
+        """The soft lock: the lock file's existence is the lock; stale if its pid is gone."""
+        import filelock
+
         for _ in range(2):
+            lock = filelock.SoftFileLock(str(self.path), timeout=0, thread_local=False)
             try:
-                fd = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
-            except FileExistsError:
-                holder = _read_holder(self.path)
-                here = holder.get("host") == socket.gethostname()
-                if here and isinstance(holder.get("pid"), int) and not _pid_alive(holder["pid"]):
-                    self.stale = describe_holder(holder)
-                    with contextlib.suppress(FileNotFoundError):
-                        self.path.unlink()
+                lock.acquire()
+            except filelock.Timeout:
+                if self._break_dead_soft_lock():
                     continue
-                raise self._refuse(holder) from None
-            os.write(fd, _holder_text().encode("utf-8"))
-            self._fd = fd
-            return self
-        raise self._refuse(_read_holder(self.path))
+                raise self._refuse(_read_holder(self.holder_path)) from None
+            return self._take(lock)
+        raise self._refuse(_read_holder(self.holder_path))
+
+    def _break_dead_soft_lock(self) -> bool:
+        """Remove a soft lock whose holder (per its holder record) is gone on this host."""
+        holder = _read_holder(self.holder_path)
+        here = holder.get("host") == socket.gethostname()
+        if not (here and isinstance(holder.get("pid"), int) and not _pid_alive(holder["pid"])):
+            return False
+        self.stale = describe_holder(holder)
+        for path in (self.path, self.holder_path):
+            with contextlib.suppress(FileNotFoundError):
+                path.unlink()
+        return True
+
+    def _holds_the_current_file(self, lock: Any) -> bool:
+        """Whether the locked file is still the one at ``self.path`` (True where unknown)."""
+        fd = getattr(getattr(lock, "_context", None), "lock_file_fd", None)
+        if not isinstance(fd, int):
+            return True
+        try:
+            return os.path.samestat(os.fstat(fd), os.stat(self.path))
+        except OSError:
+            return False
+
+    def _take(self, lock: Any) -> WriterLock:
+        previous = _read_holder(self.holder_path) if self.holder_path.exists() else None
+        if previous is not None:
+            self.stale = describe_holder(previous)
+        try:
+            self.holder_path.write_text(_holder_text(), encoding="utf-8")
+        except OSError:
+            lock.release()
+            raise
+        self._lock = lock
+        return self
 
     def release(self) -> None:
-        """Give the lock back and remove the lock file."""
-        if self._fd is None:
+        """Give the lock back and remove the lock file and the holder record."""
+        if self._lock is None:
             return
         with contextlib.suppress(FileNotFoundError):
+            self.holder_path.unlink()
+        # removed while still held, so no other writer can lock it and then lose it; on
+        # Windows a locked file cannot be removed, and filelock removes it on release
+        with contextlib.suppress(OSError):
             self.path.unlink()
-        os.close(self._fd)
-        self._fd = None
+        self._lock.release()
+        self._lock = None
 
     @property
     def held(self) -> bool:
         """Whether this object holds the lock."""
-        return self._fd is not None
+        return self._lock is not None
 
     def __enter__(self) -> WriterLock:
         return self.acquire()
@@ -274,7 +304,7 @@ def lock_holder(folder: str | Path) -> str | None:
     try:
         probe.acquire()
     except FolderLockedError:
-        return describe_holder(_read_holder(probe.path))
+        return describe_holder(_read_holder(probe.holder_path))
     except OSError:  # a read-only folder: nobody can be writing there
         return None
     probe.release()

@@ -178,8 +178,7 @@ def extend_until(
         ExtendError: ensemble runs, folders with different seeds, or a folder of
             ``out_root`` in the way.
     """
-    from tqdm import tqdm
-
+    from flowsim.progress import progress_bar
     from flowsim.results import write_run
 
     read = [read_run(f) for f in folders]
@@ -219,7 +218,7 @@ def extend_until(
             f"(about {needed} needed by the noise so far; cap {max_replicates})"
         )
         months = sum(f.scenario.steps for f in read) * len(new_seeds)
-        with tqdm(total=months, unit="month", disable=not progress, file=sys.stderr) as bar:
+        with progress_bar(months, unit="month", disable=not progress, file=sys.stderr) as bar:
             for folder, runs in zip(read, results, strict=True):
                 for seed in new_seeds:
                     bar.set_description(f"{folder.scenario.name} seed {seed}")

@@ -57,10 +57,12 @@ Step order (one step = one month), written once here:
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import mesa
 import numpy as np
+from pydantic import ValidationError
 
 from flowsim import regime
 from flowsim.assembly import build_world
@@ -87,6 +89,7 @@ from flowsim.tally import (
 )
 from flowsim.timing import before_policy, schedule
 from flowsim.warmstart import Cache, key
+from flowsim.yamlio import ConfigError, LoadedYaml, problems_from_validation
 
 BY_CITY_TABLE = "by_city"
 """Name of the DataCollector table with outputs by city and field (one row per step, city
@@ -95,6 +98,75 @@ and field; one column per output of :data:`flowsim.tally.BY_CITY_OUTPUTS`)."""
 
 def _reporter(name: str):
     return lambda model: model.latest[name]
+
+
+SEED_REPORTER = "seed"
+"""Model reporter holding the run's seed (:attr:`FlowModel.seed_value`)."""
+
+PARAMETERS_SOURCE = "FlowModel parameters"
+"""What errors in keyword parameters name as their source (in place of a file)."""
+
+
+class ParameterError(ConfigError, ValueError):
+    """A parameter given to :class:`FlowModel` (or a scenario file it reads) is not allowed."""
+
+
+def _seed(model: FlowModel) -> int:
+    return model.seed_value
+
+
+def apply_parameters(
+    params: Scenario, overrides: dict[str, Any], source: str = PARAMETERS_SOURCE
+) -> Scenario:
+    """``params`` with dotted-path ``overrides``, or a :class:`ParameterError` naming each problem.
+
+    Unlike pydantic's ``ValidationError``, the message names the key as it was given
+    (``talent.move_rate``), the value, what is allowed and a hint, as scenario files do.
+    """
+    try:
+        return with_overrides(params, overrides)
+    except ValidationError as err:
+        loaded = LoadedYaml(source, {}, {})
+        raise ParameterError(problems_from_validation(err, loaded, Scenario)) from None
+
+
+def _flowsim_scenario(params: Any, scenario: Any) -> tuple[Scenario, Any]:
+    """(flowsim's scenario, the Mesa scenario or None) from ``params`` and ``scenario``."""
+    if _is_flowsim_scenario(scenario):
+        if params is not None:
+            raise TypeError(
+                "FlowModel got two flowsim scenarios (params and scenario=); pass one, "
+                "and parameter changes as keyword arguments"
+            )
+        params, scenario = scenario, None
+    elif scenario is not None and not hasattr(scenario, "rng"):
+        raise TypeError(
+            f"FlowModel(scenario=...) got {type(scenario).__name__!s}: pass a flowsim "
+            "Scenario (flowsim.Scenario(...) or flowsim.load_scenario('file.yaml')), the "
+            "path of a scenario file, or a Mesa scenario (with rng); parameter values go "
+            "as keyword arguments, e.g. FlowModel(**{'talent.move_rate': 0.02})"
+        )
+    if params is None:
+        return Scenario(), scenario
+    if isinstance(params, Scenario):
+        return params, scenario
+    if isinstance(params, (str, os.PathLike)):
+        from flowsim.scenario import load_scenario
+
+        try:
+            return load_scenario(params), scenario
+        except ConfigError as err:
+            raise ParameterError(err.problems) from None
+    if isinstance(params, dict):
+        return apply_parameters(Scenario(), params), scenario
+    raise TypeError(
+        f"FlowModel's params got {type(params).__name__}: pass a flowsim Scenario, the "
+        "path of a scenario file, or a dict of parameter values"
+    )
+
+
+def _is_flowsim_scenario(value: Any) -> bool:
+    return isinstance(value, (Scenario, str, os.PathLike))
 
 
 class FlowModel(mesa.Model):
@@ -114,7 +186,9 @@ class FlowModel(mesa.Model):
     scenario carrying ``rng``), whose ``rng`` is used when ``rng`` is not given.
 
     Args:
-        params: the scenario; defaults to :class:`~flowsim.params.Scenario` ().
+        params: the scenario: a :class:`~flowsim.params.Scenario`, the path of a scenario
+            file, or a dict of parameter values (dotted paths allowed); defaults to
+            :class:`~flowsim.params.Scenario` ().
         rng: the run's seed (an int or a numpy Generator to draw one from). ``None``
             draws a fresh seed, as :class:`mesa.Model` does, so that
             ``mesa.batch_run(FlowModel, iterations=10, ...)`` gives ten different runs;
@@ -123,17 +197,28 @@ class FlowModel(mesa.Model):
             (:mod:`flowsim.streams`).
         hold: channels held at a baseline's behaviour (:mod:`flowsim.channels`, used by
             ``flowsim explain``); None for an ordinary run.
-        scenario: a Mesa scenario (Mesa >= 3.5 viewers pass one); only its ``rng`` is read.
-            flowsim's own scenario is ``params``.
+        scenario: flowsim's scenario (a :class:`~flowsim.params.Scenario`, or the path
+            of a scenario file), as ``params``, so that ``mesa.batch_run(FlowModel,
+            {"scenario": [a, b]})`` runs each; or a Mesa scenario (Mesa >= 3.5 viewers
+            pass one), of which only ``rng`` is read. Anything else is a ``TypeError``
+            that says what to pass.
         cache: the warm-start cache (:mod:`flowsim.warmstart`): None takes it from the
             environment (``FLOWSIM_CACHE``; on by default), False runs the warm-up without
             it, a path uses that folder. A model from the cache is bit-identical to one
             that ran its warm-up; :attr:`warm_start` says ``hit``, ``miss`` or ``off``.
         **kwargs: parameter values by field name or dotted path.
 
+    Raises:
+        ParameterError: a parameter value or name is not allowed (a
+            :class:`~flowsim.yamlio.ConfigError` that names the key, the value and what
+            is allowed), or a scenario file has problems.
+        TypeError: ``params`` or ``scenario`` is of a kind flowsim cannot read.
+
     Besides its model reporters, the DataCollector holds the table ``by_city``
     (:data:`BY_CITY_TABLE`): per step, city and field, the by-city outputs in
-    real-world units (``model.datacollector.get_table_dataframe("by_city")``).
+    real-world units (``model.datacollector.get_table_dataframe("by_city")``), and
+    the reporter ``seed`` (:data:`SEED_REPORTER`): the run's seed, in every
+    ``mesa.batch_run`` row.
     """
 
     def __init__(
@@ -146,9 +231,9 @@ class FlowModel(mesa.Model):
         cache: str | bool | None = None,
         **kwargs: Any,
     ):
-        params = params or Scenario()
+        params, scenario = _flowsim_scenario(params, scenario)
         if kwargs:
-            params = with_overrides(params, kwargs)
+            params = apply_parameters(params, kwargs)
         if rng is None and scenario is not None:
             rng = getattr(scenario, "rng", None)
         seed = rng
@@ -175,7 +260,11 @@ class FlowModel(mesa.Model):
         self.by_city_years = np.zeros((n_years, len(BY_CITY_OUTPUTS), n_c, n_f))
         self.link_years = np.zeros((n_years, len(LINK_KINDS), 2, n_c, n_c, n_f - 1))
         self.datacollector = mesa.DataCollector(
-            model_reporters={name: _reporter(name) for name in REPORTED},
+            model_reporters={
+                **{name: _reporter(name) for name in REPORTED},
+                # so that every mesa.batch_run row says which seed made it
+                SEED_REPORTER: _seed,
+            },
             tables={BY_CITY_TABLE: ["step", "city", "field", *BY_CITY_OUTPUTS]},
         )
         # the end of the warm-up comes from the warm-start cache when it holds it

@@ -16,9 +16,9 @@ import pandas as pd
 from flowsim.channels import Hold
 from flowsim.flows import CHANNEL_ELEMENT, CHANNEL_NAMES
 from flowsim.geography import CITIES, ELEMENTS
-from flowsim.model import FlowModel
+from flowsim.model import SEED_REPORTER, FlowModel, apply_parameters
 from flowsim.outputs import COUNTERS, GAUGES
-from flowsim.params import FIELDS, Scenario, with_overrides
+from flowsim.params import FIELDS, Scenario
 from flowsim.streams import replicate_seeds
 from flowsim.tally import BY_CITY_FIELDS, BY_CITY_OUTPUTS, LINK_KINDS
 
@@ -210,11 +210,12 @@ def run(
     """
     scenario = scenario or Scenario()
     if overrides:
-        scenario = with_overrides(scenario, overrides)
+        scenario = apply_parameters(scenario, overrides, source="run() overrides")
     seed = scenario.seed if seed is None else int(seed)
     model = FlowModel(scenario, rng=seed, hold=hold, cache=cache)
     run_model(model, progress)
     ts = model.datacollector.get_model_vars_dataframe().reset_index(drop=True)
+    ts = ts.drop(columns=SEED_REPORTER)  # the result's seed; tables insert it per replicate
     ts.insert(0, "step", np.arange(len(ts), dtype=np.int32))
     ts.insert(1, "year", (scenario.start_year + ts["step"] // 12).astype(np.int32))
     flows = flows_frame(model.flow_history, scenario.scale)

@@ -465,14 +465,15 @@ def _calibrate_locked(
         scheduler: an existing Dask scheduler's address (overrides ``workers``).
         security: a ``distributed.security.Security`` to reach ``scheduler``.
         resume: continue the calibration in ``out`` from its trial log.
-        progress: show a tqdm bar of finished trials.
+        progress: show the finished trials (a bar on a terminal, plain lines in a log).
         stop_after: stop after this many new trials (to test interruption).
 
     Returns:
         ``out``, holding the trial log; call :func:`finish` for the reports.
     """
     import optuna
-    from tqdm.auto import tqdm
+
+    from flowsim.progress import progress_bar
 
     targets = path if isinstance(path, Targets) else load_targets(path)
     spec = targets.spec
@@ -513,8 +514,8 @@ def _calibrate_locked(
     remaining = max(0, budget - len(done))
     if stop_after is not None:
         remaining = min(remaining, stop_after)
-    bar = tqdm(
-        total=budget,
+    bar = progress_bar(
+        budget,
         initial=min(len(done), budget),
         desc=f"calibrate {spec.name}",
         unit="trial",

@@ -122,10 +122,10 @@ def screen(
     """
     from SALib.analyze import morris as morris_analyze
     from SALib.sample import morris as morris_sample
-    from tqdm.auto import tqdm
 
     from flowsim.calibration.fit import CalibrationError, TargetModel, check_out_folder, runner
     from flowsim.diskio import atomic_path, write_text_atomic
+    from flowsim.progress import progress_bar
 
     targets = path if isinstance(path, Targets) else load_targets(path)
     spec = targets.spec
@@ -173,7 +173,7 @@ def screen(
     ]
     values = np.full((len(X), len(seeds), len(spec.targets)), np.nan)
     ids = [t.id for t in spec.targets]
-    bar = tqdm(total=len(tasks), desc=f"screen {spec.name}", unit="run", disable=not progress)
+    bar = progress_bar(len(tasks), desc=f"screen {spec.name}", unit="run", disable=not progress)
 
     def on_result(record: dict[str, Any]) -> None:
         for k, tid in enumerate(ids):

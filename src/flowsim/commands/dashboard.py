@@ -98,6 +98,16 @@ def main(args: argparse.Namespace) -> int:
             return 2
         if not Path(args.scenario).is_file():  # pragma: no cover - load_scenario says so
             return 2
+    results = getattr(args, "results", None)
+    if results is not None and not Path(results).is_dir():
+        what = "is not a folder" if Path(results).exists() else "no such folder"
+        print(
+            f"flowsim dashboard: --results {results}: {what}; give the folder that holds "
+            "results folders (made by flowsim run --out), or leave --results out to use "
+            "./results",
+            file=sys.stderr,
+        )
+        return 2
     save_dir = getattr(args, "save_dir", None)
     if save_dir is not None and not Path(save_dir).is_dir():
         print(

@@ -139,8 +139,6 @@ def _default_out(name: str) -> Path:
 
 def main(args: argparse.Namespace) -> int:
     """Print the estimate, run, print the decomposition and write its files; exit 2 on bad input."""
-    from tqdm.auto import tqdm
-
     from flowsim.explain import (
         DEFAULT_PERMUTATIONS,
         ExplainError,
@@ -152,6 +150,7 @@ def main(args: argparse.Namespace) -> int:
         write_outputs,
     )
     from flowsim.folders import FolderError
+    from flowsim.progress import progress_bar
     from flowsim.sweep.estimate import format_duration
     from flowsim.sweep.executor import default_workers
 
@@ -230,8 +229,8 @@ def main(args: argparse.Namespace) -> int:
             return 0
         started = datetime.now(UTC)
         try:
-            with tqdm(
-                total=plan.n_runs, desc="explain", unit="run", file=sys.stderr, disable=args.quiet
+            with progress_bar(
+                plan.n_runs, desc="explain", unit="run", file=sys.stderr, disable=args.quiet
             ) as bar:
                 parts = explain(
                     policy,

@@ -50,12 +50,11 @@ def _names(text: str) -> list[str]:
 
 def main(args: argparse.Namespace) -> int:
     """Draw the figures; exit 2 (with the reason) on a folder that is not a results folder."""
-    from tqdm import tqdm
-
     from flowsim.folders import FolderError
     from flowsim.plots import plot_folder
+    from flowsim.progress import progress_bar
 
-    bar = tqdm(desc="figures", unit="figure", disable=None, file=sys.stderr)
+    bar = progress_bar(desc="figures", unit="figure", disable=None, file=sys.stderr)
     try:
         written = plot_folder(
             args.folders,

@@ -126,9 +126,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def main(args: argparse.Namespace) -> int:
     """Load, run, write; exit 2 on bad input, 1 if the run fails, 128 + signal if stopped."""
     # heavy modules (Mesa, pandas) only when a run is asked for: `flowsim --help` stays quick
-    from tqdm import tqdm
-
     from flowsim.ensemble import EnsembleError, check_ensemble
+    from flowsim.progress import progress_bar
     from flowsim.results import (
         IncompleteResultsError,
         ResultsExistError,
@@ -194,7 +193,7 @@ def main(args: argparse.Namespace) -> int:
     set_ids = ensemble.ids if ensemble is not None else (None,)
     try:
         total = len(members) * len(seeds) * scenario.steps
-        with tqdm(total=total, unit="month", disable=args.quiet, file=sys.stderr) as bar:
+        with progress_bar(total, unit="month", disable=args.quiet, file=sys.stderr) as bar:
             for set_id, member in zip(set_ids, members, strict=True):
                 where = "" if set_id is None else f" set {set_id} ({len(members)} sets)"
                 for replicate, seed in enumerate(seeds):

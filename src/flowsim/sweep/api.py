@@ -432,7 +432,7 @@ def sweep(
             that merely claims to be a sweep is refused, see :func:`is_sweep_folder`).
         scale: override the base scenario's scale (quick trials).
         steps: override the base scenario's months.
-        progress: show a tqdm bar of finished runs.
+        progress: show the finished runs (a bar on a terminal, plain lines in a log).
         model: a custom model instead of flowsim (see :mod:`flowsim.sweep.tasks`).
         batch_size: runs per Parquet part (default: about 100 parts per sweep).
         samples: override the sweep file's ``samples:`` (quick looks; not for factorial).
@@ -503,7 +503,7 @@ def _sweep_locked(
     security: Any = None,
 ) -> SweepResult:
     """:func:`sweep` once the folder's lock is held."""
-    from tqdm.auto import tqdm
+    from flowsim.progress import progress_bar
 
     manifest, kept = _prepare_folder(folder, plan, resume, force)
     if kept:
@@ -538,8 +538,8 @@ def _sweep_locked(
         done = store.finished_run_ids()
     except DamagedPartError as err:
         raise SweepError(str(err)) from None
-    bar = tqdm(
-        total=plan.n_runs, initial=len(done), unit="run", desc=plan.spec.name, disable=not progress
+    bar = progress_bar(
+        plan.n_runs, initial=len(done), unit="run", desc=plan.spec.name, disable=not progress
     )
     failed = 0
 
