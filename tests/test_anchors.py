@@ -30,8 +30,9 @@ Macao's ~20 (data/pct_totals.csv): 30.8%."""
 
 TOP_SHARE_TOLERANCE = 0.05
 """Absolute tolerance on the top filer's share (16% of it): the 3-replicate mean at scale 0.05
-over 24 months has a replicate sd of about 0.02 (measured 0.342, 0.300, 0.331), and the anchor's propensity is set from the
-mean project quality, which Shenzhen's knowledge stock moves by a few percent."""
+over 24 months has a replicate sd of about 0.02 (measured 0.342, 0.300, 0.331), and the
+anchor's propensity is set from the mean project quality, which Shenzhen's knowledge stock
+moves by a few percent."""
 
 
 def _world(scale: float, seed: int = 1):
