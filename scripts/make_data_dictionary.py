@@ -36,6 +36,21 @@ def render() -> str:
     ]
     for names, kind in kinds:
         out += [f"| `{name}` | {kind} | {outputs.unit_of(name)} |" for name in names]
+    from flowsim.agents import AGENT_COLUMNS
+
+    out += [
+        "",
+        "## Per-agent table (`agents.parquet`, `flowsim run --agents`)",
+        "",
+        "One row per replicate, firm and lab (`replicate`, `seed`, then the columns below;",
+        "`FlowModel.agent_table()` gives the same rows without them). Outputs count the",
+        "reported months only and are the agent's own, in model units: a column's sum divided",
+        "by the scale is the run's real-world total.",
+        "",
+        "| column | meaning |",
+        "|---|---|",
+    ]
+    out += [f"| `{name}` | {meaning} |" for name, meaning in AGENT_COLUMNS]
     return "\n".join(out) + "\n"
 
 

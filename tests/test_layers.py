@@ -34,6 +34,8 @@ BELOW_MECHANISMS = (
     "employment.py",
     "firms.py",
     "setup.py",
+    "anchors.py",
+    "agents.py",
 )
 ABOVE = ("flowsim.mechanisms", "flowsim.assembly", "flowsim.model")
 """Modules the world and the tools must not import (the mechanisms, and what composes them)."""

@@ -13,9 +13,10 @@ from flowsim.state import CORE, CORE_OWNER, TABLES, Column, StateError, assemble
 NAMES = {
     "researchers": "city zone field skill partner partner_step employer_kind employer tie_city "
     "tie_until arrive_step dest_city dest_zone dest_employer_kind dest_employer",
-    "labs": "city zone field budget staff inventions ownership ownership_readiness",
-    "firms": "city zone sector stage alive staff cash rounds vc_raised born_step pct_propensity "
-    "patents products signal",
+    "labs": "city zone field budget staff anchor inventions ownership ownership_readiness "
+    "patents pct_applications papers",
+    "firms": "city zone sector stage alive staff anchor cash rounds vc_raised born_step "
+    "closed_step pct_propensity patents pct_applications papers products signal",
     "investors": "city zone investor_type raised held invested written_off realised deals",
     "deals": "firm investor amount step at_cost written_off",
     "projects": "active employer_kind employer pi collaborator collab_city city field "

@@ -56,7 +56,9 @@ def new_firms(
         alive=True,
         cash=0.5,
         born_step=t,
-        pct_propensity=np.exp(sig * rng.standard_normal(k) - 0.5 * sig**2),
+        # the synthetic firms' mean propensity, less what the named anchors file
+        pct_propensity=np.exp(sig * rng.standard_normal(k) - 0.5 * sig**2)
+        * world.pct_residual[world.geo.city_jurisdiction[np.asarray(city, dtype=np.int64)]],
     )
     world.count_by("startups", city, sector)
     return ids

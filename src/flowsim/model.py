@@ -62,9 +62,10 @@ from typing import Any
 
 import mesa
 import numpy as np
+import pandas as pd
 from pydantic import ValidationError
 
-from flowsim import regime
+from flowsim import agents, regime
 from flowsim.assembly import build_world
 from flowsim.channels import Hold
 from flowsim.geography import CITIES
@@ -279,6 +280,8 @@ class FlowModel(mesa.Model):
             self._warm_up(seed, hold)
             if store is not None:
                 store.store(name, self.world, self.month)
+        # the per-agent table counts from here (agent_table)
+        self._agents_at_start = agents.snapshot(self.world)
 
     def _warm_up(self, seed: int, hold: Hold | None) -> None:
         """Phase 0: build the world under the baseline's levers and run the warm-up."""
@@ -305,6 +308,15 @@ class FlowModel(mesa.Model):
         knowledge.settle(self.world)
         capital.settle(self.world)
         transfer.settle(self.world)
+
+    def agent_table(self) -> pd.DataFrame:
+        """Every firm and lab with its name, place, dates and own outputs since the run began.
+
+        One row per firm and lab (:data:`flowsim.agents.AGENT_COLUMNS`); outputs in model
+        units, counted over the reported months so far (``flowsim run --agents`` writes it
+        at the end of each replicate as ``agents.parquet``).
+        """
+        return agents.agent_table(self.world, self.params.warmup_steps, self._agents_at_start)
 
     @property
     def n_agents(self) -> int:

@@ -23,7 +23,11 @@ A results folder holds:
   defaults and command-line overrides);
 - ``manifest.json`` — how the results were made: versions, git commit, command,
   scenario hash, seeds, times, and the sha256 of every other file. It is written
-  last; a folder without it is not a complete result.
+  last; a folder without it is not a complete result;
+- ``agents.parquet`` (only with ``flowsim run --agents``) — one row per replicate, firm
+  and lab: its name if it is a named anchor, city, field, founding and closing month,
+  and its own patents, PCT applications, papers and VC raised
+  (:data:`flowsim.agents.AGENT_COLUMNS`).
 
 An *ensemble run* (``flowsim run --ensemble DIR``, :mod:`flowsim.ensemble`) writes
 the same files; its tables have a ``parameter_set`` column after ``seed``, and its
@@ -78,6 +82,10 @@ SCENARIO = "scenario.resolved.yaml"
 MANIFEST = "manifest.json"
 FILES: tuple[str, ...] = (TIMESERIES, FLOWS, BY_CITY, LINKS, SUMMARY, SCENARIO, MANIFEST)
 """Every file of a complete results folder; the manifest is written last."""
+AGENTS = "agents.parquet"
+OPTIONAL_FILES: tuple[str, ...] = (AGENTS,)
+"""Files a results folder holds when asked for (``flowsim run --agents``); the manifest
+lists them with the others."""
 
 FLOW_COLUMNS: tuple[str, ...] = ("replicate", "seed", *RUN_FLOW_COLUMNS)
 """Columns of ``flows.parquet`` (an ensemble run has ``parameter_set`` after ``seed``)."""
@@ -286,13 +294,13 @@ def is_results_folder(path: Path) -> bool:
         isinstance(record, dict)
         and isinstance(record.get("files"), dict)
         and "scenario_sha256" in record
-        and all(name in FILES for name in record["files"])
+        and all(name in FILES or name in OPTIONAL_FILES for name in record["files"])
     )
 
 
 def user_entries(out_dir: Path) -> list[str]:
     """What a user added to a results folder (not one of :data:`FILES`): kept by ``--force``."""
-    return foreign_entries(Path(out_dir), lambda name: name in FILES)
+    return foreign_entries(Path(out_dir), lambda name: name in FILES or name in OPTIONAL_FILES)
 
 
 def _contains_cwd(path: Path) -> bool:
@@ -418,11 +426,15 @@ def write_run(
         flows_table(results).to_parquet(partial / FLOWS, index=False)
         by_city_table(results).to_parquet(partial / BY_CITY, index=False)
         links_table(results).to_parquet(partial / LINKS, index=False)
+        written = [name for name in FILES if name != MANIFEST]
+        if any(r.agents is not None for r in results):
+            stack_replicates(results, "agents").to_parquet(partial / AGENTS, index=False)
+            written.append(AGENTS)
         (partial / SUMMARY).write_text(
             strict_json(summary(results, scenario), indent=1) + "\n", encoding="utf-8"
         )
         (partial / SCENARIO).write_text(dump_scenario(scenario), encoding="utf-8")
-        hashes = {name: sha256_file(partial / name) for name in FILES if name != MANIFEST}
+        hashes = {name: sha256_file(partial / name) for name in written}
         record = manifest(
             results, scenario, started, finished, command, hashes, scenario_file, ensemble
         )
@@ -487,7 +499,9 @@ def command_line() -> list[str]:
 __all__ = [
     "BY_CITY_COLUMNS",
     "DEFAULT_ROOT",
+    "AGENTS",
     "FILES",
+    "OPTIONAL_FILES",
     "LINK_COLUMNS",
     "FLOW_COLUMNS",
     "IncompleteResultsError",

@@ -70,6 +70,8 @@ class RunResult:
         links: one row per (year, kind, origin, destination, field) with any link:
             ``count`` and ``volume`` (columns :data:`LINK_COLUMNS`; kinds
             :data:`flowsim.tally.LINK_KINDS`).
+        agents: one row per firm and lab at the end of the run
+            (:data:`flowsim.agents.AGENT_COLUMNS`), when asked for (``agents=True``); else None.
     """
 
     scenario: Scenario
@@ -80,6 +82,7 @@ class RunResult:
     n_agents: int
     by_city: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=BY_CITY_COLUMNS))
     links: pd.DataFrame = field(default_factory=lambda: pd.DataFrame(columns=LINK_COLUMNS))
+    agents: pd.DataFrame | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -195,6 +198,7 @@ def run(
     progress: Callable[[int], None] | None = None,
     hold: Hold | None = None,
     cache: str | bool | None = None,
+    agents: bool = False,
 ) -> RunResult:
     """Run one replicate of a scenario and return its tidy outputs.
 
@@ -207,6 +211,7 @@ def run(
             ordinary run.
         cache: the warm-start cache (:class:`flowsim.model.FlowModel`'s ``cache``): None
             from the environment, False none, a path that folder.
+        agents: also return the per-agent table (:meth:`FlowModel.agent_table`).
     """
     scenario = scenario or Scenario()
     if overrides:
@@ -228,6 +233,7 @@ def run(
         n_agents=model.n_agents,
         by_city=by_city_frame(model.by_city_years, scenario.start_year),
         links=links_frame(model.link_years, scenario.start_year),
+        agents=model.agent_table() if agents else None,
     )
 
 
@@ -246,7 +252,7 @@ def stack_replicates(results: Sequence[RunResult], table: str) -> pd.DataFrame:
     """One table of every replicate (``timeseries``, ``flows``, ``yearly``, ``by_city``...).
 
     Any table of :class:`RunResult` stacks: ``timeseries``, ``flows``, ``yearly``,
-    ``by_city`` or ``links``.
+    ``by_city``, ``links`` or ``agents`` (replicates without it are left out).
 
     ``replicate`` and ``seed`` come first, so rows say which run they belong to; replicates
     of an ensemble run (``extra["parameter_set"]``, see :mod:`flowsim.ensemble`) have a
@@ -255,7 +261,10 @@ def stack_replicates(results: Sequence[RunResult], table: str) -> pd.DataFrame:
     frames = []
     ensemble = any("parameter_set" in r.extra for r in results)
     for replicate, result in enumerate(results):
-        frame = getattr(result, table).copy()
+        frame = getattr(result, table)
+        if frame is None:
+            continue
+        frame = frame.copy()
         frame.insert(0, "replicate", replicate)
         frame.insert(1, "seed", np.int64(result.seed))
         if ensemble:

@@ -16,10 +16,11 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim import regime
+from flowsim.anchors import Anchors, load_anchors, pct_propensities
 from flowsim.channels import Hold
 from flowsim.employment import FIRM, LAB, add_staff
 from flowsim.firms import draw_fields
-from flowsim.geography import CITIES, FIELDS, Geography
+from flowsim.geography import CITIES, FIELDS, JURISDICTIONS, Geography
 from flowsim.pools import Pools
 from flowsim.populations import Population
 from flowsim.state import Column, Memory, initialise
@@ -44,6 +45,74 @@ def _zones_for(city: np.ndarray, geo: Geography, rng: np.random.Generator) -> np
         zone[inside] = z
         u = np.where(city == zc, u - share, u)
     return zone
+
+
+def _anchor_staff(
+    anchors: Anchors,
+    multiplier: np.ndarray,
+    scale: float,
+    public: np.ndarray,
+    private: np.ndarray,
+) -> np.ndarray:
+    """Researchers of each anchor (model units): staff x scale, at least 1, within the city.
+
+    An anchor of a city whose ``population.city_multipliers`` entry is 0 has none. Where a
+    city's anchors of one kind would outnumber its drawn researchers of that kind (tiny
+    scales, small multipliers), they shrink in proportion, and those left with none are
+    dropped.
+    """
+    mult = multiplier[anchors.city]
+    want = np.where(mult > 0, np.maximum(1.0, np.rint(anchors.staff * mult * scale)), 0.0)
+    n_cities = len(CITIES)
+    room = np.where(anchors.kind == LAB, public[anchors.city], private[anchors.city])
+    asked = np.zeros(anchors.staff.size)
+    for kind in (LAB, FIRM):
+        mine = anchors.kind == kind
+        total = np.bincount(anchors.city[mine], want[mine], n_cities)
+        asked[mine] = total[anchors.city[mine]]
+    factor = np.minimum(1.0, room / np.maximum(asked, 1.0))
+    return np.floor(want * factor).astype(np.int64)
+
+
+def _anchor_employer(
+    city: np.ndarray, rank: np.ndarray, anchor_city: np.ndarray, anchor_staff: np.ndarray
+) -> np.ndarray:
+    """Which anchor employs each researcher (pure core), -1 none.
+
+    A city's researchers of rank 0, 1, ... (within the city and employer kind) fill its
+    anchors in order, each up to its staff; the rest are left to the synthetic agents.
+    Returns the anchor's position in ``anchor_city``.
+    """
+    if anchor_city.size == 0:
+        return np.full(city.size, -1, dtype=np.int64)
+    n = len(CITIES)
+    stride = int(max(rank.max(initial=0), anchor_staff.sum())) + 1
+    order = np.argsort(anchor_city, kind="stable")
+    ac, staff = anchor_city[order].astype(np.int64), anchor_staff[order].astype(np.int64)
+    first = np.concatenate(([0], np.cumsum(np.bincount(ac, minlength=n))[:-1]))[ac]
+    cum = np.cumsum(staff)
+    # the end (exclusive) of each anchor's ranks within its city, keyed by city
+    end = ac * stride + cum - (cum - staff)[first]
+    key = city.astype(np.int64) * stride + rank.astype(np.int64)
+    pos = np.minimum(np.searchsorted(end, key, side="right"), ac.size - 1)
+    ok = (ac[pos] == city) & (end[pos] > key)
+    return np.where(ok, order[pos], -1)
+
+
+def firm_invention_share(
+    params: Scenario, firm_researchers: np.ndarray, lab_researchers: np.ndarray
+) -> np.ndarray:
+    """Share of the inventions made in firms, per jurisdiction, at the research rates.
+
+    Projects a month times inventions a project, of firm and of lab researchers; the
+    quality of their projects is taken to be the same on average.
+    """
+    rp = params.research
+    firm = (
+        np.asarray(firm_researchers, float) * rp.project_rate_firm * rp.inventions_per_project_firm
+    )
+    lab = np.asarray(lab_researchers, float) * rp.project_rate_lab * rp.inventions_per_project_lab
+    return np.where(firm + lab > 0, firm / np.maximum(firm + lab, 1e-12), 1.0)
 
 
 def build_world(
@@ -72,35 +141,75 @@ def build_world(
         for k, v in geo.figures.items()
     }
 
+    anchors = load_anchors()
     researchers_by_city = _split_by_city(fig["researchers"], s, rng)
     public = rng.binomial(researchers_by_city, fig["public_research_share"])
+    private = researchers_by_city - public
+    # the named anchors: their staff times the scale (at least one researcher), within the
+    # city's drawn researchers of their kind; the synthetic agents fill the rest
+    a_staff = _anchor_staff(anchors, multiplier, s, public, private)
+    present = a_staff > 0
+    a_lab = np.flatnonzero(present & (anchors.kind == LAB))
+    a_firm = np.flatnonzero(present & (anchors.kind == FIRM))
+    lab_anchor_staff = np.bincount(anchors.city[a_lab], a_staff[a_lab], n_cities)
+    firm_anchor_staff = np.bincount(anchors.city[a_firm], a_staff[a_firm], n_cities)
+    real_lab_staff = np.bincount(
+        anchors.city[a_lab], anchors.staff[a_lab] * multiplier[anchors.city[a_lab]], n_cities
+    )
+    public_synth = public - lab_anchor_staff.astype(np.int64)
+    private_synth = private - firm_anchor_staff.astype(np.int64)
     labs_by_city = _split_by_city(
-        fig["researchers"] * fig["public_research_share"] / pp.researchers_per_lab, s, rng
+        np.maximum(fig["researchers"] * fig["public_research_share"] - real_lab_staff, 0.0)
+        / pp.researchers_per_lab,
+        s,
+        rng,
     )
-    labs_by_city = np.where(public > 0, np.maximum(labs_by_city, 1), labs_by_city)
-    firms_by_city = _split_by_city(fig["firms"], s, rng)
-    firms_by_city = np.where(
-        researchers_by_city - public > 0, np.maximum(firms_by_city, 1), firms_by_city
+    labs_by_city = np.where(public_synth > 0, np.maximum(labs_by_city, 1), labs_by_city)
+    firms_by_city = _split_by_city(
+        np.maximum(fig["firms"] - np.bincount(anchors.city[a_firm], None, n_cities), 0.0),
+        s,
+        rng,
     )
+    firms_by_city = np.where(private_synth > 0, np.maximum(firms_by_city, 1), firms_by_city)
     investors_by_city = _split_by_city(fig["fund_managers"], s, rng)
 
-    # labs: field from the city's lab mix
-    lab_city = np.repeat(np.arange(n_cities), labs_by_city).astype(np.int8)
-    lab_budget = (
-        fig["gerd"] * 100.0 * fig["public_research_share"] / np.maximum(labs_by_city / s, 1.0)
+    # labs: the anchors first, then the synthetic labs, field from the city's lab mix; a
+    # city's public R&D spending shared by its labs, an anchor's in proportion to its staff
+    lab_city = np.concatenate(
+        [anchors.city[a_lab], np.repeat(np.arange(n_cities), labs_by_city)]
+    ).astype(np.int8)
+    per_lab = (
+        fig["gerd"]
+        * 100.0
+        * fig["public_research_share"]
+        / np.maximum(labs_by_city / s + real_lab_staff / pp.researchers_per_lab, 1.0)
     )
     w.labs = Population("labs", columns["labs"], lab_city.size)
     L = w.labs
+    k_lab = a_lab.size
     L.city[:] = lab_city
     L.zone[:] = _zones_for(lab_city, geo, rng)
     L.field[:] = draw_fields(lab_city, w.lab_mix, rng)
-    L.budget[:] = lab_budget[lab_city] * np.exp(0.5 * rng.standard_normal(L.n) - 0.125)
+    L.budget[:] = per_lab[lab_city] * np.exp(0.5 * rng.standard_normal(L.n) - 0.125)
     L.ownership_readiness[:] = rng.random(L.n)
+    L.anchor[:k_lab] = a_lab
+    L.zone[:k_lab] = -1
+    L.field[:k_lab] = anchors.field[a_lab]
+    L.budget[:k_lab] = (
+        per_lab[anchors.city[a_lab]]
+        * anchors.staff[a_lab]
+        * multiplier[anchors.city[a_lab]]
+        / pp.researchers_per_lab
+    )
     regime.lab_ownership(w, params.transfer.researcher_ownership)
 
-    # firms (room for the start-ups to come, so appends rarely reallocate): sector from the
-    # city's firm mix, a heavy-tailed size weight, a PCT propensity and an age
-    firm_city = np.repeat(np.arange(n_cities), firms_by_city).astype(np.int8)
+    # firms (room for the start-ups to come, so appends rarely reallocate): the anchors
+    # first, then the synthetic firms with a sector from the city's firm mix, a heavy-tailed
+    # size weight, a PCT propensity and an age
+    firm_city = np.concatenate(
+        [anchors.city[a_firm], np.repeat(np.arange(n_cities), firms_by_city)]
+    ).astype(np.int8)
+    k_firm = a_firm.size
     w.firms = Population(
         "firms", columns["firms"], firm_city.size, capacity=2 * firm_city.size + 16
     )
@@ -118,24 +227,46 @@ def build_world(
     size_weight = (1.0 - rng.random(F.n)) ** (-1.0 / pp.firm_size_alpha)  # Pareto(alpha), min 1
     # start-ups are small: at the size the model's own hiring gives them (no random draw)
     size_weight *= np.where(F.stage == 0, pp.startup_size_factor, 1.0)
+    F.anchor[:k_firm] = a_firm
+    F.zone[:k_firm] = -1
+    F.sector[:k_firm] = anchors.field[a_firm]
+    F.stage[:k_firm] = 1
+    jur = geo.city_jurisdiction
+    firm_researchers = np.bincount(jur, private, len(JURISDICTIONS))
+    propensity, w.pct_residual = pct_propensities(
+        a_staff[a_firm],
+        np.nan_to_num(anchors.pct[a_firm]) / anchors.pct_totals[jur[anchors.city[a_firm]]],
+        jur[anchors.city[a_firm]],
+        firm_researchers,
+        firm_invention_share(
+            params, firm_researchers, np.bincount(jur, public, len(JURISDICTIONS))
+        ),
+    )
+    F.pct_propensity[:k_firm] = propensity
+    F.pct_propensity[k_firm:] *= w.pct_residual[jur[F.city[k_firm:]]]
 
-    # researchers: employed by a lab (by budget) or a firm (by size weight) of their city
+    # researchers: employed by a lab (by budget) or a firm (by size weight) of their city;
+    # the first of a city's public (private) researchers staff its anchor labs (firms)
     n_res = int(researchers_by_city.sum())
     w.researchers = Population("researchers", columns["researchers"], n_res)
     R = w.researchers
     R.city[:] = np.repeat(np.arange(n_cities), researchers_by_city)
-    is_public = (
-        np.concatenate([np.arange(k) < p for k, p in zip(researchers_by_city, public, strict=True)])
-        if n_res
-        else np.zeros(0, bool)
-    )
     city = R.city.astype(np.int64)
-    lab_pool = Pools(L.city, n_cities, weights=L.budget)
-    firm_pool = Pools(F.city, n_cities, weights=size_weight)
+    start = np.concatenate(([0], np.cumsum(researchers_by_city)[:-1]))
+    offset = np.arange(n_res) - start[city]
+    is_public = offset < public[city]
+    rank = np.where(is_public, offset, offset - public[city])
+    lab_pool = Pools(np.where(L.anchor >= 0, -1, L.city), n_cities, weights=L.budget)
+    firm_pool = Pools(np.where(F.anchor >= 0, -1, F.city), n_cities, weights=size_weight)
     R.employer_kind[:] = np.where(is_public, LAB, FIRM)
     employer = np.zeros(n_res, dtype=np.int64)
-    employer[is_public] = lab_pool.sample(city[is_public], rng)
-    employer[~is_public] = firm_pool.sample(city[~is_public], rng)
+    for rows, a_rows, pool in ((is_public, a_lab, lab_pool), (~is_public, a_firm, firm_pool)):
+        # an anchor's row in its table is its position in a_rows
+        anchored = _anchor_employer(city[rows], rank[rows], anchors.city[a_rows], a_staff[a_rows])
+        synthetic = anchored < 0
+        drawn = np.zeros(anchored.size, dtype=np.int64)
+        drawn[synthetic] = pool.sample(city[rows][synthetic], rng)
+        employer[rows] = np.where(synthetic, drawn, anchored)
     R.employer[:] = np.maximum(employer, 0)
     lab_rows = R.employer_kind == LAB
     R.zone[:] = np.where(

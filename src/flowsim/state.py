@@ -78,12 +78,24 @@ CORE: dict[str, tuple[Column, ...]] = {
         Column("field", np.int8, 0, "main research field"),
         Column("budget", np.float32, 0.0, "yearly research budget [RMB m]"),
         Column("staff", np.int32, 0, "researchers employed (kept up to date by talent moves)"),
+        Column(
+            "anchor",
+            np.int16,
+            -1,
+            "row of the named anchor in data/anchors.csv (flowsim.anchors), -1 synthetic",
+        ),
     ),
     "firms": (
         Column("city", np.int8, 0, "city number"),
         Column("zone", np.int8, -1, "cooperation zone number, -1 none"),
         Column("sector", np.int8, 0, "sector, numbered as research fields"),
         Column("staff", np.int32, 0, "researchers employed"),
+        Column(
+            "anchor",
+            np.int16,
+            -1,
+            "row of the named anchor in data/anchors.csv (flowsim.anchors), -1 synthetic",
+        ),
     ),
     "investors": (
         Column("city", np.int8, 0, "city number"),

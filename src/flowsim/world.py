@@ -75,6 +75,10 @@ class World:
     lab_pools: Pools
     lab_city_pools: Pools
     investor_pools: Pools
+    pct_residual: np.ndarray
+    """Multiplier of the synthetic firms' mean PCT propensity per jurisdiction: what keeps
+    each jurisdiction's expected filings once the named anchors file theirs (set by
+    :func:`flowsim.setup.build_world`, :func:`flowsim.anchors.pct_propensities`)."""
 
     def __init__(
         self,

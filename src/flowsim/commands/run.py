@@ -120,6 +120,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="run every warm-up instead of reading it from the warm-start cache (the results "
         "are the same, bit for bit; `flowsim cache info`)",
     )
+    parser.add_argument(
+        "--agents",
+        action="store_true",
+        help="also write agents.parquet: every firm and lab with its name (named anchors), "
+        "city, field, founding and closing month, patents, PCT applications, papers and VC "
+        "raised (docs/outputs.md)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar and no tables")
 
 
@@ -205,6 +212,7 @@ def main(args: argparse.Namespace) -> int:
                         seed,
                         progress=bar.update,
                         cache=False if getattr(args, "no_cache", False) else None,
+                        agents=getattr(args, "agents", False),
                     )
                     if set_id is not None:
                         result.extra["parameter_set"] = set_id

@@ -153,6 +153,7 @@ STATE = {
         Column("rounds", np.int16, 0, "VC rounds raised"),
         Column("vc_raised", np.float64, 0.0, "VC raised in total [RMB m]"),
         Column("born_step", np.int16, 0, "month of founding (negative: before the run)"),
+        Column("closed_step", np.int16, -1, "month the firm failed, -1 while it is alive"),
         Column(
             "signal",
             np.float32,
@@ -555,12 +556,18 @@ def fail(world: World, t: int, rng: np.random.Generator) -> float:
     rate = failure_hazard(
         F.stage[candidates], t - F.born_step[candidates].astype(np.int64), F.cash[candidates], p
     )
-    rows = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
+    # named anchors (flowsim.anchors) do not fail
+    rows = candidates[
+        F.alive[candidates]
+        & (rng.random(candidates.size) * top < rate)
+        & (F.anchor[candidates] < 0)
+    ]
     if rows.size == 0:
         return 0.0
     failed = np.zeros(F.n, dtype=bool)
     failed[rows] = True
     F.alive[rows] = False
+    F.closed_step[rows] = t
     F.cash[rows] = 0.0
     world.count_by("firm_failures", F.city[rows], F.sector[rows])
     gone = failed[D.firm] & ~D.written_off

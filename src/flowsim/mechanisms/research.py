@@ -263,6 +263,13 @@ STATE = {
     "firms": (
         Column("pct_propensity", np.float32, 1.0, "multiplier of the PCT filing probability"),
         Column("patents", np.int32, 0, "invention patents filed (a screening signal)"),
+        Column("pct_applications", np.int32, 0, "PCT applications filed (model units)"),
+        Column("papers", np.int32, 0, "papers of its projects, counted once (model units)"),
+    ),
+    "labs": (
+        Column("patents", np.int32, 0, "invention patents filed (model units)"),
+        Column("pct_applications", np.int32, 0, "PCT applications filed (model units)"),
+        Column("papers", np.int32, 0, "papers of its projects, counted once (model units)"),
     ),
     "projects": (
         Column("active", np.bool_, True, "the project is running"),
@@ -625,6 +632,14 @@ def complete_projects(world: World, t: int) -> None:
         firm_done = kind == 1
         np.add.at(F.patents, emp[firm_done], patents[firm_done].astype(np.int32))
         np.add.at(F.signal, emp[firm_done], patents[firm_done].astype(np.float32))
+        # each agent's own output, for the per-agent table (flowsim.agents)
+        np.add.at(F.pct_applications, emp[firm_done], pct[firm_done].astype(np.int32))
+        np.add.at(F.papers, emp[firm_done], papers[firm_done].astype(np.int32))
+        lab_done = ~firm_done
+        Lb = world.labs
+        np.add.at(Lb.patents, emp[lab_done], patents[lab_done].astype(np.int32))
+        np.add.at(Lb.pct_applications, emp[lab_done], pct[lab_done].astype(np.int32))
+        np.add.at(Lb.papers, emp[lab_done], papers[lab_done].astype(np.int32))
         # knowledge: the output enters the city's stock, and the partner city's through the link
         made = (papers + inventions).astype(np.float64)
         K = world.knowledge
