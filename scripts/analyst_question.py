@@ -56,6 +56,25 @@ def run_all(replications: int, scale: float, out: Path) -> tuple[Path, Path, Pat
     return base, policy, explain
 
 
+def report_and_screenshot(base: Path, policy: Path, explain: Path | None, out: Path) -> Path:
+    """``flowsim report`` of the answer, and a screenshot of its first screen for the README."""
+    html = out / "analyst_question.html"
+    extra = ["--explain", str(explain)] if explain is not None else []
+    _flowsim("report", str(policy), str(base), *extra, "--out", str(html), "--force")
+    from playwright.sync_api import sync_playwright
+
+    png = ROOT / "docs" / "img" / "analyst_question_report.png"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
+        )
+        page = browser.new_page(viewport={"width": 1100, "height": 1400})
+        page.goto(html.resolve().as_uri())
+        page.screenshot(path=str(png), full_page=False)
+        browser.close()
+    return png
+
+
 def _pct(value: float) -> str:
     return f"{value:+.2f}"
 
@@ -226,6 +245,9 @@ def main() -> None:
     parser.add_argument("--base", type=Path)
     parser.add_argument("--policy", type=Path)
     parser.add_argument("--explain", type=Path)
+    parser.add_argument(
+        "--screenshot", action="store_true", help="write the report and docs/img's screenshot"
+    )
     args = parser.parse_args()
     if args.run:
         args.base, args.policy, args.explain = run_all(args.replications, args.scale, args.out)
@@ -242,6 +264,8 @@ def main() -> None:
         frame.to_csv(DOCS / f"analyst_question_{name}.csv", index=False)
     (DOCS / "analyst_question.md").write_text(page(t, note), encoding="utf-8")
     print(f"wrote {DOCS / 'analyst_question.md'} and its CSV files")
+    if args.screenshot:
+        print(f"wrote {report_and_screenshot(args.base, args.policy, args.explain, args.out)}")
 
 
 if __name__ == "__main__":

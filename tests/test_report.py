@@ -212,3 +212,26 @@ def test_ensemble_brief_screens_the_parameter_that_moves_the_effect(tmp_path, ca
     head = brief.comparison.headline
     row = head[(head["scenario"] == "closed") & (head["output"] == "papers")].iloc[0]
     assert format_interval("papers", row.diff_ui_low, row.diff_ui_high) in text
+
+
+def test_border_rules_are_told_in_words_with_the_friction_they_replace():
+    from flowsim.report import policy_changes
+    from flowsim.scenario import load_scenario
+
+    root = Path(__file__).parents[1] / "scenarios"
+    rows = policy_changes(
+        load_scenario(root / "analyst_question.yaml"), load_scenario(root / "baseline.yaml")
+    )
+    assert [r["what"] for r in rows] == [
+        "border rule 1: biomedical research data, Shenzhen <-> Hong Kong",
+        "border rule 2: research samples in 3 working days, Shenzhen <-> Hong Kong",
+    ]
+    first = rows[0]
+    assert first["meaning"] == (
+        "selects data; field biomedicine; category research; from Shenzhen, Hong Kong; "
+        "to Shenzhen, Hong Kong"
+    )
+    assert first["baseline"] == "approval 0.3; delay 60 days; cost 50 thousand yuan"
+    assert first["policy"] == "approval 0.8; delay 10 days; cost 10 thousand yuan"
+    assert rows[1]["baseline"] == "delay 20 days" and rows[1]["policy"] == "delay 4.2 days"
+    assert not any("{" in r["baseline"] + r["policy"] for r in rows), "no raw mappings"

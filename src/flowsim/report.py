@@ -136,6 +136,11 @@ def policy_changes(policy: Any, baseline: Any) -> list[dict[str, str]]:
     for path in sorted(set(mine) | set(theirs)):
         if path.split(".")[0] in NOT_A_LEVER or mine.get(path) == theirs.get(path):
             continue
+        if path == "policy.rules":
+            rows += rule_changes(policy, baseline)
+            continue
+        if isinstance(mine.get(path), dict) or isinstance(theirs.get(path), dict):
+            continue  # an empty section on one side: its keys are rows of their own
         rows.append(
             {
                 "path": path,
@@ -143,6 +148,107 @@ def policy_changes(policy: Any, baseline: Any) -> list[dict[str, str]]:
                 "meaning": describe_path(policy, path) or describe_path(baseline, path),
                 "baseline": _plain_value(theirs.get(path)),
                 "policy": _plain_value(mine.get(path)),
+            }
+        )
+    return rows
+
+
+SETS = (("approval", "approval", ""), ("delay_days", "delay", " days"),
+        ("cost", "cost", " thousand yuan"), ("quota", "quota", " a month"))  # fmt: skip
+"""What a rule sets, in words, with its unit."""
+
+
+def _selection_words(rule: Any) -> str:
+    """A rule's selectors in words: ``data; field biomedicine; from Shenzhen, Hong Kong``."""
+    parts = []
+    for key, label in (
+        ("element", ""),
+        ("corridor", "corridor "),
+        ("direction", "direction "),
+        ("field", "field "),
+        ("category", "category "),
+        ("kind", "kind "),
+        ("employer", "by "),
+        ("from_", "from "),
+        ("to", "to "),
+        ("zone", "agents in "),
+        ("whitelist", "listed on "),
+    ):
+        value = getattr(rule, key, None)
+        if value is None:
+            continue
+        text = ", ".join(value) if isinstance(value, list) else str(value)
+        parts.append(f"{label}{text}")
+    return "; ".join(parts) or "every crossing"
+
+
+def _rule_corridors(rule: Any) -> list[str]:
+    """The corridors a rule's flows can cross (from its corridor, direction or places)."""
+    from flowsim.geography import CITIES, CORRIDORS, JURISDICTIONS, ZONES, load_geography
+
+    if rule.corridor is not None:
+        return [rule.corridor]
+    if rule.direction is not None:
+        a, b = rule.direction.split("->")
+        return [c for c in CORRIDORS if set(c.split("-")) == {a, b}]
+    geo = load_geography()
+
+    def jurisdictions(places: Any) -> set[str]:
+        if places is None:
+            return set(JURISDICTIONS)
+        out = set()
+        for place in places if isinstance(places, list) else [places]:
+            city = CITIES.index(place) if place in CITIES else geo.zone_city[ZONES.index(place)]
+            out.add(JURISDICTIONS[geo.city_jurisdiction[city]])
+        return out
+
+    ends_a, ends_b = jurisdictions(rule.from_), jurisdictions(rule.to)
+    return [
+        c
+        for c in CORRIDORS
+        if any({a, b} == set(c.split("-")) for a in ends_a for b in ends_b if a != b)
+    ]
+
+
+def rule_changes(policy: Any, baseline: Any) -> list[dict[str, str]]:
+    """One row per border rule of the policy that the baseline does not have, in words.
+
+    The baseline column gives the corridor friction the rule replaces for its element
+    (per corridor where they differ); ``flowsim describe`` gives any single flow's.
+    """
+    from flowsim.geography import ELEMENTS
+
+    have = {r.model_dump_json() for r in baseline.policy.rules}
+    rows = []
+    for number, rule in enumerate(policy.policy.rules, start=1):
+        if rule.model_dump_json() in have:
+            continue
+        elements = rule.element if isinstance(rule.element, list) else [rule.element]
+        elements = [e for e in elements if e is not None] or list(ELEMENTS)
+        corridors = _rule_corridors(rule)
+        new, old = [], []
+        for key, label, unit in SETS:
+            value = getattr(rule, key)
+            if value is None:
+                continue
+            new.append(f"{label} {_plain_value(value)}{unit}")
+            before = sorted(
+                {
+                    _plain_value(
+                        getattr(getattr(baseline.policy.corridors.for_corridor(c), e), key)
+                    )
+                    for c in corridors
+                    for e in elements
+                }
+            )
+            old.append(f"{label} {' or '.join(before) or 'none'}{unit}")
+        rows.append(
+            {
+                "path": "policy.rules",
+                "what": f"border rule {number}" + (f": {rule.name}" if rule.name else ""),
+                "meaning": f"selects {_selection_words(rule)}",
+                "baseline": "; ".join(old) or "none",
+                "policy": "; ".join(new) or "none",
             }
         )
     return rows
