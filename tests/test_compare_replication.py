@@ -60,7 +60,9 @@ def test_parse_target():
 
 
 def test_until_runs_paired_replicates_to_the_target_or_the_cap(tmp_path, capsys):
-    lever = {"policy.corridors.GD-HK.data.approval": 0.9}
+    # a lever that moves papers at this tiny scale (a data lever leaves them exactly equal
+    # when the policy starts with the reported months: no interval to narrow)
+    lever = {"talent.move_rate": 0.03, "research.papers_per_project_lab": 3.0}
     base = write_run_folder(run_replicates(tiny_scenario("baseline"), 2), tmp_path / "base")
     policy = write_run_folder(
         run_replicates(tiny_scenario("policy", **lever), 2), tmp_path / "policy"
