@@ -87,7 +87,7 @@ def build_world(
     # labs: field from the city's lab mix
     lab_city = np.repeat(np.arange(n_cities), labs_by_city).astype(np.int8)
     lab_budget = (
-        fig["gerd"] * 100.0 * fig["public_research_share"] / np.maximum(labs_by_city / s, 1.0)
+        fig["gerd"] * 100.0 * fig["public_spending_share"] / np.maximum(labs_by_city / s, 1.0)
     )
     w.labs = Population("labs", columns["labs"], lab_city.size)
     L = w.labs
