@@ -29,9 +29,7 @@ def test_project_outputs_are_poisson_with_mean_rate_times_quality():
         "firm projects: 7 inventions x quality 2"
     )
     zeros = np.zeros(10, dtype=np.int64)
-    zero_p, zero_i = project_outputs(
-        np.zeros(10), zeros, zeros, papers_rate, inventions_rate, rng
-    )
+    zero_p, zero_i = project_outputs(np.zeros(10), zeros, zeros, papers_rate, inventions_rate, rng)
     assert zero_p.sum() == 0 and zero_i.sum() == 0, "a project of quality 0 yields nothing"
 
 

@@ -152,8 +152,7 @@ def _add_university_researchers(
         sources[(city, "public_spending_share")] = sources[(city, "public_research_share")]
         sources[(city, "researchers")] = "derived: rd_personnel + university_researchers"
         sources[(city, "public_research_share")] = (
-            "derived: (rd_personnel x public_spending_share + university_researchers) / "
-            "researchers"
+            "derived: (rd_personnel x public_spending_share + university_researchers) / researchers"
         )
 
 
