@@ -79,7 +79,6 @@ UNITS = {
     "research.input_choice_sensitivity": "logit sensitivity",
     "research.substitution_elasticity": "elasticity",
     "capital.screening_weight": "elasticity",
-    "capital.young_hazard_multiplier": "hazard multiplier - 1",
     "capital.runway_hazard_multiplier": "hazard multiplier - 1",
     "capital.guidance_leverage": "yuan per yuan",
     "capital.home_bias": "weight multiplier - 1",

@@ -5,10 +5,21 @@ from __future__ import annotations
 import numpy as np
 from model_helpers import small_run, stepped_worlds
 
-from flowsim.geography import CORRIDORS
-from flowsim.mechanisms.capital import allocate, lognormal
+from flowsim.geography import CITIES, CORRIDORS, load_geography
+from flowsim.mechanisms.capital import (
+    allocate,
+    failure_hazard,
+    founding_rate,
+    highest_failure_hazard,
+    lognormal,
+    yearly_exit_hazard,
+)
 from flowsim.mechanisms.research import GRANT_PER_COLLABORATOR
 from flowsim.model import FlowModel
+from flowsim.params import Scenario, with_overrides
+
+FAST_FAILURE = {"capital.first_year_exit": 0.3, "capital.hazard_peak": 0.5}
+"""Start-ups that fail fast, so that failures and write-offs happen in a short run."""
 
 
 def test_allocate_caps_each_investor_at_what_it_holds():
@@ -24,6 +35,48 @@ def test_allocate_caps_each_investor_at_what_it_holds():
     )
     assert np.allclose(allocate(np.array([1.0]), np.array([0]), np.array([5.0])), [1.0]), (
         "enough money: unchanged"
+    )
+
+
+def test_exit_hazard_meets_the_first_year_exit_and_peaks_at_its_age():
+    p = Scenario().capital
+    ages = np.linspace(0.0, 1.0, 100_001)
+    first_year = 1.0 - np.exp(-np.trapezoid(yearly_exit_hazard(ages, p), ages))
+    assert abs(first_year - p.first_year_exit) < 1e-6, (
+        f"a cohort loses {first_year:.4f} in its first year, not {p.first_year_exit}"
+    )
+    grid = np.linspace(0.0, 15.0, 1501)
+    hazard = yearly_exit_hazard(grid, p)
+    peak_age = grid[hazard.argmax()]
+    assert abs(peak_age - p.hazard_peak_years) < 0.011, f"the hazard peaks at {peak_age} years"
+    assert np.isclose(1.0 - np.exp(-hazard.max()), p.hazard_peak), "yearly exit at the peak"
+    assert hazard[0] < hazard.max() / 2, "a newborn firm's hazard is under half the peak's"
+
+
+def test_failure_hazard_applies_the_runway_only_to_backed_start_ups_out_of_cash():
+    p = Scenario().capital
+    age = np.full(4, 24)
+    stage, cash, rounds = np.array([0, 0, 0, 1]), np.array([0.5, 0.5, 5.0, 0.5]), [0, 1, 1, 1]
+    rate = failure_hazard(stage, age, cash, np.array(rounds), p)
+    assert rate[1] == rate[0] * (1 + p.runway_hazard_multiplier), "backed and out of runway"
+    assert rate[2] == rate[0], "backed with cash: the registry hazard"
+    assert rate[3] == p.failure_rate_growth, "a growth firm's flat rate"
+    assert rate.max() <= highest_failure_hazard(p), "thinning needs the highest rate"
+
+
+def test_founding_follows_registrations_not_firms():
+    geo = load_geography()
+    base = Scenario(scale=0.1)
+    rate = founding_rate(geo, base)
+    registered = geo.figures["new_enterprises"]
+    hk, sz = CITIES.index("Hong Kong"), CITIES.index("Shenzhen")
+    assert np.isclose(rate[hk] / rate[sz], registered[hk] / registered[sz]), (
+        "same share everywhere: founding in the ratio of new registrations"
+    )
+    hk_share = 2 * base.capital.startup_share.HK
+    doubled = founding_rate(geo, with_overrides(base, {"capital.startup_share.HK": hk_share}))
+    assert np.isclose(doubled[hk], 2 * rate[hk]) and np.isclose(doubled[sz], rate[sz]), (
+        "Hong Kong's share acts on Hong Kong alone"
     )
 
 
@@ -95,9 +148,7 @@ def test_capital_flows_account_for_rounds_fees_and_grants():
 
 
 def test_capital_identity_holds_per_investor_and_in_total_at_every_step():
-    for step, world in stepped_worlds(
-        {"capital.failure_rate_startup": 0.05, "capital.seek_rate_startup": 0.02}
-    ):
+    for step, world in stepped_worlds({**FAST_FAILURE, "capital.seek_rate_startup": 0.02}):
         inv = world.investors
         gap = inv.raised - (inv.invested + inv.held + inv.written_off + inv.realised)
         tol = 1e-9 * np.maximum(inv.raised, 1.0)
@@ -135,7 +186,7 @@ def test_capital_identity_holds_per_investor_and_in_total_at_every_step():
 
 
 def test_failures_write_off_deals():
-    ts = small_run({"capital.failure_rate_startup": 0.05}).timeseries
+    ts = small_run(FAST_FAILURE).timeseries
     assert ts["firm_failures"].sum() > 0 and ts["vc_written_off"].sum() > 0, (
         "failing firms' deals are written off"
     )

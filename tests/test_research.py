@@ -5,27 +5,42 @@ from __future__ import annotations
 import numpy as np
 from model_helpers import DIRECTION_SEED, lowest_friction, small_run, stepped_worlds
 
-from flowsim.mechanisms.research import project_outputs
+from flowsim.geography import JURISDICTIONS
+from flowsim.mechanisms.research import output_rates, project_outputs
 from flowsim.model import FlowModel
+from flowsim.params import Scenario
 
 
 def test_project_outputs_are_poisson_with_mean_rate_times_quality():
     rng = np.random.default_rng(0)
     n = 40_000
     kind = np.repeat([0, 1], n // 2)
+    jur = np.tile([0, 1], n // 2)
     quality = np.where(kind == 0, 1.0, 2.0)
-    papers, inventions = project_outputs(
-        quality, kind, np.array([2.0, 0.2]), np.array([0.8, 7.0]), rng
-    )
-    assert abs(papers[kind == 0].mean() - 2.0) < 0.05, "lab projects: 2 papers x quality 1"
+    # rates per (employer kind, jurisdiction GD/HK/MO): a Hong Kong lab publishes 3x
+    papers_rate = np.array([[2.0, 6.0, 2.0], [0.2, 0.2, 0.2]])
+    inventions_rate = np.array([[0.8, 0.8, 0.8], [7.0, 7.0, 7.0]])
+    papers, inventions = project_outputs(quality, kind, jur, papers_rate, inventions_rate, rng)
+    gd_lab, hk_lab = (kind == 0) & (jur == 0), (kind == 0) & (jur == 1)
+    assert abs(papers[gd_lab].mean() - 2.0) < 0.06, "GD lab projects: 2 papers x quality 1"
+    assert abs(papers[hk_lab].mean() - 6.0) < 0.1, "HK lab projects: 6 papers x quality 1"
     assert abs(papers[kind == 1].mean() - 0.4) < 0.02, "firm projects: 0.2 papers x quality 2"
     assert abs(inventions[kind == 1].mean() - 14.0) < 0.15, (
         "firm projects: 7 inventions x quality 2"
     )
-    zero_p, zero_i = project_outputs(
-        np.zeros(10), np.zeros(10, dtype=np.int64), np.array([2.0, 0.2]), np.array([0.8, 7.0]), rng
-    )
+    zeros = np.zeros(10, dtype=np.int64)
+    zero_p, zero_i = project_outputs(np.zeros(10), zeros, zeros, papers_rate, inventions_rate, rng)
     assert zero_p.sum() == 0 and zero_i.sum() == 0, "a project of quality 0 yields nothing"
+
+
+def test_output_rates_follow_employer_kind_and_jurisdiction():
+    p = Scenario().research
+    papers, inventions = output_rates(p)
+    assert papers.shape == (2, 3) and inventions.shape == (2, 3)
+    hk = JURISDICTIONS.index("HK")
+    assert papers[0, hk] == p.papers_per_project_lab * p.lab_papers_factor.HK, "HK lab rate"
+    assert papers[0, 0] == p.papers_per_project_lab, "a Guangdong lab is the reference"
+    assert (papers[1] == p.papers_per_project_firm).all(), "firms publish alike everywhere"
 
 
 def test_more_projects_yield_more_papers_and_patents():

@@ -78,6 +78,10 @@ class Geography:
         city_jurisdiction: jurisdiction number of each city, shape (11,).
         lat, lon: city centres in degrees.
         figures: real-world city figures by name (researchers, firms, ...), each shape (11,).
+            ``researchers`` is the R&D personnel of ``cities.csv`` plus its
+            ``university_researchers`` (kept as ``rd_personnel``); ``public_research_share``
+            is the public share of that total, and ``public_spending_share`` the public share
+            of R&D spending (the file's ``public_research_share``).
         travel_minutes: door-to-door travel time between city centres, shape (11, 11).
         corridor: corridor number for each city pair, ``DOMESTIC`` (-1) inside a jurisdiction.
         zone_city: city number of each zone.
@@ -123,6 +127,35 @@ class Geography:
         return 2 * 6371.0 * np.arcsin(np.sqrt(h))
 
 
+def _add_university_researchers(
+    figures: dict[str, np.ndarray], sources: dict[tuple[str, str], str]
+) -> None:
+    """Count research staff and research students of universities among the researchers.
+
+    ``cities.csv`` gives R&D personnel per city (``researchers``) with a public share of
+    R&D; ``university_researchers`` are the universities' academic staff and research
+    postgraduates that this count leaves out (Hong Kong's and Macao's; zero on the mainland,
+    whose R&D statistics count them). They all work in labs.
+    """
+    rd = figures["researchers"]
+    university = figures["university_researchers"]
+    share = figures["public_research_share"]
+    total = rd + university
+    figures["rd_personnel"] = rd
+    figures["public_spending_share"] = share
+    figures["researchers"] = total
+    figures["public_research_share"] = np.divide(
+        rd * share + university, total, out=share.copy(), where=total > 0
+    )
+    for city in CITIES:
+        sources[(city, "rd_personnel")] = sources[(city, "researchers")]
+        sources[(city, "public_spending_share")] = sources[(city, "public_research_share")]
+        sources[(city, "researchers")] = "derived: rd_personnel + university_researchers"
+        sources[(city, "public_research_share")] = (
+            "derived: (rd_personnel x public_spending_share + university_researchers) / researchers"
+        )
+
+
 def _read_csv(name: str) -> list[dict[str, str]]:
     text = resources.files("flowsim.data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
@@ -146,6 +179,7 @@ def load_geography() -> Geography:
     if (jurisdiction < 0).any():
         missing = [CITIES[i] for i in np.flatnonzero(jurisdiction < 0)]
         raise ValueError(f"cities.csv lacks rows for {missing}")
+    _add_university_researchers(figures, sources)
 
     travel = np.full((n, n), math.nan)
     for row in _read_csv("travel_times.csv"):

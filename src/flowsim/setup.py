@@ -181,7 +181,7 @@ def build_world(
     per_lab = (
         fig["gerd"]
         * 100.0
-        * fig["public_research_share"]
+        * fig["public_spending_share"]
         / np.maximum(labs_by_city / s + real_lab_staff / pp.researchers_per_lab, 1.0)
     )
     w.labs = Population("labs", columns["labs"], lab_city.size)

@@ -27,7 +27,6 @@ from pydantic import Field
 from flowsim.employment import rehome_researchers
 from flowsim.firms import draw_fields, firms_waiting_for_capital, new_firms
 from flowsim.flows import channel
-from flowsim.geography import CITIES
 from flowsim.gravity import choose_capital_city
 from flowsim.paramtypes import ByJurisdiction, _Frozen, _nonneg, _positive, _share
 from flowsim.policy import Counts, FlowKeys, cross_border
@@ -94,8 +93,33 @@ class CapitalParams(_Frozen):
         "months over which a patent or product fades from the screening signal (by e) "
         "(assumption: investors look at the last few years)",
     )
-    failure_rate_startup: float = _share(
-        0.0065, "base failures per start-up per month, before the age and runway terms"
+    first_year_exit: float = _share(
+        0.047,
+        "share of a new start-up cohort that closes in its first year [share] (SAIC 2013, "
+        "'National analysis of the survival time of domestic enterprises' (全国内资企业生存时间"
+        "分析报告), State Administration for Industry and Commerce, June 2013: 1.6% of new "
+        "enterprises close in their calendar year of founding and 6.3% in the second; with "
+        "founding dates spread over the year the first 12 months hold about 1.6% + 6.3% / 2)",
+    )
+    hazard_peak: float = _share(
+        0.095,
+        "yearly exit probability of a start-up at the hazard's peak age [1/year] (SAIC 2013: "
+        "9.5% in the third year, the highest; above 8% until the seventh)",
+    )
+    hazard_peak_years: float = Field(
+        2.0,
+        ge=1.0,
+        le=20.0,
+        description="age at which the exit hazard of a start-up peaks, rising linearly to it "
+        "from its value at founding [years] (SAIC 2013: the third calendar year "
+        "of life, ages ~1.5-2.5 when founding dates are spread over the year; the modal age "
+        "at exit is 3 in every region)",
+    )
+    hazard_decline_years: float = _positive(
+        29.0,
+        "years over which the exit hazard after its peak falls by e [years] (SAIC 2013: the "
+        "hazard stays above 8% a year until year 7, 9.5% x exp(-5 / 29) = 8.0%, and falls "
+        "after it)",
     )
     failure_rate_growth: float = _share(
         0.0005,
@@ -103,17 +127,11 @@ class CapitalParams(_Frozen):
         "balance growth-firm failures in the baseline; 0.0012 before, which shrank the growth "
         "firms by ~1% a year, benchmarks/stationarity.py)",
     )
-    young_hazard_multiplier: float = _nonneg(
-        2.0,
-        "extra hazard of a newborn firm, fading with age (BLS Business Employment Dynamics: "
-        "about 20% of new businesses close in year 1, about half by year 5)",
-    )
-    young_hazard_months: float = _positive(
-        24.0, "age at which the extra hazard of youth falls by e [months] (assumption)"
-    )
     runway_hazard_multiplier: float = _nonneg(
         1.0,
-        "extra hazard of a start-up whose cash is below its runway threshold (assumption)",
+        "extra hazard of a venture-backed start-up (one round or more) whose cash is below its "
+        "runway threshold (assumption; the registry hazard above is that of the typical, "
+        "unfunded firm)",
     )
     runway_cash: float = _nonneg(
         1.0, "cash below which a start-up is out of runway [RMB m] (assumption)"
@@ -132,12 +150,12 @@ class CapitalParams(_Frozen):
     rounds_to_grow: int = Field(
         2, ge=1, le=20, description="funding rounds after which a start-up is a growth firm"
     )
-    startup_birth_rate: float = _share(
-        0.0061,
-        "new start-ups per month, besides spin-offs, per firm of the city's initial stock: a "
-        "steady founding flow that does not grow with the firms alive, so the firm stock has a "
-        "stable fixed point (assumption: set so that founding plus spin-offs balance failures "
-        "in the baseline; entry is driven by the pool of would-be founders, not by incumbents)",
+    startup_share: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=0.0006, HK=0.0006, MO=0.0006),
+        description="technology start-ups founded, besides spin-offs, per enterprise newly "
+        "registered in the city (cities.csv new_enterprises) [share] (assumption: set so that "
+        "founding plus spin-offs balance failures in the baseline; the same share everywhere, "
+        "so the city mix of founding is the mix of registrations)",
     )
 
 
@@ -187,7 +205,8 @@ STATE = {
 MEMORY = (
     Memory(
         "entry_base",
-        "founding base of each city: its firms at the start (start-ups founded a month)",
+        "expected start-ups founded a month in each city, besides spin-offs (agents): its new "
+        "enterprises a year x capital.startup_share / 12 x scale",
     ),
     Memory(
         "invested_history",
@@ -223,13 +242,20 @@ GUIDANCE = 1
 
 
 def init(world: World) -> None:
-    """The founding base and the investment history from the initial firms; an empty book history.
+    """The founding rates per city, the investment history from the initial firms; no book history.
 
+    The initial start-ups get the ages of a steady stream of founding under the exit
+    hazard (:func:`stationary_startup_ages`), so their stock does not drift while its
+    age mix settles.
     The history starts at the money the initial firms would raise in a month
     (:func:`flowsim.setup.expected_yearly_investment`), the yardstick the initial dry
     powder was drawn with.
     """
-    world.entry_base = np.bincount(world.firms.city.astype(np.int64), minlength=len(CITIES))
+    world.entry_base = founding_rate(world.geo, world.params)
+    F = world.firms
+    startups = np.flatnonzero(F.stage == 0)
+    ages = stationary_startup_ages(world.params.capital, startups.size, world.rngs["capital"])
+    F.born_step[startups] = -ages
     world.invested_history = [expected_yearly_investment(world.params, world.firms) / 12.0]
     world.book_history = []
 
@@ -241,18 +267,28 @@ def allocate(amount: np.ndarray, investor: np.ndarray, held: np.ndarray) -> np.n
     return amount * factor[investor]
 
 
-def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
-    """New start-ups besides spin-offs: a steady flow per city, from its founding base.
+def founding_rate(geo, params) -> np.ndarray:
+    """Expected start-ups founded a month per city, besides spin-offs (agents at the scale).
 
-    Each month city c founds Binomial(base_c, ``startup_birth_rate``) start-ups, where
-    base_c is the city's firms at the start (``world.entry_base``, set by :func:`init`). The
-    flow does not grow with the firms alive, so the firm stock has a stable fixed point
-    (entry + spin-offs = failures) instead of compounding at births minus deaths; the city
-    mix of entry is the cities' initial firm mix, as it was when entry was in proportion to
-    the firms alive.
+    The city's enterprises newly registered a year (``cities.csv`` ``new_enterprises``,
+    times its ``population.city_multipliers``) x ``capital.startup_share`` of its
+    jurisdiction / 12 x the scale: founding follows each city's registrations, not its firms.
     """
-    p = world.params.capital
-    births = rng.binomial(world.entry_base, p.startup_birth_rate)
+    registered = geo.figures["new_enterprises"] * np.asarray(
+        params.population.city_multipliers.as_array()
+    )
+    share = np.asarray(params.capital.startup_share.as_array())[geo.city_jurisdiction]
+    return registered * share / 12.0 * params.scale
+
+
+def found_startups(world: World, t: int, rng: np.random.Generator) -> None:
+    """New start-ups besides spin-offs: Poisson(``world.entry_base``) per city and month.
+
+    The rate (:func:`founding_rate`, set by :func:`init`) does not grow with the firms
+    alive, so the firm stock has a stable fixed point (entry + spin-offs = failures)
+    instead of compounding at births minus deaths.
+    """
+    births = rng.poisson(world.entry_base)
     city = np.repeat(np.arange(world.geo.n_cities), births)
     if city.size == 0:
         return
@@ -275,19 +311,56 @@ def screening_probability(signal: np.ndarray, base: float, weight: float) -> np.
     return odds / (1.0 + odds)
 
 
-def failure_hazard(stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, p) -> np.ndarray:
+def yearly_exit_hazard(age_years: np.ndarray, p) -> np.ndarray:
+    """Exit hazard of a start-up by age [1/year, a rate] (pure core): a hump.
+
+    It rises linearly from its value at founding to ``hazard_peak`` at
+    ``hazard_peak_years``, then falls by e every ``hazard_decline_years``; the value at
+    founding is set so that a cohort loses ``first_year_exit`` in its first 12 months.
+    """
+    peak_age = p.hazard_peak_years
+    peak = -np.log1p(-p.hazard_peak)
+    first_year = -np.log1p(-p.first_year_exit)
+    # the integral over the first year of the rising line, peak_age >= 1
+    at_birth = max((first_year - peak / (2.0 * peak_age)) / (1.0 - 1.0 / (2.0 * peak_age)), 0.0)
+    age = np.maximum(np.asarray(age_years, dtype=np.float64), 0.0)
+    rising = at_birth + (peak - at_birth) * age / peak_age
+    falling = peak * np.exp(-(age - peak_age) / p.hazard_decline_years)
+    return np.where(age <= peak_age, rising, falling)
+
+
+def failure_hazard(
+    stage: np.ndarray, age_months: np.ndarray, cash: np.ndarray, rounds: np.ndarray, p
+) -> np.ndarray:
     """Monthly failure probability of each firm (pure core).
 
-    The stage's base rate x (1 + young_hazard_multiplier x exp(-age / young_hazard_months))
-    x (1 + runway_hazard_multiplier for a start-up whose cash is below runway_cash):
-    start-ups fail most in their first years and when their money runs out.
+    A start-up fails at the registry hazard of its age (:func:`yearly_exit_hazard`),
+    x (1 + runway_hazard_multiplier) once it has raised a round and its cash is below
+    runway_cash; a growth firm at ``failure_rate_growth``.
     """
-    base = np.where(stage == 0, p.failure_rate_startup, p.failure_rate_growth)
-    young = 1.0 + p.young_hazard_multiplier * np.exp(
-        -np.maximum(age_months, 0) / p.young_hazard_months
-    )
-    runway = 1.0 + p.runway_hazard_multiplier * ((stage == 0) & (cash < p.runway_cash))
-    return np.minimum(base * young * runway, 1.0)
+    startup = -np.expm1(-yearly_exit_hazard(np.asarray(age_months) / 12.0, p) / 12.0)
+    base = np.where(stage == 0, startup, p.failure_rate_growth)
+    out_of_runway = (stage == 0) & (rounds > 0) & (cash < p.runway_cash)
+    runway = 1.0 + p.runway_hazard_multiplier * out_of_runway
+    return np.minimum(base * runway, 1.0)
+
+
+def stationary_startup_ages(p, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Ages [months] of ``n`` start-ups founded at a constant rate, under the exit hazard.
+
+    The density of age a is the survival to a (pure core; up to 30 years).
+    """
+    months = np.arange(361)
+    monthly = -np.expm1(-yearly_exit_hazard(months / 12.0, p) / 12.0)
+    survival = np.exp(np.concatenate([[0.0], np.cumsum(np.log1p(-monthly[:-1]))]))
+    cdf = np.cumsum(survival) / survival.sum()
+    return np.minimum(np.searchsorted(cdf, rng.random(n)), months[-1]).astype(np.int64)
+
+
+def highest_failure_hazard(p) -> float:
+    """The highest monthly failure probability any firm can have (for thinning)."""
+    peak = -np.expm1(np.log1p(-p.hazard_peak) / 12.0)
+    return min(1.0, max(peak, p.failure_rate_growth) * (1.0 + p.runway_hazard_multiplier))
 
 
 def exit_share(holding_months: float) -> float:
@@ -546,15 +619,14 @@ def fail(world: World, t: int, rng: np.random.Generator) -> float:
     p = world.params.capital
     inv, F, D = world.investors, world.firms, world.deals
     # candidates drawn at the highest possible rate, thinned to each firm's own hazard
-    top = min(
-        1.0,
-        max(p.failure_rate_startup, p.failure_rate_growth)
-        * (1.0 + p.young_hazard_multiplier)
-        * (1.0 + p.runway_hazard_multiplier),
-    )
+    top = highest_failure_hazard(p)
     candidates = bernoulli_rows(F.n, top, rng)
     rate = failure_hazard(
-        F.stage[candidates], t - F.born_step[candidates].astype(np.int64), F.cash[candidates], p
+        F.stage[candidates],
+        t - F.born_step[candidates].astype(np.int64),
+        F.cash[candidates],
+        F.rounds[candidates],
+        p,
     )
     # named anchors (flowsim.anchors) do not fail
     rows = candidates[

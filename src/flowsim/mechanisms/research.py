@@ -143,6 +143,22 @@ class ResearchParams(_Frozen):
         "mean inventions per firm project (calibrated on model v2, "
         "scenarios/calibration/targets.yaml; hand value 7.0)",
     )
+    lab_papers_factor: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=1.0, HK=4.8, MO=1.0),
+        description="papers of a lab (university or institute) project in each jurisdiction, "
+        "as a multiple of research.papers_per_project_lab: publication intensity, which does not "
+        "add to the knowledge stock [factor] (GD 1 by definition; HK "
+        "calibrated by hand so that Hong Kong writes 28% of the Bay Area's papers, Elsevier "
+        "for CUHK 2024, 'Driving Innovation in the Guangdong-Hong Kong-Macau Greater Bay "
+        "Area': 28% of 143,000 Scopus papers in 2022, scale 0.1 x 3 replicates; MO assumption: "
+        "no figure found)",
+    )
+    lab_inventions_factor: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=1.0, HK=1.0, MO=1.0),
+        description="inventions of a lab project in each jurisdiction, as a multiple of "
+        "research.inventions_per_project_lab [factor] (assumption: no per-jurisdiction figure "
+        "found; Hong Kong's patenting differs through research.pct_prob)",
+    )
     cross_border_bonus: float = _nonneg(
         0.2,
         "extra output of a team spanning two jurisdictions (assumption: recombination of "
@@ -355,13 +371,36 @@ def init(world: World) -> None:
 def project_outputs(
     quality: np.ndarray,
     employer_kind: np.ndarray,
+    jurisdiction: np.ndarray,
     papers_rate: np.ndarray,
     inventions_rate: np.ndarray,
     rng: np.random.Generator,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Papers and inventions of finished projects (pure core): Poisson, mean rate x quality."""
-    papers = rng.poisson(papers_rate[employer_kind] * quality)
-    inventions = rng.poisson(inventions_rate[employer_kind] * quality)
+    """Papers and inventions of finished projects (pure core): Poisson, mean rate x quality.
+
+    The rates are tables (employer kind, jurisdiction): a lab in Hong Kong publishes at
+    its own rate, a firm in Guangdong at another.
+    """
+    papers = rng.poisson(papers_rate[employer_kind, jurisdiction] * quality)
+    inventions = rng.poisson(inventions_rate[employer_kind, jurisdiction] * quality)
+    return papers, inventions
+
+
+def output_rates(p: ResearchParams) -> tuple[np.ndarray, np.ndarray]:
+    """Mean papers and inventions per project, each (employer kind, jurisdiction): lab row 0."""
+    ones = np.ones(3)
+    papers = np.stack(
+        [
+            p.papers_per_project_lab * np.asarray(p.lab_papers_factor.as_array()),
+            p.papers_per_project_firm * ones,
+        ]
+    )
+    inventions = np.stack(
+        [
+            p.inventions_per_project_lab * np.asarray(p.lab_inventions_factor.as_array()),
+            p.inventions_per_project_firm * ones,
+        ]
+    )
     return papers, inventions
 
 
@@ -613,15 +652,14 @@ def complete_projects(world: World, t: int) -> None:
     P.active[done] = False
     if done.size:
         kind = P.employer_kind[done].astype(np.int64)
-        papers_rate = np.array([p.papers_per_project_lab, p.papers_per_project_firm])
-        inventions_rate = np.array([p.inventions_per_project_lab, p.inventions_per_project_firm])
+        city = P.city[done].astype(np.int64)
+        jur = world.geo.city_jurisdiction[city].astype(np.int64)
+        papers_rate, inventions_rate = output_rates(p)
         papers, inventions = project_outputs(
-            P.quality[done], kind, papers_rate, inventions_rate, rng
+            P.quality[done], kind, jur, papers_rate, inventions_rate, rng
         )
         cb = P.cross_border[done]
-        city = P.city[done].astype(np.int64)
         field = P.field[done].astype(np.int64)
-        jur = world.geo.city_jurisdiction[city]
         patents = rng.binomial(inventions, p.patent_prob)
         # firms differ in their propensity to file abroad (heavy-tailed); labs file at the rate
         emp = P.employer[done].astype(np.int64)
@@ -640,8 +678,11 @@ def complete_projects(world: World, t: int) -> None:
         np.add.at(Lb.patents, emp[lab_done], patents[lab_done].astype(np.int32))
         np.add.at(Lb.pct_applications, emp[lab_done], pct[lab_done].astype(np.int32))
         np.add.at(Lb.papers, emp[lab_done], papers[lab_done].astype(np.int32))
-        # knowledge: the output enters the city's stock, and the partner city's through the link
-        made = (papers + inventions).astype(np.float64)
+        # knowledge: the output enters the city's stock, and the partner city's through the link;
+        # a jurisdiction's papers factor is how much it publishes per unit of work (publication
+        # intensity), not more knowledge, so papers count in the stock net of it
+        intensity = np.where(kind == 0, np.asarray(p.lab_papers_factor.as_array())[jur], 1.0)
+        made = papers / np.maximum(intensity, 1e-9) + inventions
         K = world.knowledge
         K.add(city, field, made)
         co_city = P.collab_city[done].astype(np.int64)
