@@ -14,6 +14,8 @@ and output) — so it works unchanged for any model that reports outputs that wa
   run has one for that output, else the run's ``<output>_<GD|HK|MO>`` column;
 - ``city:`` / ``field:`` the by-city table (summed over fields, or cities, not selected;
   rows whose field is ``all``/``total``/empty are taken as the city's total);
+- ``link:`` the links table: ``count`` or ``volume`` of one link kind between two places,
+  either way round (``ends: [Hong Kong, GD]``), optionally of one ``field:``, per 12 months;
 - ``flow:`` the flows table: ``count``, ``volume``, ``refusals`` summed over the year
   (per 12 months), ``mean_delay_days`` weighted by count; ``origin``/``destination`` a
   city or a jurisdiction; ``cross_border`` keeps flows between (or within) jurisdictions.
@@ -179,8 +181,29 @@ def _flows(result: Any, target: Target) -> pd.Series:
     return _per_year(sums.astype(float), months)
 
 
+def _links(result: Any, target: Target) -> pd.Series:
+    """Links of the target's kind between its two ends (either way round), per year."""
+    sel = target.link
+    assert sel is not None
+    links = getattr(result, "links", None)
+    months = _months(result)
+    if links is None:
+        raise NotEvaluable("the run has no links table (RunResult.links)")
+    rows = links[links["kind"].astype(str) == sel.kind]
+    if target.field is not None:
+        rows = rows[rows["field"].astype(str) == target.field]
+    a, b = sel.ends
+    forward = _in_place(rows["origin"], a) & _in_place(rows["destination"], b)
+    backward = _in_place(rows["origin"], b) & _in_place(rows["destination"], a)
+    rows = rows[forward | backward]
+    sums = rows.groupby("year")[target.output].sum().reindex(months.index, fill_value=0.0)
+    return _per_year(sums.astype(float), months)
+
+
 def yearly_series(result: Any, target: Target) -> pd.Series:
     """The target's output per simulated year (before its statistic)."""
+    if target.link is not None:
+        return _links(result, target)
     if target.flow is not None:
         return _flows(result, target)
     sel = {"jurisdiction": target.jurisdiction, "city": target.city, "field": target.field}
@@ -222,6 +245,8 @@ def model_value(target: Target, result: Any) -> float:
     Raises:
         NotEvaluable: the run does not have what the target needs.
     """
+    if not target.reported:
+        raise NotEvaluable(f"the model cannot report it yet: {target.model_output_note}")
     stat = target.statistic
     if stat in ("top_share", "tail_exponent"):
         if target.year is not None:

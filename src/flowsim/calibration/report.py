@@ -53,6 +53,8 @@ COLUMNS: tuple[str, ...] = (
 
 def describe_target(t: Target) -> str:
     """A short text of what a target measures."""
+    if not t.reported:
+        return "not reported by the model"
     parts = [t.output]
     if t.flow is not None:
         f = t.flow
@@ -158,7 +160,7 @@ def target_table(
                 if member_means.size
                 else math.nan,
                 "verdict": verdict,
-                "source": t.source,
+                "source": t.source_text,
             }
         )
     return pd.DataFrame(rows, columns=list(COLUMNS))
