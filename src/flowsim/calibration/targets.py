@@ -122,18 +122,19 @@ class LinkSelector(_Strict):
     kind: Literal[LINK_KINDS] = Field(  # type: ignore[valid-type]
         description="link kind (" + ", ".join(LINK_KINDS) + ")"
     )
-    ends: list[str] = Field(
+    ends: list[str | list[str]] = Field(
         min_length=2,
         max_length=2,
-        description="two places (cities or jurisdictions): a link counts when one end lies in "
-        "the first and the other in the second, in either direction",
+        description="two ends, each a place (city or jurisdiction) or a list of places: a link "
+        "counts when one end lies in the first and the other in the second, either way round",
     )
 
     @field_validator("ends")
     @classmethod
-    def _places(cls, value: list[str]) -> list[str]:
-        for place in value:
-            _check_place(place)
+    def _places(cls, value: list[str | list[str]]) -> list[str | list[str]]:
+        for end in value:
+            for place in [end] if isinstance(end, str) else end:
+                _check_place(place)
         return value
 
 
@@ -144,6 +145,9 @@ class Denominator(_Strict):
     jurisdiction: str | None = None
     city: str | None = None
     field: str | None = None
+    link: LinkSelector | None = Field(
+        None, description="links as the whole (same measure and field as the target's)"
+    )
 
 
 class Source(_Strict):
