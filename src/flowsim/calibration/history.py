@@ -205,6 +205,7 @@ def history_match(
     cutoff: float = CUTOFF,
     seed: int = 0,
     interactions: bool = False,
+    within: HistoryMatch | None = None,
 ) -> HistoryMatch:
     """One wave: emulate each calibration target from ``trials``, keep the NROY sets.
 
@@ -217,6 +218,8 @@ def history_match(
         cutoff: largest implausibility of a set that is kept.
         seed: seed of the candidate draws.
         interactions: emulate with every product of two parameters (needs more trials).
+        within: an earlier wave: its NROY sets are the candidates (a refocused wave, whose
+            trials should be drawn from that wave's NROY sets), and ``candidates`` is ignored.
 
     Raises:
         ValueError: too few trials for the emulators, or a validation target passed.
@@ -232,10 +235,17 @@ def history_match(
         t.id: fit_emulator(t.id, unit, means[t.id].to_numpy(dtype=np.float64), interactions)
         for t in targets
     }
-    draws = np.random.default_rng(seed).uniform(size=(candidates, len(free)))
+    if within is None:
+        draws = np.random.default_rng(seed).uniform(size=(candidates, len(free)))
+        share = 1.0
+    else:
+        draws = unit_coordinates(within.nroy, free)
+        share = within.share
     worst = implausibility(emulators, targets, draws).max(axis=1)
     kept = draws[worst <= cutoff]
-    return HistoryMatch(from_unit(kept, free), len(kept) / candidates, emulators, candidates)
+    return HistoryMatch(
+        from_unit(kept, free), share * len(kept) / max(len(draws), 1), emulators, len(draws)
+    )
 
 
 __all__ = [
