@@ -5,9 +5,10 @@ Targets are made by the model itself at known values of eight parameters (the tr
 priors (one replicate each, common seed, scale 0.01, 24 warm-up and 12 reported months),
 and its report's one wave of history matching (:mod:`flowsim.calibration.history`: an
 additive quadratic emulator per target, implausibility cutoff 3; ``history_match.csv``)
-keeps the sets that the targets do not rule out. The test asserts that each parameter's 95% interval over those sets
-covers its true value, and that for the five identified parameters the interval is at
-least :data:`NARROWING` times narrower than the prior (log scale for log-uniform priors).
+keeps the sets that the targets do not rule out. The test asserts that each parameter's
+95% interval over those sets covers its true value, and that for the five identified
+parameters the interval is at least :data:`NARROWING` times narrower than the prior (log
+scale for log-uniform priors).
 
 Targets are chosen to respond strongly to one parameter each: ratios (PCT filings per
 invention patent, substituted data requests per request, cross-border moves and visits
