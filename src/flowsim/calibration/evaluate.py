@@ -14,6 +14,9 @@ and output) — so it works unchanged for any model that reports outputs that wa
   run has one for that output, else the run's ``<output>_<GD|HK|MO>`` column;
 - ``city:`` / ``field:`` the by-city table (summed over fields, or cities, not selected;
   rows whose field is ``all``/``total``/empty are taken as the city's total);
+- ``link:`` the links table: ``count`` or ``volume`` of one link kind between two ends,
+  either way round (``ends: [Hong Kong, GD]``; an end may be a list of places), optionally
+  of one ``field:``, per 12 months; a share's ``of: {link: ...}`` divides by other links;
 - ``flow:`` the flows table: ``count``, ``volume``, ``refusals`` summed over the year
   (per 12 months), ``mean_delay_days`` weighted by count; ``origin``/``destination`` a
   city or a jurisdiction; ``cross_border`` keeps flows between (or within) jurisdictions.
@@ -69,6 +72,16 @@ def _in_place(cities: pd.Series, place: str | None) -> pd.Series:
         juris = city_jurisdiction()
         return cities.astype(str).map(juris) == place
     return cities.astype(str) == place
+
+
+def _in_places(cities: pd.Series, places: str | list[str]) -> pd.Series:
+    """Rows whose city lies in a place or in any of a list of places."""
+    if isinstance(places, str):
+        return _in_place(cities, places)
+    inside = pd.Series(False, index=cities.index)
+    for place in places:
+        inside |= _in_place(cities, place)
+    return inside
 
 
 def _per_year(sums: pd.Series, months: pd.Series) -> pd.Series:
@@ -179,8 +192,29 @@ def _flows(result: Any, target: Target) -> pd.Series:
     return _per_year(sums.astype(float), months)
 
 
+def _links(result: Any, target: Target) -> pd.Series:
+    """Links of the target's kind between its two ends (either way round), per year."""
+    sel = target.link
+    assert sel is not None
+    links = getattr(result, "links", None)
+    months = _months(result)
+    if links is None:
+        raise NotEvaluable("the run has no links table (RunResult.links)")
+    rows = links[links["kind"].astype(str) == sel.kind]
+    if target.field is not None:
+        rows = rows[rows["field"].astype(str) == target.field]
+    a, b = sel.ends
+    forward = _in_places(rows["origin"], a) & _in_places(rows["destination"], b)
+    backward = _in_places(rows["origin"], b) & _in_places(rows["destination"], a)
+    rows = rows[forward | backward]
+    sums = rows.groupby("year")[target.output].sum().reindex(months.index, fill_value=0.0)
+    return _per_year(sums.astype(float), months)
+
+
 def yearly_series(result: Any, target: Target) -> pd.Series:
     """The target's output per simulated year (before its statistic)."""
+    if target.link is not None:
+        return _links(result, target)
     if target.flow is not None:
         return _flows(result, target)
     sel = {"jurisdiction": target.jurisdiction, "city": target.city, "field": target.field}
@@ -222,6 +256,8 @@ def model_value(target: Target, result: Any) -> float:
     Raises:
         NotEvaluable: the run does not have what the target needs.
     """
+    if not target.reported:
+        raise NotEvaluable(f"the model cannot report it yet: {target.model_output_note}")
     stat = target.statistic
     if stat in ("top_share", "tail_exponent"):
         if target.year is not None:
@@ -240,11 +276,14 @@ def model_value(target: Target, result: Any) -> float:
     # share
     of = target.of
     assert of is not None
-    whole = _selected(
-        result,
-        of.output or target.output,
-        {"jurisdiction": of.jurisdiction, "city": of.city, "field": of.field},
-    )
+    if of.link is not None:
+        whole = _links(result, target.model_copy(update={"link": of.link}))
+    else:
+        whole = _selected(
+            result,
+            of.output or target.output,
+            {"jurisdiction": of.jurisdiction, "city": of.city, "field": of.field},
+        )
     part = _at(series, target.year, target.id)
     total = _at(whole, target.year, f"{target.id} (of)")
     if total == 0:

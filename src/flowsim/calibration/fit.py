@@ -92,6 +92,7 @@ OUTPUTS: tuple[str, ...] = (
     "report.txt",
     "ensemble.csv",
     "ensemble.yaml",
+    "history_match.csv",
 )
 """Files ``flowsim calibrate`` writes into its folder."""
 
@@ -676,6 +677,8 @@ class Outcome:
     ensemble: pd.DataFrame
     selection: str
     trials: int
+    history: pd.DataFrame | None = None
+    history_note: str = ""
 
     @property
     def failed(self) -> bool:
@@ -707,8 +710,46 @@ class Outcome:
                     self.validation,
                     "VALIDATION (held-out targets, never in the fit; ensemble prediction)",
                 ),
+                *([self._history_text()] if self.history_note else []),
             ]
         )
+
+    def _history_text(self) -> str:
+        """What the calibration targets pin, from one wave of history matching."""
+        if self.history is None:
+            return f"HISTORY MATCHING: not done ({self.history_note})"
+        lines = [f"HISTORY MATCHING ({self.history_note})"]
+        for row in self.history.itertuples():
+            lines.append(
+                f"  {row.parameter}: 95% {row.low:.4g}-{row.high:.4g} of prior "
+                f"{row.prior_low:.4g}-{row.prior_high:.4g} ({row.narrowing:.2f}x narrower)"
+            )
+        return "\n".join(lines)
+
+
+def _history(targets: Targets, trials: list[dict[str, Any]]) -> tuple[pd.DataFrame | None, str]:
+    """One wave of history matching on ABC draws: (intervals, note), or (None, why not).
+
+    Only for ``search.method: abc`` (independent draws from the priors, which the wave's
+    emulators need); TPE's trials cluster near an optimum.
+    """
+    from flowsim.calibration.history import history_match
+
+    if targets.spec.search.method != "abc":
+        return None, ""
+    try:
+        match = history_match(
+            trials, targets.spec.of_role("calibration"), targets.spec.free, seed=targets.spec.seed
+        )
+    except ValueError as err:
+        return None, str(err)
+    if match.nroy.empty:
+        return None, "every candidate set is ruled out: no parameter set can give the targets"
+    note = (
+        f"one wave on the {len(trials)} draws: {match.share:.1%} of the prior is not ruled out "
+        "by the calibration targets; history_match.csv"
+    )
+    return match.intervals(targets.spec.free), note
 
 
 def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
@@ -716,8 +757,10 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
 
     Files: ``best.yaml`` (extends the calibrated scenario), ``ensemble.csv`` and
     ``ensemble.yaml`` (:mod:`flowsim.calibration.ensemble`), ``trials.csv``,
-    ``fit.csv``, ``validation.csv`` (:mod:`flowsim.calibration.report`), ``fit.png``
-    and ``report.txt``.
+    ``fit.csv``, ``validation.csv`` (:mod:`flowsim.calibration.report`), ``fit.png``,
+    ``report.txt`` and, for ABC, ``history_match.csv`` (what the calibration targets pin:
+    each free parameter's 95% interval over the sets one wave of history matching does not
+    rule out, :mod:`flowsim.calibration.history`).
     """
     from flowsim.calibration.ensemble import CSV as ENSEMBLE_CSV
     from flowsim.calibration.ensemble import MANIFEST as ENSEMBLE_MANIFEST
@@ -776,6 +819,10 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
             targets=str(targets.path),
             selection=rule,
         )
+    history, history_note = _history(targets, trials)
+    (folder / "history_match.csv").unlink(missing_ok=True)
+    if history is not None:
+        _write_csv(history, folder / "history_match.csv")
     outcome = Outcome(
         folder=folder,
         fit=fit,
@@ -785,6 +832,8 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
         ensemble=chosen,
         selection=rule,
         trials=len(trials),
+        history=history,
+        history_note=history_note,
     )
     write_text_atomic(folder / "report.txt", outcome.text() + "\n")
     return outcome

@@ -53,6 +53,8 @@ COLUMNS: tuple[str, ...] = (
 
 def describe_target(t: Target) -> str:
     """A short text of what a target measures."""
+    if not t.reported:
+        return "not reported by the model"
     parts = [t.output]
     if t.flow is not None:
         f = t.flow
@@ -61,6 +63,9 @@ def describe_target(t: Target) -> str:
             "" if f.cross_border is None else (" cross-border" if f.cross_border else " domestic")
         )
         parts = [f"{f.element} flow {t.output} {ends}{cross}"]
+    if t.link is not None:
+        ends = "<->".join(e if isinstance(e, str) else "+".join(e) for e in t.link.ends)
+        parts = [f"{t.link.kind} {ends} {t.output}"]
     for key in ("jurisdiction", "city", "field"):
         if getattr(t, key):
             parts.append(str(getattr(t, key)))
@@ -69,6 +74,11 @@ def describe_target(t: Target) -> str:
     elif t.statistic == "share":
         of = t.of
         whole = [x for x in (of.output, of.jurisdiction, of.city, of.field) if x] or ["region"]
+        if of.link is not None:
+            whole = [
+                f"{of.link.kind} "
+                + "<->".join(e if isinstance(e, str) else "+".join(e) for e in of.link.ends)
+            ]
         parts.append(f"share of {' '.join(whole)}")
     elif t.statistic in ("top_share", "tail_exponent"):
         parts.append(f"{t.statistic} across {t.across}" + (f" top {t.top}" if t.top > 1 else ""))
@@ -158,7 +168,7 @@ def target_table(
                 if member_means.size
                 else math.nan,
                 "verdict": verdict,
-                "source": t.source,
+                "source": t.source_text,
             }
         )
     return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -36,6 +36,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from flowsim.geography import CITIES, ELEMENTS, JURISDICTIONS
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 from flowsim.params import FIELDS, Scenario
+from flowsim.tally import LINK_KINDS
 from flowsim.yamlio import (
     ConfigError,
     LoadedYaml,
@@ -54,6 +55,17 @@ FLOW_MEASURES: tuple[str, ...] = ("count", "volume", "refusals", "mean_delay_day
 
 ROLES: tuple[str, ...] = ("calibration", "validation")
 
+LEVELS: tuple[str, ...] = (
+    "region",
+    "jurisdiction",
+    "city",
+    "field",
+    "concentration",
+    "flows",
+    "network",
+)
+"""Levels of a target (``level:``): what kind of fact it is, for pattern-oriented checks."""
+
 
 def known_outputs() -> tuple[str, ...]:
     """Region-wide outputs a run reports (time series and yearly table) and their splits.
@@ -68,6 +80,18 @@ class _Strict(BaseModel):
     """Strict types: ``'3'`` is text, not a number; ``yes`` and ``true`` are not numbers."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False, strict=True)
+
+
+def _check_place(value: str | None) -> str | None:
+    """``value`` if it is a city or a jurisdiction (or None), else a ValueError saying so."""
+    if value is None or value in CITIES or value in JURISDICTIONS:
+        return value
+    close = suggest(value, [*CITIES, *JURISDICTIONS])
+    raise ValueError(
+        f"{value!r} is neither a city nor a jurisdiction; allowed: "
+        + ", ".join([*CITIES, *JURISDICTIONS])
+        + (f" (did you mean {close!r}?)" if close else "")
+    )
 
 
 class FlowSelector(_Strict):
@@ -85,14 +109,33 @@ class FlowSelector(_Strict):
     @field_validator("origin", "destination")
     @classmethod
     def _place(cls, value: str | None) -> str | None:
-        if value is None or value in CITIES or value in JURISDICTIONS:
-            return value
-        close = suggest(value, [*CITIES, *JURISDICTIONS])
-        raise ValueError(
-            f"{value!r} is neither a city nor a jurisdiction; allowed: "
-            + ", ".join([*CITIES, *JURISDICTIONS])
-            + (f" (did you mean {close!r}?)" if close else "")
-        )
+        return _check_place(value)
+
+
+LINK_MEASURES: tuple[str, ...] = ("count", "volume")
+"""Outputs of a link target: columns of a run's links table."""
+
+
+class LinkSelector(_Strict):
+    """Which links between cities a link target sums: a kind and its two ends, either way round."""
+
+    kind: Literal[LINK_KINDS] = Field(  # type: ignore[valid-type]
+        description="link kind (" + ", ".join(LINK_KINDS) + ")"
+    )
+    ends: list[str | list[str]] = Field(
+        min_length=2,
+        max_length=2,
+        description="two ends, each a place (city or jurisdiction) or a list of places: a link "
+        "counts when one end lies in the first and the other in the second, either way round",
+    )
+
+    @field_validator("ends")
+    @classmethod
+    def _places(cls, value: list[str | list[str]]) -> list[str | list[str]]:
+        for end in value:
+            for place in [end] if isinstance(end, str) else end:
+                _check_place(place)
+        return value
 
 
 class Denominator(_Strict):
@@ -102,17 +145,53 @@ class Denominator(_Strict):
     jurisdiction: str | None = None
     city: str | None = None
     field: str | None = None
+    link: LinkSelector | None = Field(
+        None, description="links as the whole (same measure and field as the target's)"
+    )
+
+
+class Source(_Strict):
+    """Where a figure comes from: title, publisher and year, and where in it."""
+
+    title: str = Field(min_length=3, description="title of the report, table or article")
+    publisher: str = Field(min_length=2, description="who published it")
+    year: int = Field(ge=1900, le=2200, description="year of publication")
+    detail: str = Field("", description="table, page or the sentence the figure comes from")
+    url: str = Field("", description="where it was read")
+
+    def text(self) -> str:
+        """One line: ``publisher, title (year): detail, url``."""
+        head = f"{self.publisher}, {self.title} ({self.year})"
+        return head + "".join(f"; {x}" for x in (self.detail, self.url) if x)
 
 
 class Target(_Strict):
     """One real figure."""
 
     id: str = Field(pattern=r"^[A-Za-z0-9_.\-]+$", description="unique name (letters, _ . -)")
-    output: str = Field(description="an output name of the run, or a flow measure with `flow:`")
+    output: str | None = Field(
+        None,
+        description="an output name of the run, or a flow measure with `flow:` (omitted only "
+        "with `model_output: none`)",
+    )
+    level: Literal[LEVELS] | None = Field(  # type: ignore[valid-type]
+        None, description="region, jurisdiction, city, field, concentration, flows or network"
+    )
+    model_output: Literal["none"] | None = Field(
+        None,
+        description="`none`: the model cannot report this figure yet (say why in "
+        "`model_output_note`); it is listed, never evaluated, and must be a validation target",
+    )
+    model_output_note: str | None = Field(
+        None, min_length=3, description="why the model cannot report it, and what would let it"
+    )
     jurisdiction: str | None = Field(None, description="GD, HK or MO")
     city: str | None = Field(None, description="a city name (needs the run's by-city table)")
     field: str | None = Field(None, description="a research field (needs the by-city table)")
-    flow: FlowSelector | None = Field(None, description="a link kind: element, origin, ...")
+    flow: FlowSelector | None = Field(None, description="a flow: element, origin, ...")
+    link: LinkSelector | None = Field(
+        None, description="links between cities (links table): kind and two ends"
+    )
     statistic: Literal["annual", "growth_rate", "share", "top_share", "tail_exponent"] = "annual"
     of: Denominator | None = Field(None, description="the whole of a `share` target")
     across: Literal["city", "field"] | None = Field(
@@ -126,7 +205,9 @@ class Target(_Strict):
     tolerance: float | None = Field(None, gt=0.0, description="relative half-width of the band")
     sd: float | None = Field(None, gt=0.0, description="standard error (band = +-2 sd)")
     weight: float = Field(1.0, gt=0.0, description="weight in the objective")
-    source: str = Field(min_length=3, description="where the figure comes from")
+    source: str | Source = Field(
+        description="where the figure comes from: a text, or {title, publisher, year, detail, url}"
+    )
     role: Literal["calibration", "validation"]
     reason: str = Field(min_length=3, description="why the target is fitted or held out")
 
@@ -161,7 +242,36 @@ class Target(_Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> Target:
-        names = FLOW_MEASURES if self.flow is not None else known_outputs()
+        if self.model_output == "none":
+            return self._not_reported()
+        if self.model_output_note is not None:
+            raise ValueError("`model_output_note:` goes with `model_output: none` only")
+        if self.output is None:
+            raise ValueError(
+                "`output:` is missing: name the output the figure is compared with, or mark a "
+                "figure the model cannot report with `model_output: none` and a "
+                "`model_output_note:`"
+            )
+        if isinstance(self.source, str) and len(self.source) < 3:
+            raise ValueError("`source:` must say where the figure comes from")
+        if self.link is not None:
+            if self.flow is not None or self.city or self.jurisdiction:
+                raise ValueError(
+                    "a `link:` target selects its ends in `link: {ends: [...]}`, not with "
+                    "`flow:`, `city:` or `jurisdiction:` (`field:` is allowed)"
+                )
+            if self.output not in LINK_MEASURES:
+                raise ValueError(
+                    f"the output of a `link:` target is {' or '.join(LINK_MEASURES)}, not "
+                    f"{self.output!r}"
+                )
+        names = (
+            LINK_MEASURES
+            if self.link is not None
+            else FLOW_MEASURES
+            if self.flow is not None
+            else known_outputs()
+        )
         if self.output not in names:
             close = suggest(self.output, list(names))
             what = "a flow measure" if self.flow is not None else "an output the run reports"
@@ -188,6 +298,32 @@ class Target(_Strict):
         if self.statistic in ("top_share", "tail_exponent") and self.across is None:
             raise ValueError(f"a {self.statistic} needs `across: city` or `across: field`")
         return self
+
+    def _not_reported(self) -> Target:
+        """Checks of a figure the model cannot report (``model_output: none``)."""
+        if not self.model_output_note:
+            raise ValueError(
+                "`model_output: none` needs `model_output_note:` saying why the model cannot "
+                "report the figure yet"
+            )
+        if self.role != "validation":
+            raise ValueError(
+                "a figure the model cannot report (`model_output: none`) cannot be fitted; "
+                "give it `role: validation`"
+            )
+        if (self.tolerance is None) == (self.sd is None):
+            raise ValueError("give exactly one of `tolerance:` (relative) and `sd:` (absolute)")
+        return self
+
+    @property
+    def reported(self) -> bool:
+        """Whether the model reports this figure (not ``model_output: none``)."""
+        return self.model_output != "none"
+
+    @property
+    def source_text(self) -> str:
+        """The source as one line of text."""
+        return self.source if isinstance(self.source, str) else self.source.text()
 
     @property
     def band(self) -> float:
@@ -325,6 +461,11 @@ class TargetsFile(_Strict):
     replicates: int = Field(3, ge=1, le=1000)
     seed: int = Field(20250904, ge=0, lt=2**63)
     free: dict[str, FreeParameter] = Field(default_factory=dict)
+    priors: str | None = Field(
+        None,
+        min_length=1,
+        description="a priors file (relative to this file) whose `priors:` are free too",
+    )
     screen: ScreenSettings = ScreenSettings()
     search: SearchSettings = SearchSettings()
     targets: list[Target] = Field(min_length=1)
@@ -462,13 +603,20 @@ def load_targets(path: str | Path) -> Targets:
         raise ConfigError([head, *err.problems]) from None
     data = scenario_dict(scenario)
     leaves = numeric_paths(data)
+    entries = [(name, bounds, loaded, ("free", name)) for name, bounds in spec.free.items()]
+    if spec.priors is not None:
+        prior_entries = _load_priors(loaded, path.parent / spec.priors, spec.free)
+        entries += prior_entries
+        spec = spec.model_copy(
+            update={"free": {**spec.free, **{e[0]: e[1] for e in prior_entries}}}
+        )
     problems = []
-    for name, bounds in spec.free.items():
+    for name, bounds, where, key in entries:
         if name.split(".")[0] in RUN_SETTINGS:
             problems.append(
                 _problem(
-                    loaded,
-                    ("free", name),
+                    where,
+                    key,
                     f"{name!r} is a run setting, not a parameter to estimate",
                     hint="set it under `run:` (scale, steps, start_year, warmup_steps) or "
                     "`seed:`; `free:` takes behaviour parameters such as talent.move_rate",
@@ -478,8 +626,8 @@ def load_targets(path: str | Path) -> Targets:
         if _PATH.match(name) and name in leaves and isinstance(_leaf(data, name), int):
             problems.append(
                 _problem(
-                    loaded,
-                    ("free", name),
+                    where,
+                    key,
                     f"{name!r} is a whole-number parameter; calibrate estimates real-valued "
                     "parameters only",
                     hint="fix it in the scenario, or vary it in a sweep (`flowsim sweep`)",
@@ -490,8 +638,8 @@ def load_targets(path: str | Path) -> Targets:
             close = suggest(name, list(leaves))
             problems.append(
                 _problem(
-                    loaded,
-                    ("free", name),
+                    where,
+                    key,
                     f"{name!r} is not a numeric parameter of the scenario",
                     hint=f"did you mean {close!r}?"
                     if close
@@ -504,8 +652,8 @@ def load_targets(path: str | Path) -> Targets:
         if (lo is not None and bounds.low < lo) or (hi is not None and bounds.high > hi):
             problems.append(
                 _problem(
-                    loaded,
-                    ("free", name),
+                    where,
+                    key,
                     f"bounds [{bounds.low}, {bounds.high}] leave the parameter's range",
                     hint=f"the parameter allows {lo if lo is not None else '-inf'} to "
                     f"{hi if hi is not None else 'inf'}",
@@ -519,8 +667,8 @@ def load_targets(path: str | Path) -> Targets:
                 first = err.errors(include_url=False)[0]
                 problems.append(
                     _problem(
-                        loaded,
-                        ("free", name),
+                        where,
+                        key,
                         f"bound {end} is not a value the parameter allows: "
                         f"{first['msg'].removeprefix('Value error, ')}",
                         hint="narrow `low:`/`high:` to the parameter's range "
@@ -531,6 +679,76 @@ def load_targets(path: str | Path) -> Targets:
     if problems:
         raise ConfigError(problems)
     return Targets(spec, path, scenario)
+
+
+class PriorsFile(_Strict):
+    """A priors file: the priors of parameters, each with its unit and source or reasoning."""
+
+    description: str = ""
+    priors: dict[str, FreeParameter] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _noted(self) -> PriorsFile:
+        for name, prior in self.priors.items():
+            if len(prior.note) < 10:
+                raise ValueError(
+                    f"prior of {name!r}: `note:` must give its source or reasoning "
+                    "(at least a sentence)"
+                )
+        return self
+
+
+def _load_priors(
+    targets_yaml: LoadedYaml, file: Path, free: dict[str, FreeParameter]
+) -> list[tuple[str, FreeParameter, LoadedYaml, tuple]]:
+    """The entries of a priors file, as (name, prior, its YAML, key path).
+
+    Raises:
+        ConfigError: the file is missing or invalid, or names a parameter `free:` names too.
+    """
+    if not file.is_file():
+        raise ConfigError(
+            [
+                _problem(
+                    targets_yaml,
+                    ("priors",),
+                    f"{str(file)!r}: no such priors file",
+                    hint="the path is relative to the folder of the targets file",
+                )
+            ]
+        )
+    loaded = load_yaml(file)
+    try:
+        spec = PriorsFile.model_validate(loaded.data if isinstance(loaded.data, dict) else {})
+    except ValidationError as err:
+        raise ConfigError(problems_from_validation(err, loaded, PriorsFile)) from None
+    twice = [
+        _problem(
+            loaded,
+            ("priors", name),
+            f"{name!r} has a prior here and in the targets file's `free:`",
+            hint="give each parameter one prior: remove one of the two",
+        )
+        for name in spec.priors
+        if name in free
+    ]
+    if twice:
+        raise ConfigError(twice)
+    return [(name, prior, loaded, ("priors", name)) for name, prior in spec.priors.items()]
+
+
+def load_priors(path: str | Path) -> dict[str, FreeParameter]:
+    """Read and validate a priors file on its own (its names are checked by the targets file).
+
+    Raises:
+        ConfigError: every problem of the file, positioned.
+    """
+    loaded = load_yaml(Path(path))
+    try:
+        spec = PriorsFile.model_validate(loaded.data if isinstance(loaded.data, dict) else {})
+    except ValidationError as err:
+        raise ConfigError(problems_from_validation(err, loaded, PriorsFile)) from None
+    return dict(spec.priors)
 
 
 def _leaf(data: dict[str, Any], path: str) -> Any:
@@ -565,15 +783,21 @@ __all__ = [
     "FLOW_MEASURES",
     "ROLES",
     "RUN_SETTINGS",
+    "LEVELS",
     "SECTIONS",
     "STATISTICS",
+    "Source",
     "FlowSelector",
+    "LINK_MEASURES",
+    "LinkSelector",
     "FreeParameter",
     "Target",
     "Targets",
     "TargetsFile",
     "field_limits",
     "known_outputs",
+    "PriorsFile",
+    "load_priors",
     "load_targets",
     "numeric_paths",
 ]

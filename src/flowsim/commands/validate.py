@@ -71,8 +71,18 @@ def _validate_targets(file: str) -> int:
         print(err.report(), file=sys.stderr)
         return 2
     spec = targets.spec
+    unreported = sum(not t.reported for t in spec.targets)
+    levels = {}
+    for t in spec.targets:
+        if t.level is not None:
+            levels[t.level] = levels.get(t.level, 0) + 1
+    by_level = ", ".join(f"{n} {level}" for level, n in levels.items())
     print(
         f"{file}: ok (targets {spec.name!r}: {len(spec.of_role('calibration'))} calibration, "
-        f"{len(spec.of_role('validation'))} validation, {len(spec.free)} free parameters)"
+        f"{len(spec.of_role('validation'))} validation, {len(spec.free)} free parameters"
+        + (f", {unreported} not reported by the model" if unreported else "")
+        + (f"; by level: {by_level}" if by_level else "")
+        + (f"; priors from {spec.priors}" if spec.priors else "")
+        + ")"
     )
     return 0
