@@ -88,8 +88,10 @@ def test_version_file_is_generated_never_committed():
 
 
 def test_a_plain_install_records_its_commit_in_the_manifest(tmp_path):
-    """Build a wheel of HEAD (a clone, so the checkout is untouched), unpack it as pip would
-    into a folder outside git, run flowsim from there: the manifest names the commit."""
+    """A wheel of HEAD, unpacked as pip would outside git: the manifest names the commit.
+
+    The wheel is built from a clone, so that the checkout under test is left untouched.
+    """
     if shutil.which("git") is None or not (ROOT / ".git").exists():
         pytest.skip("needs git and a git checkout")
     head = subprocess.run(
@@ -116,9 +118,7 @@ def test_a_plain_install_records_its_commit_in_the_manifest(tmp_path):
     work.mkdir()
     env = {**os.environ, "PYTHONPATH": str(site), "MPLBACKEND": "Agg"}
     env["XDG_CACHE_HOME"] = str(tmp_path / "cache")
-    code = (
-        "import flowsim, json, sys; print(json.dumps([flowsim.__file__, flowsim.__version__]))"
-    )
+    code = "import flowsim, json, sys; print(json.dumps([flowsim.__file__, flowsim.__version__]))"
     where = subprocess.run(
         [sys.executable, "-c", code], cwd=work, env=env, capture_output=True, text=True
     )
@@ -127,9 +127,24 @@ def test_a_plain_install_records_its_commit_in_the_manifest(tmp_path):
     assert head[:7] in version, f"version {version} does not name commit {head[:9]}"
     scenario = ROOT / "scenarios" / "baseline.yaml"
     run = subprocess.run(
-        [sys.executable, "-m", "flowsim", "run", str(scenario), "--scale", "0.002",
-         "--steps", "3", "--set", "warmup_steps=6", "--replications", "1", "--quiet",
-         "--out", "run"],  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "flowsim",
+            "run",
+            str(scenario),
+            "--scale",
+            "0.002",
+            "--steps",
+            "3",
+            "--set",
+            "warmup_steps=6",
+            "--replications",
+            "1",
+            "--quiet",
+            "--out",
+            "run",
+        ],  # fmt: skip
         cwd=work,
         env=env,
         capture_output=True,

@@ -23,8 +23,7 @@ import types
 from typing import TYPE_CHECKING, Any
 
 
-
-def _version() -> str:
+def _installed_version() -> str:
     """The version setuptools-scm wrote at build time, else the installed metadata's."""
     try:
         from flowsim._version import version  # generated, git-ignored: see pyproject.toml
@@ -38,7 +37,7 @@ def _version() -> str:
     return version
 
 
-__version__ = _version()
+__version__ = _installed_version()
 
 _LAZY: dict[str, tuple[str, str | None]] = {
     "FlowModel": ("flowsim.model", "FlowModel"),
