@@ -148,3 +148,33 @@ def test_a_dead_flowsim_scheduler_address_is_exit_2(tmp_path, monkeypatch, capsy
     assert code == 2, err
     assert "FLOWSIM_SCHEDULER" in err and "127.0.0.1:9" in err, err
     assert "Traceback" not in err
+
+
+def test_dasks_scheduler_address_setting_is_the_next_default(
+    cluster, tmp_path, monkeypatch, capsys
+):
+    """Without FLOWSIM_SCHEDULER, Dask's scheduler-address (what Client() connects to)."""
+    import dask
+
+    monkeypatch.delenv("FLOWSIM_SCHEDULER", raising=False)
+    address = cluster.scheduler_address
+    spec = write_sweep_file(tmp_path)
+    with dask.config.set({"scheduler-address": address}):
+        code = cli(
+            [
+                "sweep",
+                str(spec),
+                "--out",
+                str(tmp_path / "cfg"),
+                "--scale",
+                "0.002",
+                "--steps",
+                "3",
+                "--quiet",
+            ]  # fmt: skip
+        )
+    err = capsys.readouterr().err
+    assert code == 0, err
+    assert "from Dask's scheduler-address setting" in err, err
+    manifest = json.loads((tmp_path / "cfg" / "manifest.json").read_text())
+    assert manifest["executor"] == {"scheduler": address}, manifest["executor"]

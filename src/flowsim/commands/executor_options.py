@@ -31,7 +31,8 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="tls://HOST:PORT",
         help="send the runs to an existing Dask scheduler instead (tls:// with the --tls-* "
         "files or Dask's TLS configuration; tcp:// is unauthenticated); default: the "
-        f"address in ${SCHEDULER_ENV}, if set and --workers is not given",
+        f"address in ${SCHEDULER_ENV}, else Dask's `scheduler-address` setting (a Dask "
+        "config file or $DASK_SCHEDULER_ADDRESS), unless --workers is given",
     )
     tls = parser.add_argument_group(
         "TLS for --scheduler",
@@ -67,17 +68,33 @@ def client_security(args: argparse.Namespace, command: str) -> tuple[Any, str | 
         return None, f"flowsim {command}: {exc}"
 
 
+def default_scheduler() -> tuple[str | None, str | None]:
+    """(address, where it came from) of the default scheduler, or (None, None).
+
+    :data:`SCHEDULER_ENV` first, else Dask's own ``scheduler-address`` setting, the one a
+    bare ``distributed.Client()`` connects to (``~/.config/dask/*.yaml`` or
+    ``DASK_SCHEDULER_ADDRESS``).
+    """
+    address = os.environ.get(SCHEDULER_ENV, "").strip()
+    if address:
+        return address, f"${SCHEDULER_ENV}"
+    import dask.config
+
+    address = str(dask.config.get("scheduler-address", None) or "").strip()
+    return (address, "Dask's scheduler-address setting") if address else (None, None)
+
+
 def apply_scheduler_env(args: argparse.Namespace, command: str) -> None:
-    """Take ``--scheduler`` from :data:`SCHEDULER_ENV` where neither option was given.
+    """Take ``--scheduler`` from :func:`default_scheduler` where neither option was given.
 
     Says so on stderr (a batch log then shows where the runs went).
     """
     if args.scheduler is not None or args.workers is not None:
         return
-    address = os.environ.get(SCHEDULER_ENV, "").strip()
+    address, source = default_scheduler()
     if address:
         args.scheduler = address
-        print(f"flowsim {command}: --scheduler {address} (from ${SCHEDULER_ENV})", file=sys.stderr)
+        print(f"flowsim {command}: --scheduler {address} (from {source})", file=sys.stderr)
 
 
 def scheduler_problem(args: argparse.Namespace, security: Any, command: str) -> str | None:
