@@ -88,3 +88,29 @@ def test_without_the_extra_the_error_names_it(monkeypatch):
         monkeypatch.setitem(sys.modules, name, None)
     with pytest.raises(ImportError, match=r"pip install 'flowsim\[discover\]'"):
         flowsim.ema.model({"talent.move_rate": (0.002, 0.01)}, **TINY)
+
+
+def test_replications_average_flowsims_replicate_seeds():
+    """replications=3: each outcome is the mean of the runs at the 3 spawned replicate seeds."""
+    from flowsim.streams import replicate_seeds
+
+    model = flowsim.ema.model(
+        {"talent.move_rate": (0.002, 0.01)}, outcomes=OUTCOMES, replications=3, seed=7, **TINY
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        table, outcomes = ema_workbench.perform_experiments(model, scenarios=2)
+    assert len(table) == 2 and len(outcomes["visits"]) == 2
+    rate = float(table["talent_move_rate"].iloc[1])
+    runs = [
+        flowsim.run(flowsim.Scenario(), seed=s, overrides={**TINY, "talent.move_rate": rate})
+        for s in replicate_seeds(7, 3)
+    ]
+    each = {
+        name: [summarise(r.timeseries, r.yearly, [name])[name] for r in runs] for name in OUTCOMES
+    }
+    assert len(set(each["projects_started"])) == 3, f"three seeds, three runs: {each}"
+    for name in OUTCOMES:
+        assert outcomes[name][1] == pytest.approx(sum(each[name]) / 3, rel=1e-12), each[name]
+    with pytest.raises(ValueError, match="not combined with a 'seed' factor"):
+        flowsim.ema.model({"seed": (1, 9), "talent.move_rate": (0.002, 0.01)}, replications=2)

@@ -26,7 +26,8 @@ character turned into ``_`` (``policy_corridors_GD_HK_data_approval``), and its
 ``variable_name`` is the path itself: the experiments table has the identifier as column,
 and :func:`paths` maps it back. The special factor ``seed`` (an integer range) varies the
 run's seed; otherwise every experiment runs with the same seed (common random numbers, so
-that experiments differ only where their parameters act).
+that experiments differ only where their parameters act), or with ``replications=N`` at
+the same N replicate seeds, reporting each outcome's mean over them.
 
 Outcomes are flowsim's output names, each summarised per run as a sweep does: a yearly
 mean over the recorded months, in real-world units (:mod:`flowsim.sweep.outcomes`).
@@ -162,6 +163,7 @@ def model(
     steps: int | None = None,
     warmup_steps: int | None = None,
     seed: int | None = None,
+    replications: int | None = None,
     name: str = "flowsim",
     cache: bool = True,
 ) -> Any:
@@ -179,7 +181,12 @@ def model(
         scale: override the base scenario's scale (agents per real entity).
         steps: override the months simulated.
         warmup_steps: override the unrecorded warm-up months.
-        seed: the run seed of every experiment (default the scenario's ``seed``).
+        seed: the run seed of every experiment (default the scenario's ``seed``); with
+            ``replications``, the root seed the replicate seeds are spawned from.
+        replications: run each experiment with this many replicate seeds (spawned from
+            ``seed``, the same in every experiment, as ``flowsim run --replications``)
+            in an EMA ``ReplicatorModel``; each outcome is then the mean over them.
+            Not with a ``seed`` factor.
         name: the EMA model's name (an identifier).
         cache: share warm-ups through the warm-start cache (results are identical).
 
@@ -244,13 +251,26 @@ def model(
             )
         return ema.RealParameter(identifier, factor.low, factor.high, variable_name=path)
 
-    function = RunFunction(
-        base, tuple(spec.outcomes), base.seed if seed is None else int(seed), cache
-    )
-    out = ema.Model(name, function=function)
+    root = base.seed if seed is None else int(seed)
+    function = RunFunction(base, tuple(spec.outcomes), root, cache)
+    if replications is None:
+        out = ema.Model(name, function=function)
+        out.outcomes = [ema.ScalarOutcome(o) for o in spec.outcomes]
+    else:
+        if int(replications) < 1 or SEED in {**(uncertainties or {}), **(levers or {})}:
+            raise ValueError(
+                "flowsim.ema.model(): replications must be at least 1, and not combined with a "
+                "'seed' factor (replicates already vary the seed)"
+            )
+        import numpy as np
+
+        from flowsim.streams import replicate_seeds
+
+        out = ema.ReplicatorModel(name, function=function)
+        out.replications = [{SEED: s} for s in replicate_seeds(root, int(replications))]
+        out.outcomes = [ema.ScalarOutcome(o, function=np.mean) for o in spec.outcomes]
     out.uncertainties = [parameter(p, g) for p, g in (uncertainties or {}).items()]
     out.levers = [parameter(p, g) for p, g in (levers or {}).items()]
-    out.outcomes = [ema.ScalarOutcome(o) for o in spec.outcomes]
     return out
 
 
