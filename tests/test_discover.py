@@ -11,7 +11,7 @@ import pytest
 
 import flowsim
 from flowsim.cli import main as cli
-from flowsim.discover import DiscoverError, discover, format_discovery
+from flowsim.discover import MISSING_EMA, DiscoverError, discover, format_discovery
 from flowsim.streams import stream
 
 cloudpickle.register_pickle_by_value(sys.modules[__name__])
@@ -123,3 +123,25 @@ def test_discover_on_an_ensemble_run_finds_the_parameter(tmp_path, capsys):
     assert box.loc["talent.move_rate", "kind"] == "ensemble"
     assert 0.004 <= box.loc["talent.move_rate", "low"] <= 0.03, "between the low and high rates"
     assert found.density == 1.0 and found.coverage == 1.0, format_discovery(found)
+
+
+def hide_ema_workbench(monkeypatch):
+    """Make every ``import ema_workbench...`` fail, as where the extra is not installed."""
+    for name in [m for m in sys.modules if m == "ema_workbench" or m.startswith("ema_workbench.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    monkeypatch.setitem(sys.modules, "ema_workbench", None)
+
+
+def test_discover_without_the_extra_names_it_and_exits_2(sweep_folder, tmp_path, capsys):
+    with pytest.MonkeyPatch.context() as patch:
+        hide_ema_workbench(patch)
+        code = cli(["discover", str(sweep_folder), "--outcome", "papers", "--threshold", "6",
+                    "--out", str(tmp_path)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert code == 2, f"exit {code}: {err}"
+    assert MISSING_EMA in err and "pip install 'flowsim[discover]'" in err, err
+    assert "Traceback" not in err, err
+    assert not list(tmp_path.iterdir()), "nothing is written without PRIM"
+    # with the extra back, the same command works (the check is no stale cache)
+    assert cli(["discover", str(sweep_folder), "--outcome", "papers", "--threshold", "6",
+                "--out", str(tmp_path)]) == 0  # fmt: skip

@@ -22,7 +22,22 @@ import sys
 import types
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+
+def _installed_version() -> str:
+    """The version setuptools-scm wrote at build time, else the installed metadata's."""
+    try:
+        from flowsim._version import version  # generated, git-ignored: see pyproject.toml
+    except ImportError:  # running from a source tree that was never built or installed
+        from importlib import metadata
+
+        try:
+            return metadata.version("flowsim")
+        except metadata.PackageNotFoundError:
+            return "0+unknown"
+    return version
+
+
+__version__ = _installed_version()
 
 _LAZY: dict[str, tuple[str, str | None]] = {
     "FlowModel": ("flowsim.model", "FlowModel"),

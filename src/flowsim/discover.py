@@ -37,6 +37,12 @@ from flowsim.sidecar import write_provenance
 
 Aggregate = Literal["run", "point"]
 
+MISSING_EMA = (
+    "flowsim discover needs the EMA Workbench (its PRIM): install the discover extra, "
+    "pip install 'flowsim[discover]' (from a clone: pip install -e '.[discover]')"
+)
+"""What ``flowsim discover`` says when the ``discover`` extra is not installed."""
+
 FEW_VALUES = 12
 """A parameter with at most this many distinct values is reported by the values in the box."""
 
@@ -242,11 +248,20 @@ def _prim_input(x: pd.DataFrame) -> pd.DataFrame:
 # ------------------------------------------------------------------ PRIM
 
 
+def _prim_module() -> Any:
+    """``ema_workbench.analysis.prim``, or a DiscoverError naming the extra that installs it."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # optional parallel back-ends it does not find
+            from ema_workbench.analysis import prim
+    except ImportError:
+        raise DiscoverError(MISSING_EMA) from None
+    return prim
+
+
 def _prim(x: pd.DataFrame, y: np.ndarray, min_density: float, **options: float) -> Any:
     """The EMA Workbench's PRIM on these cases (its API differs a little across versions)."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # optional parallel back-ends it does not find
-        from ema_workbench.analysis import prim
+    prim = _prim_module()
 
     kwargs: dict[str, Any] = dict(options)
     if "threshold" in inspect.signature(prim.Prim.__init__).parameters:  # ema_workbench < 3
@@ -309,8 +324,10 @@ def discover(
 
     Raises:
         DiscoverError: bad folder, unknown outcome, no case (or every case) of interest,
-            or a ``box`` that is not on the trajectory.
+            a ``box`` that is not on the trajectory, or no EMA Workbench installed (the
+            ``discover`` extra; checked first, before the folder is read).
     """
+    _prim_module()
     folder = Path(folder)
     if not 0.0 < min_density <= 1.0:
         raise DiscoverError(f"the minimum density must be in (0, 1], not {min_density}")

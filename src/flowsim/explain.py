@@ -410,10 +410,14 @@ def explain(
     *,
     workers: int | None = 1,
     scheduler: str | None = None,
+    client: Any = None,
     security: Any = None,
     progress: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
     """Make every run of ``plan`` on the sweep executor and decompose each replicate.
+
+    ``scheduler`` is an existing Dask scheduler's address; ``client`` instead a
+    ``dask.distributed.Client`` or a cluster object with a ``scheduler_address`` (left open).
 
     Returns:
         One row per unit, output and part (``parameter_set``, ``seed``, ``output``,
@@ -439,6 +443,10 @@ def explain(
         if progress is not None:
             progress(1)
 
+    if client is not None:
+        if scheduler is not None:
+            raise ExplainError("give scheduler= (an address) or client=, not both")
+        scheduler = client
     execute(tasks, model, on_result, workers=workers, scheduler=scheduler, security=security)
     if errors:
         raise ExplainError(f"{len(errors)} run(s) failed; the first: {errors[0]}")

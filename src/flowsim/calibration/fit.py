@@ -305,7 +305,9 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
-def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: str | None) -> dict:
+def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: Any) -> dict:
+    from flowsim.sweep.executor import scheduler_address
+
     commit, dirty = git_commit()
     spec = targets.spec
     return {
@@ -318,7 +320,7 @@ def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: str
         "seeds": replicate_seeds(spec.seed, spec.replicates),
         "budget": budget,
         "workers": workers,
-        "scheduler": scheduler,
+        "scheduler": scheduler_address(scheduler),
         "sampler": "optuna TPESampler",
         "versions": {**versions(), "optuna": _optuna_version()},
         "git_commit": commit,
@@ -404,6 +406,7 @@ def calibrate(
     budget: int | None = None,
     workers: int | None = 1,
     scheduler: str | None = None,
+    client: Any = None,
     security: Any = None,
     resume: bool = False,
     progress: bool = True,
@@ -411,11 +414,20 @@ def calibrate(
 ) -> Path:
     """Run (or resume) a calibration into ``out``, holding the folder's writer lock.
 
-    The arguments are :func:`_calibrate_locked`'s. While one process writes ``out``
-    (a :class:`~flowsim.diskio.WriterLock`), a second ``calibrate`` or ``--resume`` on
-    it is refused with a :class:`CalibrationError` naming the holder.
+    The arguments are :func:`_calibrate_locked`'s, and ``client``: instead of
+    ``scheduler``, a ``dask.distributed.Client`` or a cluster object with a
+    ``scheduler_address`` (dask-jobqueue's ``SLURMCluster``, ...), left open. While one
+    process writes ``out`` (a :class:`~flowsim.diskio.WriterLock`), a second ``calibrate``
+    or ``--resume`` on it is refused with a :class:`CalibrationError` naming the holder.
     """
     from flowsim.diskio import FolderLockedError, WriterLock
+    from flowsim.sweep.executor import scheduler_address
+
+    if client is not None:
+        if scheduler is not None:
+            raise CalibrationError("give scheduler= (an address) or client=, not both")
+        scheduler_address(client)  # a TypeError naming what to pass
+        scheduler = client
 
     folder = Path(out)
     if folder.exists() and not folder.is_dir():

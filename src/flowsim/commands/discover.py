@@ -10,7 +10,8 @@ from pathlib import Path
 NAME = "discover"
 HELP = (
     "scenario discovery: the ranges of levers and uncertain parameters under which an outcome "
-    "passes a threshold (PRIM), with coverage and density, as table and figure"
+    "passes a threshold (PRIM), with coverage and density, as table and figure (needs the "
+    "discover extra: pip install 'flowsim[discover]')"
 )
 
 

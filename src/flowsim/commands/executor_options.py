@@ -7,7 +7,13 @@ Not a command itself (it is not in :data:`flowsim.cli.COMMANDS`): where the runs
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from typing import Any
+
+SCHEDULER_ENV = "FLOWSIM_SCHEDULER"
+"""The environment variable holding the default ``--scheduler`` address (used unless
+``--workers`` or ``--scheduler`` is given), e.g. set once in a SLURM job script."""
 
 
 def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
@@ -24,7 +30,9 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
         "--scheduler",
         metavar="tls://HOST:PORT",
         help="send the runs to an existing Dask scheduler instead (tls:// with the --tls-* "
-        "files or Dask's TLS configuration; tcp:// is unauthenticated)",
+        "files or Dask's TLS configuration; tcp:// is unauthenticated); default: the "
+        f"address in ${SCHEDULER_ENV}, else Dask's `scheduler-address` setting (a Dask "
+        "config file or $DASK_SCHEDULER_ADDRESS), unless --workers is given",
     )
     tls = parser.add_argument_group(
         "TLS for --scheduler",
@@ -46,6 +54,7 @@ def client_security(args: argparse.Namespace, command: str) -> tuple[Any, str | 
     """
     from flowsim.sweep.executor import remote_security
 
+    apply_scheduler_env(args, command)
     if args.workers is not None and args.workers < 1:
         return None, f"flowsim {command}: --workers must be at least 1"
     tls_files = (args.tls_ca_file, args.tls_cert, args.tls_key)
@@ -57,6 +66,35 @@ def client_security(args: argparse.Namespace, command: str) -> tuple[Any, str | 
         ), None
     except (ValueError, OSError) as exc:
         return None, f"flowsim {command}: {exc}"
+
+
+def default_scheduler() -> tuple[str | None, str | None]:
+    """(address, where it came from) of the default scheduler, or (None, None).
+
+    :data:`SCHEDULER_ENV` first, else Dask's own ``scheduler-address`` setting, the one a
+    bare ``distributed.Client()`` connects to (``~/.config/dask/*.yaml`` or
+    ``DASK_SCHEDULER_ADDRESS``).
+    """
+    address = os.environ.get(SCHEDULER_ENV, "").strip()
+    if address:
+        return address, f"${SCHEDULER_ENV}"
+    import dask.config
+
+    address = str(dask.config.get("scheduler-address", None) or "").strip()
+    return (address, "Dask's scheduler-address setting") if address else (None, None)
+
+
+def apply_scheduler_env(args: argparse.Namespace, command: str) -> None:
+    """Take ``--scheduler`` from :func:`default_scheduler` where neither option was given.
+
+    Says so on stderr (a batch log then shows where the runs went).
+    """
+    if args.scheduler is not None or args.workers is not None:
+        return
+    address, source = default_scheduler()
+    if address:
+        args.scheduler = address
+        print(f"flowsim {command}: --scheduler {address} (from {source})", file=sys.stderr)
 
 
 def scheduler_problem(args: argparse.Namespace, security: Any, command: str) -> str | None:

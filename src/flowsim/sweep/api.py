@@ -403,6 +403,7 @@ def sweep(
     *,
     workers: int | None = None,
     scheduler: str | None = None,
+    client: Any = None,
     out: str | Path | None = None,
     resume: bool = False,
     force: bool = False,
@@ -424,7 +425,11 @@ def sweep(
         spec: a sweep file, a :class:`~flowsim.sweep.spec.SweepSpec`, or a dict of one.
         workers: 1 runs in this process; N starts a local Dask cluster of N single-threaded
             processes on 127.0.0.1; None uses every core.
-        scheduler: address of an existing Dask scheduler (``tcp://host:port``).
+        scheduler: address of an existing Dask scheduler (``tls://host:port``).
+        client: instead of ``scheduler``, a ``dask.distributed.Client`` (used as it is,
+            left open) or a cluster object with a ``scheduler_address`` (a
+            ``LocalCluster``, dask-jobqueue's ``SLURMCluster``, dask-kubernetes'
+            ``KubeCluster``; left running). The manifest records its address.
         out: results folder; default ``results/sweep-<name>-<UTC timestamp>``.
         resume: complete the unfinished sweep in ``out`` (finished runs are not redone).
         force: delete what a previous sweep left in ``out`` and start again (only flowsim's
@@ -471,7 +476,12 @@ def sweep(
         raise SweepError("--resume needs --out: the folder of the sweep to complete")
     folder = Path(out) if out is not None else default_folder(plan.spec.name)
     _check_out(folder)
-    if scheduler is not None:
+    if client is not None:
+        if scheduler is not None:
+            raise SweepError("give scheduler= (an address) or client=, not both")
+        executor.scheduler_address(client)  # a TypeError naming what to pass
+        scheduler = client
+    elif scheduler is not None:
         check_scheduler(scheduler, security=security)
     lock = WriterLock(folder, what="sweep folder")
     try:
@@ -495,7 +505,7 @@ def _sweep_locked(
     folder: Path,
     lock: WriterLock,
     workers: int | None,
-    scheduler: str | None,
+    scheduler: executor.Scheduler | None,
     resume: bool,
     force: bool,
     progress: bool,
@@ -521,8 +531,12 @@ def _sweep_locked(
             raise SweepError(
                 f"{folder}: cannot write here ({err.strerror}); choose another --out"
             ) from None
-        manifest = _new_manifest(plan, workers, scheduler)
-    session = {"started": now(), "workers": workers, "scheduler": scheduler}
+        manifest = _new_manifest(plan, workers, executor.scheduler_address(scheduler))
+    session = {
+        "started": now(),
+        "workers": workers,
+        "scheduler": executor.scheduler_address(scheduler),
+    }
     if lock.stale:
         session["took_over_from"] = f"{lock.stale} (stopped without releasing its lock)"
     manifest["sessions"].append(session)
@@ -572,7 +586,8 @@ def _sweep_locked(
             raise
         reason = str(err) or type(err).__name__
         raise SchedulerError(
-            f"--scheduler {scheduler}: the Dask scheduler did not answer as one ({reason}); "
+            f"--scheduler {executor.scheduler_address(scheduler)}: the Dask scheduler did not "
+            f"answer as one ({reason}); "
             "the finished runs are kept: check the scheduler and add --resume"
         ) from None
     finally:

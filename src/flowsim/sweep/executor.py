@@ -233,22 +233,66 @@ def remote_security(
     return security
 
 
+Scheduler = Any
+"""Where runs go: a scheduler's address (``tls://host:8786``), a ``dask.distributed.Client``,
+or a cluster object with a ``scheduler_address`` (``LocalCluster``, dask-jobqueue's
+``SLURMCluster``, dask-kubernetes' ``KubeCluster``, ...)."""
+
+NOT_A_SCHEDULER = (
+    "pass a Dask scheduler's address ('tls://host:8786'), a dask.distributed.Client, or a "
+    "cluster object with a .scheduler_address (LocalCluster, dask-jobqueue's SLURMCluster, "
+    "dask-kubernetes' KubeCluster)"
+)
+
+
+def is_client(scheduler: Any) -> bool:
+    """True for a ``dask.distributed.Client`` (without importing Dask for anything else)."""
+    if scheduler is None or isinstance(scheduler, str):
+        return False
+    from distributed import Client
+
+    return isinstance(scheduler, Client)
+
+
+def scheduler_address(scheduler: Scheduler | None) -> str | None:
+    """The address of a scheduler given as an address, a Client or a cluster object.
+
+    Raises:
+        TypeError: it is none of them.
+    """
+    if scheduler is None or isinstance(scheduler, str):
+        return scheduler
+    if is_client(scheduler):
+        address = scheduler.scheduler.address
+    else:
+        address = getattr(scheduler, "scheduler_address", None)
+    if not isinstance(address, str):
+        raise TypeError(f"{type(scheduler).__name__} is not a Dask scheduler: {NOT_A_SCHEDULER}")
+    return address
+
+
 @contextmanager
 def dask_client(
-    workers: int | None = None, scheduler: str | None = None, security: Any = None
+    workers: int | None = None, scheduler: Scheduler | None = None, security: Any = None
 ) -> Iterator[Any]:
     """A ``dask.distributed.Client``: to ``scheduler`` if given, else to a new local cluster.
 
     The local cluster has ``workers`` single-threaded worker processes bound to
     127.0.0.1, talks mutual TLS with temporary credentials (:func:`local_security`)
     and has no HTTP server (no dashboard, no worker dashboards); it is closed on exit.
-    ``security`` (a ``distributed.security.Security``) is used to reach ``scheduler``;
-    None means Dask's configuration.
+    ``scheduler`` is an address, a ``Client`` (used as it is and left open) or a cluster
+    object (a client to it is opened and closed; the cluster is left running).
+    ``security`` (a ``distributed.security.Security``) is used to reach an address or a
+    cluster; None means Dask's configuration (a cluster object's own ``security`` first).
     """
     import dask
     from distributed import Client, LocalCluster
 
+    if is_client(scheduler):
+        yield scheduler
+        return
     if scheduler is not None:
+        scheduler_address(scheduler)  # a TypeError for what is not a scheduler
         with Client(scheduler, timeout="30s", security=security) as client:
             yield client
         return
@@ -391,7 +435,7 @@ def execute(
     on_result: OnResult,
     *,
     workers: int | None = None,
-    scheduler: str | None = None,
+    scheduler: Scheduler | None = None,
     security: Any = None,
 ) -> None:
     """Run every task and pass each finished record to ``on_result``.
@@ -402,7 +446,8 @@ def execute(
         on_result: receives each record in this process, in finishing order.
         workers: 1 runs in this process; N > 1 starts a local cluster of N
             single-threaded processes; None uses every core.
-        scheduler: address of an existing Dask scheduler (``tcp://host:port``);
+        scheduler: an existing Dask scheduler: its address (``tls://host:port``), a
+            ``dask.distributed.Client`` or a cluster object (see :data:`Scheduler`);
             overrides ``workers``.
         security: a ``distributed.security.Security`` for ``scheduler`` (None: Dask's
             configuration); local clusters always make their own (:func:`local_security`).
@@ -421,8 +466,10 @@ __all__ = [
     "dask_client",
     "default_workers",
     "execute",
+    "is_client",
     "local_security",
     "remote_security",
     "run_in_process",
     "run_on_dask",
+    "scheduler_address",
 ]
