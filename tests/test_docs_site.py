@@ -200,3 +200,19 @@ def test_the_readmes_commands_parse():
         except SystemExit:
             wrong.append(f"{' '.join(words)}: {err.getvalue().strip().splitlines()[-1]}")
     assert not wrong, "README commands the parser refuses:\n" + "\n".join(wrong)
+
+
+def test_the_readmes_rules_are_the_shipped_analyst_question(tmp_path):
+    import shutil
+
+    from flowsim.scenario import load_scenario
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"```yaml\n(.*?)```", readme, re.S).group(1)
+    text = "\n".join(line[3:] if line.startswith("   ") else line for line in block.splitlines())
+    shutil.copy(ROOT / "scenarios" / "baseline.yaml", tmp_path / "baseline.yaml")
+    (tmp_path / "readme.yaml").write_text(text, encoding="utf-8")
+    mine = load_scenario(tmp_path / "readme.yaml").policy.rules
+    shipped = load_scenario(ROOT / "scenarios" / "analyst_question.yaml").policy.rules
+    strip = [r.model_copy(update={"name": None}) for r in shipped]
+    assert list(mine) == strip, "the README's rules differ from scenarios/analyst_question.yaml"
