@@ -200,6 +200,7 @@ def test_relocation_draws_only_from_its_own_stream():
     assert "relocation" in MECHANISMS, "relocation has a stream of its own"
     model = FlowModel(_hetao(steps=1, **{"relocation.rate": 0.5}), rng=9)
     w = model.world
+    model._enact()  # the policy acts from the first reported month (flowsim.timing)
     w.begin_step(model.month)
     states = {name: w.rngs[name].bit_generator.state for name in MECHANISMS}
     relocation.step(w, model.month)

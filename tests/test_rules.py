@@ -238,7 +238,9 @@ def _world(policy: dict, scale: float = 0.02):
     scenario = Scenario.model_validate(
         {"scale": scale, "steps": 1, "warmup_steps": 0, "policy": policy}, strict=False
     )
-    return FlowModel(scenario, rng=5).world
+    model = FlowModel(scenario, rng=5)
+    model._enact()  # the policy (its white lists included) acts from the first reported month
+    return model.world
 
 
 def test_whitelist_top_n_holds_the_largest_eligible_labs():

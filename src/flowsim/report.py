@@ -113,6 +113,11 @@ def describe_path(scenario: Any, dotted: str) -> str:
     return found
 
 
+def _exact(value: float) -> str:
+    """A float in full precision and plain notation, for a data attribute (never 1.5e-05)."""
+    return np.format_float_positional(float(value), unique=True, trim="-")
+
+
 def _plain_value(value: Any) -> str:
     if isinstance(value, bool) or value is None:
         return {True: "yes", False: "no", None: "none"}[value]
@@ -499,7 +504,7 @@ def _headline_section(result: Comparison, policy: str, ensemble: bool) -> tuple[
         cells = [
             _e(pretty(row.output)),
             _e(format_value(row.output, row.reference_mean)),
-            f'<span class="num" data-output="{_e(row.output)}" data-diff="{row.diff!r}">'
+            f'<span class="num" data-output="{_e(row.output)}" data-diff="{_exact(row.diff)}">'
             f"{_e(format_value(row.output, row.diff, difference=True))}</span>",
             _e(format_interval(row.output, row.diff_ci_low, row.diff_ci_high)),
             _e(format_percent(row.diff_pct)),
