@@ -63,11 +63,14 @@ def report_and_screenshot(base: Path, policy: Path, explain: Path | None, out: P
     _flowsim("report", str(policy), str(base), *extra, "--out", str(html), "--force")
     from playwright.sync_api import sync_playwright
 
+    from flowsim.report import CHROMIUM
+
+    chromium = next((c for c in CHROMIUM if Path(c).is_file()), None)
+    if chromium is None:
+        raise SystemExit(f"no Chromium at {', '.join(CHROMIUM)} (apt-get install chromium)")
     png = ROOT / "docs" / "img" / "analyst_question_report.png"
     with sync_playwright() as p:
-        browser = p.chromium.launch(
-            executable_path="/usr/bin/chromium", args=["--headless", "--no-sandbox"]
-        )
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox"])
         page = browser.new_page(viewport={"width": 1100, "height": 1400})
         page.goto(html.resolve().as_uri())
         page.screenshot(path=str(png), full_page=False)

@@ -182,3 +182,32 @@ def test_the_example_of_docs_timing_loads_with_the_dates_it_states(tmp_path):
     s = schedule(load_scenario(tmp_path / "example.yaml"))
     assert (s.start, s.phase_in, s.end) == (18, 12, 60), s
     assert s.weight(17) == 0 and s.weight(18) == 1 / 12 and s.weight(29) == 1 and s.weight(60) == 0
+
+
+def test_compare_prints_when_each_policy_acted_and_flags_a_steady_state(tmp_path, capsys):
+    from flowsim.cli import main
+
+    base = tmp_path / "base.yaml"
+    base.write_text("name: base\nscale: 0.005\nsteps: 12\nwarmup_steps: 6\n", encoding="utf-8")
+    policy = tmp_path / "open.yaml"
+    policy.write_text(
+        "extends: base.yaml\nname: open\npolicy:\n  corridors:\n    GD-HK:\n      talent:\n"
+        "        approval: 1.0\n",
+        encoding="utf-8",
+    )
+    common = ["--replications", "2", "--quiet"]
+    assert main(["run", str(base), *common, "--out", str(tmp_path / "b")]) == 0
+    assert (
+        main(["run", str(policy), *common, "--set", "timing.start=6", "--out", str(tmp_path / "p")])
+        == 0
+    )
+    assert main(["run", str(policy), *common, "--steady-state", "--out", str(tmp_path / "s")]) == 0
+    capsys.readouterr()
+    folders = [str(tmp_path / n) for n in ("b", "p", "s")]
+    assert main(["compare", *folders, "--outputs", "papers", "--no-cells"]) == 0
+    out = capsys.readouterr().out
+    timing = out[out.index("Policy timing:") :]
+    assert "base: no policy lever differs from the baseline" in timing
+    assert "(p): introduced in reported month 6" in timing
+    assert "(!) open (s): steady state" in timing
+    assert "Effect path" in out and "2025" in out[out.index("Effect path") :]

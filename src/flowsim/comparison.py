@@ -187,7 +187,7 @@ def comparison(
 
 
 def _describe(name: str, folder: Path) -> dict[str, Any]:
-    """What a scenario's comparison rests on: its folder, scale, replicates and seeds."""
+    """What a scenario's comparison rests on: folder, scale, replicates, seeds, policy timing."""
     try:
         manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -201,6 +201,7 @@ def _describe(name: str, folder: Path) -> dict[str, Any]:
         "root_seed": manifest.get("root_seed"),
         "seeds": manifest.get("seeds"),
         "scenario_sha256": manifest.get("scenario_sha256"),
+        "policy_timing": manifest.get("policy_timing"),
     }
 
 

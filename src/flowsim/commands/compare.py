@@ -344,7 +344,7 @@ def main(args: argparse.Namespace) -> int:
     print(format_table(shown, period=None if args.years else "all"))
     if not args.years:
         print("\n".join(_effect_path_text(shown)))
-    print("\n".join(_timing_text(folders)))
+    print("\n".join(_timing_text(result.scenarios)))
     print("\n".join(_advice_text(result, shown_outputs)))
     text = _cells_text(result.by_field, ["field", "output"], "By field (all cities)", args.cells)
     text += _cells_text(result.by_city, ["city", "output"], "By city (all fields)", args.cells)
@@ -420,21 +420,14 @@ def _effect_path_text(table: pd.DataFrame) -> list[str]:
     return lines
 
 
-def _timing_text(folders: list) -> list[str]:
-    """When each scenario's policy was in force, from the run folders' manifests."""
-    import json
-
+def _timing_text(scenarios: list[dict]) -> list[str]:
+    """When each scenario's policy was in force (its manifest's ``policy_timing``)."""
     lines = []
-    for folder in folders:
-        path = Path(folder) / "manifest.json"
-        try:
-            manifest = json.loads(path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            continue
-        label = manifest.get("policy_timing")
+    for record in scenarios:
+        label = record.get("policy_timing")
         if label:
             flag = "(!) " if label.startswith("steady state") else ""
-            lines.append(f"  {flag}{manifest.get('scenario', folder)}: {label}")
+            lines.append(f"  {flag}{record['scenario']}: {label}")
     return ["", "Policy timing:", *lines] if lines else []
 
 
