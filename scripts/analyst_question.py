@@ -46,12 +46,13 @@ def _flowsim(*args: str) -> None:
 def run_all(replications: int, scale: float, out: Path) -> tuple[Path, Path, Path]:
     """Run the baseline, the policy and explain; return their folders."""
     base, policy, explain = out / "base", out / "question", out / "explain"
-    common = ["--replications", str(replications), "--scale", str(scale), "--quiet", "--force"]
+    # progress shows (plain lines off a terminal): the three steps take minutes to half an hour
+    common = ["--replications", str(replications), "--scale", str(scale), "--force"]
     _flowsim("run", "scenarios/baseline.yaml", *common, "--out", str(base))
     _flowsim("run", "scenarios/analyst_question.yaml", *common, "--out", str(policy))
     _flowsim(
         "explain", str(policy), str(base), "--method", "sampled", "--permutations", "3",
-        "--quiet", "--out", str(explain),
+        "--out", str(explain),
     )  # fmt: skip
     return base, policy, explain
 
