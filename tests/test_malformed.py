@@ -270,7 +270,7 @@ CATALOGUE: dict[str, tuple[str, int | None, int, tuple[str, ...]]] = {
     ),
     "city_multipliers_all_zero": (
         "city_multipliers_all_zero",
-        1,
+        3,
         1,
         ("population.city_multipliers are all zero",),
     ),

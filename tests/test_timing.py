@@ -150,6 +150,27 @@ def test_bad_dates_are_refused_with_what_is_allowed(timing, message):
         with_overrides(Scenario(), {**COMMON, **{f"timing.{k}": v for k, v in timing.items()}})
 
 
+def test_a_bad_date_is_located_where_it_is_written(tmp_path):
+    from flowsim.scenario import load_scenario
+    from flowsim.yamlio import ConfigError
+
+    path = tmp_path / "late.yaml"
+    path.write_text("name: late\nsteps: 24\ntiming:\n  start: 6\n  end: 3\n")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path)
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line) == (str(path), 5), (
+        f"a date checked against another is placed on its own line, got {problem}"
+    )
+    assert problem.message == "timing.end 3 must come after timing.start 6"
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path, settings=["timing.end=30"])
+    (problem,) = err.value.problems
+    assert (problem.file, problem.line, problem.path) == ("command line", None, "timing.end"), (
+        f"a date given with --set is blamed on --set, not on the file's first key: {problem}"
+    )
+
+
 def test_a_date_is_a_month_of_the_reported_years():
     s = with_overrides(Scenario(), {**COMMON, "timing.start": "2026-07", **OPEN_VISITS})
     assert schedule(s).start == 18

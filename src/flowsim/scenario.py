@@ -353,6 +353,7 @@ def load_scenario(
     except ValidationError as err:
         locate = _locator(chain, tuple(values), source)
         problems = problems_from_validation(err, chain[0], Scenario, locate=locate)
+        problems = [_at_named_key(p, locate) for p in problems]
         problems = [_inherited_hint(_extends_hint(p), chain[0].file) for p in problems]
         raise ConfigError([*problems, *extra]) from None
     if extra:
@@ -391,6 +392,28 @@ def rule_conflict(scenario: Scenario, locate) -> Problem | None:
             "or narrow one so that no flow matches both (docs/rules.md, precedence)",
         )
     return None
+
+
+def _at_named_key(problem: Problem, locate) -> Problem:
+    """Locate a whole-scenario problem at the key its message starts with, if it names one.
+
+    A check across fields (``timing.start`` against ``steps``) is raised for the whole
+    scenario; its message names the key (``timing.start 2040-01 is outside the run``), so
+    the problem is placed where that key is written: its line in a file, or the override
+    (``--set``) that gave it.
+    """
+    if problem.path:
+        return problem
+    first = problem.message.split(" ", 1)[0]
+    if "." not in first or not all(part.isidentifier() for part in first.split(".")):
+        return problem
+    file, line, column = locate(tuple(first.split(".")))
+    if line is None:  # set by an override: named by its key, as --set problems are
+        message = problem.message[len(first) :].strip()
+        return dataclasses.replace(
+            problem, file=file, line=None, column=None, path=first, message=message
+        )
+    return dataclasses.replace(problem, file=file, line=line, column=column)
 
 
 def _inherited_hint(problem: Problem, file: str) -> Problem:
