@@ -19,8 +19,8 @@ holds open posts (``open_posts``), refilled each month by a hiring budget
 (``talent.post_budget_rate`` per researcher) and by the vacancies its leavers
 open; unfilled posts lapse at ``talent.post_lapse_rate``. A mover's new employer
 is drawn among the employers of the destination with an open post, in proportion
-to their open posts; where more movers ask for an employer than it has posts, the
-excess is rejected by a draw (the talent stream), and those movers stay. A
+to their open posts; where more movers ask for a city than its employers have open
+posts, the excess is rejected by a draw (the talent stream), and those movers stay. A
 destination's pull also carries its pay and housing cost
 (``src/flowsim/data/pay_housing.csv``) to ``talent.pay_elasticity`` and
 ``-talent.housing_elasticity``, times a scenario's ``talent.pay_multipliers`` and
@@ -143,12 +143,18 @@ STATE = {
     ),
     "labs": (
         Column(
-            "open_posts", np.float64, 0.0, "posts open to movers (budget plus vacancies, less hires)"
+            "open_posts",
+            np.float64,
+            0.0,
+            "posts open to movers (budget plus vacancies, less hires)",
         ),
     ),
     "firms": (
         Column(
-            "open_posts", np.float64, 0.0, "posts open to movers (budget plus vacancies, less hires)"
+            "open_posts",
+            np.float64,
+            0.0,
+            "posts open to movers (budget plus vacancies, less hires)",
         ),
     ),
 }
@@ -214,9 +220,10 @@ def init(world: World) -> None:
     field_share = expected / expected.sum(axis=0)
     # the data's pay and housing are in the pull: the amenity is what they leave unexplained
     base_pull = pay_pull(params.talent, baseline=True)
-    world.move_amenity = np.stack(
-        [balanced_mass(field_share[:, f], kernel) for f in range(world.n_fields)]
-    ) / base_pull[None, :]
+    world.move_amenity = (
+        np.stack([balanced_mass(field_share[:, f], kernel) for f in range(world.n_fields)])
+        / base_pull[None, :]
+    )
     if hasattr(world, "labs"):
         start_posts(world)
 
@@ -312,21 +319,30 @@ def post_pools(world: World) -> tuple[Pools, Pools, Pools, Pools]:
     )
 
 
-def fill_posts(
-    open_posts: np.ndarray, employer: np.ndarray, rng: np.random.Generator
-) -> np.ndarray:
-    """Which requests for employers ``employer`` get a post (pure core).
+def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Which requests get a post: at most ``floor(capacity[g])`` of group ``g``'s (pure core).
 
-    Each employer's requests are accepted each with probability
-    ``min(1, open_posts / requests)`` (a draw per request): an employer hires, in
-    expectation, no more than its open posts, and never where it has none.
+    The requests of a group are ranked by a uniform draw; the first ``floor(capacity)``
+    are accepted and the excess is rejected, so no group hires beyond its open posts.
     """
-    employer = np.asarray(employer, dtype=np.int64)
-    if employer.size == 0:
+    group = np.asarray(group, dtype=np.int64)
+    if group.size == 0:
         return np.zeros(0, dtype=bool)
-    requests = np.bincount(employer, minlength=open_posts.size)
-    share = np.minimum(1.0, np.maximum(open_posts, 0.0) / np.maximum(requests, 1))
-    return rng.random(employer.size) < share[employer]
+    order = np.lexsort((rng.random(group.size), group))
+    sorted_group = group[order]
+    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - first
+    return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
+
+
+def city_posts(world: World) -> np.ndarray:
+    """Open posts of each city: the positive open posts of its labs and living firms."""
+    L, F = world.labs, world.firms
+    n = len(CITIES)
+    lab = np.bincount(L.city, weights=np.maximum(L.open_posts, 0.0), minlength=n)
+    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    return lab + np.bincount(F.city, weights=firm_w, minlength=n)
 
 
 def researcher_keys(
@@ -408,11 +424,15 @@ def step(world: World, t: int) -> None:
         kind, employer, zone = pick_employers(world, dest, field, rng, pools=pools)
         ok = employer >= 0
         if p.posts:
-            lab = kind == LAB
+            # a city hires no more movers than its open posts; the excess is drawn and stays
+            # and an employer no more than its open posts rounded up (a part-post is a post)
             got = np.zeros(employer.size, dtype=bool)
-            got[ok & lab] = fill_posts(world.labs.open_posts, employer[ok & lab], rng)
-            firm = ok & ~lab
-            got[firm] = fill_posts(world.firms.open_posts, employer[firm], rng)
+            slots = np.ceil(
+                np.maximum(np.concatenate((world.labs.open_posts, world.firms.open_posts)), 0.0)
+            )
+            slot = np.where(kind == LAB, 0, world.labs.n) + employer
+            got[ok] = fill_posts(slots, slot[ok], rng)
+            got[got] = fill_posts(city_posts(world), dest[got], rng)
             world.count("researcher_moves_no_post", int((dest >= 0).sum() - got.sum()))
             ok = got
         movers, origin, dest, kind, employer, zone = (
