@@ -86,7 +86,8 @@ class TalentParams(_Frozen):
     )
     posts: bool = Field(
         True,
-        description="bound job moves by the employers' open posts (false: unbounded moves, "
+        description="bound job moves by the employers' open posts [switch] (false: unbounded "
+        "moves, "
         "as in model v2; issue 18 found those raise Hong Kong's researchers by +55% under "
         "the fast track)",
     )
