@@ -28,6 +28,7 @@ def pick_employers(
     field: np.ndarray,
     rng: np.random.Generator,
     firms_only: bool = False,
+    pools: tuple[Pools, Pools, Pools, Pools] | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """A new employer in each city: a lab with the city's public-research share, else a firm.
 
@@ -36,8 +37,16 @@ def pick_employers(
     ``firms_only`` (researchers of a failed firm) the employer is another firm, so
     that failures do not shift researchers from industry into labs; a lab only where
     the city has no firm left. Returns (employer kind, employer row or -1 if the city
-    has none, employer zone).
+    has none, employer zone). ``pools`` replaces the world's employer pools (labs by
+    city and field, firms by city and field, labs by city, firms by city): talent's
+    pools of employers with an open post.
     """
+    lab_pools, firm_pools, lab_city_pools, firm_city_pools = pools or (
+        world.lab_pools,
+        world.firm_pools,
+        world.lab_city_pools,
+        world.firm_city_pools,
+    )
     city = np.asarray(city, dtype=np.int64)
     field = np.asarray(field, dtype=np.int64)
     n = city.size
@@ -46,17 +55,17 @@ def pick_employers(
     key = np.maximum(city, 0) * world.n_fields + field
     employer = np.full(n, -1, dtype=np.int64)
     lab = kind == LAB
-    employer[lab] = world.lab_pools.sample(key[lab], rng)
-    employer[~lab] = world.firm_pools.sample(key[~lab], rng)
+    employer[lab] = lab_pools.sample(key[lab], rng)
+    employer[~lab] = firm_pools.sample(key[~lab], rng)
     # no employer of the field: any of the kind in the city, then the other kind
-    for pools, want in ((world.lab_city_pools, LAB), (world.firm_city_pools, FIRM)):
+    for by_city, want in ((lab_city_pools, LAB), (firm_city_pools, FIRM)):
         m = (kind == want) & (employer < 0)
-        employer[m] = pools.sample(city[m], rng)
+        employer[m] = by_city.sample(city[m], rng)
     missing_lab = lab & (employer < 0)
-    employer[missing_lab] = world.firm_city_pools.sample(city[missing_lab], rng)
+    employer[missing_lab] = firm_city_pools.sample(city[missing_lab], rng)
     kind[missing_lab] = FIRM
     missing_firm = ~lab & (employer < 0)
-    employer[missing_firm] = world.lab_city_pools.sample(city[missing_firm], rng)
+    employer[missing_firm] = lab_city_pools.sample(city[missing_firm], rng)
     kind[missing_firm] = LAB
     employer[city < 0] = -1
     zone = np.full(n, -1, dtype=np.int64)

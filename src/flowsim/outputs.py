@@ -57,6 +57,7 @@ COUNTERS: tuple[str, ...] = (
     "researcher_moves",
     "researcher_moves_cross_border",
     "researcher_moves_refused",
+    "researcher_moves_no_post",
     "visits",
     "visits_cross_border",
     "visits_refused",

@@ -12,22 +12,40 @@ baseline keeps every city's share) times its research productivity in that field
 relative to the start, to ``talent.opportunity_elasticity``: researchers move
 toward opportunity, and a policy that lowers friction or raises a city's
 knowledge changes where talent ends up. The new employer works in the mover's
-field where the city has one, firms in proportion to their size.
+field where the city has one.
+
+**Bounded mobility** (issue 18). Moves are bounded by *posts*: each lab and firm
+holds open posts (``open_posts``), refilled each month by a hiring budget
+(``talent.post_budget_rate`` per researcher) and by the vacancies its leavers
+open; unfilled posts lapse at ``talent.post_lapse_rate``. A mover's new employer
+is drawn among the employers of the destination with an open post, in proportion
+to their open posts; where more movers ask for a city than its employers have open
+posts, the excess is rejected by a draw (the talent stream), and those movers stay. A
+destination's pull also carries its pay and housing cost
+(``src/flowsim/data/pay_housing.csv``) to ``talent.pay_elasticity`` and
+``-talent.housing_elasticity``, times a scenario's ``talent.pay_multipliers`` and
+``talent.housing_multipliers``; the amenity is solved with the data's pay and
+housing in the pull, so the baseline keeps its shares and a change of pay or
+housing cost moves talent. ``talent.posts: false`` gives the unbounded moves of
+model v2.
 """
 
 from __future__ import annotations
 
+import csv
+from functools import cache
+from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
 from pydantic import Field
 
-from flowsim.employment import add_staff, pick_employers, remove_staff
-from flowsim.geography import CITIES
+from flowsim.employment import FIRM, LAB, add_staff, pick_employers, remove_staff
+from flowsim.geography import CITIES, JURISDICTIONS
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
-from flowsim.paramtypes import Policy, _Frozen, _nonneg, _positive, _share
+from flowsim.paramtypes import ByJurisdiction, Policy, _Frozen, _nonneg, _positive, _share
 from flowsim.policy import FlowKeys, border_weights, compile_policy, cross_border
-from flowsim.pools import choose_rows
+from flowsim.pools import Pools, choose_rows
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
 from flowsim.whitelists import agent_lists
@@ -66,6 +84,48 @@ class TalentParams(_Frozen):
     visit_tie_months: float = _positive(
         12.0, "months a visit keeps a researcher's cross-city tie active (assumption)"
     )
+    posts: bool = Field(
+        True,
+        description="bound job moves by the employers' open posts [switch] (false: unbounded "
+        "moves, "
+        "as in model v2; issue 18 found those raise Hong Kong's researchers by +55% under "
+        "the fast track)",
+    )
+    post_budget_rate: float = _share(
+        0.0005,
+        "new posts an employer's hiring budget opens per researcher per month, beyond the "
+        "vacancies its leavers open [posts/researcher/month] (assumption: 0.6% a year, hiring "
+        "budgets that move with R&D spending rather than with the supply of talent; prior "
+        "0-0.3%/month in scenarios/calibration/priors.yaml). An employer without staff opens "
+        "posts as if it had one researcher",
+    )
+    post_lapse_rate: float = _share(
+        1.0 / 12.0,
+        "share of unfilled open posts that lapse each month [1/month] (assumption: an unfilled "
+        "post is lost with the budget year, so posts last 12 months on average)",
+    )
+    pay_elasticity: float = _nonneg(
+        1.0,
+        "elasticity of a destination's pull for job moves to its pay [dimensionless] "
+        "(assumption: the pull is proportional to pay; the levels in data/pay_housing.csv are "
+        "absorbed by the amenity, so only a scenario's talent.pay_multipliers act through it)",
+    )
+    housing_elasticity: float = _nonneg(
+        0.3,
+        "elasticity of a destination's pull for job moves to its housing cost, entered with a "
+        "minus sign [dimensionless] (assumption: housing takes about 30% of a researcher's "
+        "pay, so pull ~ pay / housing ** 0.3 is proportional to real pay)",
+    )
+    pay_multipliers: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=1.0, HK=1.0, MO=1.0),
+        description="multiplies researchers' pay in each jurisdiction's cities [factor] "
+        "(scenario lever, e.g. a talent subsidy; 1 = data/pay_housing.csv)",
+    )
+    housing_multipliers: ByJurisdiction = Field(
+        default_factory=lambda: ByJurisdiction(GD=1.0, HK=1.0, MO=1.0),
+        description="multiplies the housing cost researchers meet in each jurisdiction's cities "
+        "[factor] (scenario lever, e.g. talent housing; 1 = data/pay_housing.csv)",
+    )
 
 
 Params = TalentParams
@@ -81,6 +141,22 @@ STATE = {
         Column("dest_zone", np.int8, -1, "zone of a pending job move"),
         Column("dest_employer_kind", np.int8, 0, "employer kind of a pending job move"),
         Column("dest_employer", np.int32, -1, "employer of a pending job move"),
+    ),
+    "labs": (
+        Column(
+            "open_posts",
+            np.float64,
+            0.0,
+            "posts open to movers (budget plus vacancies, less hires)",
+        ),
+    ),
+    "firms": (
+        Column(
+            "open_posts",
+            np.float64,
+            0.0,
+            "posts open to movers (budget plus vacancies, less hires)",
+        ),
     ),
 }
 """Columns this mechanism owns, by table (assembled by :mod:`flowsim.assembly`)."""
@@ -102,6 +178,7 @@ OUTPUTS = (
     "researcher_moves",
     "researcher_moves_cross_border",
     "researcher_moves_refused",
+    "researcher_moves_no_post",
     "visits",
     "visits_cross_border",
     "visits_refused",
@@ -111,12 +188,15 @@ OUTPUTS = (
 TALENT = 0
 
 __all__ = [
+    "accrue_posts",
     "arrive",
     "balanced_mass",
     "choose_destinations",
     "draw_movers",
+    "fill_posts",
     "gravity",
     "move_weights",
+    "pay_pull",
     "step",
 ]
 
@@ -139,9 +219,131 @@ def init(world: World) -> None:
     kernel = np.exp(-geo.travel_minutes / params.talent.distance_decay_minutes) * border[0]
     expected = world.expected_researchers
     field_share = expected / expected.sum(axis=0)
-    world.move_amenity = np.stack(
-        [balanced_mass(field_share[:, f], kernel) for f in range(world.n_fields)]
+    # the data's pay and housing are in the pull: the amenity is what they leave unexplained
+    base_pull = pay_pull(params.talent, baseline=True)
+    world.move_amenity = (
+        np.stack([balanced_mass(field_share[:, f], kernel) for f in range(world.n_fields)])
+        / base_pull[None, :]
     )
+    if hasattr(world, "labs"):
+        start_posts(world)
+
+
+PAY_HOUSING = "pay_housing.csv"
+"""Per-city pay and housing cost of researchers, in ``flowsim.data``, each row sourced."""
+
+
+@cache
+def pay_housing() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Pay [thousand yuan/year], housing cost [yuan/m2/month] and jurisdiction of each city.
+
+    Read from ``data/pay_housing.csv`` (columns city, jurisdiction, figure, value, unit,
+    year, source; figures ``pay`` and ``housing_cost``), in the order of
+    :data:`~flowsim.geography.CITIES`.
+    """
+    text = resources.files("flowsim.data").joinpath(PAY_HOUSING).read_text(encoding="utf-8")
+    n = len(CITIES)
+    out = {"pay": np.full(n, np.nan), "housing_cost": np.full(n, np.nan)}
+    jurisdiction = np.zeros(n, dtype=np.int64)
+    for line, row in enumerate(csv.DictReader(text.splitlines()), start=2):
+        if row["city"] not in CITIES or row["figure"] not in out or not row["source"].strip():
+            raise ValueError(
+                f"{PAY_HOUSING} line {line}: city {row['city']!r}, figure {row['figure']!r}: "
+                f"allowed cities {', '.join(CITIES)}, figures pay and housing_cost, each with a "
+                "source; fix the row"
+            )
+        i = CITIES.index(row["city"])
+        out[row["figure"]][i] = float(row["value"])
+        jurisdiction[i] = JURISDICTIONS.index(row["jurisdiction"])
+    for figure, values in out.items():
+        if not (values > 0).all():
+            missing = [c for c, v in zip(CITIES, values, strict=True) if not v > 0]
+            raise ValueError(f"{PAY_HOUSING}: no positive {figure} for {', '.join(missing)}")
+    return out["pay"], out["housing_cost"], jurisdiction
+
+
+def pay_pull(p: TalentParams, baseline: bool = False) -> np.ndarray:
+    """Each city's pull from pay and housing: pay ** e_pay x housing ** -e_housing, by city.
+
+    From ``data/pay_housing.csv`` times the scenario's ``pay_multipliers`` and
+    ``housing_multipliers`` per jurisdiction (left out with ``baseline``), relative to the
+    region's mean so that the numbers stay near 1.
+    """
+    pay, housing, jurisdiction = pay_housing()
+    if not baseline:
+        pay = pay * np.asarray(p.pay_multipliers.as_array())[jurisdiction]
+        housing = housing * np.asarray(p.housing_multipliers.as_array())[jurisdiction]
+    pull = (pay / pay.mean()) ** p.pay_elasticity * (housing / housing.mean()) ** (
+        -p.housing_elasticity
+    )
+    return pull
+
+
+def start_posts(world: World) -> None:
+    """Open posts at the start: the stock the hiring budget keeps when no one is hired.
+
+    ``post_budget_rate x max(staff, 1) / post_lapse_rate`` per lab and firm.
+    """
+    p = world.params.talent
+    for E in (world.labs, world.firms):
+        E.open_posts[:] = p.post_budget_rate * np.maximum(E.staff, 1) / p.post_lapse_rate
+
+
+def accrue_posts(world: World) -> None:
+    """A month of posts: unfilled ones lapse, the hiring budget opens new ones."""
+    p = world.params.talent
+    keep = 1.0 - p.post_lapse_rate
+    for E in (world.labs, world.firms):
+        posts = E.open_posts
+        posts *= keep
+        posts += p.post_budget_rate * np.maximum(E.staff, 1)
+
+
+def post_pools(world: World) -> tuple[Pools, Pools, Pools, Pools]:
+    """Employers with an open post, by (city, field) and by city, weighted by open posts.
+
+    The same grouping as the world's employer pools (labs by field, living firms by
+    sector), with each employer's positive open posts as its weight: labs by (city,
+    field), firms by (city, field), labs by city, firms by city.
+    """
+    L, F = world.labs, world.firms
+    nf, n = world.n_fields, len(CITIES)
+    lab_w = np.maximum(L.open_posts, 0.0)
+    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    lab_key = L.city.astype(np.int16) * np.int16(nf) + L.field
+    firm_key = np.where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+    return (
+        Pools(lab_key, n * nf, weights=lab_w),
+        Pools(firm_key, n * nf, weights=firm_w),
+        Pools(L.city, n, weights=lab_w),
+        Pools(np.where(F.alive, F.city, np.int8(-1)), n, weights=firm_w),
+    )
+
+
+def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Which requests get a post: at most ``floor(capacity[g])`` of group ``g``'s (pure core).
+
+    The requests of a group are ranked by a uniform draw; the first ``floor(capacity)``
+    are accepted and the excess is rejected, so no group hires beyond its open posts.
+    """
+    group = np.asarray(group, dtype=np.int64)
+    if group.size == 0:
+        return np.zeros(0, dtype=bool)
+    order = np.lexsort((rng.random(group.size), group))
+    sorted_group = group[order]
+    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - first
+    return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
+
+
+def city_posts(world: World) -> np.ndarray:
+    """Open posts of each city: the positive open posts of its labs and living firms."""
+    L, F = world.labs, world.firms
+    n = len(CITIES)
+    lab = np.bincount(L.city, weights=np.maximum(L.open_posts, 0.0), minlength=n)
+    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    return lab + np.bincount(F.city, weights=firm_w, minlength=n)
 
 
 def researcher_keys(
@@ -168,11 +370,13 @@ def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Gener
 def move_weights(world: World) -> np.ndarray:
     """Pull of each destination for job moves, shape (zone slots x fields x origin, dest).
 
-    amenity[f, d] x productivity[d, f] ** opportunity_elasticity x exp(-time/decay) x
-    talent border weight: researchers move toward where their field is more productive.
+    amenity[f, d] x productivity[d, f] ** opportunity_elasticity x pay and housing pull[d]
+    x exp(-time/decay) x talent border weight: researchers move toward where their field is
+    more productive and real pay is higher.
     """
-    opportunity = world.knowledge.productivity().T ** world.params.talent.opportunity_elasticity
-    pull = world.move_amenity * opportunity  # (fields, dest)
+    p = world.params.talent
+    opportunity = world.knowledge.productivity().T ** p.opportunity_elasticity
+    pull = world.move_amenity * opportunity * pay_pull(p)[None, :]  # (fields, dest)
     w = world.move_kernel[:, None, :, :] * pull[None, :, None, :]
     return w.reshape(-1, len(CITIES))
 
@@ -207,7 +411,9 @@ def step(world: World, t: int) -> None:
         R.tie_city[went] = dest[c.approved]
         R.tie_until[went] = t + int(round(p.visit_tie_months))
 
-    # job moves: choose a city, pass the border, wait out the delay
+    # job moves: choose a city and an employer with an open post, pass the border, wait
+    if p.posts:
+        accrue_posts(world)
     movers = draw_movers(R.n, p.move_rate, idle, rng)
     if movers.size:
         origin = R.city[movers].astype(np.int64)
@@ -215,8 +421,21 @@ def step(world: World, t: int) -> None:
         n = len(world.geo.city_jurisdiction)
         rows = ((R.zone[movers].astype(np.int64) + 1) * world.n_fields + field) * n + origin
         dest = choose_rows(move_weights(world), rows, rng)
-        kind, employer, zone = pick_employers(world, dest, field, rng)
+        pools = post_pools(world) if p.posts else None
+        kind, employer, zone = pick_employers(world, dest, field, rng, pools=pools)
         ok = employer >= 0
+        if p.posts:
+            # a city hires no more movers than its open posts; the excess is drawn and stays
+            # and an employer no more than its open posts rounded up (a part-post is a post)
+            got = np.zeros(employer.size, dtype=bool)
+            slots = np.ceil(
+                np.maximum(np.concatenate((world.labs.open_posts, world.firms.open_posts)), 0.0)
+            )
+            slot = np.where(kind == LAB, 0, world.labs.n) + employer
+            got[ok] = fill_posts(slots, slot[ok], rng)
+            got[got] = fill_posts(city_posts(world), dest[got], rng)
+            world.count("researcher_moves_no_post", int((dest >= 0).sum() - got.sum()))
+            ok = got
         movers, origin, dest, kind, employer, zone = (
             a[ok] for a in (movers, origin, dest, kind, employer, zone)
         )
@@ -232,6 +451,9 @@ def step(world: World, t: int) -> None:
             keys=researcher_keys(world, movers, destination_zone=zone),
         )
         go = movers[c.approved]
+        if p.posts:
+            take_posts(world, kind[c.approved], employer[c.approved], -1.0)
+            take_posts(world, R.employer_kind[go], R.employer[go], 1.0)  # the leavers' vacancies
         world.tally.link("job_moves", origin[c.approved], dest[c.approved], R.field[go])
         R.arrive_step[go] = t + c.delay_steps[c.approved]
         world.pending_moves = np.concatenate((world.pending_moves, go))
@@ -241,6 +463,12 @@ def step(world: World, t: int) -> None:
         R.dest_employer[go] = employer[c.approved]
 
     arrive(world, t)
+
+
+def take_posts(world: World, kind: np.ndarray, employer: np.ndarray, sign: float) -> None:
+    """Add ``sign`` open posts per entry to each employer (-1: a hire, +1: a vacancy)."""
+    for E, want in ((world.labs, LAB), (world.firms, FIRM)):
+        E.open_posts[:] += sign * np.bincount(employer[kind == want], minlength=E.n)
 
 
 def arrive(world: World, t: int) -> None:
