@@ -27,6 +27,11 @@ COUNTERS: tuple[str, ...] = (
     "pct_applications_GD",
     "pct_applications_HK",
     "pct_applications_MO",
+    # the open region: co-authors in the rest of the mainland (CN) and of the world (ROW)
+    "external_collaborations",
+    "external_collaborations_refused",
+    "papers_coauthored_CN",
+    "papers_coauthored_ROW",
     # transfer
     "licences",
     "licences_cross_border",
