@@ -151,9 +151,7 @@ def corridor_values(tables: RunTables) -> pd.DataFrame:
     # flows to or from CN and ROW cross external corridors: not the Bay Area's (docs/open_region.md)
     origin = pd.Categorical(flows["origin"].astype(str), categories=PLACES).codes
     destination = pd.Categorical(flows["destination"].astype(str), categories=PLACES).codes
-    corridor = (
-        geo.place_corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
-    )
+    corridor = geo.place_corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
     corridor = np.where(corridor < len(CORRIDORS), corridor, -1)
     per_year = 12.0 / sum(tables.months_by_year.values())
     frame = flows[ids].copy()

@@ -112,12 +112,27 @@ def baseline_weights(response: Response) -> np.ndarray:
     city = np.repeat(np.arange(len(CITIES)), len(EXTERNALS))
     place = np.tile(np.arange(len(EXTERNALS)) + len(CITIES), len(CITIES))
     w = policy.external_weights(
-        tables, None, TALENT, city, place, False, np.full(city.size, -1), policy.FlowKeys(),
-        geo, response,
+        tables,
+        None,
+        TALENT,
+        city,
+        place,
+        False,
+        np.full(city.size, -1),
+        policy.FlowKeys(),
+        geo,
+        response,
     )
     f = policy.resolve(
-        tables, None, TALENT, city, place, np.full(city.size, -1), policy.FlowKeys(),
-        geo.place_jurisdiction, geo.place_corridor,
+        tables,
+        None,
+        TALENT,
+        city,
+        place,
+        np.full(city.size, -1),
+        policy.FlowKeys(),
+        geo.place_jurisdiction,
+        geo.place_corridor,
     )
     border = geo.place_corridor[city, place] >= 0
     approval = np.where(border, f.approval, 1.0)
@@ -129,9 +144,7 @@ def baseline_weights(response: Response) -> np.ndarray:
     return out
 
 
-def coauthor_probability(
-    share: np.ndarray, weight: np.ndarray, baseline: np.ndarray
-) -> np.ndarray:
+def coauthor_probability(share: np.ndarray, weight: np.ndarray, baseline: np.ndarray) -> np.ndarray:
     """Probability of seeking a co-author in an external place (pure core).
 
     ``share`` is the observed share at baseline friction, ``weight`` the expected deterrence

@@ -30,9 +30,9 @@ from flowsim.mechanisms.commercialization import CommercializationParams
 from flowsim.mechanisms.knowledge import KnowledgeParams
 from flowsim.mechanisms.relocation import RelocationParams
 from flowsim.mechanisms.research import ResearchParams
-from flowsim.openregion import OpenRegionParams
 from flowsim.mechanisms.talent import TalentParams
 from flowsim.mechanisms.transfer import TransferParams
+from flowsim.openregion import OpenRegionParams
 from flowsim.paramtypes import (
     ByCity,
     ByField,

@@ -335,8 +335,12 @@ class Rule(_Frozen):
         A rule that names none selects the Bay Area's own borders only, as before the open
         region.
         """
-        named = [self.corridor, self.direction, *(_as_tuple(self.from_) or ()),
-                 *(_as_tuple(self.to) or ())]
+        named = [
+            self.corridor,
+            self.direction,
+            *(_as_tuple(self.from_) or ()),
+            *(_as_tuple(self.to) or ()),
+        ]
         return any(
             v is not None and any(x in v.replace("->", "-").split("-") for x in EXTERNALS)
             for v in named

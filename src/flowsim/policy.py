@@ -406,9 +406,7 @@ def _geo_states(geography: Geography) -> tuple[np.ndarray, np.ndarray, np.ndarra
     """
     n = len(CITIES)
     city = (
-        list(range(n))
-        + [int(c) for c in geography.zone_city]
-        + list(range(n, n + len(EXTERNALS)))
+        list(range(n)) + [int(c) for c in geography.zone_city] + list(range(n, n + len(EXTERNALS)))
     )
     zone = [-1] * n + list(range(len(ZONES))) + [-1] * len(EXTERNALS)
     city_a = np.asarray(city, dtype=np.int64)

@@ -66,9 +66,7 @@ def set_policy(world: World, params: Scenario) -> None:
     # a channel held at baseline (flowsim explain) meets the baseline's friction
     world.baseline_tables = compile_policy(base.policy, geo, scale)
     world.baseline_rules = compile_rules(base.policy, geo, scale, world.list_names)
-    world.baseline_external_tables = compile_external(
-        base.policy, world.baseline_tables, scale
-    )
+    world.baseline_external_tables = compile_external(base.policy, world.baseline_tables, scale)
     if not hasattr(world, "external_quota_left"):
         world.external_quota_left = np.full(world.external_tables.shape, np.inf)
     world.baseline_border = _borders(world.baseline_tables, world.baseline_rules, base, geo)

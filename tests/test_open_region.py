@@ -1,0 +1,242 @@
+"""The open region (docs/open_region.md): CN and ROW, their borders, rules and co-authors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from flowsim import openregion
+from flowsim.geography import (
+    ALL_CORRIDORS,
+    CITIES,
+    CORRIDORS,
+    EXTERNALS,
+    PLACES,
+    load_geography,
+)
+from flowsim.params import Scenario
+from flowsim.policy import FlowKeys, compile_external, compile_policy, compile_rules, resolve
+from flowsim.run import run
+from flowsim.scenario import load_scenario
+from flowsim.yamlio import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+GEO = load_geography()
+CN, ROW = PLACES.index("CN"), PLACES.index("ROW")
+HK, SZ, MO = CITIES.index("Hong Kong"), CITIES.index("Shenzhen"), CITIES.index("Macao")
+TALENT = 0
+TINY = {"scale": 0.01, "steps": 12, "warmup_steps": 12}
+
+
+def _write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "s.yaml"
+    path.write_text(f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\n{text}", encoding="utf-8")
+    return path
+
+
+def _run(seed: int = 1, **overrides):
+    return run(Scenario(**TINY), seed=seed, overrides=overrides or None)
+
+
+# ------------------------------------------------------------------ geography and borders
+
+
+def test_borders_of_the_external_places():
+    name = {
+        (a, b): ALL_CORRIDORS[c] if (c := GEO.place_corridor[a, b]) >= 0 else None
+        for a in range(len(PLACES))
+        for b in range(len(PLACES))
+    }
+    assert name[(CN, SZ)] is None and name[(SZ, CN)] is None, "no border between CN and GD"
+    assert name[(CN, HK)] == "CN-HK" and name[(MO, CN)] == "CN-MO"
+    assert {name[(ROW, SZ)], name[(ROW, HK)], name[(MO, ROW)]} == {"ROW-GD", "ROW-HK", "ROW-MO"}
+    n = len(CITIES)
+    assert (GEO.place_corridor[:n, :n] == GEO.corridor).all(), "the cities' borders unchanged"
+
+
+def test_cn_meets_hong_kong_at_the_baseline_gd_hk_border_and_row_its_own():
+    p = Scenario().policy
+    tables = compile_external(p, compile_policy(p, GEO, 1.0), 1.0)
+    for e, element in enumerate(("talent", "capital", "data", "samples")):
+        gd_hk = getattr(p.corridors.for_corridor("GD-HK"), element)
+        cn_hk = ALL_CORRIDORS.index("CN-HK")
+        assert tables.approval[0, e, cn_hk] == gd_hk.approval, element
+        assert tables.delay_days[0, e, cn_hk] == gd_hk.delay_days, element
+    row_hk = ALL_CORRIDORS.index("ROW-HK")
+    assert tables.approval[0, 1, row_hk] > tables.approval[0, 1, ALL_CORRIDORS.index("ROW-GD")], (
+        "capital leaves Hong Kong for the world more freely than it leaves Guangdong"
+    )
+
+
+def test_a_scenario_opening_gd_hk_leaves_cn_hk_at_its_default():
+    p = Scenario(**{"policy": {"corridors": {"GD-HK": {"talent": {"approval": 1.0}}}}}).policy
+    tables = compile_external(p, compile_policy(p, GEO, 1.0), 1.0)
+    assert tables.approval[0, TALENT, 0] == 1.0
+    assert tables.approval[0, TALENT, ALL_CORRIDORS.index("CN-HK")] == 0.85
+
+
+# ------------------------------------------------------------------ rule language
+
+
+def _friction(rules_yaml: list[dict], origin: int, destination: int) -> float:
+    p = Scenario(policy={"rules": rules_yaml}).policy
+    tables = compile_external(p, compile_policy(p, GEO, 1.0), 1.0)
+    rules = compile_rules(p, GEO, 1.0)
+    o, d = np.array([origin]), np.array([destination])
+    f = resolve(
+        tables,
+        rules,
+        TALENT,
+        o,
+        d,
+        np.array([-1]),
+        FlowKeys(),
+        GEO.place_jurisdiction,
+        GEO.place_corridor,
+    )
+    return float(f.approval[0])
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        {"element": "talent", "corridor": "ROW-HK", "approval": 0.2},
+        {"element": "talent", "direction": "HK->ROW", "approval": 0.2},
+        {"element": "talent", "to": "ROW", "approval": 0.2},
+        {"element": "talent", "from": "Hong Kong", "to": ["ROW", "CN"], "approval": 0.2},
+    ],
+)
+def test_a_rule_naming_an_external_border_sets_its_friction(rule):
+    assert _friction([rule], HK, ROW) == 0.2, f"{rule} selects Hong Kong -> ROW"
+    assert _friction([rule], HK, SZ) == 0.85, f"{rule} leaves Hong Kong -> Shenzhen alone"
+
+
+def test_a_rule_naming_no_external_place_keeps_to_the_bay_areas_borders():
+    rule = {"element": "talent", "approval": 0.2}
+    assert _friction([rule], HK, SZ) == 0.2
+    assert _friction([rule], HK, ROW) == 0.9, "ROW-HK keeps its own default"
+    assert _friction([rule], HK, CN) == 0.85, "CN-HK keeps its own default"
+
+
+def test_rules_for_the_external_places_load_from_yaml(tmp_path):
+    path = _write(
+        tmp_path,
+        "policy:\n"
+        "  external:\n"
+        "    ROW-GD: {data: {approval: 0.5}}\n"
+        "  rules:\n"
+        "    - {element: data, direction: ROW->GD, delay_days: 10}\n"
+        "    - {element: samples, from: CN, to: Hong Kong, approval: 1.0}\n",
+    )
+    scenario = load_scenario(path)
+    assert scenario.policy.external.for_corridor("ROW-GD").data.approval == 0.5
+    assert len(scenario.policy.rules) == 2
+
+
+@pytest.mark.parametrize(
+    ("line", "words"),
+    [
+        ("{element: talent, corridor: ROW-CN, approval: 1.0}", ["ROW-CN", "ROW-HK"]),
+        ("{element: talent, to: CNN, approval: 1.0}", ["CNN", "'CN'"]),
+        ("{element: talent, direction: GD->CN, approval: 1.0}", ["GD->CN", "allowed"]),
+        (
+            "{element: talent, corridor: CN-HK, direction: ROW->HK, approval: 1.0}",
+            ["not on corridor CN-HK"],
+        ),
+    ],
+)
+def test_bad_external_names_are_clear_errors(tmp_path, line, words):
+    path = _write(tmp_path, f"policy:\n  rules:\n    - {line}\n")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path)
+    text = str(err.value)
+    for word in words:
+        assert word in text, f"the error names {word!r}: {text}"
+
+
+def test_bad_external_corridor_in_policy_external_is_a_clear_error(tmp_path):
+    path = _write(tmp_path, "policy:\n  external:\n    ROW-CN: {data: {approval: 0.5}}\n")
+    with pytest.raises(ConfigError) as err:
+        load_scenario(path)
+    assert "ROW-CN" in str(err.value), str(err.value)
+
+
+# ------------------------------------------------------------------ co-authors (pure core)
+
+
+def test_coauthor_probability_is_the_share_at_baseline_and_grows_with_openness():
+    share = np.array([0.3, 0.3, 0.3])
+    base = np.array([0.4, 0.4, 0.4])
+    p = openregion.coauthor_probability(share, np.array([0.4, 0.8, 0.0]) / 0.85, base / 0.85)
+    assert p[0] == pytest.approx(0.3) and p[1] == pytest.approx(0.6) and p[2] == 0.0
+
+
+def test_every_pool_figure_has_a_source():
+    pools = openregion.load_pools()
+    assert pools.share.shape == (3, len(EXTERNALS)) and pools.capability.shape[0] == 2
+    assert all("assumption" in text or "20" in text for text in pools.sources.values()), (
+        "each row says its source (with a year) or that it is an assumption"
+    )
+    # Hong Kong's papers go abroad more than Guangdong's (the sources' main contrast)
+    assert pools.share[1, 1] > 2 * pools.share[0, 1]
+
+
+# ------------------------------------------------------------------ runs
+
+
+def test_external_links_flows_and_counters_agree_and_bay_area_totals_exclude_them():
+    r = _run()
+    ts, links, flows = r.timeseries, r.links, r.flows
+    ext = links[links["destination"].astype(str).isin(EXTERNALS)]
+    for x in EXTERNALS:
+        papers = ext[(ext["kind"] == "coauthored_papers") & (ext["destination"] == x)]["count"]
+        assert papers.sum() == pytest.approx(ts[f"papers_coauthored_{x}"].sum()), x
+    assert ts["papers_coauthored_ROW"].sum() > 0 and ts["papers_coauthored_CN"].sum() > 0
+    # the ledger holds every external collaboration, approved and refused
+    out = flows[
+        (flows["channel"] == "collaboration") & flows["destination"].astype(str).isin(EXTERNALS)
+    ]
+    assert out["count"].sum() == pytest.approx(ts["external_collaborations"].sum())
+    assert out["refusals"].sum() == pytest.approx(ts["external_collaborations_refused"].sum())
+    # Bay Area totals: no city row for CN or ROW; the cities' papers are the region's plus
+    # the co-authored papers between two cities, not those with CN or ROW
+    by = r.by_city
+    assert set(by["city"].astype(str)) <= set(CITIES)
+    city_papers = by[by["output"] == "papers"]["value"].sum()
+    inside = links[
+        (links["kind"] == "coauthored_papers") & links["destination"].astype(str).isin(CITIES)
+    ]["count"].sum()
+    assert city_papers == pytest.approx(ts["papers"].sum() + inside, rel=1e-9)
+    # corridor tables keep the Bay Area's three corridors
+    from flowsim.tables import corridor_flows
+
+    assert set(corridor_flows([r])["corridor"]) <= set(CORRIDORS)
+
+
+def test_lower_row_friction_brings_more_links_to_row():
+    """Direction: opening every ROW border to talent raises the co-authored papers with ROW."""
+    opened = {
+        f"policy.external.ROW-{j}.talent.{k}": v
+        for j in ("GD", "HK", "MO")
+        for k, v in (("approval", 1.0), ("delay_days", 0.0), ("cost", 0.0))
+    }
+    gains = []
+    for seed in (1, 2):
+        base = _run(seed)
+        open_ = _run(seed, **opened)
+
+        def row(result):
+            links = result.links
+            sel = (links["kind"] == "collaborations") & (links["destination"] == "ROW")
+            return links[sel]["count"].sum()
+
+        gains.append(row(open_) / row(base) - 1.0)
+    assert min(gains) > 0.3, f"ROW collaborations +{gains} with an open ROW border (> +30%)"
+
+
+def test_a_closed_region_has_no_external_flows():
+    r = _run(**{"open_region.enabled": False})
+    assert r.timeseries["external_collaborations"].sum() == 0
+    assert not r.links["destination"].astype(str).isin(EXTERNALS).any()
