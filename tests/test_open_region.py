@@ -240,3 +240,75 @@ def test_a_closed_region_has_no_external_flows():
     r = _run(**{"open_region.enabled": False})
     assert r.timeseries["external_collaborations"].sum() == 0
     assert not r.links["destination"].astype(str).isin(EXTERNALS).any()
+
+
+# ------------------------------------------------------------------ data and samples
+
+
+def test_the_best_input_abroad_is_asked_for_when_its_border_is_open():
+    """Pure core: ROW offers the best samples; an open ROW border brings them, a closed one not."""
+    from flowsim.mechanisms.inputs import ExternalSources, request_inputs
+    from flowsim.policy import Crossing
+
+    n = 400
+    jur = GEO.city_jurisdiction
+    quality = np.full((3, 6), 0.5)
+    weights = np.zeros((3, len(CITIES), len(CITIES)))
+    for j in range(3):
+        weights[j][:, jur == j] = 1.0
+
+    def crossing(source, destination, zone, keys):
+        m = source.size
+        ok = np.ones(m, bool)
+        return Crossing(
+            ok, ~ok, ~ok, np.zeros(m), np.zeros(m, np.int64), np.zeros(m), np.zeros(m, np.int64)
+        )
+
+    def asked(weight):
+        ext = ExternalSources(
+            quality=np.full((2, 6), 1.0),
+            places=np.array([CN, ROW]),
+            expected=lambda place, d, z, k: np.full(place.size, weight if place[0] == ROW else 0.0),
+            crossing=crossing,
+        )
+        rng = np.random.default_rng(5)
+        req = request_inputs(
+            np.zeros(n, np.int64),
+            np.full(n, SZ),
+            np.full(n, -1),
+            np.full(n, -1),
+            np.ones(6),
+            quality,
+            jur,
+            weights,
+            np.ones((5, len(CITIES), len(CITIES))) * 0.5,
+            0.0,
+            2.0,
+            1.0,
+            2,
+            crossing,
+            rng,
+            external=ext,
+        )
+        return (req.source[req.asked_across] == ROW).sum(), req.quality.mean()
+
+    open_n, open_q = asked(1.0)
+    shut_n, shut_q = asked(0.0)
+    assert open_n > 0.5 * n and shut_n == 0, (open_n, shut_n)
+    assert open_q > shut_q, "a better input from abroad raises the project's quality"
+
+
+def test_data_from_row_is_in_the_ledger_and_grows_when_its_border_opens():
+    opened = {
+        f"policy.external.ROW-{j}.data.{k}": v
+        for j in ("GD", "HK", "MO")
+        for k, v in (("approval", 1.0), ("delay_days", 0.0), ("cost", 0.0))
+    }
+    counts = []
+    for overrides in ({}, opened):
+        r = _run(1, **overrides)
+        f = r.flows
+        row = f[(f["channel"] == "data_request") & (f["origin"] == "ROW")]
+        assert row["count"].sum() == pytest.approx(r.timeseries["data_transfers_external"].sum())
+        counts.append(row["count"].sum())
+    assert counts[1] > 1.5 * counts[0] > 0, f"data from ROW {counts[0]} -> {counts[1]}"

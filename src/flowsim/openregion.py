@@ -101,6 +101,31 @@ def load_pools() -> Pools:
 
 
 @cache
+def load_input_quality() -> np.ndarray:
+    """Quality of CN's and ROW's best data and samples per field (cached).
+
+    Relative to the Bay Area's best (1; may exceed it), shape (input elements, externals,
+    fields), from ``data/external_inputs.csv``.
+    """
+    from flowsim.geography import INPUT_ELEMENTS
+
+    out = np.full((len(INPUT_ELEMENTS), len(EXTERNALS), len(FIELDS)), math.nan)
+    for line, row in enumerate(_read("external_inputs.csv"), start=2):
+        e, f = INPUT_ELEMENTS.index(row["element"]), FIELDS.index(row["field"])
+        for x, name in enumerate(EXTERNALS):
+            value = float(row[name])
+            if value <= 0.0:
+                raise ValueError(f"external_inputs.csv line {line}: {name} must be > 0")
+            out[e, x, f] = value
+        if not row["source"].strip():
+            raise ValueError(f"external_inputs.csv line {line}: a source or assumption is needed")
+    if np.isnan(out).any():
+        raise ValueError("external_inputs.csv does not cover every element x field")
+    out.flags.writeable = False
+    return out
+
+
+@cache
 def baseline_weights(response: Response) -> np.ndarray:
     """Expected deterrence x approval of a co-author at baseline friction, (3, 2 externals).
 

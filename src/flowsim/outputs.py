@@ -71,11 +71,13 @@ COUNTERS: tuple[str, ...] = (
     "data_transfers_cross_border",
     "data_refused",
     "data_substituted",
+    "data_transfers_external",
     "samples_requests",
     "samples_shipments_cross_border",
     "samples_refused",
     "samples_substituted",
     "samples_delay_days",
+    "samples_shipments_external",
     # friction
     "friction_cost",
     # relocation into cooperation zones (labs, firms, and the researchers who move with them)

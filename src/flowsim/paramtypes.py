@@ -152,19 +152,21 @@ class Corridors(_Frozen):
 # guide; ~20 days); approvals assumed as the mainland corridor's. Capital -- outbound
 # investment from the mainland needs ODI filings (NDRC, MOFCOM, SAFE; 2017 measures),
 # assumed as strict as the GD-HK corridor and slower (30 days); Hong Kong and Macao have
-# free capital movement (assumption: 2 days, approval 0.95-0.98). Data -- mainland data export
-# to anywhere outside the mainland meets the same security assessment (CAC Measures for
-# Security Assessment of Outbound Data Transfers, 2022: 45 working days), so ROW-GD equals
-# GD-HK; Hong Kong's PDPO section 33 transfer restriction is not in force (PCPD 2022),
-# assumption 7 days, approval 0.9. Samples -- human genetic resources leaving the mainland need
-# a MOST approval (Regulations on Human Genetic Resources, 2019), assumption 30 days, approval
-# 0.6; customs and permits elsewhere, assumption 10 days, approval 0.9.
+# free capital movement (assumption: 2 days, approval 0.95-0.98). Data -- the flows the model
+# makes on ROW borders are imports (international datasets to a Bay Area project): into
+# Guangdong they meet network controls on foreign repositories, not the export assessment of
+# the CAC Measures for Security Assessment of Outbound Data Transfers (2022), assumption 14
+# days, approval 0.8, cost 10; Hong Kong's PDPO section 33 transfer restriction is not in
+# force (PCPD 2022), assumption 7 days, approval 0.9. Samples -- biological "special
+# articles" entering the mainland need a customs health-quarantine approval (GACC
+# Administrative Provisions on Special Articles, 2015), assumption 30 days, approval 0.7;
+# customs and permits in Hong Kong and Macao, assumption 10 days, approval 0.9.
 def _row_gd() -> CorridorPolicy:
     return CorridorPolicy(
         talent=Friction(delay_days=20.0, approval=0.85, cost=3.0),
         capital=Friction(delay_days=30.0, approval=0.5, cost=5.0),
-        data=Friction(delay_days=60.0, approval=0.3, cost=50.0),
-        samples=Friction(delay_days=30.0, approval=0.6, cost=8.0),
+        data=Friction(delay_days=14.0, approval=0.8, cost=10.0),
+        samples=Friction(delay_days=30.0, approval=0.7, cost=8.0),
     )
 
 
