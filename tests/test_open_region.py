@@ -312,3 +312,49 @@ def test_data_from_row_is_in_the_ledger_and_grows_when_its_border_opens():
         assert row["count"].sum() == pytest.approx(r.timeseries["data_transfers_external"].sum())
         counts.append(row["count"].sum())
     assert counts[1] > 1.5 * counts[0] > 0, f"data from ROW {counts[0]} -> {counts[1]}"
+
+
+# ------------------------------------------------------------------ capital
+
+
+def test_capital_with_the_external_places_balances_in_the_ledger_and_the_books():
+    r = _run(2)
+    ts, f = r.timeseries, r.flows
+    vc = f[f["channel"] == "vc_round"]
+    inward = vc[vc["origin"].astype(str).isin(EXTERNALS)]
+    outward = vc[vc["destination"].astype(str).isin(EXTERNALS)]
+    assert inward["volume"].sum() == pytest.approx(ts["vc_volume_inward"].sum(), rel=1e-9)
+    assert inward["count"].sum() == pytest.approx(ts["vc_deals_inward"].sum())
+    assert outward["volume"].sum() == pytest.approx(ts["vc_volume_outward"].sum(), rel=1e-9)
+    assert ts["vc_deals_inward"].sum() > 0 and ts["vc_volume_outward"].sum() > 0
+    assert (ts["vc_deals"] >= ts["vc_deals_inward"]).all(), "inward rounds are the region's deals"
+    last = ts.iloc[-1]
+    books = (
+        last["capital_invested"]
+        + last["capital_held"]
+        + last["capital_written_off"]
+        + last["capital_realised"]
+    )
+    assert last["capital_raised"] == pytest.approx(books, rel=1e-9), "money is conserved"
+
+
+def test_an_open_row_border_sends_more_of_guangdongs_capital_abroad():
+    # three times the outward shares (a prior's upper end) so that a tiny run has some
+    more = {"open_region.capital_factor": 3.0}
+    opened = more | {
+        f"policy.external.ROW-GD.capital.{k}": v
+        for k, v in (("approval", 1.0), ("delay_days", 0.0), ("cost", 0.0))
+    }
+    out = []
+    for overrides in (more, opened):
+        # the funds' dry powder settles in a warm-up of 36 months (capital.settle)
+        scenario = Scenario(scale=0.02, steps=12, warmup_steps=36)
+        f = run(scenario, seed=1, overrides=overrides).flows
+        gd = [c for c, j in zip(CITIES, GEO.city_jurisdiction, strict=True) if j == 0]
+        sel = (
+            (f["channel"] == "vc_round")
+            & f["origin"].astype(str).isin(gd)
+            & (f["destination"] == "ROW")
+        )
+        out.append(f[sel]["volume"].sum())
+    assert out[1] > 2.0 * out[0], f"Guangdong's VC to ROW {out[0]:.0f} -> {out[1]:.0f} RMB m"

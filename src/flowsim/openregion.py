@@ -51,6 +51,12 @@ class OpenRegionParams(_Frozen):
         "jurisdiction's papers with a co-author in CN or ROW, at baseline friction) [factor] "
         "(1 = the table; an assumption parameter for priors)",
     )
+    capital_factor: float = _nonneg(
+        1.0,
+        "multiplier of the shares of data/external_capital.csv (VC rounds led from CN or ROW, "
+        "and funds' investment going there, at baseline friction) [factor] (1 = the table; an "
+        "assumption parameter for priors)",
+    )
 
 
 @dataclass(frozen=True)
@@ -101,6 +107,30 @@ def load_pools() -> Pools:
 
 
 @cache
+def load_capital_shares() -> np.ndarray:
+    """Shares of VC flows with the external places, shape (2 directions, 3, externals).
+
+    Direction 0 (inward): the share of each jurisdiction's firms' rounds led by an investor
+    in CN or ROW; direction 1 (outward): the share of each jurisdiction's funds' investment
+    that goes to CN or ROW (``data/external_capital.csv``; cached).
+    """
+    out = np.full((2, len(JURISDICTIONS), len(EXTERNALS)), math.nan)
+    for line, row in enumerate(_read("external_capital.csv"), start=2):
+        value = float(row["share"])
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"external_capital.csv line {line}: share must be in [0, 1)")
+        d = ("inward", "outward").index(row["direction"])
+        out[d, JURISDICTIONS.index(row["jurisdiction"]), EXTERNALS.index(row["partner"])] = value
+    if np.isnan(out).any() or (out[1].sum(axis=1) >= 1.0).any():
+        raise ValueError(
+            "external_capital.csv: needs every direction x jurisdiction x partner, and "
+            "outward shares of a jurisdiction summing below 1"
+        )
+    out.flags.writeable = False
+    return out
+
+
+@cache
 def load_input_quality() -> np.ndarray:
     """Quality of CN's and ROW's best data and samples per field (cached).
 
@@ -126,38 +156,27 @@ def load_input_quality() -> np.ndarray:
 
 
 @cache
-def baseline_weights(response: Response) -> np.ndarray:
-    """Expected deterrence x approval of a co-author at baseline friction, (3, 2 externals).
+def baseline_weights(
+    response: Response, element: int = TALENT, inbound: bool = False
+) -> np.ndarray:
+    """Expected deterrence x approval of a flow at baseline friction, (3, 2 externals).
 
-    What the shares of the data file were observed under: the default ``policy.external``
-    with no rules, for an agent outside every zone.
+    What the shares of the data files were observed under: the default ``policy.external``
+    with no rules, for an agent outside every zone; ``inbound`` flows come from the
+    external place.
     """
     geo = load_geography()
     tables = policy.compile_external(Policy(), policy.compile_policy(Policy(), geo, 1.0), 1.0)
     city = np.repeat(np.arange(len(CITIES)), len(EXTERNALS))
     place = np.tile(np.arange(len(EXTERNALS)) + len(CITIES), len(CITIES))
+    none = np.full(city.size, -1)
+    keys = policy.FlowKeys()
     w = policy.external_weights(
-        tables,
-        None,
-        TALENT,
-        city,
-        place,
-        False,
-        np.full(city.size, -1),
-        policy.FlowKeys(),
-        geo,
-        response,
+        tables, None, element, city, place, inbound, none, keys, geo, response
     )
+    o, d = (place, city) if inbound else (city, place)
     f = policy.resolve(
-        tables,
-        None,
-        TALENT,
-        city,
-        place,
-        np.full(city.size, -1),
-        policy.FlowKeys(),
-        geo.place_jurisdiction,
-        geo.place_corridor,
+        tables, None, element, o, d, none, keys, geo.place_jurisdiction, geo.place_corridor
     )
     border = geo.place_corridor[city, place] >= 0
     approval = np.where(border, f.approval, 1.0)
@@ -262,3 +281,63 @@ def expected_gain(world: World, jur: np.ndarray, field: np.ndarray) -> np.ndarra
     share = np.minimum(op.coauthorship_factor * pools.share[jur], 1.0)  # (n, externals)
     cap = pools.capability[:, field].T  # (n, externals)
     return 1.0 + gain * (share * cap).sum(axis=1)
+
+
+CAPITAL = ELEMENTS.index("capital")
+
+
+def external_share(
+    world: World,
+    share: np.ndarray,
+    city: np.ndarray,
+    place: int,
+    inbound: bool,
+    zone: np.ndarray,
+    keys: policy.FlowKeys,
+) -> np.ndarray:
+    """Probability that a capital flow of each city goes to (or comes from) ``place``.
+
+    :func:`coauthor_probability` with the capital border: ``share`` per flow is the observed
+    share at baseline friction.
+    """
+    response = world.params.deterrence.capital
+    held = "vc_round" in world.held
+    tables = world.baseline_external_tables if held else world.external_tables
+    _, rules, _ = policy.rules_for(world, "vc_round")
+    places = np.full(city.size, place, dtype=np.int64)
+    w = policy.external_weights(
+        tables, rules, CAPITAL, city, places, inbound, zone, keys, world.geo, response
+    )
+    jur = world.geo.city_jurisdiction[city].astype(np.int64)
+    base = baseline_weights(response, CAPITAL, inbound)[jur, place - len(CITIES)]
+    return coauthor_probability(share, w, base)
+
+
+def external_leads(
+    world: World,
+    city: np.ndarray,
+    zone: np.ndarray,
+    keys: policy.FlowKeys,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Which rounds sought by firms in ``city`` are led from CN (0) or ROW (1), -1 none.
+
+    One uniform per round from ``rng`` (the capital mechanism's stream), whatever the policy.
+    """
+    n = city.size
+    u = rng.random(n)
+    lead = np.full(n, -1, dtype=np.int64)
+    op = world.params.open_region
+    if not op.enabled or n == 0:
+        return lead
+    jur = world.geo.city_jurisdiction[city].astype(np.int64)
+    shares = load_capital_shares()[0]
+    low = np.zeros(n)
+    for x in range(len(EXTERNALS)):  # a loop over the two places, not over agents
+        p = external_share(
+            world, op.capital_factor * shares[jur, x], city, len(CITIES) + x, True, zone, keys
+        )
+        high = np.minimum(low + p, 1.0)
+        lead[(u >= low) & (u < high)] = x
+        low = high
+    return lead

@@ -52,6 +52,10 @@ COUNTERS: tuple[str, ...] = (
     "vc_written_off",
     "vc_realised",
     "grants_cross_border",
+    # the open region: VC rounds led from CN or ROW, funds' investment there
+    "vc_deals_inward",
+    "vc_volume_inward",
+    "vc_volume_outward",
     # commercialization
     "developments_started",
     "developments_funded",
@@ -133,6 +137,8 @@ UNITS: dict[str, str] = {
     "guidance_coinvestment": "RMB m",
     "vc_written_off": "RMB m",
     "vc_realised": "RMB m",
+    "vc_volume_inward": "RMB m",
+    "vc_volume_outward": "RMB m",
     "commercialized_value": "RMB m",
     "friction_cost": "thousand yuan",
     "samples_delay_days": "shipment-days",

@@ -152,12 +152,13 @@ class Corridors(_Frozen):
 # guide; ~20 days); approvals assumed as the mainland corridor's. Capital -- outbound
 # investment from the mainland needs ODI filings (NDRC, MOFCOM, SAFE; 2017 measures),
 # assumed as strict as the GD-HK corridor and slower (30 days); Hong Kong and Macao have
-# free capital movement (assumption: 2 days, approval 0.95-0.98). Data -- the flows the model
-# makes on ROW borders are imports (international datasets to a Bay Area project): into
-# Guangdong they meet network controls on foreign repositories, not the export assessment of
-# the CAC Measures for Security Assessment of Outbound Data Transfers (2022), assumption 14
-# days, approval 0.8, cost 10; Hong Kong's PDPO section 33 transfer restriction is not in
-# force (PCPD 2022), assumption 7 days, approval 0.9. Samples -- biological "special
+# free capital movement (assumption: 2 days, approval 0.95-0.98). Data -- the model treats
+# GD-HK data as one hard border both ways (60 days, approval 0.3, after the CAC Measures for
+# Security Assessment of Outbound Data Transfers, 2022); an international border is assumed
+# no easier for Guangdong (the mainland's rules treat Hong Kong and Macao like abroad, and the
+# Bay Area's facilitation measures favour them): approval 0.25, 60 days, cost 50. Hong Kong's
+# PDPO section 33 transfer restriction is not in force (PCPD 2022), assumption 7 days,
+# approval 0.9. Samples -- biological "special
 # articles" entering the mainland need a customs health-quarantine approval (GACC
 # Administrative Provisions on Special Articles, 2015), assumption 30 days, approval 0.7;
 # customs and permits in Hong Kong and Macao, assumption 10 days, approval 0.9.
@@ -165,7 +166,7 @@ def _row_gd() -> CorridorPolicy:
     return CorridorPolicy(
         talent=Friction(delay_days=20.0, approval=0.85, cost=3.0),
         capital=Friction(delay_days=30.0, approval=0.5, cost=5.0),
-        data=Friction(delay_days=14.0, approval=0.8, cost=10.0),
+        data=Friction(delay_days=60.0, approval=0.25, cost=50.0),
         samples=Friction(delay_days=30.0, approval=0.7, cost=8.0),
     )
 

@@ -181,6 +181,9 @@ def request_inputs(
             qual_of[:, 2 + x] = external.quality[x, pf]
             place = np.full(m, external.places[x], dtype=np.int64)
             value[:, 2 + x] = qual_of[:, 2 + x] * external.expected(place, pc, pz, pk)
+            # only a better source is a candidate: CN without a border must not hide the
+            # region's foreign sources behind a domestic-quality offer
+            value[qual_of[:, 2 + x] <= q_dom, 2 + x] = 0.0
         cand = np.concatenate([cand, np.broadcast_to(external.places, (m, n_ext))], axis=1)
     best = value.argmax(axis=1)
     v_across = value[rows, best]
