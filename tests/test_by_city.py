@@ -78,16 +78,19 @@ def test_links_agree_with_the_counters(result):
     links = _link_totals(result)
     volume = _link_totals(result, "volume")
     ts = result.timeseries.groupby("year")
+    # links between two cities: rounds led from CN or ROW are linked to them, not to a city
     expect = {
         "collaborations": ts["projects_with_collaborator"].sum(),
         "licences": ts["licences"].sum(),
-        "vc_deals": ts["vc_deals"].sum(),
+        "vc_deals": ts["vc_deals"].sum() - ts["vc_deals_inward"].sum(),
         "job_moves": ts["researcher_moves"].sum(),
         "visits": ts["visits"].sum(),
     }
     for kind, counter in expect.items():
         assert np.array_equal(links[kind].to_numpy(), counter.to_numpy()), kind
-    np.testing.assert_allclose(volume["vc_deals"], ts["vc_volume"].sum(), rtol=1e-9)
+    np.testing.assert_allclose(
+        volume["vc_deals"], ts["vc_volume"].sum() - ts["vc_volume_inward"].sum(), rtol=1e-9
+    )
     np.testing.assert_allclose(volume["licences"], ts["licence_fees"].sum(), rtol=1e-9)
 
 
@@ -107,9 +110,18 @@ def test_coauthored_papers_never_exceed_either_citys_papers(result):
 
 
 def test_flows_are_split_by_channel(result):
+    # the region's flows: the funds' investment in CN and ROW leaves it (vc_volume_outward)
     flows = result.flows
-    by = flows.groupby("channel", observed=True)[["count", "volume", "refusals"]].sum()
+    outward = flows["destination"].astype(str).isin(("CN", "ROW"))
     ts = result.timeseries
+    out = flows[outward & (flows["channel"] == "vc_round")]["volume"].sum()
+    np.testing.assert_allclose(out, ts["vc_volume_outward"].sum(), rtol=1e-9)
+    flows = flows[~outward | (flows["channel"] != "vc_round")]
+    by = (
+        flows.groupby("channel", observed=True)[["count", "volume", "refusals"]]
+        .sum()
+        .reindex([name for _, name in CHANNELS], fill_value=0.0)
+    )
     assert by.loc["job_move", "count"] == ts["researcher_moves"].sum()
     assert by.loc["visit", "count"] == ts["visits"].sum()
     assert by.loc["vc_round", "count"] == ts["vc_deals"].sum()

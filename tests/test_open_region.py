@@ -358,3 +358,55 @@ def test_an_open_row_border_sends_more_of_guangdongs_capital_abroad():
         )
         out.append(f[sel]["volume"].sum())
     assert out[1] > 2.0 * out[0], f"Guangdong's VC to ROW {out[0]:.0f} -> {out[1]:.0f} RMB m"
+
+
+# ------------------------------------------------------------------ targets
+
+
+def test_targets_read_links_to_the_external_places():
+    from types import SimpleNamespace
+
+    import pandas as pd
+
+    from flowsim.calibration.evaluate import model_value
+    from flowsim.calibration.targets import Target
+
+    links = pd.DataFrame(
+        [
+            (2022, "coauthored_papers", "Hong Kong", "Shenzhen", "ict", 20.0, 20.0),
+            (2022, "coauthored_papers", "Hong Kong", "CN", "ict", 30.0, 30.0),
+            (2022, "coauthored_papers", "Hong Kong", "ROW", "ict", 40.0, 40.0),
+        ],
+        columns=["year", "kind", "origin", "destination", "field", "count", "volume"],
+    )
+    by_city = pd.DataFrame(
+        [(0, 1, 2022, "Hong Kong", "ict", "papers", 100.0)],
+        columns=["replicate", "seed", "year", "city", "field", "output", "value"],
+    )
+    result = SimpleNamespace(
+        links=links, by_city=by_city, yearly=pd.DataFrame({"year": [2022], "months": [12]})
+    )
+    base = {
+        "id": "t",
+        "output": "count",
+        "year": 2022,
+        "value": 0.5,
+        "sd": 0.1,
+        "source": "test",
+        "role": "validation",
+        "reason": "test",
+        "statistic": "share",
+        "of": {"output": "papers", "city": "Hong Kong"},
+    }
+    mainland = Target.model_validate(
+        base | {"link": {"kind": "coauthored_papers", "ends": ["Hong Kong", ["GD", "CN"]]}}
+    )
+    world = Target.model_validate(
+        base | {"link": {"kind": "coauthored_papers", "ends": ["Hong Kong", "ROW"]}}
+    )
+    assert model_value(mainland, result) == pytest.approx(0.5), "Shenzhen 20 + CN 30 of 100"
+    assert model_value(world, result) == pytest.approx(0.4)
+    with pytest.raises(ValueError, match="external place"):
+        Target.model_validate(
+            base | {"link": {"kind": "coauthored_papers", "ends": ["Hong Kong", "RoW"]}}
+        )
