@@ -209,7 +209,10 @@ def request_inputs(
         c = crossing(source, pc, pz, pk)
     used = np.where(across & c.approved, q_across, q_dom)
     qual = (used / q_best) ** elasticity
-    substituted = ~across & (qual_of.max(axis=1) > q_dom)
+    # substituted: a better source across one of the region's borders was not asked (a
+    # better source in CN or ROW that was not asked is not counted: the counter keeps its
+    # meaning, and its response to the region's input-quality table)
+    substituted = ~across & (qual_of[:, :2].max(axis=1) > q_dom)
     extra = np.where(c.refused, refusal_delay_steps, 0).astype(np.int64)
     return Requests(proj, source, c, across, substituted, qual, extra)
 
