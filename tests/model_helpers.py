@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, load_geography
+from flowsim.geography import ALL_CORRIDORS, CORRIDORS, ELEMENTS, PLACES, load_geography
 from flowsim.params import Scenario
 from flowsim.run import RunResult, run
 
@@ -50,13 +50,17 @@ def small_run(
 
 
 def corridor_of_cities() -> dict[tuple[str, str], str | None]:
-    """Corridor name of each (origin, destination) city pair; None inside a jurisdiction."""
+    """Corridor name of each (origin, destination) pair of places; None without a border.
+
+    Places are the cities and the external places CN and ROW (docs/open_region.md), whose
+    corridors are named as in :data:`flowsim.geography.ALL_CORRIDORS`.
+    """
     geo = load_geography()
     out: dict[tuple[str, str], str | None] = {}
-    for a, origin in enumerate(CITIES):
-        for b, destination in enumerate(CITIES):
-            c = int(geo.corridor[a, b])
-            out[(origin, destination)] = None if c < 0 else CORRIDORS[c]
+    for a, origin in enumerate(PLACES):
+        for b, destination in enumerate(PLACES):
+            c = int(geo.place_corridor[a, b])
+            out[(origin, destination)] = None if c < 0 else ALL_CORRIDORS[c]
     return out
 
 

@@ -7,6 +7,7 @@ import pandas as pd
 import pytest
 
 from flowsim.flows import CHANNELS
+from flowsim.geography import CITIES
 from flowsim.model import BY_CITY_TABLE, FlowModel
 from flowsim.params import Scenario
 from flowsim.results import read_run, write_run
@@ -28,7 +29,12 @@ def _by_city_totals(result) -> pd.DataFrame:
 
 
 def _link_totals(result, measure: str = "count") -> pd.DataFrame:
-    links = result.links.groupby(["year", "kind"], observed=True)[measure].sum().unstack()
+    """Links between two Bay Area cities (those with CN or ROW left out: docs/open_region.md)."""
+    links = result.links
+    inside = links["origin"].astype(str).isin(CITIES) & links["destination"].astype(str).isin(
+        CITIES
+    )
+    links = links[inside].groupby(["year", "kind"], observed=True)[measure].sum().unstack()
     return links.reindex(columns=list(LINK_KINDS), fill_value=0.0).fillna(0.0)
 
 
@@ -72,16 +78,19 @@ def test_links_agree_with_the_counters(result):
     links = _link_totals(result)
     volume = _link_totals(result, "volume")
     ts = result.timeseries.groupby("year")
+    # links between two cities: rounds led from CN or ROW are linked to them, not to a city
     expect = {
         "collaborations": ts["projects_with_collaborator"].sum(),
         "licences": ts["licences"].sum(),
-        "vc_deals": ts["vc_deals"].sum(),
+        "vc_deals": ts["vc_deals"].sum() - ts["vc_deals_inward"].sum(),
         "job_moves": ts["researcher_moves"].sum(),
         "visits": ts["visits"].sum(),
     }
     for kind, counter in expect.items():
         assert np.array_equal(links[kind].to_numpy(), counter.to_numpy()), kind
-    np.testing.assert_allclose(volume["vc_deals"], ts["vc_volume"].sum(), rtol=1e-9)
+    np.testing.assert_allclose(
+        volume["vc_deals"], ts["vc_volume"].sum() - ts["vc_volume_inward"].sum(), rtol=1e-9
+    )
     np.testing.assert_allclose(volume["licences"], ts["licence_fees"].sum(), rtol=1e-9)
 
 
@@ -89,7 +98,10 @@ def test_coauthored_papers_never_exceed_either_citys_papers(result):
     papers = result.by_city[result.by_city["output"] == "papers"].set_index(
         ["year", "city", "field"]
     )["value"]
-    co = result.links[result.links["kind"] == "coauthored_papers"]
+    co = result.links[
+        (result.links["kind"] == "coauthored_papers")
+        & result.links["destination"].astype(str).isin(CITIES)
+    ]
     assert len(co) > 0 and (co["origin"] != co["destination"]).all(), "distinct author cities"
     pair = co.groupby(["year", "origin", "destination", "field"], observed=True)["count"].sum()
     for (year, origin, destination, field), n in pair.items():
@@ -98,9 +110,18 @@ def test_coauthored_papers_never_exceed_either_citys_papers(result):
 
 
 def test_flows_are_split_by_channel(result):
+    # the region's flows: the funds' investment in CN and ROW leaves it (vc_volume_outward)
     flows = result.flows
-    by = flows.groupby("channel", observed=True)[["count", "volume", "refusals"]].sum()
+    outward = flows["destination"].astype(str).isin(("CN", "ROW"))
     ts = result.timeseries
+    out = flows[outward & (flows["channel"] == "vc_round")]["volume"].sum()
+    np.testing.assert_allclose(out, ts["vc_volume_outward"].sum(), rtol=1e-9)
+    flows = flows[~outward | (flows["channel"] != "vc_round")]
+    by = (
+        flows.groupby("channel", observed=True)[["count", "volume", "refusals"]]
+        .sum()
+        .reindex([name for _, name in CHANNELS], fill_value=0.0)
+    )
     assert by.loc["job_move", "count"] == ts["researcher_moves"].sum()
     assert by.loc["visit", "count"] == ts["visits"].sum()
     assert by.loc["vc_round", "count"] == ts["vc_deals"].sum()

@@ -120,6 +120,10 @@ def test_corridor_cells_add_up_to_the_flows(baseline_folder, policy_folder):
     flows = pd.read_parquet(Path(policy_folder) / "flows.parquet")
     geo = load_geography()
     cities = list(flowsim.geography.CITIES)
+    # the Bay Area's corridors: flows to or from CN and ROW are not corridor cells
+    flows = flows[
+        flows["origin"].astype(str).isin(cities) & flows["destination"].astype(str).isin(cities)
+    ]
     o = flows["origin"].astype(str).map(cities.index).to_numpy()
     d = flows["destination"].astype(str).map(cities.index).to_numpy()
     flows = flows[geo.corridor[o, d] >= 0]
@@ -142,7 +146,7 @@ def one_field_scenario(name: str, **overrides: object) -> flowsim.Scenario:
 
 def test_a_lever_on_one_field_is_found_there_and_nowhere_else():
     """No biomedicine project needs samples: a known effect of -100% in that field only."""
-    n = 8
+    n = 10  # 8 was on the edge for Shenzhen (p_adjusted 0.03-0.05 by seed): lumpy requests
     base = run_replicates(one_field_scenario("baseline"), n)
     lever = run_replicates(
         one_field_scenario("no-biomedicine-samples", **{"research.samples_need.biomedicine": 0.0}),

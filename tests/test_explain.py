@@ -29,6 +29,7 @@ from flowsim.explain import (
     touched_channels,
     write_outputs,
 )
+from flowsim.geography import FIELDS
 from flowsim.model import FlowModel
 from flowsim.params import Scenario, with_overrides
 from flowsim.scenario import load_scenario
@@ -50,6 +51,8 @@ SANDBOX = {
     "policy.corridors.GD-HK.data.delay_days": 5.0,
 }
 """A data-only policy (a data sandbox)."""
+NEEDY = {f"research.data_need.{field}": 1.0 for field in FIELDS}
+"""Every project needs data (the data lever's baseline)."""
 OUTPUTS = ("papers", "invention_patents", "vc_deals")
 DIRECT_LEVERS = {"researcher_ownership"}
 """Shipped scenarios with a lever outside every channel (the others change border rules only)."""
@@ -124,9 +127,12 @@ def _cross_border_output(name: str) -> str:
 
 @pytest.fixture(scope="module")
 def single_lever_parts():
-    base = Scenario(**RUN)
     out = {}
     for name, lever in (("samples", WHITE_LIST), ("data", SANDBOX)):
+        # GD-HK data crossings are rare (about one a run at this size; CN and ROW as data
+        # sources since the open region make a run without any likely): every project needs
+        # data, so the baseline has some and the lever's effect is a share of something
+        base = Scenario(**RUN) if name == "samples" else with_overrides(Scenario(**RUN), NEEDY)
         policy = with_overrides(base, lever)
         plan = plan_explanation(policy, base, [Unit(s) for s in (1, 2, 3)])
         out[name] = explain(policy, base, plan, (*OUTPUTS, _cross_border_output(name)))

@@ -117,7 +117,9 @@ def test_corridor_flows_add_up_to_the_cross_border_rows(two_replicates) -> None:
     cities = list(flowsim.geography.CITIES)
     total = 0.0
     for r in two_replicates:
+        # the Bay Area's corridors: flows to or from CN and ROW are not in the table
         f = r.flows
+        f = f[f["origin"].astype(str).isin(cities) & f["destination"].astype(str).isin(cities)]
         o = f["origin"].astype(str).map(cities.index).to_numpy()
         d = f["destination"].astype(str).map(cities.index).to_numpy()
         total += f["count"][geo.corridor[o, d] >= 0].sum() / (SMALL.steps / 12)

@@ -9,7 +9,8 @@ from flowsim.assembly import COLUMNS, MECHANISMS, OWNERS
 from flowsim.state import CORE, CORE_OWNER, TABLES, Column, StateError, assemble
 
 # every column of every table (as before the columns moved to their owners, plus the
-# exits of issue 10: investors' realised, deals' at_cost; researchers' partner_step)
+# exits of issue 10: investors' realised, deals' at_cost; researchers' partner_step; the open
+# region's investors' invested_outside and projects' external co-authors)
 NAMES = {
     "researchers": "city zone field skill partner partner_step employer_kind employer tie_city "
     "tie_until arrive_step dest_city dest_zone dest_employer_kind dest_employer",
@@ -17,10 +18,11 @@ NAMES = {
     "patents pct_applications papers",
     "firms": "city zone sector stage alive staff anchor cash rounds vc_raised born_step "
     "closed_step pct_propensity patents pct_applications papers products signal",
-    "investors": "city zone investor_type raised held invested written_off realised deals",
+    "investors": "city zone investor_type raised held invested written_off realised deals "
+    "invested_outside",
     "deals": "firm investor amount step at_cost written_off",
     "projects": "active employer_kind employer pi collaborator collab_city city field "
-    "cross_border quality end_step data_ready samples_ready",
+    "cross_border external quality end_step data_ready samples_ready",
     "developments": "active firm cost funded created_step end_step",
 }
 

@@ -36,7 +36,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, load_geography
+from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, PLACES, load_geography
 from flowsim.outputs import unit_of
 from flowsim.tally import BY_CITY_COUNTERS, BY_CITY_OUTPUTS
 
@@ -148,9 +148,11 @@ def corridor_values(tables: RunTables) -> pd.DataFrame:
     flows = tables.flows
     ids = _ids(flows)
     geo = load_geography()
-    origin = pd.Categorical(flows["origin"].astype(str), categories=CITIES).codes
-    destination = pd.Categorical(flows["destination"].astype(str), categories=CITIES).codes
-    corridor = geo.corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
+    # flows to or from CN and ROW cross external corridors: not the Bay Area's (docs/open_region.md)
+    origin = pd.Categorical(flows["origin"].astype(str), categories=PLACES).codes
+    destination = pd.Categorical(flows["destination"].astype(str), categories=PLACES).codes
+    corridor = geo.place_corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
+    corridor = np.where(corridor < len(CORRIDORS), corridor, -1)
     per_year = 12.0 / sum(tables.months_by_year.values())
     frame = flows[ids].copy()
     frame["corridor"] = corridor

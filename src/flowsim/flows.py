@@ -1,4 +1,6 @@
-"""The flow ledger: every flow by channel x origin city x destination city, per step.
+"""The flow ledger: every flow by channel x origin place x destination place, per step.
+
+Places are the cities, then the external places CN and ROW (:data:`flowsim.geography.PLACES`).
 
 A *channel* is one way an element crosses: talent crosses as a job move, a visit
 or a collaboration; capital as a VC round, the private money a guidance fund
@@ -11,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from flowsim.geography import CITIES, ELEMENTS
+from flowsim.geography import ELEMENTS, PLACES
 
 CHANNELS: tuple[tuple[str, str], ...] = (
     ("talent", "job_move"),
@@ -32,7 +34,7 @@ CHANNEL_NAMES: tuple[str, ...] = tuple(name for _, name in CHANNELS)
 CHANNEL_ELEMENT: np.ndarray = np.array([ELEMENTS.index(e) for e, _ in CHANNELS], dtype=np.int64)
 """Element number of each channel."""
 
-N_CELLS = len(CHANNELS) * len(CITIES) * len(CITIES)
+N_CELLS = len(CHANNELS) * len(PLACES) * len(PLACES)
 
 
 def channel(name: str) -> int:
@@ -61,7 +63,7 @@ class FlowLedger:
     @staticmethod
     def cell(chan: int, origin: np.ndarray, destination: np.ndarray) -> np.ndarray:
         """Flat cell number of each flow."""
-        n = len(CITIES)
+        n = len(PLACES)
         return (
             chan * n * n
             + np.asarray(origin, dtype=np.int64) * n
@@ -92,7 +94,7 @@ class FlowLedger:
 
     def close_step(self) -> np.ndarray:
         """This step's ledger, shape (4 measures, channels, origins, destinations); then reset."""
-        n = len(CITIES)
+        n = len(PLACES)
         out = np.stack([self.count, self.volume, self.delay_days, self.refused]).reshape(
             4, len(CHANNELS), n, n
         )

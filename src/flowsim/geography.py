@@ -10,7 +10,7 @@ from __future__ import annotations
 import csv
 import math
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, cached_property
 from importlib import resources
 
 import numpy as np
@@ -57,6 +57,42 @@ ZONES: tuple[str, ...] = ("Hetao", "Qianhai", "Hengqin", "Nansha")
 
 DOMESTIC = -1
 """Corridor number of a flow that stays inside one jurisdiction."""
+
+EXTERNALS: tuple[str, ...] = ("CN", "ROW")
+"""External places (docs/open_region.md): the rest of mainland China and the rest of the
+world. Aggregates, not agents: partners, sources and destinations of the Bay Area's flows,
+each its own jurisdiction for the rule language."""
+
+PLACES: tuple[str, ...] = CITIES + EXTERNALS
+"""Every end a flow can have: the cities (numbers 0-10), then the external places (11, 12).
+The flow ledger and the links are indexed by place number."""
+
+BORDER_JURISDICTIONS: tuple[str, ...] = JURISDICTIONS + EXTERNALS
+"""Jurisdictions of the rule language: the Bay Area's three, then the external places."""
+
+EXTERNAL_CORRIDORS: tuple[str, ...] = ("CN-HK", "CN-MO", "ROW-GD", "ROW-HK", "ROW-MO")
+"""Borders between an external place and the Bay Area (none between CN and GD)."""
+
+ALL_CORRIDORS: tuple[str, ...] = CORRIDORS + EXTERNAL_CORRIDORS
+"""The internal corridors, then the external ones; numbers of :attr:`Geography.place_corridor`."""
+
+NO_BORDER: frozenset[frozenset[str]] = frozenset({frozenset({"CN", "GD"})})
+"""Pairs of jurisdictions with no border between them (the rest of the mainland and Guangdong)."""
+
+
+def place_corridor_name(jurisdiction_a: str, jurisdiction_b: str) -> str | None:
+    """Name of the corridor between two jurisdictions of the rule language, None without one.
+
+    None inside one jurisdiction, between CN and GD, and between CN and ROW (a flow the
+    model never makes: both ends outside the Bay Area).
+    """
+    pair = frozenset({jurisdiction_a, jurisdiction_b})
+    if jurisdiction_a == jurisdiction_b or pair in NO_BORDER or pair == {"CN", "ROW"}:
+        return None
+    for name in ALL_CORRIDORS:
+        if set(name.split("-")) == pair:
+            return name
+    raise ValueError(f"no corridor between {jurisdiction_a!r} and {jurisdiction_b!r}")
 
 
 def corridor_name(jurisdiction_a: str, jurisdiction_b: str) -> str | None:
@@ -108,6 +144,33 @@ class Geography:
     field_mix: dict[str, np.ndarray]
     input_quality: np.ndarray
     sources: dict[tuple[str, str], str]
+
+    @cached_property
+    def place_jurisdiction(self) -> np.ndarray:
+        """Jurisdiction of each place (:data:`PLACES`) in :data:`BORDER_JURISDICTIONS`, (13,)."""
+        out = np.concatenate(
+            [self.city_jurisdiction, np.arange(len(EXTERNALS)) + len(JURISDICTIONS)]
+        ).astype(np.int8)
+        out.flags.writeable = False
+        return out
+
+    @cached_property
+    def place_corridor(self) -> np.ndarray:
+        """Corridor number (:data:`ALL_CORRIDORS`) of each pair of places, -1 without a border.
+
+        Shape (13, 13); the cities' block equals :attr:`corridor`.
+        """
+        jur = self.place_jurisdiction
+        n = jur.size
+        out = np.full((n, n), DOMESTIC, dtype=np.int8)
+        names = [BORDER_JURISDICTIONS[j] for j in jur]
+        for a in range(n):
+            for b in range(n):
+                name = place_corridor_name(names[a], names[b])
+                if name is not None:
+                    out[a, b] = ALL_CORRIDORS.index(name)
+        out.flags.writeable = False
+        return out
 
     @property
     def n_cities(self) -> int:

@@ -68,7 +68,7 @@ from pydantic import ValidationError
 from flowsim import agents, regime
 from flowsim.assembly import build_world
 from flowsim.channels import Hold
-from flowsim.geography import CITIES
+from flowsim.geography import CITIES, PLACES
 from flowsim.mechanisms import (
     capital,
     commercialization,
@@ -259,7 +259,8 @@ class FlowModel(mesa.Model):
         # per simulated year: by-city outputs (counters summed, stocks at the year's last
         # month) and links, real-world units
         self.by_city_years = np.zeros((n_years, len(BY_CITY_OUTPUTS), n_c, n_f))
-        self.link_years = np.zeros((n_years, len(LINK_KINDS), 2, n_c, n_c, n_f - 1))
+        n_p = len(PLACES)  # links reach the external places CN and ROW
+        self.link_years = np.zeros((n_years, len(LINK_KINDS), 2, n_p, n_p, n_f - 1))
         self.datacollector = mesa.DataCollector(
             model_reporters={
                 **{name: _reporter(name) for name in REPORTED},

@@ -27,6 +27,11 @@ COUNTERS: tuple[str, ...] = (
     "pct_applications_GD",
     "pct_applications_HK",
     "pct_applications_MO",
+    # the open region: co-authors in the rest of the mainland (CN) and of the world (ROW)
+    "external_collaborations",
+    "external_collaborations_refused",
+    "papers_coauthored_CN",
+    "papers_coauthored_ROW",
     # transfer
     "licences",
     "licences_cross_border",
@@ -47,6 +52,10 @@ COUNTERS: tuple[str, ...] = (
     "vc_written_off",
     "vc_realised",
     "grants_cross_border",
+    # the open region: VC rounds led from CN or ROW, funds' investment there
+    "vc_deals_inward",
+    "vc_volume_inward",
+    "vc_volume_outward",
     # commercialization
     "developments_started",
     "developments_funded",
@@ -67,11 +76,13 @@ COUNTERS: tuple[str, ...] = (
     "data_transfers_cross_border",
     "data_refused",
     "data_substituted",
+    "data_transfers_external",
     "samples_requests",
     "samples_shipments_cross_border",
     "samples_refused",
     "samples_substituted",
     "samples_delay_days",
+    "samples_shipments_external",
     # friction
     "friction_cost",
     # relocation into cooperation zones (labs, firms, and the researchers who move with them)
@@ -127,6 +138,8 @@ UNITS: dict[str, str] = {
     "guidance_coinvestment": "RMB m",
     "vc_written_off": "RMB m",
     "vc_realised": "RMB m",
+    "vc_volume_inward": "RMB m",
+    "vc_volume_outward": "RMB m",
     "commercialized_value": "RMB m",
     "friction_cost": "thousand yuan",
     "samples_delay_days": "shipment-days",

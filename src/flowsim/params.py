@@ -32,6 +32,7 @@ from flowsim.mechanisms.relocation import RelocationParams
 from flowsim.mechanisms.research import ResearchParams
 from flowsim.mechanisms.talent import TalentParams
 from flowsim.mechanisms.transfer import TransferParams
+from flowsim.openregion import OpenRegionParams
 from flowsim.paramtypes import (
     ByCity,
     ByField,
@@ -252,6 +253,7 @@ class Scenario(_Frozen):
     knowledge: KnowledgeParams = KnowledgeParams()
     relocation: RelocationParams = RelocationParams()
     deterrence: Deterrence = Deterrence()
+    open_region: OpenRegionParams = OpenRegionParams()
     world: WorldParams = WorldParams()
     policy: Policy = Policy()
     timing: TimingParams = TimingParams()

@@ -19,7 +19,14 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, FIELDS, ZONES
+from flowsim.geography import (
+    ALL_CORRIDORS,
+    CITIES,
+    ELEMENTS,
+    EXTERNALS,
+    FIELDS,
+    ZONES,
+)
 
 
 class _Frozen(BaseModel):
@@ -135,6 +142,72 @@ class Corridors(_Frozen):
         return getattr(self, name.lower().replace("-", "_"))
 
 
+# External borders (docs/open_region.md). The rest of the mainland meets Hong Kong and Macao
+# at the same kind of border as Guangdong does (the baseline tables above; a scenario's
+# change to policy.corridors does not carry over: set policy.external or write a rule).
+# The rest of the world meets each jurisdiction at an international border. Sources /
+# assumptions: talent -- Hong Kong's employment visas for professionals take about 4 weeks
+# (Immigration Department, "General Employment Policy", 2023), mainland work permits for
+# foreigners about 15 working days (State Administration of Foreign Experts Affairs, 2017
+# guide; ~20 days); approvals assumed as the mainland corridor's. Capital -- outbound
+# investment from the mainland needs ODI filings (NDRC, MOFCOM, SAFE; 2017 measures),
+# assumed as strict as the GD-HK corridor and slower (30 days); Hong Kong and Macao have
+# free capital movement (assumption: 2 days, approval 0.95-0.98). Data -- the model treats
+# GD-HK data as one hard border both ways (60 days, approval 0.3, after the CAC Measures for
+# Security Assessment of Outbound Data Transfers, 2022); an international border is assumed
+# no easier for Guangdong (the mainland's rules treat Hong Kong and Macao like abroad, and the
+# Bay Area's facilitation measures favour them): approval 0.25, 60 days, cost 50. Hong Kong's
+# PDPO section 33 transfer restriction is not in force (PCPD 2022), assumption 7 days,
+# approval 0.9. Samples -- biological "special
+# articles" entering the mainland need a customs health-quarantine approval (GACC
+# Administrative Provisions on Special Articles, 2015), assumption 30 days, approval 0.7;
+# customs and permits in Hong Kong and Macao, assumption 10 days, approval 0.9.
+def _row_gd() -> CorridorPolicy:
+    return CorridorPolicy(
+        talent=Friction(delay_days=20.0, approval=0.85, cost=3.0),
+        capital=Friction(delay_days=30.0, approval=0.5, cost=5.0),
+        data=Friction(delay_days=60.0, approval=0.25, cost=50.0),
+        samples=Friction(delay_days=30.0, approval=0.7, cost=8.0),
+    )
+
+
+def _row_hk() -> CorridorPolicy:
+    return CorridorPolicy(
+        talent=Friction(delay_days=28.0, approval=0.9, cost=2.0),
+        capital=Friction(delay_days=2.0, approval=0.98, cost=0.5),
+        data=Friction(delay_days=7.0, approval=0.9, cost=5.0),
+        samples=Friction(delay_days=10.0, approval=0.9, cost=3.0),
+    )
+
+
+def _row_mo() -> CorridorPolicy:
+    return CorridorPolicy(
+        talent=Friction(delay_days=28.0, approval=0.9, cost=2.0),
+        capital=Friction(delay_days=2.0, approval=0.95, cost=0.5),
+        data=Friction(delay_days=14.0, approval=0.8, cost=10.0),
+        samples=Friction(delay_days=10.0, approval=0.9, cost=3.0),
+    )
+
+
+class ExternalBorders(_Frozen):
+    """Friction on the borders between the external places and the Bay Area.
+
+    No border between the rest of the mainland (CN) and Guangdong; CN-HK and CN-MO default to
+    the baseline GD-HK and GD-MO corridors; ROW-GD, ROW-HK and ROW-MO are international
+    borders with their own defaults.
+    """
+
+    cn_hk: CorridorPolicy = Field(default_factory=_gd_hk, alias="CN-HK")
+    cn_mo: CorridorPolicy = Field(default_factory=_gd_mo, alias="CN-MO")
+    row_gd: CorridorPolicy = Field(default_factory=_row_gd, alias="ROW-GD")
+    row_hk: CorridorPolicy = Field(default_factory=_row_hk, alias="ROW-HK")
+    row_mo: CorridorPolicy = Field(default_factory=_row_mo, alias="ROW-MO")
+
+    def for_corridor(self, name: str) -> CorridorPolicy:
+        """The policy of the external corridor called ``name`` (e.g. ``"ROW-HK"``)."""
+        return getattr(self, name.lower().replace("-", "_"))
+
+
 class Zones(_Frozen):
     """Overrides for agents in each cooperation zone (baseline: none)."""
 
@@ -155,15 +228,16 @@ EMPLOYER_KINDS: tuple[str, ...] = ("lab", "firm")
 """Employer kinds, in the order of the researchers' ``employer_kind`` column."""
 
 DIRECTIONS: tuple[str, ...] = tuple(
-    f"{a}->{b}" for c in CORRIDORS for a, b in (c.split("-"), c.split("-")[::-1])
+    f"{a}->{b}" for c in ALL_CORRIDORS for a, b in (c.split("-"), c.split("-")[::-1])
 )
-"""Directions of crossing: origin jurisdiction -> destination jurisdiction."""
+"""Directions of crossing: origin jurisdiction -> destination jurisdiction (the external
+places' too, e.g. ``ROW->HK``)."""
 
 ElementName = Literal[ELEMENTS]
 FieldName = Literal[FIELDS]
 CategoryName = Literal[DATA_CATEGORIES]
 KindName = Literal[SAMPLE_KINDS]
-PlaceName = Literal[CITIES + ZONES]
+PlaceName = Literal[CITIES + ZONES + EXTERNALS]
 ZoneName = Literal[ZONES]
 CityName = Literal[CITIES]
 
@@ -193,7 +267,11 @@ class Rule(_Frozen):
 
     name: str | None = Field(None, description="a label for the rule, shown by flowsim describe")
     element: ElementName | list[ElementName] | None = Field(None, description="elements")
-    corridor: Literal[CORRIDORS] | None = Field(None, description="border corridor")
+    corridor: Literal[ALL_CORRIDORS] | None = Field(
+        None,
+        description="border corridor (an external one, e.g. ROW-HK, selects flows to or from "
+        "the rest of the mainland or the world; docs/open_region.md)",
+    )
     direction: Literal[DIRECTIONS] | None = Field(
         None, description="origin jurisdiction -> destination jurisdiction, e.g. GD->HK"
     )
@@ -208,10 +286,10 @@ class Rule(_Frozen):
         None, description="employer kind of the acting agent (lab or firm)"
     )
     from_: PlaceName | list[PlaceName] | None = Field(
-        None, alias="from", description="origin cities or zones of the flow"
+        None, alias="from", description="origin cities, zones or external places (CN, ROW)"
     )
     to: PlaceName | list[PlaceName] | None = Field(
-        None, description="destination cities or zones of the flow"
+        None, description="destination cities, zones or external places (CN, ROW)"
     )
     zone: ZoneName | list[ZoneName] | None = Field(
         None, description="zone the acting agent is located in (as policy.zones)"
@@ -254,6 +332,23 @@ class Rule(_Frozen):
             k for k in RULE_SELECTORS if getattr(self, "from_" if k == "from" else k) is not None
         )
 
+    def external(self) -> bool:
+        """Whether the rule names an external corridor, direction or place.
+
+        A rule that names none selects the Bay Area's own borders only, as before the open
+        region.
+        """
+        named = [
+            self.corridor,
+            self.direction,
+            *(_as_tuple(self.from_) or ()),
+            *(_as_tuple(self.to) or ()),
+        ]
+        return any(
+            v is not None and any(x in v.replace("->", "-").split("-") for x in EXTERNALS)
+            for v in named
+        )
+
     def specificity(self) -> int:
         """Number of selector keys set; ``direction`` counts two (it implies its corridor)."""
         keys = self.selectors()
@@ -291,6 +386,11 @@ class Policy(_Frozen):
     """Border-friction policy: corridor x element (the default), zone overrides, and rules."""
 
     corridors: Corridors = Corridors()
+    external: ExternalBorders = Field(
+        default_factory=ExternalBorders,
+        description="friction on the borders with the rest of the mainland (CN) and the rest "
+        "of the world (ROW) (docs/open_region.md)",
+    )
     zones: Zones = Zones()
     rules: list[Rule] = Field(
         default_factory=list,

@@ -20,9 +20,13 @@ import numpy as np
 
 from flowsim.flows import channel
 from flowsim.geography import (
+    ALL_CORRIDORS,
+    BORDER_JURISDICTIONS,
     CITIES,
     CORRIDORS,
     ELEMENTS,
+    EXTERNAL_CORRIDORS,
+    EXTERNALS,
     FIELDS,
     JURISDICTIONS,
     ZONES,
@@ -86,6 +90,39 @@ def compile_policy(policy: Policy, geography: Geography, scale: float) -> Fricti
                 if o.quota is not None:
                     quota[z + 1, e, c] = o.quota * scale
                     quota_slot[z + 1, e, c] = z + 1
+    return FrictionTables(approval, delay, cost, quota, quota_slot)
+
+
+def compile_external(policy: Policy, tables: FrictionTables, scale: float) -> FrictionTables:
+    """Tables over :data:`~flowsim.geography.ALL_CORRIDORS` for flows to or from CN and ROW.
+
+    The external corridors take ``policy.external`` (quotas scaled to model units); zones
+    do not cover them (every zone slot reads the corridor's value). The internal corridors
+    keep ``tables``' values but no quota (an external flow never uses them), so that the
+    quota stream draws nothing more than before the open region.
+    """
+    slots, n_el, n_in = tables.shape
+    n_co = len(ALL_CORRIDORS)
+    approval = np.ones((slots, n_el, n_co))
+    delay = np.zeros((slots, n_el, n_co))
+    cost = np.zeros((slots, n_el, n_co))
+    approval[:, :, :n_in] = tables.approval
+    delay[:, :, :n_in] = tables.delay_days
+    cost[:, :, :n_in] = tables.cost
+    for k, corridor in enumerate(EXTERNAL_CORRIDORS):
+        cp = policy.external.for_corridor(corridor)
+        for e, element in enumerate(ELEMENTS):
+            f = getattr(cp, element)
+            approval[:, e, n_in + k] = f.approval
+            delay[:, e, n_in + k] = f.delay_days
+            cost[:, e, n_in + k] = f.cost
+    quota = np.full((slots, n_el, n_co), np.inf)
+    for k, corridor in enumerate(EXTERNAL_CORRIDORS):
+        cp = policy.external.for_corridor(corridor)
+        for e, element in enumerate(ELEMENTS):
+            q = getattr(cp, element).quota
+            quota[0, e, n_in + k] = np.inf if q is None else q * scale
+    quota_slot = np.zeros((slots, n_el, n_co), dtype=np.int64)
     return FrictionTables(approval, delay, cost, quota, quota_slot)
 
 
@@ -207,11 +244,16 @@ def _member(mask: np.ndarray, values: np.ndarray | None, n: int) -> np.ndarray:
 
 
 def _place_match(mask: np.ndarray, city: np.ndarray, zone: np.ndarray | None) -> np.ndarray:
-    """``mask`` over cities then zones; a flow end matches by its city or its zone."""
-    n_cities = len(CITIES)
-    out = mask[:n_cities][city]
-    if zone is not None and mask[n_cities:].any():
-        out = out | _member(mask[n_cities:], zone, city.size)
+    """``mask`` over cities, zones, then external places; an end matches by its place or zone.
+
+    ``city`` is a place number (:data:`~flowsim.geography.PLACES`: a city, or CN / ROW).
+    """
+    n_cities, n_zones = len(CITIES), len(ZONES)
+    by_place = np.concatenate([mask[:n_cities], mask[n_cities + n_zones :]])
+    out = by_place[city]
+    zones = mask[n_cities : n_cities + n_zones]
+    if zone is not None and zones.any():
+        out = out | _member(zones, zone, city.size)
     return out
 
 
@@ -242,17 +284,25 @@ def _mask(values: Any, names: tuple[str, ...]) -> np.ndarray | None:
     return mask
 
 
-def _pairs(corridor: str | None, direction: str | None) -> np.ndarray:
-    """(origin jurisdiction, destination jurisdiction) pairs a rule selects; never domestic."""
-    n = len(JURISDICTIONS)
+def _pairs(corridor: str | None, direction: str | None, external: bool = False) -> np.ndarray:
+    """(origin jurisdiction, destination jurisdiction) pairs a rule selects; never domestic.
+
+    Over :data:`~flowsim.geography.BORDER_JURISDICTIONS`. A rule that names no external
+    corridor, direction or place (``external`` False) selects the Bay Area's borders only.
+    """
+    n = len(BORDER_JURISDICTIONS)
     pairs = np.ones((n, n), dtype=bool) & ~np.eye(n, dtype=bool)
+    if not external:
+        inside = len(JURISDICTIONS)
+        pairs[inside:, :] = False
+        pairs[:, inside:] = False
     if corridor is not None:
-        a, b = (JURISDICTIONS.index(j) for j in corridor.split("-"))
+        a, b = (BORDER_JURISDICTIONS.index(j) for j in corridor.split("-"))
         keep = np.zeros((n, n), dtype=bool)
         keep[a, b] = keep[b, a] = True
         pairs &= keep
     if direction is not None:
-        a, b = (JURISDICTIONS.index(j) for j in direction.split("->"))
+        a, b = (BORDER_JURISDICTIONS.index(j) for j in direction.split("->"))
         keep = np.zeros((n, n), dtype=bool)
         keep[a, b] = True
         pairs &= keep
@@ -281,7 +331,7 @@ def compile_rules(
     from flowsim.paramtypes import DATA_CATEGORIES, EMPLOYER_KINDS, SAMPLE_KINDS
 
     rules: list[CompiledRule] = []
-    places = CITIES + ZONES
+    places = CITIES + ZONES + EXTERNALS
     for z, zone in enumerate(ZONES):
         zp = getattr(policy.zones, zone)
         for e, element in enumerate(ELEMENTS):
@@ -291,7 +341,7 @@ def compile_rules(
                 continue
             if "quota" in values:
                 values["quota"] = values["quota"] * scale
-            pairs = np.zeros((len(JURISDICTIONS),) * 2, dtype=bool)
+            pairs = np.zeros((len(BORDER_JURISDICTIONS),) * 2, dtype=bool)
             for c in np.flatnonzero(geography.zone_corridors[z]):
                 pairs |= _pairs(CORRIDORS[c], None)
             elements = np.zeros(len(ELEMENTS), dtype=bool)
@@ -331,7 +381,7 @@ def compile_rules(
                 specificity=rule.specificity(),
                 order=len(rules),
                 elements=np.ones(len(ELEMENTS), dtype=bool) if elements is None else elements,
-                pairs=_pairs(rule.corridor, rule.direction),
+                pairs=_pairs(rule.corridor, rule.direction, rule.external()),
                 origin=_mask(rule.from_, places),
                 destination=_mask(rule.to, places),
                 fields=_mask(rule.field, FIELDS),
@@ -350,11 +400,17 @@ def compile_rules(
 
 
 def _geo_states(geography: Geography) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Every place a flow end can be: (city, zone or -1), with the city's jurisdiction."""
-    city = list(range(len(CITIES))) + [int(c) for c in geography.zone_city]
-    zone = [-1] * len(CITIES) + list(range(len(ZONES)))
+    """Every place a flow end can be: (place, zone or -1), with the place's jurisdiction.
+
+    The cities, each zone in its city, and the external places.
+    """
+    n = len(CITIES)
+    city = (
+        list(range(n)) + [int(c) for c in geography.zone_city] + list(range(n, n + len(EXTERNALS)))
+    )
+    zone = [-1] * n + list(range(len(ZONES))) + [-1] * len(EXTERNALS)
     city_a = np.asarray(city, dtype=np.int64)
-    return city_a, np.asarray(zone, dtype=np.int64), geography.city_jurisdiction[city_a]
+    return city_a, np.asarray(zone, dtype=np.int64), geography.place_jurisdiction[city_a]
 
 
 def _geo_match(rule: CompiledRule, states) -> np.ndarray:
@@ -436,7 +492,7 @@ def resolve(
     origin = np.asarray(origin, dtype=np.int64)
     destination = np.asarray(destination, dtype=np.int64)
     c = corridor_matrix[origin, destination].astype(np.int64)
-    n_co = len(CORRIDORS)
+    n_co = tables.approval.shape[2]
     out = {
         "approval": tables.approval[0, element, c].copy(),
         "delay_days": tables.delay_days[0, element, c].copy(),
@@ -528,7 +584,7 @@ def cross(
     delay_days = np.zeros(n)
     cost = np.zeros(n)
     b = np.flatnonzero(border)
-    n_co = len(CORRIDORS)
+    n_co = tables.approval.shape[2]
     if b.size:
         c = corridor[b]
         z = np.asarray(zone, dtype=np.int64)[b]
@@ -698,6 +754,45 @@ def expected_weights(
     return np.where(border, w, 1.0)
 
 
+def external_weights(
+    tables: FrictionTables,
+    rules: RuleSet | None,
+    element: int,
+    city: np.ndarray,
+    place: np.ndarray,
+    inbound: bool,
+    zone: np.ndarray,
+    keys: FlowKeys,
+    geography: Geography,
+    response: Response,
+) -> np.ndarray:
+    """Expected deterrence of flows between cities and places (CN, ROW), 1 without a border.
+
+    As :func:`expected_weights`, over the external tables (:func:`compile_external`);
+    ``inbound`` flows go from ``place`` to ``city``, the others from ``city`` to ``place``.
+    """
+    origin, destination = (place, city) if inbound else (city, place)
+    f = resolve(
+        tables,
+        rules,
+        element,
+        origin,
+        destination,
+        zone,
+        keys,
+        geography.place_jurisdiction,
+        geography.place_corridor,
+    )
+    w = (
+        response.border_effect
+        * f.approval
+        * np.exp(-f.cost / response.cost_scale)
+        * np.exp(-f.delay_days / response.delay_scale_days)
+    )
+    border = geography.place_corridor[np.asarray(origin), np.asarray(destination)] >= 0
+    return np.where(border, w, 1.0)
+
+
 def fresh_rule_quota(rules: RuleSet, rng: np.random.Generator) -> np.ndarray:
     """This month's quota of each rule of ``policy.rules``, stochastically rounded.
 
@@ -801,6 +896,7 @@ def cross_border(
     keys: FlowKeys | None = None,
     counts: Counts | None = None,
     record: str = "all",
+    external: bool = False,
 ) -> Crossing:
     """The one border crossing: every element's flows pass here, through the rules in force.
 
@@ -824,12 +920,32 @@ def cross_border(
         counts: the counters to add to (overrides ``counter``).
         record: ``"all"`` records every flow in the ledger; ``"refused"`` only the refused
             ones (capital records its approved rounds once their amount is known).
+        external: the flows' ends are place numbers (:data:`~flowsim.geography.PLACES`)
+            and may be CN or ROW; they meet the external tables
+            (:func:`compile_external`) and every rule in force. A policy's phase-in does not
+            blend external crossings: they meet the policy in full from its start.
 
     The cost of approved crossings adds to ``friction_cost``.
     """
     tables, rules, rule_quota = rules_for(world, chan)
     phase = getattr(world, "phase", None)
-    if phase is not None and chan not in world.held:
+    if external:
+        held = chan in world.held
+        c = cross(
+            origin,
+            destination,
+            zone,
+            element,
+            world.baseline_external_tables if held else world.external_tables,
+            world.geo.place_corridor,
+            world.external_quota_left,
+            rng,
+            rules=rules,
+            keys=keys,
+            rule_quota_left=rule_quota,
+            jurisdiction=world.geo.place_jurisdiction,
+        )
+    elif phase is not None and chan not in world.held:
         c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys)
     else:
         c = cross(

@@ -21,6 +21,7 @@ import numpy as np
 from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, ZONES
 from flowsim.gravity import gravity, manufacturing_access
 from flowsim.policy import (
+    compile_external,
     compile_policy,
     compile_rules,
     fresh_quota,
@@ -60,10 +61,14 @@ def set_policy(world: World, params: Scenario) -> None:
     lists = {**base.policy.whitelists, **params.policy.whitelists}
     world.list_names = tuple(dict.fromkeys([*params.policy.whitelists, *lists]))
     world.rules = compile_rules(params.policy, geo, scale, world.list_names)
+    world.external_tables = compile_external(params.policy, world.tables, scale)
     world.border = _borders(world.tables, world.rules, params, geo)
     # a channel held at baseline (flowsim explain) meets the baseline's friction
     world.baseline_tables = compile_policy(base.policy, geo, scale)
     world.baseline_rules = compile_rules(base.policy, geo, scale, world.list_names)
+    world.baseline_external_tables = compile_external(base.policy, world.baseline_tables, scale)
+    if not hasattr(world, "external_quota_left"):
+        world.external_quota_left = np.full(world.external_tables.shape, np.inf)
     world.baseline_border = _borders(world.baseline_tables, world.baseline_rules, base, geo)
     world.whitelists = lists
     assign_lists(world)
@@ -195,6 +200,8 @@ def refill_quotas(world: World) -> None:
     # nothing leaves every mechanism's draws as they were
     world.quota_left = fresh_quota(world.tables, world.rngs["quota"])
     refill_rule_quotas(world)
+    # the external corridors' quotas draw only where policy.external sets one
+    world.external_quota_left = fresh_quota(world.external_tables, world.rngs["quota"])
     phase = getattr(world, "phase", None)
     if phase is not None:
         phase.quota_left = fresh_quota(phase.tables, world.rngs["quota"])

@@ -15,7 +15,7 @@ import pandas as pd
 
 from flowsim.channels import Hold
 from flowsim.flows import CHANNEL_ELEMENT, CHANNEL_NAMES
-from flowsim.geography import CITIES, ELEMENTS
+from flowsim.geography import CITIES, ELEMENTS, PLACES
 from flowsim.model import SEED_REPORTER, FlowModel, apply_parameters
 from flowsim.outputs import COUNTERS, GAUGES
 from flowsim.params import FIELDS, Scenario
@@ -89,7 +89,7 @@ class RunResult:
 def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
     """Tidy flows from the per-step ledger arrays (measure, channel, origin, destination)."""
     # step, measure, channel, origin, destination; no steps gives typed empty columns
-    empty = (0, len(FLOW_MEASURES), len(CHANNEL_NAMES), len(CITIES), len(CITIES))
+    empty = (0, len(FLOW_MEASURES), len(CHANNEL_NAMES), len(PLACES), len(PLACES))
     arr = np.stack(history) if history else np.zeros(empty)
     steps, _, n_ch, n_c, _ = arr.shape
     s_idx, ch_idx, o_idx, d_idx = np.meshgrid(
@@ -106,8 +106,8 @@ def flows_frame(history: list[np.ndarray], scale: float) -> pd.DataFrame:
             "step": s_idx[keep].astype(np.int32),
             "element": pd.Categorical.from_codes(CHANNEL_ELEMENT[ch_idx[keep]], ELEMENTS),
             "channel": pd.Categorical.from_codes(ch_idx[keep], CHANNEL_NAMES),
-            "origin": pd.Categorical.from_codes(o_idx[keep], CITIES),
-            "destination": pd.Categorical.from_codes(d_idx[keep], CITIES),
+            "origin": pd.Categorical.from_codes(o_idx[keep], PLACES),
+            "destination": pd.Categorical.from_codes(d_idx[keep], PLACES),
             "count": count[keep] / scale,
             "volume": volume[keep] / scale,
             "mean_delay_days": mean_delay[keep],
@@ -150,8 +150,8 @@ def links_frame(years: np.ndarray, start_year: int) -> pd.DataFrame:
         {
             "year": (start_year + y).astype(np.int32),
             "kind": pd.Categorical.from_codes(k, LINK_KINDS),
-            "origin": pd.Categorical.from_codes(o, CITIES),
-            "destination": pd.Categorical.from_codes(d, CITIES),
+            "origin": pd.Categorical.from_codes(o, PLACES),
+            "destination": pd.Categorical.from_codes(d, PLACES),
             "field": pd.Categorical.from_codes(f, FIELDS),
             "count": count[y, k, o, d, f],
             "volume": volume[y, k, o, d, f],

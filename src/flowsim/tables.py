@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, load_geography
+from flowsim.geography import CITIES, CORRIDORS, ELEMENTS, PLACES, load_geography
 from flowsim.outputs import COUNTERS
 from flowsim.run import RunResult, stack_replicates
 
@@ -70,9 +70,13 @@ def corridor_flows(results: list[RunResult]) -> pd.DataFrame:
     for result in results:
         flows = result.flows
         years = len(result.timeseries) / 12.0
-        origin = pd.Categorical(flows["origin"], categories=CITIES).codes
-        destination = pd.Categorical(flows["destination"], categories=CITIES).codes
-        corridor = geo.corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
+        # the Bay Area's corridors only: flows to or from CN and ROW are left out
+        origin = pd.Categorical(flows["origin"], categories=PLACES).codes
+        destination = pd.Categorical(flows["destination"], categories=PLACES).codes
+        corridor = (
+            geo.place_corridor[origin, destination] if len(flows) else np.zeros(0, dtype=np.int8)
+        )
+        corridor = np.where(corridor < len(CORRIDORS), corridor, -1)
         frame = pd.DataFrame(
             {
                 "corridor": corridor,

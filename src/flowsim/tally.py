@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.geography import CITIES, FIELDS
+from flowsim.geography import CITIES, FIELDS, PLACES
 from flowsim.knowledge import learned_outside
 
 if TYPE_CHECKING:
@@ -103,7 +103,7 @@ LINK_KINDS: tuple[str, ...] = (
     "job_moves",
     "visits",
 )
-"""Kinds of link between cities.
+"""Kinds of link between places (cities, and the external places CN and ROW).
 
 - ``coauthored_papers``: each paper once per pair of distinct author cities; origin the
   lead author's (PI's) city, destination the collaborator's; volume = count.
@@ -130,8 +130,10 @@ class CityTally:
     def __init__(self) -> None:
         n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
         self.values = np.zeros((len(BY_CITY_COUNTERS), n_c, n_f))
-        # links: measure 0 = count, 1 = volume; fields only (links are between agents with a field)
-        self.links = np.zeros((len(LINK_KINDS), 2, n_c, n_c, len(FIELDS)))
+        # links: measure 0 = count, 1 = volume; fields only (links are between agents with a field);
+        # between places: the cities, then the external places CN and ROW
+        n_p = len(PLACES)
+        self.links = np.zeros((len(LINK_KINDS), 2, n_p, n_p, len(FIELDS)))
 
     def add(
         self,
@@ -164,7 +166,7 @@ class CityTally:
         origin = np.asarray(origin, dtype=np.int64)
         if origin.size == 0:
             return
-        n_c, n_f = len(CITIES), len(FIELDS)
+        n_c, n_f = len(PLACES), len(FIELDS)
         cell = (origin * n_c + np.asarray(destination, dtype=np.int64)) * n_f + np.asarray(
             field, dtype=np.int64
         )

@@ -33,7 +33,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from flowsim.geography import CITIES, ELEMENTS, JURISDICTIONS
+from flowsim.geography import CITIES, ELEMENTS, EXTERNALS, JURISDICTIONS
 from flowsim.outputs import REPORTED, YEARLY_SHARES
 from flowsim.params import FIELDS, Scenario
 from flowsim.tally import LINK_KINDS
@@ -84,12 +84,12 @@ class _Strict(BaseModel):
 
 def _check_place(value: str | None) -> str | None:
     """``value`` if it is a city or a jurisdiction (or None), else a ValueError saying so."""
-    if value is None or value in CITIES or value in JURISDICTIONS:
+    if value is None or value in CITIES or value in JURISDICTIONS or value in EXTERNALS:
         return value
-    close = suggest(value, [*CITIES, *JURISDICTIONS])
+    close = suggest(value, [*CITIES, *JURISDICTIONS, *EXTERNALS])
     raise ValueError(
-        f"{value!r} is neither a city nor a jurisdiction; allowed: "
-        + ", ".join([*CITIES, *JURISDICTIONS])
+        f"{value!r} is neither a city, a jurisdiction nor an external place; allowed: "
+        + ", ".join([*CITIES, *JURISDICTIONS, *EXTERNALS])
         + (f" (did you mean {close!r}?)" if close else "")
     )
 

@@ -15,6 +15,15 @@ book at cost exits (IPO, trade sale or secondary sale) and is distributed to the
 funds' investors, so an investment is held ``holding_months`` on average.
 
 Accounting, per investor and in total: raised = invested + held + written off + realised.
+
+The open region (docs/open_region.md): a share of the rounds that firms seek is led by an
+investor in the rest of the mainland (CN) or of the world (ROW) (inward), and the funds invest
+a share of what they deploy there (outward), both across the external borders under the rules
+in force, at the shares of ``data/external_capital.csv`` at baseline friction. External
+investors are aggregates: their rounds give the firm cash and count as the region's VC deals,
+but enter no investor's book; what the funds invest outside is held at cost
+(``invested_outside``, part of ``invested``) and realised like the rest, never written off
+(an assumption: the outside book's failures are not modelled).
 """
 
 from __future__ import annotations
@@ -24,6 +33,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
+from flowsim import openregion
 from flowsim.employment import rehome_researchers
 from flowsim.firms import draw_fields, firms_waiting_for_capital, new_firms
 from flowsim.flows import channel
@@ -188,6 +198,12 @@ STATE = {
         Column("written_off", np.float64, 0.0, "investments written off when firms failed [RMB m]"),
         Column("realised", np.float64, 0.0, "investments realised at cost by exits [RMB m]"),
         Column("deals", np.int32, 0, "deals made"),
+        Column(
+            "invested_outside",
+            np.float64,
+            0.0,
+            "invested at cost in CN and ROW, part of invested (docs/open_region.md) [RMB m]",
+        ),
     ),
     "deals": (
         Column("firm", np.int32, 0, "firm funded"),
@@ -233,6 +249,9 @@ OUTPUTS = (
     "vc_written_off",
     "vc_realised",
     "firm_failures",
+    "vc_deals_inward",
+    "vc_volume_inward",
+    "vc_volume_outward",
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts (its start-ups are
 counted by :func:`flowsim.firms.new_firms`)."""
@@ -421,7 +440,7 @@ def settle_book(world: World) -> None:
         return
     factor = target / deals.sum()
     D.at_cost[live] *= factor
-    new = deals * factor
+    new = deals * factor + inv.invested_outside  # the book outside is in no recorded deal
     inv.raised[:] += new - inv.invested
     inv.invested[:] = new
 
@@ -495,6 +514,8 @@ def step(world: World, t: int, warmup: bool = False) -> None:
     rate = np.where(F.stage[candidates] == 0, p.seek_rate_startup, p.seek_rate_growth)
     rate = np.where(waiting[candidates], np.maximum(rate, p.seek_rate_waiting), rate)
     seekers = candidates[F.alive[candidates] & (rng.random(candidates.size) * top < rate)]
+    # rounds led from the rest of the mainland or of the world (docs/open_region.md)
+    seekers = _inward_rounds(world, seekers, rng)
     if seekers.size and inv.n:
         firm_city = F.city[seekers].astype(np.int64)
         inv_city = choose_capital_city(world, firm_city, F.zone[seekers], rng)
@@ -601,14 +622,130 @@ def step(world: World, t: int, warmup: bool = False) -> None:
         world.count_by("guidance_coinvestment", firm_city, sector, private)
         world.tally.link("vc_deals", inv_city, firm_city, sector, 1.0, total)
 
+    _outward(world, rng)  # its book is in no recorded deal: not in `added`
     D = world.deals
-    realised = realise(inv.invested, D.at_cost, ~D.written_off, exit_share(p.holding_months))
+    share = exit_share(p.holding_months)
+    realised = realise(inv.invested, D.at_cost, ~D.written_off, share)
+    inv.invested_outside[:] *= 1.0 - share
     inv.realised[:] += realised
     world.count("vc_realised", realised.sum())
     written_off = fail(world, t, rng)
     if warmup:
         world.book_history.append((added, written_off, book))
         del world.book_history[:-24]
+
+
+def _inward_rounds(world: World, seekers: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rounds led from CN or ROW (:func:`flowsim.openregion.external_leads`); the rest returned.
+
+    A round led from outside is screened and sized like the region's, crosses the external
+    border (channel ``vc_round``, recorded in the ledger with its amount), and if approved
+    gives the firm its cash: a VC deal of the region's firm, in no investor's book.
+    """
+    if seekers.size == 0:
+        return seekers
+    p = world.params.capital
+    F = world.firms
+    firm_city = F.city[seekers].astype(np.int64)
+    kind = np.ones(seekers.size, dtype=np.int64)
+    keys = FlowKeys(
+        field=F.sector[seekers],
+        employer=kind,
+        lists=agent_lists(world, kind, seekers),
+        destination_zone=F.zone[seekers],
+    )
+    lead = openregion.external_leads(world, firm_city, F.zone[seekers], keys, rng)
+    ext = np.flatnonzero(lead >= 0)
+    if ext.size == 0:
+        return seekers
+    rows = seekers[ext]
+    backed = rng.random(ext.size) < screening_probability(
+        F.signal[rows], p.screening_base, p.screening_weight
+    )
+    world.count_by("vc_screened_out", firm_city[ext[~backed]], F.sector[rows[~backed]])
+    ext, rows = ext[backed], rows[backed]
+    mean = np.where(F.stage[rows] == 0, p.round_size_startup, p.round_size_growth)
+    size = mean * np.exp(
+        p.round_size_sigma * rng.standard_normal(rows.size) - 0.5 * p.round_size_sigma**2
+    )
+    c = cross_border(
+        world,
+        CAPITAL,
+        openregion.CN + lead[ext],
+        firm_city[ext],
+        F.zone[rows],
+        rng,
+        "vc_round",
+        volume=size,
+        keys=keys.take(ext),
+        counts=Counts(approved="vc_deals_inward", refused="vc_refused", over_quota="vc_over_quota"),
+        external=True,
+    )
+    ok = c.approved
+    rows, size, city, place = rows[ok], size[ok], firm_city[ext][ok], openregion.CN + lead[ext][ok]
+    np.add.at(F.cash, rows, size)
+    np.add.at(F.vc_raised, rows, size)
+    np.add.at(F.rounds, rows, 1)
+    F.stage[rows] = np.where(F.rounds[rows] >= p.rounds_to_grow, 1, F.stage[rows])
+    sector = F.sector[rows]
+    world.count_by("vc_deals", city, sector)
+    world.count_by("vc_volume", city, sector, size)
+    world.count("vc_volume_inward", size.sum())
+    world.tally.link("vc_deals", place, city, sector, 1.0, size)
+    return seekers[lead < 0]
+
+
+def _outward(world: World, rng: np.random.Generator) -> float:
+    """The funds' investment in CN and ROW this month; returns the amount invested.
+
+    The region's dry powder is ``population.dry_powder_years`` of its investment, so a fund
+    deploys a share 1 / (12 x dry_powder_years) of its dry powder a month, in the region and
+    outside; each fund sends to each external place its dry powder x that share x its
+    jurisdiction's outward share, thinned by :func:`flowsim.openregion.external_share` (the
+    border's deterrence). Fundraising follows all deployment, so in steady state the outside
+    takes the outward share of what the funds invest. Each flow crosses the external border
+    (channel ``vc_round``); the approved amount leaves the dry powder for ``invested`` and
+    ``invested_outside``.
+    """
+    op = world.params.open_region
+    inv = world.investors
+    if not op.enabled or inv.n == 0:
+        return 0.0
+    rate = 1.0 / (12.0 * max(world.params.population.dry_powder_years, 1e-9))
+    rows = np.flatnonzero(inv.held > 1e-9)
+    city = inv.city[rows].astype(np.int64)
+    jur = world.geo.city_jurisdiction[city].astype(np.int64)
+    shares = np.minimum(op.capital_factor * openregion.load_capital_shares()[1], 0.45)
+    zone = inv.zone[rows].astype(np.int64)
+    base = inv.held[rows] * rate
+    total = 0.0
+    for x in range(shares.shape[1]):  # a loop over the two places, not over agents
+        place = openregion.CN + x
+        p = openregion.external_share(
+            world, shares[jur, x], city, place, False, zone, FlowKeys(origin_zone=zone)
+        )
+        amount = np.minimum(base * p, np.maximum(inv.held[rows], 0.0))
+        go = np.flatnonzero(amount > 1e-9)
+        c = cross_border(
+            world,
+            CAPITAL,
+            city[go],
+            np.full(go.size, place),
+            zone[go],
+            rng,
+            "vc_round",
+            volume=amount[go],
+            keys=FlowKeys(origin_zone=zone[go]),
+            external=True,
+        )
+        sent, money = rows[go[c.approved]], amount[go[c.approved]]
+        inv.held[sent] -= money
+        inv.invested[sent] += money
+        inv.invested_outside[sent] += money
+        world.invested_history[-1] += float(money.sum())
+        world.count("vc_volume_outward", money.sum())
+        total += float(money.sum())
+    return total
 
 
 def fail(world: World, t: int, rng: np.random.Generator) -> float:

@@ -41,6 +41,7 @@ OUTPUTS = (
     "data_transfers_cross_border",
     "data_refused",
     "data_substituted",
+    "data_transfers_external",
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
@@ -56,6 +57,7 @@ COUNTERS = InputCounters(
     "data_transfers_cross_border",
     "data_refused",
     "data_substituted",
+    external="data_transfers_external",
 )
 """What this element reports each step."""
 

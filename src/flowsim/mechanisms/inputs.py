@@ -16,6 +16,12 @@ A refused request costs
 project's output is multiplied by ``(q_used / q_best) ** substitution_elasticity``.
 A white list or a sandbox thus changes where inputs come from *and* how good the
 work is.
+
+The rest of the mainland (CN) and the rest of the world (ROW) are sources too
+(docs/open_region.md): their quality relative to the Bay Area's best
+(``data/external_inputs.csv``, may exceed 1) competes with the foreign sources in the
+region, weighted by the external border's expected deterrence; a project that uses one
+gets ``(q / q_best) ** substitution_elasticity`` with ``q_best`` the Bay Area's best.
 """
 
 from __future__ import annotations
@@ -26,7 +32,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from flowsim.policy import Counts, Crossing, FlowKeys, cross_border, expected_weights, rules_for
+from flowsim.policy import (
+    Counts,
+    Crossing,
+    FlowKeys,
+    cross_border,
+    expected_weights,
+    external_weights,
+    rules_for,
+)
 from flowsim.pools import choose_rows
 from flowsim.whitelists import agent_lists
 
@@ -34,6 +48,38 @@ if TYPE_CHECKING:
     from flowsim.world import World
 
 N_JURISDICTIONS = 3
+
+
+@dataclass(frozen=True)
+class ExternalSources:
+    """The external places as sources of an input (docs/open_region.md).
+
+    Attributes:
+        quality: quality of each external place's best source per field, relative to the
+            Bay Area's best, shape (externals, fields).
+        places: place number of each external place (:data:`flowsim.geography.PLACES`).
+        expected: ``expected(place, destination, zone, keys)``, the deterrence a request from
+            an external place expects under the rules in force.
+        crossing: ``crossing(place, destination, zone, keys)`` passes requests from external
+            places through their border (:func:`flowsim.policy.cross_border`, external).
+    """
+
+    quality: np.ndarray
+    places: np.ndarray
+    expected: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], np.ndarray]
+    crossing: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], Crossing]
+
+
+def _merge(n: int, parts: list[tuple[np.ndarray, Crossing]]) -> Crossing:
+    """One :class:`Crossing` of ``n`` flows from crossings of disjoint subsets (rows)."""
+    out = {}
+    for name in Crossing.__dataclass_fields__:
+        first = getattr(parts[0][1], name)
+        column = np.zeros(n, dtype=first.dtype)
+        for rows, part in parts:
+            column[rows] = getattr(part, name)
+        out[name] = column
+    return Crossing(**out)
 
 
 @dataclass
@@ -67,6 +113,7 @@ def request_inputs(
     rng: np.random.Generator,
     keys: FlowKeys | None = None,
     expected: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], np.ndarray] | None = None,
+    external: ExternalSources | None = None,
 ) -> Requests:
     """Which projects need the input, where they get it, and at what quality (pure core).
 
@@ -91,6 +138,8 @@ def request_inputs(
         keys: what border rules may select on, one entry per project of the batch.
         expected: ``expected(source, destination, zone, keys)``, the deterrence each request
             expects under the rules (None: the ``deterrence`` table).
+        external: the external places as further candidate sources (None: the Bay Area's
+            only, as before the open region).
     """
     n = field.size
     needs = rng.random(n) < need[field]
@@ -116,28 +165,54 @@ def request_inputs(
         cand[use, k] = cc[use]
     slot = pz + 1
     pk = (keys or FlowKeys()).take(proj)
-    value = np.zeros((m, 2))
+    n_ext = 0 if external is None else external.places.size
+    value = np.zeros((m, 2 + n_ext))
+    qual_of = np.zeros((m, 2 + n_ext))
     for k in range(2):
         ok = cand[:, k] >= 0
         if expected is None:
             weight = deterrence[slot[ok], pc[ok], cand[ok, k]]
         else:  # the rules in force: by field, category or kind, employer, list, direction
             weight = expected(cand[ok, k], pc[ok], pz[ok], pk.take(np.flatnonzero(ok)))
-        value[ok, k] = q[rows[ok], others[ok, k]] * weight
+        qual_of[:, k] = q[rows, others[:, k]]
+        value[ok, k] = qual_of[ok, k] * weight
+    if external is not None:  # CN and ROW: always there, behind their own border
+        for x in range(n_ext):  # a loop over the two places, not over agents
+            qual_of[:, 2 + x] = external.quality[x, pf]
+            place = np.full(m, external.places[x], dtype=np.int64)
+            value[:, 2 + x] = qual_of[:, 2 + x] * external.expected(place, pc, pz, pk)
+            # only a better source is a candidate: CN without a border must not hide the
+            # region's foreign sources behind a domestic-quality offer
+            value[qual_of[:, 2 + x] <= q_dom, 2 + x] = 0.0
+        cand = np.concatenate([cand, np.broadcast_to(external.places, (m, n_ext))], axis=1)
     best = value.argmax(axis=1)
     v_across = value[rows, best]
     foreign = cand[rows, best]
-    q_across = q[rows, others[rows, best]]
+    q_across = qual_of[rows, best]
     ratio = q_dom / np.maximum(v_across, 1e-12)
     # only a better input is worth asking across a border for
     p_across = np.where((v_across > 0) & (q_across > q_dom), 1.0 / (1.0 + ratio**sensitivity), 0.0)
     across = (rng.random(m) < p_across) & (foreign >= 0)
     source = np.where(across, foreign, np.where(home >= 0, home, pc))
     # the input travels from its source to the project
-    c = crossing(source, pc, pz, pk)
+    if n_ext:
+        outside = across & (best >= 2)
+        inside, ext = np.flatnonzero(~outside), np.flatnonzero(outside)
+        c = _merge(
+            m,
+            [
+                (inside, crossing(source[inside], pc[inside], pz[inside], pk.take(inside))),
+                (ext, external.crossing(source[ext], pc[ext], pz[ext], pk.take(ext))),
+            ],
+        )
+    else:
+        c = crossing(source, pc, pz, pk)
     used = np.where(across & c.approved, q_across, q_dom)
     qual = (used / q_best) ** elasticity
-    substituted = ~across & (q[rows, others[:, 0]].clip(min=q[rows, others[:, 1]]) > q_dom)
+    # substituted: a better source across one of the region's borders was not asked (a
+    # better source in CN or ROW that was not asked is not counted: the counter keeps its
+    # meaning, and its response to the region's input-quality table)
+    substituted = ~across & (qual_of[:, :2].max(axis=1) > q_dom)
     extra = np.where(c.refused, refusal_delay_steps, 0).astype(np.int64)
     return Requests(proj, source, c, across, substituted, qual, extra)
 
@@ -152,6 +227,9 @@ class InputCounters:
     refused: str
     substituted: str
     delay_days: str | None = None
+    external: str | None = None
+    """approved requests from CN or ROW (docs/open_region.md); the ``crossed`` counter and
+    ``delay_days`` keep to the Bay Area's borders."""
 
 
 def scaled_quality(quality: np.ndarray, factors: list[float]) -> np.ndarray:
@@ -231,6 +309,9 @@ def request_and_record(
                 tables, rules, element, source, destination, pz, pk, world.geo, response
             )
 
+    external = None
+    if world.params.open_region.enabled:
+        external = _external_sources(world, element, counters, rng)
     req = request_inputs(
         field,
         city,
@@ -252,6 +333,7 @@ def request_and_record(
         rng,
         keys=keys,
         expected=expected,
+        external=external,
     )
     c = req.crossing
     asked = req.project
@@ -261,3 +343,46 @@ def request_and_record(
     substituted = asked[req.substituted]
     world.count_by(counters.substituted, city[substituted], field[substituted])
     return req
+
+
+def _external_sources(
+    world: World, element: int, counters: InputCounters, rng: np.random.Generator
+) -> ExternalSources:
+    """CN and ROW as sources of an input, behind their borders under the rules in force."""
+    from flowsim.geography import CITIES, ELEMENTS, EXTERNALS, INPUT_ELEMENTS
+    from flowsim.openregion import load_input_quality
+
+    name = ELEMENTS[element]
+    chan = counters.channel
+    held = chan in world.held
+    tables = world.baseline_external_tables if held else world.external_tables
+    _, rules, _ = rules_for(world, chan)
+    response = world.params.deterrence.for_element(name)
+    if held and world.hold is not None:
+        response = world.hold.baseline.deterrence.for_element(name)
+
+    def expected(place, destination, pz, pk):
+        return external_weights(
+            tables, rules, element, destination, place, True, pz, pk, world.geo, response
+        )
+
+    def crossing(place, destination, pz, pk):
+        return cross_border(
+            world,
+            element,
+            place,
+            destination,
+            pz,
+            rng,
+            chan,
+            keys=pk,
+            counts=Counts(approved=counters.external),
+            external=True,
+        )
+
+    return ExternalSources(
+        quality=load_input_quality()[INPUT_ELEMENTS.index(name)],
+        places=np.arange(len(EXTERNALS)) + len(CITIES),
+        expected=expected,
+        crossing=crossing,
+    )

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from flowsim import policy
+from flowsim import openregion, policy
 from flowsim.firms import new_developments
 from flowsim.mechanisms import data, samples
 from flowsim.paramtypes import ByField, ByJurisdiction, _Frozen, _nonneg, _positive, _share
@@ -302,6 +302,13 @@ STATE = {
         Column("city", np.int8, 0, "city of the PI"),
         Column("field", np.int8, 0, "research field"),
         Column("cross_border", np.bool_, False, "the team spans two jurisdictions"),
+        Column(
+            "external",
+            np.int8,
+            0,
+            "external co-authors (bit 0: the rest of the mainland, bit 1: the rest of the "
+            "world; docs/open_region.md)",
+        ),
         Column("quality", np.float32, 1.0, "output multiplier (skill, partner, inputs, knowledge)"),
         Column(
             "end_step", np.int16, 0, "step the work is done, before waiting for data or samples"
@@ -344,6 +351,10 @@ OUTPUTS = (
     "pct_applications_HK",
     "pct_applications_MO",
     "grants_cross_border",
+    "external_collaborations",
+    "external_collaborations_refused",
+    "papers_coauthored_CN",
+    "papers_coauthored_ROW",
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
@@ -593,11 +604,33 @@ def start_projects(world: World, t: int) -> None:
     same = has & (collab_city == city)
     world.count_by("projects_same_city_collaboration", city[same], field[same])
     productivity = world.knowledge.productivity()[city, field]
+    # co-authors in the rest of the mainland and the rest of the world (docs/open_region.md)
+    external, external_cap = openregion.coauthors(
+        world,
+        city,
+        zone,
+        field,
+        policy.FlowKeys(
+            field=field,
+            employer=kind,
+            lists=agent_lists(world, kind, R.employer[pis]),
+            origin_zone=zone,
+        ),
+        rng,
+    )
+    for x in range(2):
+        got = (external >> x) & 1 == 1
+        world.tally.link(
+            "collaborations", city[got], np.full(got.sum(), openregion.CN + x), field[got]
+        )
+    jur_pi = world.geo.city_jurisdiction[city].astype(np.int64)
     quality = (
         R.skill[pis].astype(np.float64)
         * (1.0 + p.collaboration_gain * capability)
         * (1.0 + p.cross_border_bonus * cross_border)
         * productivity
+        * (1.0 + p.collaboration_gain * external_cap)
+        / openregion.expected_gain(world, jur_pi, field)
     )
     duration = np.maximum(1, rng.poisson(p.duration_months, n))
     stopped = np.zeros(n, dtype=bool)
@@ -640,6 +673,7 @@ def start_projects(world: World, t: int) -> None:
         city=city[go],
         field=field[go],
         cross_border=cross_border[go],
+        external=external[go],
         quality=quality[go],
         end_step=t + wait[go] + duration[go],
         data_ready=ready[data.__name__][go],
@@ -700,6 +734,18 @@ def complete_projects(world: World, t: int) -> None:
         world.tally.add("papers", co_city[co], field[co], papers[co])
         world.tally.link("coauthored_papers", city[co], co_city[co], field[co], papers[co])
         world.count("papers_cross_border", papers[cb].sum())
+        # papers with a co-author in CN or ROW: Bay Area papers, linked to the external place
+        external = P.external[done]
+        for x, name in enumerate(("CN", "ROW")):
+            got = (external >> x) & 1 == 1
+            world.count(f"papers_coauthored_{name}", papers[got].sum())
+            world.tally.link(
+                "coauthored_papers",
+                city[got],
+                np.full(int(got.sum()), openregion.CN + x),
+                field[got],
+                papers[got],
+            )
         world.count_by("inventions", city, field, inventions)
         world.count_by("invention_patents", city, field, patents)
         world.count_by("pct_applications", city, field, pct)

@@ -46,6 +46,7 @@ OUTPUTS = (
     "samples_refused",
     "samples_substituted",
     "samples_delay_days",
+    "samples_shipments_external",
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
@@ -62,6 +63,7 @@ COUNTERS = InputCounters(
     "samples_refused",
     "samples_substituted",
     "samples_delay_days",
+    external="samples_shipments_external",
 )
 """What this element reports each step."""
 

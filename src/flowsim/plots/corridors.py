@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from flowsim.geography import CITIES, CORRIDORS, DOMESTIC, ELEMENTS, load_geography
+from flowsim.geography import CITIES, CORRIDORS, DOMESTIC, ELEMENTS, PLACES, load_geography
 
 MEASURES: tuple[str, ...] = ("crossings", "mean_delay_days", "refusals")
 """What the corridor heat map shows: crossings per year, their mean delay, refusals per year."""
@@ -18,10 +18,12 @@ def _replicates(flows: pd.DataFrame) -> int:
 def with_corridor(flows: pd.DataFrame) -> pd.DataFrame:
     """``flows`` with a ``corridor`` column: the border a flow crosses, or None."""
     geo = load_geography()
-    index = {city: i for i, city in enumerate(CITIES)}
+    index = {place: i for i, place in enumerate(PLACES)}
     origin = flows["origin"].astype(str).map(index).to_numpy(dtype=np.int64)
     destination = flows["destination"].astype(str).map(index).to_numpy(dtype=np.int64)
-    number = geo.corridor[origin, destination]
+    number = geo.place_corridor[origin, destination]
+    # the Bay Area's corridors only: flows to or from CN and ROW have none here
+    number = np.where(number < len(CORRIDORS), number, DOMESTIC)
     names = np.array([*CORRIDORS, None], dtype=object)
     out = flows.copy()
     out["corridor"] = names[np.where(number == DOMESTIC, len(CORRIDORS), number)]
