@@ -26,6 +26,7 @@ def yearly_growth(values: np.ndarray) -> float:
 
 
 def main() -> None:
+    """Run both regions and print each output's growth per year and yearly values."""
     from flowsim.run import run
 
     ap = argparse.ArgumentParser()
