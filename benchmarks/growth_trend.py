@@ -44,9 +44,8 @@ def main() -> None:
             for s in range(args.seeds)
         ]
         label = "growing" if enabled else "stationary"
-        print(
-            f"== {label} (scale {args.scale}, {args.seeds} seeds, {time.perf_counter() - start:.0f} s)"
-        )
+        took = time.perf_counter() - start
+        print(f"== {label} (scale {args.scale}, {args.seeds} seeds, {took:.0f} s)")
         for name in OUTPUTS:
             values = np.stack([y[name].to_numpy(float) for y in runs])
             series = " ".join(f"{v:9.0f}" for v in values.mean(axis=0))

@@ -2,8 +2,8 @@
 
 Since issue 18 the default region grows (:mod:`flowsim.mechanisms.growth`); these tests run
 its stationary option, ``growth.enabled: false``, which must stay flat. Four seeded baselines
-at the default scale 0.1 for the whole 120 months (~14 s). Each output's drift is the change over the nine years from the first to the last reported
-year implied by a log-linear trend fitted to all four replicates' yearly values
+at the default scale 0.1 for the whole 120 months (~14 s). Each output's drift is the
+change over the nine years from the first to the last reported year implied by a log-linear trend fitted to all four replicates' yearly values
 (:func:`flowsim.trend.drift`); it must lie within +-5%, and its 95% interval must be
 narrow enough (half-width <= 5%) that the check could fail. The capital side (VC deals,
 the book at cost, dry powder, funds raised, write-offs) is too lumpy at this size for
