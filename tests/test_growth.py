@@ -235,3 +235,18 @@ def test_added_by_follows_the_compound_path():
     assert list(growth.added_by(base, rate, 12)) == [100, 1, 0]
     assert list(growth.added_by(base, rate, 0)) == [0, 0, 0]
     assert growth.added_by(base, rate, 120)[0] == int(np.floor(1000 * (1.1**10 - 1) + 1e-9))
+
+
+def test_the_growth_path_gives_the_grown_expected_shares():
+    model = FlowModel(with_overrides(Scenario(), {**SMALL, "steps": 24}), rng=8, cache=False)
+    w = model.world
+    assert np.array_equal(growth.expected_researchers(w), w.expected_researchers)
+    while model.running:
+        model.step()
+    personnel = growth.load_rates()["researchers"]
+    assert np.allclose(w.growth_path, (1 + personnel) ** 2), "two years on the path"
+    share = growth.expected_researchers(w).sum(axis=1)
+    share /= share.sum()
+    base = w.expected_researchers.sum(axis=1) / w.expected_researchers.sum()
+    hk = CITIES.index("Hong Kong")
+    assert share[hk] < base[hk], "Hong Kong's expected share falls as Guangdong grows faster"

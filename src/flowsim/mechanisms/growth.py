@@ -95,6 +95,12 @@ MEMORY = (
         "[model units, int64 per city]",
     ),
     Memory(
+        "growth_path",
+        "each city's researchers on its growth path now, relative to the start [factor]: "
+        "(1 + personnel growth) ** (months / 12); what job moves should keep shares of "
+        "(:func:`expected_researchers`)",
+    ),
+    Memory(
         "rd_intensity",
         "each city's R&D spending per researcher relative to the base year [factor]: "
         "(1 + spending growth) / (1 + personnel growth) compounded; firms' R&D cash per "
@@ -170,6 +176,7 @@ def init(world: World) -> None:
     """
     world.growth_base = world.expected_researchers.sum(axis=1) * world.scale
     world.growth_added = np.zeros(len(CITIES), dtype=np.int64)
+    world.growth_path = np.ones(len(CITIES))
     world.rd_intensity = np.ones(len(CITIES))
 
 
@@ -183,6 +190,7 @@ def step(world: World, t: int) -> None:
     if not params.enabled:
         return
     personnel, spending = yearly_rates(params)
+    world.growth_path = np.power(1.0 + personnel, (t + 1) / 12.0)
     due = added_by(world.growth_base, personnel, t + 1)
     new = np.maximum(due - world.growth_added, 0)
     if new.any():
@@ -194,6 +202,17 @@ def step(world: World, t: int) -> None:
     L = world.labs
     L.budget[:] *= monthly[L.city].astype(np.float32)
     world.rd_intensity *= monthly / np.power(1.0 + personnel, 1.0 / 12.0)
+
+
+def expected_researchers(world: World) -> np.ndarray:
+    """Expected researchers by (city, field) on the growth path now, real-world units.
+
+    The base year's :attr:`~flowsim.world.World.expected_researchers` times each city's
+    :data:`growth_path` factor: the shares that job moves should keep in a growing region
+    (talent's amenity is balanced once, on the base year's shares; rebalancing it on these
+    is the fix of the pull-back docs/growth.md describes).
+    """
+    return world.expected_researchers * world.growth_path[:, None]
 
 
 def _hire(world: World, city: np.ndarray, rng: np.random.Generator) -> np.ndarray:
