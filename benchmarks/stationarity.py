@@ -55,6 +55,9 @@ def yearly(args: tuple[float, int, dict]) -> dict[str, np.ndarray]:
     from flowsim.run import run
 
     scale, seed, overrides = args
+    # the stationary option (issue 18: the default region grows); --set growth.enabled=true
+    # measures the growing one
+    overrides = {"growth.enabled": False, **overrides}
     y = run(Scenario(), seed=seed, overrides={"scale": scale, **overrides}).yearly
     return {name: y[name].to_numpy(dtype=np.float64) for name in measured()}
 

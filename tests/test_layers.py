@@ -205,6 +205,7 @@ def test_every_mechanism_declares_its_state_and_parameters():
         assert PARAMS[module.PARAMS] == module.__name__
     owned = {m.PARAMS for m in MECHANISMS} - {None}
     assert owned == {
+        "growth",
         "talent",
         "research",
         "transfer",

@@ -163,6 +163,7 @@ def test_the_model_runs_the_phases_of_its_docstring():
     source = inspect.getsource(FlowModel._advance)
     calls = {
         "begin": "w.begin_step(",
+        "growth": "growth.step(",
         "talent": "talent.step(",
         "research: start": "research.start_projects(",
         "research: complete": "research.complete_projects(",

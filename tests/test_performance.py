@@ -114,7 +114,8 @@ def test_memory_does_not_grow_with_simulated_time():
     """Fixed populations keep their rows, event tables get compacted, firms grow by births only."""
     model = FlowModel(Scenario(scale=0.01, steps=72, warmup_steps=6), rng=4)
     w = model.world
-    fixed = {name: getattr(w, name).capacity for name in ("researchers", "labs", "investors")}
+    fixed = {name: getattr(w, name).capacity for name in ("labs", "investors")}
+    researchers = w.researchers.n
     firms_before, born = w.firms.n, 0
     while model.running:
         model.step()
@@ -134,6 +135,13 @@ def test_memory_does_not_grow_with_simulated_time():
         assert getattr(w, name).capacity == capacity, (
             f"{name} must keep their rows; no per-step copies kept"
         )
+    grown = int(w.growth_added.sum())
+    assert w.researchers.n == researchers + grown, (
+        "researcher rows may grow only by the region's growth"
+    )
+    assert w.researchers.capacity <= 2 * w.researchers.n, (
+        "researchers keep their rows: capacity at most doubles as growth appends"
+    )
     assert w.firms.n == firms_before + born, "firm rows may grow only by start-ups founded"
 
 

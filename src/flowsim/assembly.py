@@ -38,6 +38,7 @@ from flowsim.mechanisms import (
     capital,
     commercialization,
     data,
+    growth,
     knowledge,
     relocation,
     research,
@@ -51,6 +52,7 @@ from flowsim.state import CORE, CORE_OWNER, StateError, assemble, assemble_memor
 from flowsim.world import World
 
 MECHANISMS: tuple[ModuleType, ...] = (
+    growth,
     talent,
     research,
     data,
@@ -61,7 +63,8 @@ MECHANISMS: tuple[ModuleType, ...] = (
     relocation,
     knowledge,
 )
-"""Every mechanism module, in step order (data and samples are research's inputs)."""
+"""Every mechanism module, in step order (growth first, in reported months only; data and
+samples are research's inputs)."""
 
 COLUMNS, OWNERS = assemble(CORE, [(m.__name__, m.STATE) for m in MECHANISMS])
 """Columns of each table by table name; owner (module name) of each column by table."""

@@ -24,32 +24,38 @@ Step order (one step = one month), written once here:
 2. **begin** — derive this month's random streams from the seed, the mechanism and
    the month (:mod:`flowsim.streams`); reset this month's counters and border quotas;
    group agents into pools by city and field from the current state.
-3. **talent** — visits (ties), job moves through border control; moves whose
+3. **growth** — in reported months only (the warm-up is the stationary base year): each
+   city gains researchers on the exogenous path of its sourced R&D personnel growth
+   (``data/growth.csv``; the same count in every policy run with the baseline), hired by
+   its labs (by budget) and firms (by size) as new rows; its labs' budgets and its firms'
+   R&D cash per researcher grow with its R&D spending; ``growth.enabled: false`` keeps
+   the region stationary (:mod:`~flowsim.mechanisms.growth`).
+4. **talent** — visits (ties), job moves through border control; moves whose
    delay has run out complete (:mod:`~flowsim.mechanisms.talent`).
-4. **research: start** — researchers start projects, recruit collaborators
+5. **research: start** — researchers start projects, recruit collaborators
    (talent crossings), move mainland grant money (capital crossings), and
    request data and samples (data and samples crossings)
    (:mod:`~flowsim.mechanisms.research`, :mod:`~flowsim.mechanisms.data`,
    :mod:`~flowsim.mechanisms.samples`).
-5. **research: complete** — projects whose work is done and whose inputs have
+6. **research: complete** — projects whose work is done and whose inputs have
    arrived yield papers, inventions, patents and PCT filings.
-6. **transfer** — lab inventions are licensed (licence fees are capital
+7. **transfer** — lab inventions are licensed (licence fees are capital
    crossings), spun off or abandoned (:mod:`~flowsim.mechanisms.transfer`).
-7. **capital** — start-ups are founded, funds raised, rounds matched (capital
+8. **capital** — start-ups are founded, funds raised, rounds matched (capital
    crossings, guidance-fund leverage), firms fail and are written off
    (:mod:`~flowsim.mechanisms.capital`).
-8. **commercialization** — development projects are funded, dropped or reach
+9. **commercialization** — development projects are funded, dropped or reach
    market (:mod:`~flowsim.mechanisms.commercialization`).
-9. **relocation** — in reported months only, labs and firms of a zone's city move
+10. **relocation** — in reported months only, labs and firms of a zone's city move
    into the zone where its rules give them better access across the border, up to
    the zone's capacity; their researchers' zone follows
    (:mod:`~flowsim.mechanisms.relocation`). They cross under the zone's rules from
    the next month.
-10. **knowledge** — each city x field's knowledge stock depreciates and takes in
+11. **knowledge** — each city x field's knowledge stock depreciates and takes in
    this month's papers, inventions and linked knowledge
    (:mod:`~flowsim.mechanisms.knowledge`);
    research productivity and job-move opportunity read it next month.
-11. **record** — counters and gauges in real-world units go to the DataCollector
+12. **record** — counters and gauges in real-world units go to the DataCollector
    (and the by-city counters and stocks to its ``by_city`` table); the month's
    by-city tally and links are added to the year's; the flow ledger is closed for
    the month.
@@ -72,6 +78,7 @@ from flowsim.geography import CITIES, PLACES
 from flowsim.mechanisms import (
     capital,
     commercialization,
+    growth,
     knowledge,
     relocation,
     research,
@@ -358,9 +365,11 @@ class FlowModel(mesa.Model):
             regime.set_phase(w, params, before, weight)
 
     def _advance(self, warmup: bool = False) -> None:
-        """One month of phases 1-9; ``warmup`` for the unrecorded months of phase 0."""
+        """One month of phases 2-11; ``warmup`` for the unrecorded months of phase 0."""
         w, t = self.world, self.month
         w.begin_step(t)
+        if not warmup:  # the warm-up settles the base year: growth starts at step 0
+            growth.step(w, t - self.params.warmup_steps)
         talent.step(w, t)
         research.start_projects(w, t)
         research.complete_projects(w, t)

@@ -3,7 +3,7 @@
 :class:`Scenario` composes every parameter section. The section a mechanism owns is
 declared, with its defaults, in that mechanism's module (``talent`` by
 :class:`flowsim.mechanisms.talent.TalentParams`, ``research``, ``transfer``,
-``capital``, ``commercialization``, ``knowledge`` and ``relocation`` likewise, as
+``capital``, ``commercialization``, ``knowledge``, ``relocation`` and ``growth`` likewise, as
 ``PARAMS``/``Params``); the shared building blocks and the border-control policy
 live in :mod:`flowsim.paramtypes`; the other sections (population, world,
 outputs) are defined here. Every name is importable from here, so this
@@ -27,6 +27,7 @@ from pydantic import Field, field_validator, model_validator
 from flowsim.geography import CORRIDORS, ELEMENTS, FIELDS, ZONES
 from flowsim.mechanisms.capital import CapitalParams
 from flowsim.mechanisms.commercialization import CommercializationParams
+from flowsim.mechanisms.growth import GrowthParams
 from flowsim.mechanisms.knowledge import KnowledgeParams
 from flowsim.mechanisms.relocation import RelocationParams
 from flowsim.mechanisms.research import ResearchParams
@@ -252,6 +253,7 @@ class Scenario(_Frozen):
     commercialization: CommercializationParams = CommercializationParams()
     knowledge: KnowledgeParams = KnowledgeParams()
     relocation: RelocationParams = RelocationParams()
+    growth: GrowthParams = GrowthParams()
     deterrence: Deterrence = Deterrence()
     open_region: OpenRegionParams = OpenRegionParams()
     world: WorldParams = WorldParams()
@@ -405,6 +407,7 @@ __all__ = [
     "Deterrence",
     "Friction",
     "FrictionOverride",
+    "GrowthParams",
     "KnowledgeParams",
     "OutputParams",
     "Policy",

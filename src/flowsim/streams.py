@@ -26,6 +26,7 @@ MECHANISMS: tuple[str, ...] = (
     "data_category",
     "samples_kind",
     "phase_in",
+    "growth",
 )
 """Names of the streams a model uses; each is one mechanism."""
 

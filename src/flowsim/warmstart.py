@@ -6,7 +6,8 @@ N policy points x R replicates then needs R warm-ups, not N x R, and so does the
 
 The cache is content-addressed: an entry's key is a SHA-256 of everything the warm-up
 reads (the warm-up's scenario without the fields it never reads — name, description,
-sources, steps, start year, timing, outputs — the seed, and a fingerprint of flowsim
+sources, steps, start year, timing, outputs, growth, which acts from the first reported
+month only — the seed, and a fingerprint of flowsim
 itself: its version, the text of every module and data file, and numpy's version). A
 change to any of them is another key, so a stale entry is never used; an entry is a
 pickle of the world written atomically, so a half-written file is never read. Deleting
@@ -36,7 +37,16 @@ if TYPE_CHECKING:
 OFF = ("off", "0", "false", "no", "none")
 """Values of ``FLOWSIM_CACHE`` that turn the cache off."""
 
-NOT_READ = ("name", "description", "sources", "steps", "start_year", "timing", "outputs")
+NOT_READ = (
+    "name",
+    "description",
+    "sources",
+    "steps",
+    "start_year",
+    "timing",
+    "outputs",
+    "growth",
+)
 """Scenario fields the warm-up never reads: they are left out of the key."""
 
 SUFFIX = ".warmup.pkl"

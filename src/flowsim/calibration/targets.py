@@ -377,6 +377,7 @@ SECTIONS: tuple[str, ...] = (
     "commercialization",
     "knowledge",
     "relocation",
+    "growth",
     "deterrence",
     "world",
 )

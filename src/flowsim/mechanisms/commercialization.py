@@ -136,8 +136,11 @@ def step(world: World, t: int) -> None:
     D, F = world.developments, world.firms
     # established firms fund development from their own revenue; start-ups depend on VC
     F.cash[:] *= 1.0 - p.cash_spend_rate
+    # R&D cash per researcher grows with the city's R&D spending per researcher
+    # (world.rd_intensity, set by flowsim.mechanisms.growth; 1 in a stationary region)
+    per_researcher = p.rd_budget_per_researcher * world.rd_intensity[F.city]
     F.cash[:] += np.where(
-        F.alive & (F.stage == 1), p.rd_budget_per_researcher * F.staff.astype(np.float64), 0.0
+        F.alive & (F.stage == 1), per_researcher * F.staff.astype(np.float64), 0.0
     )
     dead = np.flatnonzero(D.active & ~F.alive[D.firm])
     D.active[dead] = False
