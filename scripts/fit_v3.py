@@ -1,0 +1,434 @@
+"""Fit model v3 to targets_v3.yaml by history matching + ABC, and write the validation report.
+
+Issue 18's calibration, sized for ~15 minutes on two cores at the targets file's scale::
+
+    python scripts/fit_v3.py                              # fit, ensemble, report (~15 min)
+    python scripts/fit_v3.py --baseline-only              # the unfitted baseline's report only
+    python scripts/fit_v3.py --wave1 40 --wave2 30 --replicates 1 --out results/fit_v3_try
+
+Steps (every step prints its progress and its time; a step whose folder is complete is
+resumed, not re-run):
+
+1. **Unfitted baseline**: the targets file's scenario, its replicates and seeds.
+2. **Wave 1** (``flowsim calibrate`` with ``search.method: abc``): ``--wave1`` independent
+   draws from the priors of the 15 free parameters, ``--replicates`` runs each.
+3. **History matching** on wave 1 (:mod:`flowsim.calibration.history`): a quadratic emulator
+   per calibration target, and the prior's sets that are not ruled out (NROY, largest
+   implausibility <= 3).
+4. **Wave 2**: ``--wave2`` sets drawn uniformly from the NROY region (a refocused wave),
+   each run like wave 1; the sets that put *every* calibration target within tolerance
+   are accepted, in draw order: the ensemble is a sample of the accepted region, not an
+   optimiser's top trials. No accepted set: exit 1, no ensemble.
+5. Writes ``scenarios/calibration/ensemble_v3/`` (``ensemble.csv``, ``ensemble.yaml``,
+   ``history_match.csv``, ``README.md``) and ``docs/results/validation_v3.md`` + ``.csv``:
+   every calibration and validation target with its real value, band, the unfitted
+   baseline's and the ensemble's value, the miss in tolerance bands and pass/fail.
+
+Exit codes: 0 an ensemble was written; 1 the calibration failed (no accepted set); 2 bad
+input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import shutil
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+TARGETS = ROOT / "scenarios" / "calibration" / "targets_v3.yaml"
+ENSEMBLE_DIR = ROOT / "scenarios" / "calibration" / "ensemble_v3"
+DOCS = ROOT / "docs" / "results"
+
+
+def _log(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def with_settings(targets: Any, replicates: int, scale: float | None) -> Any:
+    """A copy of the loaded targets file with other replicates (and scale)."""
+    from flowsim.calibration.targets import Targets
+
+    update: dict[str, Any] = {"replicates": replicates}
+    if scale is not None:
+        update["run"] = targets.spec.run.model_copy(update={"scale": scale})
+    return Targets(targets.spec.model_copy(update=update), targets.path, targets.scenario)
+
+
+def baseline_values(targets: Any, workers: int) -> list[dict[str, float]]:
+    """Every target's value in each replicate of the unfitted scenario (the file's seeds)."""
+    from flowsim.calibration.fit import TargetModel, runner
+    from flowsim.progress import progress_bar
+    from flowsim.streams import replicate_seeds
+    from flowsim.sweep.tasks import RunTask
+
+    seeds = replicate_seeds(targets.spec.seed, targets.spec.replicates)
+    model = TargetModel(targets.base_scenario(), tuple(targets.spec.targets))
+    tasks = [
+        RunTask(run_id=r, point_id=0, replicate=r, seed=s, overrides={})
+        for r, s in enumerate(seeds)
+    ]
+    found: list[dict[str, float] | None] = [None] * len(seeds)
+    bar = progress_bar(len(seeds), desc="unfitted baseline", unit="run")
+
+    def on_result(record: dict[str, Any]) -> None:
+        found[record["replicate"]] = {
+            t.id: record["outcomes"].get(t.id, math.nan) for t in targets.spec.targets
+        }
+        bar.update(1)
+
+    with runner(workers, None) as run_tasks:
+        run_tasks(tasks, model, on_result)
+    bar.close()
+    return [f or {} for f in found]
+
+
+def run_wave(
+    targets: Any, folder: Path, budget: int, workers: int, proposals: pd.DataFrame | None = None
+) -> Any:
+    """Run (or resume) one wave into ``folder`` and write its reports; the Outcome."""
+    from flowsim.calibration.fit import MANIFEST, calibrate, finish, read_log
+
+    resume = (folder / MANIFEST).is_file()
+    if resume and len(read_log(folder)) >= budget:
+        _log(f"{folder}: {budget} trials logged already, not run again")
+    else:
+        calibrate(
+            targets, folder, budget=budget, workers=workers, resume=resume, proposals=proposals
+        )
+    return finish(targets, folder)
+
+
+def verdict(target: Any, value: float) -> tuple[float, str]:
+    """(distance in tolerance bands, ``pass``/``FAIL``/``no value``)."""
+    from flowsim.calibration.evaluate import distance
+
+    if not np.isfinite(value):
+        return math.nan, "no value"
+    d = float(distance(target, value))
+    return d, "pass" if abs(d) <= 1.0 else "FAIL"
+
+
+def _source(t: Any) -> str:
+    s = t.source
+    if isinstance(s, str):
+        return s
+    return f"{s.publisher}, {s.title} ({s.year})"
+
+
+def report_table(
+    targets: Any, base: list[dict[str, float]], members: list[dict[str, Any]] | None
+) -> pd.DataFrame:
+    """One row per target: real value, band, unfitted baseline and ensemble, miss, verdict.
+
+    ``members``: the ensemble's trial records (None: no fit, baseline columns only). The
+    ensemble's value is the mean over members of each member's replicate mean; its range
+    the 5-95% over members; the verdict is judged on the ensemble mean for every target
+    (calibration and validation alike: what the calibrated model says).
+    """
+    from flowsim.calibration.report import describe_target
+
+    rows = []
+    for t in targets.spec.targets:
+        row: dict[str, Any] = {
+            "id": t.id,
+            "level": t.level,
+            "role": t.role,
+            "what": describe_target(t),
+            "real": t.value,
+            "unit": t.unit,
+            "band_low": t.value - t.band,
+            "band_high": t.value + t.band,
+        }
+        if not t.reported:
+            row.update(baseline=math.nan, baseline_miss=math.nan, baseline_verdict="not evaluated")
+            if members is not None:
+                row.update(
+                    ensemble=math.nan,
+                    ensemble_low=math.nan,
+                    ensemble_high=math.nan,
+                    miss=math.nan,
+                    members_within=math.nan,
+                    verdict="not evaluated",
+                )
+            row["note"] = t.model_output_note or ""
+            row["source"] = _source(t)
+            rows.append(row)
+            continue
+        b = np.array([v.get(t.id, math.nan) for v in base], dtype=float)
+        b_mean = float(np.nanmean(b)) if np.isfinite(b).any() else math.nan
+        row["baseline"] = b_mean
+        row["baseline_miss"], row["baseline_verdict"] = verdict(t, b_mean)
+        if members is not None:
+            means = []
+            for m in members:
+                v = np.array([r.get(t.id, math.nan) for r in m["values"]], dtype=float)
+                means.append(float(np.nanmean(v)) if np.isfinite(v).any() else math.nan)
+            means_arr = np.array(means, dtype=float)
+            ok = means_arr[np.isfinite(means_arr)]
+            mean = float(ok.mean()) if ok.size else math.nan
+            row["ensemble"] = mean
+            row["ensemble_low"], row["ensemble_high"] = (
+                (float(np.quantile(ok, 0.05)), float(np.quantile(ok, 0.95)))
+                if ok.size
+                else (math.nan, math.nan)
+            )
+            row["miss"], row["verdict"] = verdict(t, mean)
+            row["members_within"] = (
+                float(np.mean([abs(verdict(t, x)[0]) <= 1.0 for x in ok])) if ok.size else math.nan
+            )
+        row["note"] = ""
+        row["source"] = _source(t)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def counts(table: pd.DataFrame, column: str) -> dict[str, tuple[int, int]]:
+    """(passes, evaluated) per role for a verdict column."""
+    out = {}
+    for role in ("calibration", "validation"):
+        v = table.loc[table["role"] == role, column]
+        evaluated = v.isin(["pass", "FAIL"])
+        out[role] = (int((v == "pass").sum()), int(evaluated.sum()))
+    return out
+
+
+def _num(x: float) -> str:
+    if not np.isfinite(x):
+        return "–"
+    if abs(x) >= 1000:
+        return f"{x:,.0f}"
+    return f"{x:.3g}"
+
+
+def write_markdown(table: pd.DataFrame, path: Path, header: list[str]) -> None:
+    """docs/results/validation_v3.md: the counts, how it was made, and one row per target."""
+    fitted = "ensemble" in table.columns
+    lines = ["# Validation of model v3 against targets_v3.yaml", "", *header, ""]
+    cb = counts(table, "baseline_verdict")
+    lines.append(
+        f"- **Unfitted baseline**: calibration {cb['calibration'][0]}/{cb['calibration'][1]} "
+        f"pass, validation {cb['validation'][0]}/{cb['validation'][1]} pass."
+    )
+    if fitted:
+        ce = counts(table, "verdict")
+        lines.append(
+            f"- **Calibrated ensemble** (mean over members): calibration "
+            f"{ce['calibration'][0]}/{ce['calibration'][1]} pass, validation "
+            f"{ce['validation'][0]}/{ce['validation'][1]} pass."
+        )
+    missing = int((table["baseline_verdict"] == "not evaluated").sum())
+    lines += [
+        f"- {missing} targets are not evaluated: the model cannot report them yet "
+        "(`model_output: none`, reason in the CSV's `note`).",
+        "",
+        "Miss = (model − real) / tolerance band; pass when |miss| ≤ 1. "
+        "Every number is in `validation_v3.csv`.",
+        "",
+    ]
+    head = "| target | level | role | real | baseline (miss) |"
+    rule = "|---|---|---|---|---|"
+    if fitted:
+        head += " ensemble mean (5–95%) (miss) | members within | verdict |"
+        rule += "---|---|---|"
+    else:
+        head += " verdict |"
+        rule += "---|"
+    lines += [head, rule]
+    for r in table.itertuples():
+        if r.baseline_verdict == "not evaluated":
+            cells = [r.id, r.level, r.role, _num(r.real), "not evaluated"]
+            cells += ["–", "–", "not evaluated"] if fitted else ["not evaluated"]
+        else:
+            cells = [
+                r.id,
+                r.level,
+                r.role,
+                _num(r.real),
+                f"{_num(r.baseline)} ({r.baseline_miss:+.2f})",
+            ]
+            if fitted:
+                cells += [
+                    f"{_num(r.ensemble)} ({_num(r.ensemble_low)}–{_num(r.ensemble_high)}) "
+                    f"({r.miss:+.2f})",
+                    f"{r.members_within:.0%}",
+                    r.verdict,
+                ]
+            else:
+                cells.append(r.baseline_verdict)
+        lines.append("| " + " | ".join(str(c) for c in cells) + " |")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def ship_ensemble(wave2: Path, history: pd.DataFrame, note: str, dest: Path) -> None:
+    """Copy the ensemble (small files only) with repo-relative paths in its manifest."""
+    dest.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(wave2 / "ensemble.csv", dest / "ensemble.csv")
+    manifest = yaml.safe_load((wave2 / "ensemble.yaml").read_text(encoding="utf-8"))
+    manifest["scenario"] = "scenarios/baseline.yaml"
+    manifest["targets"] = "scenarios/calibration/targets_v3.yaml"
+    (dest / "ensemble.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+    history.to_csv(dest / "history_match.csv", index=False)
+    (dest / "README.md").write_text(
+        "# The calibrated ensemble of model v3 (targets_v3.yaml)\n\n"
+        "Written by `python scripts/fit_v3.py` (history matching, then ABC rejection inside\n"
+        "the sets history matching did not rule out). Every member puts all six calibration\n"
+        "targets within tolerance; members are in draw order. `history_match.csv` is each\n"
+        "free parameter's 95% interval over the first wave's NROY sets, against its prior.\n\n"
+        f"{note}\n\n"
+        "Use it: `flowsim run scenarios/X.yaml --ensemble scenarios/calibration/ensemble_v3`\n"
+        "(or `python scripts/scenario_effects.py`). The trial logs are not shipped.\n",
+        encoding="utf-8",
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Fit, write the ensemble and the report; 0, 1 (calibration failed) or 2."""
+    from flowsim.calibration.fit import CalibrationError, read_log
+    from flowsim.calibration.history import history_match
+    from flowsim.calibration.targets import load_targets
+    from flowsim.yamlio import ConfigError
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--targets", default=str(TARGETS))
+    parser.add_argument("--out", default="results/fit_v3", help="wave folders (trial logs)")
+    parser.add_argument("--wave1", type=int, default=110, help="prior draws (default 110)")
+    parser.add_argument("--wave2", type=int, default=90, help="NROY draws (default 90)")
+    parser.add_argument("--replicates", type=int, default=2, help="runs per draw (default 2)")
+    parser.add_argument("--scale", type=float, help="override the targets file's scale")
+    parser.add_argument("--ensemble-size", type=int, default=20)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--baseline-only", action="store_true", help="no fit: baseline report")
+    parser.add_argument("--ensemble-out", default=str(ENSEMBLE_DIR))
+    parser.add_argument("--docs", default=str(DOCS), help="where validation_v3.md/.csv go")
+    args = parser.parse_args(argv)
+    if min(args.wave1, args.wave2, args.replicates, args.ensemble_size, args.workers) < 1:
+        print("fit_v3.py: --wave1/--wave2/--replicates/... must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        targets = load_targets(args.targets)
+    except ConfigError as err:
+        print(err, file=sys.stderr)
+        return 2
+    out, docs = Path(args.out), Path(args.docs)
+    docs.mkdir(parents=True, exist_ok=True)
+    timings: dict[str, float] = {}
+    base_targets = with_settings(targets, targets.spec.replicates, args.scale)
+
+    t0 = time.time()
+    base = baseline_values(base_targets, args.workers)
+    timings["unfitted baseline"] = time.time() - t0
+    _log(f"unfitted baseline: {timings['unfitted baseline']:.0f} s")
+    run_note = (
+        f"runs: scale {base_targets.spec.run.scale}, {base_targets.spec.run.warmup_steps} warm-up "
+        f"+ {base_targets.spec.run.steps} months from {base_targets.spec.run.start_year}"
+    )
+    header = [
+        f"Made by `python scripts/fit_v3.py` on {time.strftime('%Y-%m-%d')} ({run_note}). "
+        f"The unfitted baseline is the mean of {targets.spec.replicates} replicates on the "
+        "targets file's seeds."
+    ]
+    members = None
+    status = 0
+    if not args.baseline_only:
+        spec = targets.spec.model_copy(
+            update={
+                "search": targets.spec.search.model_copy(update={"ensemble": args.ensemble_size})
+            }
+        )
+        from flowsim.calibration.targets import Targets
+
+        fit_targets = with_settings(
+            Targets(spec, targets.path, targets.scenario), args.replicates, args.scale
+        )
+        calibration = fit_targets.spec.of_role("calibration")
+        try:
+            t0 = time.time()
+            _log(f"wave 1: {args.wave1} draws from the priors x {args.replicates} runs")
+            run_wave(fit_targets, out / "wave1", args.wave1, args.workers)
+            timings["wave 1"] = time.time() - t0
+            trials1 = read_log(out / "wave1")
+            match = history_match(
+                trials1, calibration, fit_targets.spec.free, seed=fit_targets.spec.seed
+            )
+            history = match.intervals(fit_targets.spec.free)
+            r2 = ", ".join(f"{k} {e.r2:.2f}" for k, e in match.emulators.items())
+            _log(
+                f"history matching: {match.share:.1%} of the prior not ruled out ({len(match.nroy)} sets); emulator r2: {r2}"
+            )
+            if match.nroy.empty:
+                print(
+                    "fit_v3.py: history matching ruled out every set; no ensemble", file=sys.stderr
+                )
+                return 1
+            n2 = min(args.wave2, len(match.nroy))
+            t0 = time.time()
+            _log(f"wave 2: {n2} draws from the NROY sets x {args.replicates} runs")
+            outcome = run_wave(fit_targets, out / "wave2", n2, args.workers, proposals=match.nroy)
+            timings["wave 2"] = time.time() - t0
+        except CalibrationError as err:
+            print(err, file=sys.stderr)
+            return 2
+        trials2 = {r["trial"]: r for r in read_log(out / "wave2")}
+        accepted = int(
+            sum(
+                all(
+                    abs(
+                        verdict(t, float(np.nanmean([v.get(t.id, math.nan) for v in r["values"]])))[
+                            0
+                        ]
+                    )
+                    <= 1.0
+                    for t in calibration
+                )
+                for r in trials2.values()
+            )
+        )
+        note = (
+            f"Wave 1: {args.wave1} prior draws x {args.replicates} runs; history matching kept "
+            f"{match.share:.1%} of the prior (emulator r2: {r2}). Wave 2: {n2} draws from "
+            f"the NROY sets x {args.replicates} runs, {accepted} accepted "
+            f"({accepted / max(n2, 1):.0%}); the ensemble is the first "
+            f"{min(accepted, args.ensemble_size)} accepted in draw order."
+        )
+        header.append(note)
+        if outcome.failed:
+            status = 1
+            header.append("**CALIBRATION FAILED: no draw met every calibration target.**")
+            print("fit_v3.py: CALIBRATION FAILED: no accepted draw; no ensemble", file=sys.stderr)
+        else:
+            members = [trials2[int(t)] for t in outcome.ensemble["trial"]]
+            ship_ensemble(out / "wave2", history, note, Path(args.ensemble_out))
+            history_lines = [
+                f"  {r.parameter}: {r.low:.4g}–{r.high:.4g} of {r.prior_low:.4g}–{r.prior_high:.4g} "
+                f"({r.narrowing:.2f}x)"
+                for r in history.itertuples()
+            ]
+            _log("history matching, 95% of NROY:\n" + "\n".join(history_lines))
+    header.append("Timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()) + ".")
+    table = report_table(base_targets, base, members)
+    table.to_csv(docs / "validation_v3.csv", index=False)
+    write_markdown(table, docs / "validation_v3.md", header)
+    cb = counts(table, "baseline_verdict")
+    summary = {"timings_s": {k: round(v) for k, v in timings.items()}, "baseline": cb}
+    if members is not None:
+        summary["ensemble"] = counts(table, "verdict")
+        summary["members"] = len(members)
+    print(json.dumps(summary))
+    print(
+        f"written: {docs / 'validation_v3.md'}, {docs / 'validation_v3.csv'}"
+        + (f", {args.ensemble_out}/" if members is not None else "")
+    )
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
