@@ -362,7 +362,8 @@ def main(argv: list[str] | None = None) -> int:
             history = match.intervals(fit_targets.spec.free)
             r2 = ", ".join(f"{k} {e.r2:.2f}" for k, e in match.emulators.items())
             _log(
-                f"history matching: {match.share:.1%} of the prior not ruled out ({len(match.nroy)} sets); emulator r2: {r2}"
+                f"history matching: {match.share:.1%} of the prior not ruled out "
+                f"({len(match.nroy)} sets); emulator r2: {r2}"
             )
             if match.nroy.empty:
                 print(
@@ -408,7 +409,8 @@ def main(argv: list[str] | None = None) -> int:
             members = [trials2[int(t)] for t in outcome.ensemble["trial"]]
             ship_ensemble(out / "wave2", history, note, Path(args.ensemble_out))
             history_lines = [
-                f"  {r.parameter}: {r.low:.4g}–{r.high:.4g} of {r.prior_low:.4g}–{r.prior_high:.4g} "
+                f"  {r.parameter}: {r.low:.4g}–{r.high:.4g} of "
+                f"{r.prior_low:.4g}–{r.prior_high:.4g} "
                 f"({r.narrowing:.2f}x)"
                 for r in history.itertuples()
             ]
