@@ -339,9 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     members = None
     status = 0
     if not args.baseline_only:
+        # history matching needs independent draws from the priors: ABC, whatever the file says
         spec = targets.spec.model_copy(
             update={
-                "search": targets.spec.search.model_copy(update={"ensemble": args.ensemble_size})
+                "search": targets.spec.search.model_copy(
+                    update={"ensemble": args.ensemble_size, "method": "abc"}
+                )
             }
         )
         from flowsim.calibration.targets import Targets

@@ -125,6 +125,7 @@ def run_all(
     scale: float | None,
     jobs: int,
     out: Path,
+    steps: int | None = None,
 ) -> dict[str, float]:
     """``flowsim run --ensemble`` of every scenario, ``jobs`` at a time; seconds per scenario."""
     parameters = yaml.safe_load((ensemble / "ensemble.yaml").read_text("utf-8"))["parameters"]
@@ -142,6 +143,8 @@ def run_all(
         ]  # fmt: skip
         if scale is not None:
             command += ["--scale", str(scale)]
+        if steps is not None:
+            command += ["--steps", str(steps)]
         commands[path.stem] = command
     seconds: dict[str, float] = {}
     start = time.time()
@@ -343,6 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=16, help="members used (default 16)")
     parser.add_argument("--replications", type=int, default=1, help="seeds per member (1)")
     parser.add_argument("--scale", type=float, help="agent scale (default: the scenarios' 0.1)")
+    parser.add_argument("--steps", type=int, help="reported months (default: the scenarios')")
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once (2)")
     parser.add_argument("--out", default="results/effects")
     parser.add_argument("--docs", default=str(DOCS))
@@ -378,7 +382,7 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(out / "ensembles")
         seconds = run_all(
             [f.resolve() for f in files], ensemble, args.members, args.replications,
-            args.scale, args.jobs, out,
+            args.scale, args.jobs, out, args.steps,
         )  # fmt: skip
     took = time.time() - t0
     headline, decides, members, seeds = effects(out, names)
