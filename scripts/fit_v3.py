@@ -6,8 +6,8 @@ Issue 18's calibration, sized for ~15 minutes on two cores at the targets file's
     python scripts/fit_v3.py --baseline-only              # the unfitted baseline's report only
     python scripts/fit_v3.py --wave1 40 --wave2 30 --replicates 1 --out results/fit_v3_try
 
-Steps (every step prints its progress and its time; a step whose folder is complete is
-resumed, not re-run):
+Steps (every step prints its progress and its time; a step whose folder is complete is not
+run again with ``--resume``; without it, an ``--out`` that holds a wave is refused):
 
 1. **Unfitted baseline**: the targets file's scenario, its replicates and seeds.
 2. **Wave 1** (``flowsim calibrate`` with ``search.method: abc``): ``--wave1`` independent
@@ -92,12 +92,21 @@ def baseline_values(targets: Any, workers: int) -> list[dict[str, float]]:
 
 
 def run_wave(
-    targets: Any, folder: Path, budget: int, workers: int, proposals: pd.DataFrame | None = None
+    targets: Any,
+    folder: Path,
+    budget: int,
+    workers: int,
+    proposals: pd.DataFrame | None = None,
+    resume: bool = False,
 ) -> Any:
-    """Run (or resume) one wave into ``folder`` and write its reports; the Outcome."""
+    """Run (or, with ``resume``, continue) one wave into ``folder``; its Outcome.
+
+    Without ``resume`` a folder that holds a calibration is refused (CalibrationError):
+    its trials may come from another version of the model.
+    """
     from flowsim.calibration.fit import MANIFEST, calibrate, finish, read_log
 
-    resume = (folder / MANIFEST).is_file()
+    resume = resume and (folder / MANIFEST).is_file()
     if resume and len(read_log(folder)) >= budget:
         _log(f"{folder}: {budget} trials logged already, not run again")
     else:
@@ -300,13 +309,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default=str(TARGETS))
     parser.add_argument("--out", default="results/fit_v3", help="wave folders (trial logs)")
-    parser.add_argument("--wave1", type=int, default=110, help="prior draws (default 110)")
-    parser.add_argument("--wave2", type=int, default=90, help="NROY draws (default 90)")
-    parser.add_argument("--replicates", type=int, default=2, help="runs per draw (default 2)")
+    parser.add_argument("--wave1", type=int, default=150, help="prior draws (default 150)")
+    parser.add_argument("--wave2", type=int, default=150, help="NROY draws (default 150)")
+    parser.add_argument("--replicates", type=int, default=1, help="runs per draw (default 1)")
     parser.add_argument("--scale", type=float, help="override the targets file's scale")
     parser.add_argument("--ensemble-size", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--baseline-only", action="store_true", help="no fit: baseline report")
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue the waves in --out (same model and settings); without it an --out "
+        "that holds a wave is refused",
+    )
     parser.add_argument("--ensemble-out", default=str(ENSEMBLE_DIR))
     parser.add_argument("--docs", default=str(DOCS), help="where validation_v3.md/.csv go")
     args = parser.parse_args(argv)
@@ -356,7 +371,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             t0 = time.time()
             _log(f"wave 1: {args.wave1} draws from the priors x {args.replicates} runs")
-            run_wave(fit_targets, out / "wave1", args.wave1, args.workers)
+            run_wave(fit_targets, out / "wave1", args.wave1, args.workers, resume=args.resume)
             timings["wave 1"] = time.time() - t0
             trials1 = read_log(out / "wave1")
             match = history_match(
@@ -376,7 +391,9 @@ def main(argv: list[str] | None = None) -> int:
             n2 = min(args.wave2, len(match.nroy))
             t0 = time.time()
             _log(f"wave 2: {n2} draws from the NROY sets x {args.replicates} runs")
-            outcome = run_wave(fit_targets, out / "wave2", n2, args.workers, proposals=match.nroy)
+            outcome = run_wave(
+                fit_targets, out / "wave2", n2, args.workers, match.nroy, args.resume
+            )
             timings["wave 2"] = time.time() - t0
         except CalibrationError as err:
             print(err, file=sys.stderr)

@@ -82,11 +82,14 @@ def sub_ensemble(
     """The first ``members`` members of ``ensemble`` in ``dest`` (``fixed`` columns set)."""
     dest.mkdir(parents=True, exist_ok=True)
     frame = pd.read_csv(ensemble / "ensemble.csv")
-    if len(frame) < members:
+    if len(frame) < 3:
         raise SystemExit(
-            f"scenario_effects.py: {ensemble} has {len(frame)} members, --members asks for "
-            f"{members}; run scripts/fit_v3.py with a larger --ensemble-size or ask for fewer"
+            f"scenario_effects.py: {ensemble} has {len(frame)} members; an interval across "
+            "members needs at least 3: run scripts/fit_v3.py with larger waves"
         )
+    if len(frame) < members:
+        _log(f"{ensemble} has {len(frame)} members, fewer than --members {members}: using all")
+        members = len(frame)
     frame = frame.head(members)
     for name, value in (fixed or {}).items():
         frame[name] = value
