@@ -33,7 +33,6 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -41,7 +40,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 TARGETS = ROOT / "scenarios" / "calibration" / "targets_v3.yaml"
@@ -221,7 +219,9 @@ def _num(x: float) -> str:
 def write_markdown(table: pd.DataFrame, path: Path, header: list[str]) -> None:
     """docs/results/validation_v3.md: the counts, how it was made, and one row per target."""
     fitted = "ensemble" in table.columns
-    lines = ["# Validation of model v3 against targets_v3.yaml", "", *header, ""]
+    lines = ["# Validation of model v3 against targets_v3.yaml", ""]
+    for paragraph in header:
+        lines += [paragraph, ""]
     cb = counts(table, "baseline_verdict")
     lines.append(
         f"- **Unfitted baseline**: calibration {cb['calibration'][0]}/{cb['calibration'][1]} "
@@ -277,21 +277,48 @@ def write_markdown(table: pd.DataFrame, path: Path, header: list[str]) -> None:
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 
 
-def ship_ensemble(wave2: Path, history: pd.DataFrame, note: str, dest: Path) -> None:
-    """Copy the ensemble (small files only) with repo-relative paths in its manifest."""
-    dest.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(wave2 / "ensemble.csv", dest / "ensemble.csv")
-    manifest = yaml.safe_load((wave2 / "ensemble.yaml").read_text(encoding="utf-8"))
-    manifest["scenario"] = "scenarios/baseline.yaml"
-    manifest["targets"] = "scenarios/calibration/targets_v3.yaml"
-    (dest / "ensemble.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False), encoding="utf-8")
+def _relative(path: str) -> str:
+    """``path`` relative to the repository when it lies inside it (as the manifest keeps it)."""
+    resolved = Path(path).resolve()
+    try:
+        return resolved.relative_to(ROOT).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def ship_ensemble(
+    members: list[dict[str, Any]],
+    free: dict[str, Any],
+    history: pd.DataFrame,
+    note: str,
+    dest: Path,
+    targets: str = "scenarios/calibration/targets_v3.yaml",
+) -> None:
+    """Write the accepted members (small files only) with repo-relative paths in the manifest."""
+    from flowsim.calibration.ensemble import write_ensemble
+
+    frame = pd.DataFrame(
+        [
+            {"trial": r["trial"], "objective": r["objective"], "within_all": True, **r["params"]}
+            for r in members
+        ]
+    )
+    write_ensemble(
+        dest,
+        frame,
+        list(free),
+        bounds={n: (b.low, b.high) for n, b in free.items()},
+        scenario="scenarios/baseline.yaml",
+        targets=targets,
+        selection=note,
+    )
     history.to_csv(dest / "history_match.csv", index=False)
     (dest / "README.md").write_text(
         "# The calibrated ensemble of model v3 (targets_v3.yaml)\n\n"
         "Written by `python scripts/fit_v3.py` (history matching, then ABC rejection inside\n"
         "the sets history matching did not rule out). Every member puts all six calibration\n"
         "targets within tolerance; members are in draw order. `history_match.csv` is each\n"
-        "free parameter's 95% interval over the first wave's NROY sets, against its prior.\n\n"
+        "free parameter's 95% interval over the last wave's NROY sets, against its prior.\n\n"
         f"{note}\n\n"
         "Use it: `flowsim run scenarios/X.yaml --ensemble scenarios/calibration/ensemble_v3`\n"
         "(or `python scripts/scenario_effects.py`). The trial logs are not shipped.\n",
@@ -309,8 +336,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default=str(TARGETS))
     parser.add_argument("--out", default="results/fit_v3", help="wave folders (trial logs)")
-    parser.add_argument("--wave1", type=int, default=150, help="prior draws (default 150)")
-    parser.add_argument("--wave2", type=int, default=150, help="NROY draws (default 150)")
+    parser.add_argument("--wave1", type=int, default=120, help="prior draws (default 120)")
+    parser.add_argument(
+        "--wave2", type=int, default=90, help="draws per refocused wave (default 90)"
+    )
+    parser.add_argument(
+        "--refocus", type=int, default=2, help="refocused waves after wave 1 (default 2)"
+    )
     parser.add_argument("--replicates", type=int, default=1, help="runs per draw (default 1)")
     parser.add_argument("--scale", type=float, help="override the targets file's scale")
     parser.add_argument("--ensemble-size", type=int, default=20)
@@ -325,7 +357,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--ensemble-out", default=str(ENSEMBLE_DIR))
     parser.add_argument("--docs", default=str(DOCS), help="where validation_v3.md/.csv go")
     args = parser.parse_args(argv)
-    if min(args.wave1, args.wave2, args.replicates, args.ensemble_size, args.workers) < 1:
+    if (
+        min(args.wave1, args.wave2, args.refocus, args.replicates, args.ensemble_size, args.workers)
+        < 1
+    ):
         print("fit_v3.py: --wave1/--wave2/--replicates/... must be at least 1", file=sys.stderr)
         return 2
     try:
@@ -368,73 +403,79 @@ def main(argv: list[str] | None = None) -> int:
             Targets(spec, targets.path, targets.scenario), args.replicates, args.scale
         )
         calibration = fit_targets.spec.of_role("calibration")
+        free = fit_targets.spec.free
+        waves: list[str] = []
+        accepted: list[dict[str, Any]] = []  # accepted trial records, wave by wave, draw order
         try:
             t0 = time.time()
-            _log(f"wave 1: {args.wave1} draws from the priors x {args.replicates} runs")
+            _log(f"wave 1: {args.wave1} draws from the priors x {args.replicates} run(s)")
             run_wave(fit_targets, out / "wave1", args.wave1, args.workers, resume=args.resume)
             timings["wave 1"] = time.time() - t0
-            trials1 = read_log(out / "wave1")
-            match = history_match(
-                trials1, calibration, fit_targets.spec.free, seed=fit_targets.spec.seed
-            )
-            history = match.intervals(fit_targets.spec.free)
-            r2 = ", ".join(f"{k} {e.r2:.2f}" for k, e in match.emulators.items())
-            _log(
-                f"history matching: {match.share:.1%} of the prior not ruled out "
-                f"({len(match.nroy)} sets); emulator r2: {r2}"
-            )
-            if match.nroy.empty:
-                print(
-                    "fit_v3.py: history matching ruled out every set; no ensemble", file=sys.stderr
+            trials = read_log(out / "wave1")
+            match = None
+            used: set[tuple[float, ...]] = set()
+            for k in range(2, args.refocus + 2):
+                # emulators on every run so far; candidates: the previous wave's NROY sets
+                match = history_match(
+                    trials, calibration, free, seed=fit_targets.spec.seed, within=match
                 )
-                return 1
-            n2 = min(args.wave2, len(match.nroy))
-            t0 = time.time()
-            _log(f"wave 2: {n2} draws from the NROY sets x {args.replicates} runs")
-            outcome = run_wave(
-                fit_targets, out / "wave2", n2, args.workers, match.nroy, args.resume
-            )
-            timings["wave 2"] = time.time() - t0
+                r2 = ", ".join(f"{t} {e.r2:.2f}" for t, e in match.emulators.items())
+                _log(
+                    f"history matching before wave {k}: {match.share:.2%} of the prior not "
+                    f"ruled out ({len(match.nroy)} sets); emulator r2: {r2}"
+                )
+                fresh = match.nroy[[tuple(row) not in used for row in match.nroy.to_numpy()]]
+                if fresh.empty:
+                    break
+                n = min(args.wave2, len(fresh))
+                proposals = fresh.sample(frac=1.0, random_state=fit_targets.spec.seed + k)
+                used.update(tuple(row) for row in proposals.head(n).to_numpy())
+                t0 = time.time()
+                _log(f"wave {k}: {n} draws from the NROY sets x {args.replicates} run(s)")
+                folder = out / f"wave{k}"
+                outcome = run_wave(fit_targets, folder, n, args.workers, proposals, args.resume)
+                timings[f"wave {k}"] = time.time() - t0
+                logged = read_log(folder)
+                by_trial = {r["trial"]: r for r in logged}
+                got = [by_trial[int(t)] for t in outcome.ensemble["trial"]]
+                accepted += [{**r, "trial": k * 100_000 + r["trial"]} for r in got]
+                waves.append(
+                    f"wave {k}: {n} draws from the {match.share:.2%} of the prior that history "
+                    f"matching kept (emulator r2: {r2}), {len(got)} accepted ({len(got) / n:.0%})"
+                )
+                trials = trials + [{**r, "trial": k * 100_000 + r["trial"]} for r in logged]
         except CalibrationError as err:
             print(err, file=sys.stderr)
             return 2
-        trials2 = {r["trial"]: r for r in read_log(out / "wave2")}
-        accepted = int(
-            sum(
-                all(
-                    abs(
-                        verdict(t, float(np.nanmean([v.get(t.id, math.nan) for v in r["values"]])))[
-                            0
-                        ]
-                    )
-                    <= 1.0
-                    for t in calibration
-                )
-                for r in trials2.values()
-            )
-        )
+        if match is None or match.nroy.empty:
+            print("fit_v3.py: history matching ruled out every set; no ensemble", file=sys.stderr)
+            return 1
+        history = match.intervals(free)
+        chosen = accepted[: args.ensemble_size]
         note = (
-            f"Wave 1: {args.wave1} prior draws x {args.replicates} runs; history matching kept "
-            f"{match.share:.1%} of the prior (emulator r2: {r2}). Wave 2: {n2} draws from "
-            f"the NROY sets x {args.replicates} runs, {accepted} accepted "
-            f"({accepted / max(n2, 1):.0%}); the ensemble is the first "
-            f"{min(accepted, args.ensemble_size)} accepted in draw order."
+            f"Wave 1: {args.wave1} prior draws x {args.replicates} run(s). Refocused "
+            + "; ".join(waves)
+            + f". The ensemble is the first {len(chosen)} of the {len(accepted)} accepted draws "
+            "(every calibration target within tolerance), wave by wave in draw order; its "
+            "`trial` is wave x 100000 + the trial in that wave's log."
         )
         header.append(note)
-        if outcome.failed:
+        if not chosen:
             status = 1
             header.append("**CALIBRATION FAILED: no draw met every calibration target.**")
             print("fit_v3.py: CALIBRATION FAILED: no accepted draw; no ensemble", file=sys.stderr)
         else:
-            members = [trials2[int(t)] for t in outcome.ensemble["trial"]]
-            ship_ensemble(out / "wave2", history, note, Path(args.ensemble_out))
+            members = chosen
+            ship_ensemble(
+                members, free, history, note, Path(args.ensemble_out), _relative(args.targets)
+            )
             history_lines = [
                 f"  {r.parameter}: {r.low:.4g}–{r.high:.4g} of "
                 f"{r.prior_low:.4g}–{r.prior_high:.4g} "
                 f"({r.narrowing:.2f}x)"
                 for r in history.itertuples()
             ]
-            _log("history matching, 95% of NROY:\n" + "\n".join(history_lines))
+            _log("history matching, 95% of the last NROY:\n" + "\n".join(history_lines))
     header.append("Timings (s): " + ", ".join(f"{k} {v:.0f}" for k, v in timings.items()) + ".")
     table = report_table(base_targets, base, members)
     table.to_csv(docs / "validation_v3.csv", index=False)
