@@ -1,8 +1,9 @@
 """Fit model v3 to targets_v3.yaml by history matching + ABC, and write the validation report.
 
-Issue 18's calibration, sized for ~15 minutes on two cores at the targets file's scale::
+Issue 18's calibration, sized for ~12-15 minutes on two idle cores at the targets file's scale
+(8 + 120 + 2 x 90 = 308 runs of ~3.5 core-seconds)::
 
-    python scripts/fit_v3.py                              # fit, ensemble, report (~15 min)
+    python scripts/fit_v3.py                              # fit, ensemble, report (~12 min)
     python scripts/fit_v3.py --baseline-only              # the unfitted baseline's report only
     python scripts/fit_v3.py --wave1 40 --wave2 30 --replicates 1 --out results/fit_v3_try
 
@@ -12,13 +13,14 @@ run again with ``--resume``; without it, an ``--out`` that holds a wave is refus
 1. **Unfitted baseline**: the targets file's scenario, its replicates and seeds.
 2. **Wave 1** (``flowsim calibrate`` with ``search.method: abc``): ``--wave1`` independent
    draws from the priors of the 15 free parameters, ``--replicates`` runs each.
-3. **History matching** on wave 1 (:mod:`flowsim.calibration.history`): a quadratic emulator
-   per calibration target, and the prior's sets that are not ruled out (NROY, largest
-   implausibility <= 3).
-4. **Wave 2**: ``--wave2`` sets drawn uniformly from the NROY region (a refocused wave),
-   each run like wave 1; the sets that put *every* calibration target within tolerance
-   are accepted, in draw order: the ensemble is a sample of the accepted region, not an
-   optimiser's top trials. No accepted set: exit 1, no ensemble.
+3. **History matching** on every run so far (:mod:`flowsim.calibration.history`): a
+   quadratic emulator per calibration target, and the sets (of the prior, then of the last
+   wave's region) that are not ruled out (NROY, largest implausibility <= 3).
+4. **Refocused waves** (``--refocus``, 2): ``--wave2`` sets drawn uniformly from the NROY
+   region, each run like wave 1, then step 3 again. The sets that put *every* calibration
+   target within tolerance, pooled over the refocused waves in draw order, are the
+   ensemble: a sample of the accepted region, not an optimiser's top trials. No accepted
+   set: exit 1, no ensemble.
 5. Writes ``scenarios/calibration/ensemble_v3/`` (``ensemble.csv``, ``ensemble.yaml``,
    ``history_match.csv``, ``README.md``) and ``docs/results/validation_v3.md`` + ``.csv``:
    every calibration and validation target with its real value, band, the unfitted
