@@ -247,6 +247,31 @@ def effects(out: Path, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, in
     return headline, decides_frame, len(ensemble.ids), seeds
 
 
+def critical_r2(sets: int, parameters: int, alpha: float = ALPHA) -> float:
+    """Smallest r2 of one parameter that is beyond chance (Bonferroni over ``parameters``)."""
+    if sets < 3:
+        return math.nan
+    t = float(stats.t.ppf(1.0 - alpha / (2.0 * parameters), sets - 2))
+    return t * t / (t * t + sets - 2)
+
+
+def critical_note(decides: pd.DataFrame) -> str:
+    """How large an r2 must be, with these members, to tell a parameter from chance."""
+    sets = int(decides["sets"].max())
+    k = int(decides["parameter"].nunique())
+    r2 = critical_r2(sets, k)
+    text = (
+        f"With {sets} members and {k} parameters, one parameter's r2 must exceed {r2:.2f} to "
+        "be beyond chance."
+    )
+    if sets < 8:
+        text += (
+            f" **With only {sets} members the top parameters are mostly chance: read this "
+            "table as the format of the answer, not as the answer.**"
+        )
+    return text + "\n"
+
+
 def _cell(r: Any) -> str:
     if not math.isfinite(r.effect_pct):
         return "–"
@@ -296,6 +321,7 @@ def write_markdown(
         f"chance (p < {ALPHA:g} / number of parameters); otherwise the spread is not told "
         "apart from noise. Every parameter's row is in `effects_decides.csv`.",
         "",
+        *([critical_note(decides)] if not decides.empty else []),
         "| scenario | " + " | ".join(OUTPUTS) + " |",
         "|---|" + "---|" * len(OUTPUTS),
     ]

@@ -117,3 +117,12 @@ def test_scenario_effects_keeps_a_policys_own_value_of_an_ensemble_parameter(tmp
     page = (docs / "effects.md").read_text(encoding="utf-8")
     assert "| no_border | " in page and "## What decides each answer" in page
     assert "3 paired replicates per scenario" in page
+
+
+def test_the_chance_level_of_what_decides_matches_its_p_value():
+    script = load_script("scenario_effects")
+    for sets in (4, 16, 20):
+        r2 = script.critical_r2(sets, 15)
+        p = script.correlation_p(r2**0.5, sets)
+        assert abs(p - 0.05 / 15) < 1e-9, f"{sets} sets: r2 {r2:.3f} has p {p:.5f}, not 0.05/15"
+    assert script.critical_r2(16, 15) < script.critical_r2(4, 15), "more members, lower bar"
