@@ -1,9 +1,10 @@
 """Fit model v3 to targets_v3.yaml by history matching + ABC, and write the validation report.
 
-Issue 18's calibration, sized for ~12-15 minutes on two idle cores at the targets file's scale
-(8 + 120 + 2 x 90 = 308 runs of ~3.5 core-seconds)::
+Issue 18's calibration, sized for ~15 minutes on two idle cores at the targets file's scale
+(8 + 150 + 3 x 120 = 518 runs of ~3.5 core-seconds; ~5% of refocused draws are accepted
+on the current model, so ~18 members)::
 
-    python scripts/fit_v3.py                              # fit, ensemble, report (~12 min)
+    python scripts/fit_v3.py                              # fit, ensemble, report (~15 min)
     python scripts/fit_v3.py --baseline-only              # the unfitted baseline's report only
     python scripts/fit_v3.py --wave1 40 --wave2 30 --replicates 1 --out results/fit_v3_try
 
@@ -16,7 +17,7 @@ run again with ``--resume``; without it, an ``--out`` that holds a wave is refus
 3. **History matching** on every run so far (:mod:`flowsim.calibration.history`): a
    quadratic emulator per calibration target, and the sets (of the prior, then of the last
    wave's region) that are not ruled out (NROY, largest implausibility <= 3).
-4. **Refocused waves** (``--refocus``, 2): ``--wave2`` sets drawn uniformly from the NROY
+4. **Refocused waves** (``--refocus``, 3): ``--wave2`` sets drawn uniformly from the NROY
    region, each run like wave 1, then step 3 again. The sets that put *every* calibration
    target within tolerance, pooled over the refocused waves in draw order, are the
    ensemble: a sample of the accepted region, not an optimiser's top trials. No accepted
@@ -338,12 +339,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--targets", default=str(TARGETS))
     parser.add_argument("--out", default="results/fit_v3", help="wave folders (trial logs)")
-    parser.add_argument("--wave1", type=int, default=120, help="prior draws (default 120)")
+    parser.add_argument("--wave1", type=int, default=150, help="prior draws (default 150)")
     parser.add_argument(
-        "--wave2", type=int, default=90, help="draws per refocused wave (default 90)"
+        "--wave2", type=int, default=120, help="draws per refocused wave (default 120)"
     )
     parser.add_argument(
-        "--refocus", type=int, default=2, help="refocused waves after wave 1 (default 2)"
+        "--refocus", type=int, default=3, help="refocused waves after wave 1 (default 3)"
     )
     parser.add_argument("--replicates", type=int, default=1, help="runs per draw (default 1)")
     parser.add_argument("--scale", type=float, help="override the targets file's scale")
