@@ -8,7 +8,8 @@ Issue 18's policy effects with intervals that include parameter uncertainty::
 
 **Design.** Every ``scenarios/*.yaml`` is run with ``flowsim run FILE --ensemble SUB
 --replications R``, where ``SUB`` holds the first ``--members`` members of the ensemble
-(``scenarios/calibration/ensemble_v3``, fitted by ``scripts/fit_v3.py``). Member ``s`` runs
+(``scenarios/calibration/ensemble_v3``, fitted by ``scripts/fit_v3.py``; with fewer members
+than ``--min-pairs`` (8), more seeds per member). Member ``s`` runs
 on the same ``R`` seeds in every scenario (common random numbers), so each scenario is
 paired with the baseline on (member, seed): ``members x R`` paired replicates (default
 16 x 1), each with its own parameter set. The effect's interval is ``compare``'s
@@ -87,9 +88,7 @@ def sub_ensemble(
             f"scenario_effects.py: {ensemble} has {len(frame)} members; an interval across "
             "members needs at least 3: run scripts/fit_v3.py with larger waves"
         )
-    if len(frame) < members:
-        _log(f"{ensemble} has {len(frame)} members, fewer than --members {members}: using all")
-        members = len(frame)
+    members = min(members, len(frame))
     frame = frame.head(members)
     for name, value in (fixed or {}).items():
         frame[name] = value
@@ -375,6 +374,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--members", type=int, default=16, help="members used (default 16)")
     parser.add_argument("--replications", type=int, default=1, help="seeds per member (1)")
     parser.add_argument("--scale", type=float, help="agent scale (default: the scenarios' 0.1)")
+    parser.add_argument(
+        "--min-pairs",
+        type=int,
+        default=8,
+        help="fewest paired replicates per scenario: more seeds per member when the ensemble "
+        "has fewer members (default 8)",
+    )
     parser.add_argument("--steps", type=int, help="reported months (default: the scenarios')")
     parser.add_argument("--jobs", type=int, default=2, help="scenarios run at once (2)")
     parser.add_argument("--out", default="results/effects")
@@ -409,8 +415,18 @@ def main(argv: list[str] | None = None) -> int:
     if not args.report_only:
         if (out / "ensembles").exists():
             shutil.rmtree(out / "ensembles")
+        available = len(pd.read_csv(ensemble / "ensemble.csv"))
+        if available < args.members:
+            _log(f"{ensemble} has {available} members, fewer than --members {args.members}")
+        used = min(args.members, available)
+        replications = max(args.replications, math.ceil(args.min_pairs / max(used, 1)))
+        if replications > args.replications:
+            _log(
+                f"{used} members x {args.replications} seed(s) < --min-pairs {args.min_pairs}: "
+                f"{replications} seeds per member"
+            )
         seconds = run_all(
-            [f.resolve() for f in files], ensemble, args.members, args.replications,
+            [f.resolve() for f in files], ensemble, args.members, replications,
             args.scale, args.jobs, out, args.steps,
         )  # fmt: skip
     took = time.time() - t0

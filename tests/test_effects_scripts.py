@@ -100,7 +100,7 @@ def test_scenario_effects_keeps_a_policys_own_value_of_an_ensemble_parameter(tmp
     code = script.main(
         ["--ensemble", str(ens), "--members", "3", "--scale", "0.002", "--steps", "12",
          "--scenarios", str(ROOT / "scenarios" / "no_border.yaml"), "--jobs", "1",
-         "--out", str(out), "--docs", str(docs)]
+         "--min-pairs", "3", "--out", str(out), "--docs", str(docs)]
     )  # fmt: skip
     assert code == 0
     fixed = pd.read_csv(out / "ensembles" / "no_border" / "ensemble.csv")
