@@ -18,6 +18,15 @@ and the ensemble is the accepted draws in draw order: a sample of the approximat
 posterior, whose spread is parameter uncertainty, not the neighbourhood of an
 optimum. The acceptance rate is in the manifest's ``selection``.
 
+**A refocused wave** (``proposals=``, ABC only): the draws are taken, in order, from a
+table of parameter sets instead of the priors -- the sets a wave of history matching
+did not rule out (:func:`flowsim.calibration.history.history_match`), which are a
+uniform sample of the prior restricted to that region. Its accepted draws are then a
+sample of the accepted region (the ABC posterior restricted to the NROY region, which
+holds every set that can meet the targets unless the emulators are wrong), found with
+far fewer runs than plain rejection from the priors. ``scripts/fit_v3.py`` runs both
+waves.
+
 Trials run on the sweep executors (:mod:`flowsim.sweep.executor`): in this process,
 a local Dask cluster or an existing scheduler; a batch of trials (one per worker
 thread) is asked of Optuna at a time and told back as each finishes.
@@ -305,7 +314,30 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     return data
 
 
-def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: Any) -> dict:
+def _proposals_hash(proposals: pd.DataFrame | None) -> str | None:
+    """sha256 of a proposals table's values (None: draws from the priors)."""
+    if proposals is None:
+        return None
+    data = np.ascontiguousarray(proposals.to_numpy(dtype=np.float64)).tobytes()
+    return hashlib.sha256(data + ",".join(proposals.columns).encode()).hexdigest()
+
+
+def _sampler(method: str, proposals: pd.DataFrame | None) -> str:
+    """What proposed the trials, in words (the manifest's ``sampler``)."""
+    if method != "abc":
+        return "optuna TPESampler"
+    if proposals is not None:
+        return f"ABC rejection on {len(proposals)} given proposals (a refocused wave)"
+    return "ABC rejection: independent draws from the priors"
+
+
+def _manifest(
+    targets: Targets,
+    budget: int,
+    workers: int | None,
+    scheduler: Any,
+    proposals: pd.DataFrame | None = None,
+) -> dict:
     from flowsim.sweep.executor import scheduler_address
 
     commit, dirty = git_commit()
@@ -321,7 +353,8 @@ def _manifest(targets: Targets, budget: int, workers: int | None, scheduler: Any
         "budget": budget,
         "workers": workers,
         "scheduler": scheduler_address(scheduler),
-        "sampler": "optuna TPESampler",
+        "sampler": _sampler(spec.search.method, proposals),
+        "proposals_sha256": _proposals_hash(proposals),
         "versions": {**versions(), "optuna": _optuna_version()},
         "git_commit": commit,
         "git_dirty": dirty,
@@ -356,6 +389,11 @@ def _prepare(folder: Path, targets: Targets, resume: bool, manifest: dict) -> li
                     "(the targets file changed); resume needs the same file — start a new "
                     "--out instead"
                 )
+        if old.get("proposals_sha256") != manifest["proposals_sha256"]:
+            raise CalibrationError(
+                f"{folder}: the calibration there was started with other proposals (or "
+                "without them); resume needs the same proposals — start a new --out instead"
+            )
     folder.mkdir(parents=True, exist_ok=True)
     done = read_log(folder, targets.free_names()) if resume else []
     write_text_atomic(folder / MANIFEST, json.dumps(manifest, indent=2))
@@ -399,6 +437,38 @@ def _draw(rng: np.random.Generator, free: dict[str, Any]) -> dict[str, float]:
     return out
 
 
+def _check_proposals(proposals: pd.DataFrame, spec: Any, budget: int) -> pd.DataFrame:
+    """The proposals' free-parameter columns, checked against the priors and the budget.
+
+    Raises:
+        CalibrationError: not ABC, a missing column, too few rows, or a value off its prior.
+    """
+    if spec.search.method != "abc":
+        raise CalibrationError(
+            "proposals are for ABC (`search: {method: abc}`); TPE proposes its own trials"
+        )
+    missing = [n for n in spec.free if n not in proposals.columns]
+    if missing:
+        raise CalibrationError(f"the proposals lack the free parameters {missing}")
+    if len(proposals) < budget:
+        raise CalibrationError(
+            f"{len(proposals)} proposals for a budget of {budget} trials; give at least as "
+            "many proposals as trials"
+        )
+    table = proposals[list(spec.free)].reset_index(drop=True).astype(float)
+    for name, prior in spec.free.items():
+        values = table[name].to_numpy()
+        span = prior.high - prior.low
+        if (
+            not np.isfinite(values).all()
+            or ((values < prior.low - 1e-9 * span) | (values > prior.high + 1e-9 * span)).any()
+        ):
+            raise CalibrationError(
+                f"proposals of {name} leave its prior {prior.low:g}-{prior.high:g}"
+            )
+    return table
+
+
 def calibrate(
     path: str | Path | Targets,
     out: str | Path,
@@ -411,6 +481,7 @@ def calibrate(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    proposals: pd.DataFrame | None = None,
 ) -> Path:
     """Run (or resume) a calibration into ``out``, holding the folder's writer lock.
 
@@ -451,6 +522,7 @@ def calibrate(
             resume=resume,
             progress=progress,
             stop_after=stop_after,
+            proposals=proposals,
         )
     finally:
         lock.release()
@@ -467,6 +539,7 @@ def _calibrate_locked(
     resume: bool = False,
     progress: bool = True,
     stop_after: int | None = None,
+    proposals: pd.DataFrame | None = None,
 ) -> Path:
     """Run (or resume) a calibration into ``out``; see the module doc.
 
@@ -480,6 +553,9 @@ def _calibrate_locked(
         resume: continue the calibration in ``out`` from its trial log.
         progress: show the finished trials (a bar on a terminal, plain lines in a log).
         stop_after: stop after this many new trials (to test interruption).
+        proposals: ABC only: the parameter sets to try, one row per trial in order (a
+            column per free parameter, each value within its prior), e.g. the NROY sets
+            of a history-matching wave; the budget is at most its number of rows.
 
     Returns:
         ``out``, holding the trial log; call :func:`finish` for the reports.
@@ -496,8 +572,10 @@ def _calibrate_locked(
             "`flowsim calibrate FILE --screen` and copy the parameters it selects"
         )
     budget = budget or spec.search.budget
+    if proposals is not None:
+        proposals = _check_proposals(proposals, spec, budget)
     folder = Path(out)
-    manifest = _manifest(targets, budget, workers, scheduler)
+    manifest = _manifest(targets, budget, workers, scheduler, proposals)
     done = _prepare(folder, targets, resume, manifest)
     calibration = spec.of_role("calibration")
     names = targets.free_names()
@@ -535,11 +613,16 @@ def _calibrate_locked(
         disable=not progress,
     )
     next_number = max([r["trial"] for r in done], default=-1) + 1
+    drawn = len(done)  # proposals used so far (a resumed wave goes on where it stopped)
     with runner(workers, scheduler, security) as run_tasks:
         batch = spec.search.batch or getattr(run_tasks, "threads", 1)
         while remaining > 0:
             k = min(batch, remaining)
-            if abc:
+            if proposals is not None:  # row i of the proposals is the i-th trial logged
+                asked = [
+                    _Draw(next_number + i, proposals.iloc[drawn + i].to_dict()) for i in range(k)
+                ]
+            elif abc:
                 asked = [_Draw(next_number + i, _draw(rng, spec.free)) for i in range(k)]
             else:
                 asked = [study.ask(distributions) for _ in range(k)]
@@ -587,6 +670,7 @@ def _calibrate_locked(
 
             run_tasks(tasks, model, on_result)
             remaining -= k
+            drawn += k
     bar.close()
     return folder
 
@@ -739,16 +823,24 @@ class Outcome:
         return "\n".join(lines)
 
 
-def _history(targets: Targets, trials: list[dict[str, Any]]) -> tuple[pd.DataFrame | None, str]:
+def _history(
+    targets: Targets, trials: list[dict[str, Any]], refocused: bool = False
+) -> tuple[pd.DataFrame | None, str]:
     """One wave of history matching on ABC draws: (intervals, note), or (None, why not).
 
     Only for ``search.method: abc`` (independent draws from the priors, which the wave's
-    emulators need); TPE's trials cluster near an optimum.
+    emulators need); TPE's trials cluster near an optimum, and a refocused wave's
+    (``refocused``: trials from given proposals) cover only the region they were drawn in.
     """
     from flowsim.calibration.history import history_match
 
     if targets.spec.search.method != "abc":
         return None, ""
+    if refocused:
+        return None, (
+            "the trials are a refocused wave (given proposals), not draws from the priors; "
+            "see the wave that proposed them"
+        )
     try:
         match = history_match(
             trials, targets.spec.of_role("calibration"), targets.spec.free, seed=targets.spec.seed
@@ -831,7 +923,7 @@ def finish(path: str | Path | Targets, folder: str | Path) -> Outcome:
             targets=str(targets.path),
             selection=rule,
         )
-    history, history_note = _history(targets, trials)
+    history, history_note = _history(targets, trials, bool(old.get("proposals_sha256")))
     (folder / "history_match.csv").unlink(missing_ok=True)
     if history is not None:
         _write_csv(history, folder / "history_match.csv")
