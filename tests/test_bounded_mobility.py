@@ -67,8 +67,12 @@ def test_posts_keep_every_researcher_and_staff_counts():
     n0 = None
     for step, world in stepped_worlds({}, steps=24):
         R, L, F = world.researchers, world.labs, world.firms
-        n0 = R.n if n0 is None else n0
-        assert R.n == n0, f"step {step}: researcher count changed {n0} -> {R.n}"
+        grown = int(world.growth_added.sum())
+        n0 = R.n - grown if n0 is None else n0
+        assert R.n == n0 + grown, (
+            f"step {step}: researchers {R.n}, expected {n0} at the start + {grown} added by "
+            "growth: moves must neither create nor lose one"
+        )
         assert L.staff.sum() + F.staff.sum() == R.n, f"step {step}: staff must sum to researchers"
         assert np.isfinite(L.open_posts).all() and np.isfinite(F.open_posts).all(), (
             f"step {step}: open posts must be finite"

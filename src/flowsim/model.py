@@ -28,8 +28,10 @@ Step order (one step = one month), written once here:
    city gains researchers on the exogenous path of its sourced R&D personnel growth
    (``data/growth.csv``; the same count in every policy run with the baseline), hired by
    its labs (by budget) and firms (by size) as new rows; its labs' budgets and its firms'
-   R&D cash per researcher grow with its R&D spending; ``growth.enabled: false`` keeps
-   the region stationary (:mod:`~flowsim.mechanisms.growth`).
+   R&D cash per researcher grow with its R&D spending; at the end of each reported year
+   talent's job-move amenity is re-balanced on the growth path's shares, so that moves do
+   not pull researchers back to the base year's (:func:`flowsim.mechanisms.talent.balance_amenity`);
+   ``growth.enabled: false`` keeps the region stationary (:mod:`~flowsim.mechanisms.growth`).
 4. **talent** — visits (ties), job moves through border control; moves whose
    delay has run out complete (:mod:`~flowsim.mechanisms.talent`).
 5. **research: start** — researchers start projects, recruit collaborators
@@ -369,7 +371,11 @@ class FlowModel(mesa.Model):
         w, t = self.world, self.month
         w.begin_step(t)
         if not warmup:  # the warm-up settles the base year: growth starts at step 0
-            growth.step(w, t - self.params.warmup_steps)
+            reported = t - self.params.warmup_steps
+            growth.step(w, reported)
+            if self.params.growth.enabled and reported % 12 == 11:
+                # once a year, job moves keep the shares growth gives each city
+                talent.balance_amenity(w, growth.expected_researchers(w))
         talent.step(w, t)
         research.start_projects(w, t)
         research.complete_projects(w, t)

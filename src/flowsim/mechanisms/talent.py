@@ -190,6 +190,7 @@ TALENT = 0
 __all__ = [
     "accrue_posts",
     "arrive",
+    "balance_amenity",
     "balanced_mass",
     "choose_destinations",
     "draw_movers",
@@ -209,6 +210,20 @@ def init(world: World) -> None:
     changes in opportunity then move researchers (no share-keeping under policy).
     """
     world.pending_moves = np.zeros(0, dtype=np.int64)
+    balance_amenity(world, world.expected_researchers)
+    if hasattr(world, "labs"):
+        start_posts(world)
+
+
+def balance_amenity(world: World, expected: np.ndarray) -> None:
+    """Set the job-move amenity so that the baseline keeps ``expected``'s shares.
+
+    ``expected`` is researchers by (city, field): the base year's at the start; in a growing
+    region the growth path's, once a year (:func:`flowsim.mechanisms.growth.expected_researchers`,
+    called by the model), so that moves keep the shares growth gives each city instead of
+    pulling researchers back to the base year's. Balanced under the *baseline* friction in
+    every run, so a policy and its baseline get the same amenity.
+    """
     geo, params = world.geo, world.params
     baseline = compile_policy(Policy(), geo, params.scale)
     # with mobility held (flowsim explain), the baseline's talent deterrence: moves as in the
@@ -217,7 +232,6 @@ def init(world: World) -> None:
     mobility = (world.hold.baseline if held else params).deterrence.talent
     border = border_weights(baseline, TALENT, geo.corridor, mobility)
     kernel = np.exp(-geo.travel_minutes / params.talent.distance_decay_minutes) * border[0]
-    expected = world.expected_researchers
     field_share = expected / expected.sum(axis=0)
     # the data's pay and housing are in the pull: the amenity is what they leave unexplained
     base_pull = pay_pull(params.talent, baseline=True)
@@ -225,8 +239,6 @@ def init(world: World) -> None:
         np.stack([balanced_mass(field_share[:, f], kernel) for f in range(world.n_fields)])
         / base_pull[None, :]
     )
-    if hasattr(world, "labs"):
-        start_posts(world)
 
 
 PAY_HOUSING = "pay_housing.csv"
