@@ -54,8 +54,10 @@ def test_eight_experiments_run_with_flowsims_names(experiments):
             values,
         )
     assert table["policy_corridors_GD_HK_samples_delay_days"].map(type).eq(int).all()
-    # the four scenarios draw four seeds and move rates: their outcomes differ
-    assert len(set(outcomes["projects_started"][:4])) == 4, outcomes["projects_started"]
+    # the four scenarios draw four seeds and move rates: their outcomes differ (counts at
+    # scale 0.005 come in steps of 200 real ones, so one outcome alone may tie)
+    runs = list(zip(*(outcomes[name][:4] for name in OUTCOMES), strict=True))
+    assert len(set(runs)) == 4, {name: outcomes[name][:4] for name in OUTCOMES}
 
 
 def test_an_experiment_is_flowsim_run_with_its_values(experiments):

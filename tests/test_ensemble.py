@@ -69,8 +69,11 @@ def test_reader_takes_both_layouts_in_set_order(tmp_path, layout):
 def ensemble_comparison(tmp_path_factory):
     """Baseline and a restrictive talent policy, each over the ensemble and alone (4 seeds)."""
     ensemble = read_parameter_sets(write_ensemble(tmp_path_factory.mktemp("ens") / "e"))
-    base = tiny_scenario("baseline")
-    policy = tiny_scenario("closed", **CLOSED)
+    # unbounded moves (no posts): the effect is then proportional to the move rate, which
+    # makes the ensemble's spread known; posts cap arrivals and flatten it (ratio 17 -> 5)
+    unbounded = {"talent.posts": False}
+    base = tiny_scenario("baseline", **unbounded)
+    policy = tiny_scenario("closed", **CLOSED, **unbounded)
     outputs = ["researcher_moves_cross_border"]
     with_sets = compare(
         {"baseline": run_ensemble(base, ensemble, 4), "closed": run_ensemble(policy, ensemble, 4)},
