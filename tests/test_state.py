@@ -14,10 +14,10 @@ from flowsim.state import CORE, CORE_OWNER, TABLES, Column, StateError, assemble
 NAMES = {
     "researchers": "city zone field skill partner partner_step employer_kind employer tie_city "
     "tie_until arrive_step dest_city dest_zone dest_employer_kind dest_employer",
-    "labs": "city zone field budget staff anchor inventions ownership ownership_readiness "
-    "patents pct_applications papers",
-    "firms": "city zone sector stage alive staff anchor cash rounds vc_raised born_step "
-    "closed_step pct_propensity patents pct_applications papers products signal",
+    "labs": "city zone field budget staff anchor open_posts inventions ownership "
+    "ownership_readiness patents pct_applications papers",
+    "firms": "city zone sector stage alive staff anchor open_posts cash rounds vc_raised "
+    "born_step closed_step pct_propensity patents pct_applications papers products signal",
     "investors": "city zone investor_type raised held invested written_off realised deals "
     "invested_outside",
     "deals": "firm investor amount step at_cost written_off",
