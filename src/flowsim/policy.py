@@ -733,25 +733,10 @@ def expected_weights(
 
     Border effect x approval x exp(-cost / cost scale) x exp(-delay / delay scale).
     """
-    f = resolve(
-        tables,
-        rules,
-        element,
-        origin,
-        destination,
-        zone,
-        keys,
-        geography.city_jurisdiction,
-        geography.corridor,
-    )
-    w = (
-        response.border_effect
-        * f.approval
-        * np.exp(-f.cost / response.cost_scale)
-        * np.exp(-f.delay_days / response.delay_scale_days)
-    )
-    border = geography.corridor[np.asarray(origin), np.asarray(destination)] >= 0
-    return np.where(border, w, 1.0)
+    return _deterrence(
+        tables, rules, element, origin, destination, zone, keys, response,
+        geography.city_jurisdiction, geography.corridor,
+    )  # fmt: skip
 
 
 def external_weights(
@@ -772,24 +757,22 @@ def external_weights(
     ``inbound`` flows go from ``place`` to ``city``, the others from ``city`` to ``place``.
     """
     origin, destination = (place, city) if inbound else (city, place)
-    f = resolve(
-        tables,
-        rules,
-        element,
-        origin,
-        destination,
-        zone,
-        keys,
-        geography.place_jurisdiction,
-        geography.place_corridor,
-    )
+    return _deterrence(
+        tables, rules, element, origin, destination, zone, keys, response,
+        geography.place_jurisdiction, geography.place_corridor,
+    )  # fmt: skip
+
+
+def _deterrence(tables, rules, element, origin, destination, zone, keys, response, jur, corridor):
+    """Border effect x approval x cost and delay terms of each flow; 1 without a border."""
+    f = resolve(tables, rules, element, origin, destination, zone, keys, jur, corridor)
     w = (
         response.border_effect
         * f.approval
         * np.exp(-f.cost / response.cost_scale)
         * np.exp(-f.delay_days / response.delay_scale_days)
     )
-    border = geography.place_corridor[np.asarray(origin), np.asarray(destination)] >= 0
+    border = corridor[np.asarray(origin), np.asarray(destination)] >= 0
     return np.where(border, w, 1.0)
 
 
