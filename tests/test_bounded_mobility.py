@@ -65,15 +65,21 @@ def test_higher_hong_kong_pay_draws_more_researchers_there():
 
 def test_posts_keep_every_researcher_and_staff_counts():
     n0 = None
+    exchanged = 0.0  # arrivals from CN and ROW less departures (tests/test_talent_exchange.py)
     for step, world in stepped_worlds({}, steps=24):
         R, L, F = world.researchers, world.labs, world.firms
         grown = int(world.growth_added.sum())
-        n0 = R.n - grown if n0 is None else n0
-        assert R.n == n0 + grown, (
-            f"step {step}: researchers {R.n}, expected {n0} at the start + {grown} added by "
-            "growth: moves must neither create nor lose one"
+        present = R.n - world.away_rows.size
+        exchanged += world.counters["researcher_arrivals"] - world.counters["researcher_departures"]
+        n0 = present - grown - exchanged if n0 is None else n0
+        assert present == n0 + grown + exchanged, (
+            f"step {step}: researchers {present}, expected {n0} at the start + {grown} added by "
+            f"growth + {exchanged} exchanged with CN and ROW: moves must neither create nor "
+            "lose one"
         )
-        assert L.staff.sum() + F.staff.sum() == R.n, f"step {step}: staff must sum to researchers"
+        assert L.staff.sum() + F.staff.sum() == present, (
+            f"step {step}: staff must sum to the researchers present"
+        )
         assert np.isfinite(L.open_posts).all() and np.isfinite(F.open_posts).all(), (
             f"step {step}: open posts must be finite"
         )

@@ -75,6 +75,33 @@ def pick_employers(
     return kind, employer, zone
 
 
+def pick_in_city(
+    world: World,
+    city: np.ndarray,
+    rng: np.random.Generator,
+    pools: tuple[Pools, Pools] | None = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """An employer of any field in each city, for a researcher new to the region.
+
+    A lab with the city's public-research share (labs by budget), else a firm (living
+    firms by size); the other kind where the city has none of the one drawn; -1 where it
+    has neither. ``pools`` (labs by city, firms by city) replaces the world's: talent's
+    pools of employers with an open post. Returns (employer kind, employer row or -1).
+    """
+    lab_city, firm_city = pools or (world.lab_city_pools, world.firm_city_pools)
+    n = city.size
+    kind = np.where(rng.random(n) < world.public_share[city], LAB, FIRM)
+    employer = np.full(n, -1, dtype=np.int64)
+    lab = kind == LAB
+    employer[lab] = lab_city.sample(city[lab], rng)
+    employer[~lab] = firm_city.sample(city[~lab], rng)
+    for by_city, want, other in ((firm_city, LAB, FIRM), (lab_city, FIRM, LAB)):
+        m = (kind == want) & (employer < 0)
+        employer[m] = by_city.sample(city[m], rng)
+        kind[m & (employer >= 0)] = other
+    return kind, employer
+
+
 def add_staff(world: World, kind: np.ndarray, employer: np.ndarray) -> None:
     """Count researchers joining employers."""
     world.labs.staff[:] += np.bincount(employer[kind == LAB], minlength=world.labs.n).astype(
@@ -106,7 +133,9 @@ def rehome_researchers(world: World, rng: np.random.Generator) -> None:
     orphan = np.zeros(0, dtype=np.int64)
     # staff counts tell, without a scan, whether a failed firm still has researchers
     if F.staff[~F.alive].any():
-        orphan = np.flatnonzero((R.employer_kind == FIRM) & ~F.alive[R.employer])
+        orphan = (R.employer_kind == FIRM) & ~F.alive[R.employer]
+        orphan[world.away_rows] = False  # left the region: employed by nobody here
+        orphan = np.flatnonzero(orphan)
     if orphan.size:
         remove_staff(world, R.employer_kind[orphan], R.employer[orphan])
         kind, employer, zone = pick_employers(

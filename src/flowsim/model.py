@@ -32,8 +32,9 @@ Step order (one step = one month), written once here:
    talent's job-move amenity is re-balanced on the growth path's shares, so that moves do
    not pull researchers back to the base year's (:func:`flowsim.mechanisms.talent.balance_amenity`);
    ``growth.enabled: false`` keeps the region stationary (:mod:`~flowsim.mechanisms.growth`).
-4. **talent** — visits (ties), job moves through border control; moves whose
-   delay has run out complete (:mod:`~flowsim.mechanisms.talent`).
+4. **talent** — visits (ties); researchers leave for and arrive from CN and ROW
+   across their borders; job moves through border control; moves whose delay has
+   run out complete (:mod:`~flowsim.mechanisms.talent`).
 5. **research: start** — researchers start projects, recruit collaborators
    (talent crossings), move mainland grant money (capital crossings), and
    request data and samples (data and samples crossings)

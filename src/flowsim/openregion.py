@@ -57,6 +57,13 @@ class OpenRegionParams(_Frozen):
         "and funds' investment going there, at baseline friction) [factor] (1 = the table; an "
         "assumption parameter for priors)",
     )
+    talent_factor: float = _nonneg(
+        1.0,
+        "multiplier of the yearly rates of data/external_talent.csv (researchers arriving "
+        "from and leaving for CN and ROW, per researcher, at baseline friction) [factor] (1 = "
+        "the table; an assumption parameter for priors; 0 = no exchange of researchers with "
+        "the outside)",
+    )
 
 
 @dataclass(frozen=True)
@@ -341,3 +348,41 @@ def external_leads(
         lead[(u >= low) & (u < high)] = x
         low = high
     return lead
+
+
+@cache
+def load_talent_rates() -> np.ndarray:
+    """Yearly exchange of researchers with CN and ROW per researcher, shape (3, externals).
+
+    The gross circulation at baseline friction (``data/external_talent.csv``, each row
+    sourced or an assumption): as many researchers arrive from each external place as leave
+    for it, so the exchange keeps the baseline's numbers and a policy that lowers one
+    direction's border moves them (cached).
+    """
+    out = np.full((len(JURISDICTIONS), len(EXTERNALS)), math.nan)
+    for line, row in enumerate(_read("external_talent.csv"), start=2):
+        value = float(row["rate"])
+        if not 0.0 <= value < 1.0 or not row["source"].strip():
+            raise ValueError(
+                f"external_talent.csv line {line}: the rate must be in [0, 1) a year, with a "
+                "source or stated assumption"
+            )
+        out[JURISDICTIONS.index(row["jurisdiction"]), EXTERNALS.index(row["partner"])] = value
+    if np.isnan(out).any():
+        raise ValueError("external_talent.csv does not cover every jurisdiction x partner")
+    out.flags.writeable = False
+    return out
+
+
+def monthly_talent_rates(op: OpenRegionParams) -> np.ndarray:
+    """Monthly rate of each jurisdiction's exchange with CN and ROW, shape (3, externals).
+
+    The probability that a researcher leaves for each place in a month at baseline
+    friction, and the arrivals from it per researcher:
+    ``1 - (1 - rate x talent_factor) ** (1 / 12)`` of :func:`load_talent_rates`; zeros when
+    the open region is off.
+    """
+    if not op.enabled:
+        return np.zeros((len(JURISDICTIONS), len(EXTERNALS)))
+    yearly = np.clip(load_talent_rates() * op.talent_factor, 0.0, 0.999)
+    return 1.0 - np.power(1.0 - yearly, 1.0 / 12.0)

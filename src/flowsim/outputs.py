@@ -67,6 +67,12 @@ COUNTERS: tuple[str, ...] = (
     "researcher_moves_cross_border",
     "researcher_moves_refused",
     "researcher_moves_no_post",
+    # the open region as a pool of talent: researchers arriving from and leaving for CN/ROW
+    "researcher_arrivals",
+    "researcher_arrivals_refused",
+    "researcher_arrivals_no_post",
+    "researcher_departures",
+    "researcher_departures_refused",
     "visits",
     "visits_cross_border",
     "visits_refused",

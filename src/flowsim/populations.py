@@ -5,8 +5,10 @@ is row ``i`` of every column. Each column is declared once, with its dtype and
 meaning, by the module that owns it (:mod:`flowsim.state`: the core columns and
 the declaration type :class:`~flowsim.state.Column`; each mechanism's ``STATE``),
 and the tables are assembled in :mod:`flowsim.assembly`. Rows are appended
-(start-ups are born) but never reused: a dead firm keeps its row with
-``alive = False``.
+(start-ups are born); a dead firm keeps its row with ``alive = False``. The one
+exception is a researcher who has left the region for CN or ROW: its row is
+re-initialised (:meth:`Population.reset`) for the next researcher who arrives
+(:func:`flowsim.mechanisms.talent.exchange`).
 """
 
 from __future__ import annotations
@@ -74,6 +76,15 @@ class Population:
             self._data[name][self.n : new_n] = values.get(name, column.default)
         self.n = new_n
         return ids
+
+    def reset(self, rows: np.ndarray, **values: np.ndarray | float | int) -> None:
+        """Re-initialise ``rows``: every column takes its default unless given in ``values``."""
+        unknown = set(values) - set(self.columns)
+        if unknown:
+            raise KeyError(f"{self.kind} has no columns {sorted(unknown)}")
+        rows = np.asarray(rows, dtype=np.int64)
+        for name, column in self.columns.items():
+            self._data[name][rows] = values.get(name, column.default)
 
     def nbytes(self) -> int:
         """Bytes held by all columns (allocated capacity)."""

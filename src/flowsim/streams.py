@@ -27,6 +27,7 @@ MECHANISMS: tuple[str, ...] = (
     "samples_kind",
     "phase_in",
     "growth",
+    "exchange",
 )
 """Names of the streams a model uses; each is one mechanism."""
 

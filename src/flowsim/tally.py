@@ -201,7 +201,8 @@ def city_stocks(world: World) -> np.ndarray:
     alive = F.alive
     start = alive & (F.stage == 0)
     stocks = {
-        "researchers": city_field_counts(R.city, R.field),
+        "researchers": city_field_counts(R.city, R.field)
+        - city_field_counts(R.city[world.away_rows], R.field[world.away_rows]),
         "labs": city_field_counts(L.city, L.field),
         "firms_alive": city_field_counts(F.city[alive], F.sector[alive]),
         "startups_alive": city_field_counts(F.city[start], F.sector[start]),
@@ -222,7 +223,7 @@ def gauges(world: World) -> dict[str, float]:
     K = world.knowledge
     out_city, out_jur, _, _ = learned_outside(K.weights, K.stock, world.geo.city_jurisdiction)
     return {
-        "researchers": world.researchers.n / s,
+        "researchers": (world.researchers.n - world.away_rows.size) / s,
         "labs": world.labs.n / s,
         "firms_alive": F.alive.sum() / s,
         "startups_alive": (F.alive & (F.stage == 0)).sum() / s,

@@ -162,11 +162,13 @@ class World:
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
         # small integer keys, built in place: the pools radix-sort them (see flowsim.pools);
-        # researchers with a move under way are left out, found from talent's event list
+        # researchers with a move under way or away from the region are left out, found
+        # from talent's event lists
         key = R.city.astype(np.int16)
         key *= nf
         key += R.field
         key[self.pending_moves] = -1
+        key[self.away_rows] = -1  # left the region for CN or ROW
         self.researcher_pools = Pools(key, len(CITIES) * nf)
         self.researcher_counts = self.researcher_pools.counts.reshape(len(CITIES), nf)
         alive = F.alive

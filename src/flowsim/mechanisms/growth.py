@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from flowsim.employment import FIRM, LAB, add_staff
+from flowsim.employment import LAB, add_staff, pick_in_city
 from flowsim.geography import CITIES
 from flowsim.paramtypes import ByCity, _Frozen, _nonneg
 from flowsim.state import Memory
@@ -221,20 +221,8 @@ def _hire(world: World, city: np.ndarray, rng: np.random.Generator) -> np.ndarra
     A lab with the city's public-research share (by budget), else a firm (alive, by size);
     the other kind where the city has none of the one drawn; nobody where it has neither.
     """
-    n = city.size
-    kind = np.where(rng.random(n) < world.public_share[city], LAB, FIRM)
-    employer = np.full(n, -1, dtype=np.int64)
-    lab = kind == LAB
-    employer[lab] = world.lab_city_pools.sample(city[lab], rng)
-    employer[~lab] = world.firm_city_pools.sample(city[~lab], rng)
-    for pools, want, other in (
-        (world.firm_city_pools, LAB, FIRM),
-        (world.lab_city_pools, FIRM, LAB),
-    ):
-        m = (kind == want) & (employer < 0)
-        employer[m] = pools.sample(city[m], rng)
-        kind[m & (employer >= 0)] = other
-    skill_draw = rng.standard_normal(n)
+    kind, employer = pick_in_city(world, city, rng)
+    skill_draw = rng.standard_normal(city.size)
     ok = employer >= 0
     city, kind, employer, skill_draw = city[ok], kind[ok], employer[ok], skill_draw[ok]
     if city.size == 0:

@@ -101,6 +101,12 @@ def init(world: World) -> None:
     np.add.at(
         skill, (R.city.astype(np.int64), R.field.astype(np.int64)), R.skill.astype(np.float64)
     )
+    away = world.away_rows  # researchers who have left the region for CN or ROW
+    np.subtract.at(
+        skill,
+        (R.city[away].astype(np.int64), R.field[away].astype(np.int64)),
+        R.skill[away].astype(np.float64),
+    )
     weights = spillover_weights(
         geo.distance_km(),
         geo.city_jurisdiction,

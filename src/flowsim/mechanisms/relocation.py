@@ -299,7 +299,9 @@ def _staff_follow(world: World, lab_moved: np.ndarray, firm_moved: np.ndarray) -
     key = R.employer_kind.astype(np.int32)
     key *= offset
     key += R.employer
-    rows = np.flatnonzero(np.take(moved, key))
+    moving = np.take(moved, key)
+    moving[world.away_rows] = False  # left the region: no employer here any more
+    rows = np.flatnonzero(moving)
     zone = zone_of[key[rows]]
     R.zone[rows] = zone
     world.count_by("relocations_researchers", R.city[rows], R.field[rows])

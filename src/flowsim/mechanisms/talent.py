@@ -28,6 +28,19 @@ destination's pull also carries its pay and housing cost
 housing in the pull, so the baseline keeps its shares and a change of pay or
 housing cost moves talent. ``talent.posts: false`` gives the unbounded moves of
 model v2.
+
+**The outside as a pool of talent** (issue 18; :func:`exchange`). Researchers arrive
+from and leave for the rest of mainland China (CN) and the rest of the world (ROW) at
+the yearly rates of ``data/external_talent.csv`` (per researcher, by jurisdiction, times
+``open_region.talent_factor``), as many each way at baseline friction. Each crossing
+meets the external border of its direction under the rules in force (``policy.external``,
+channel ``job_move``): a lower border raises the flow across it as it raises a job move's
+(deterrence relative to the baseline's, then the approval), so a policy that eases entry
+into Hong Kong from the world brings researchers and one that eases leaving takes them.
+An arrival needs an open post in the city (as a mover does) and its pull carries the
+city's pay and housing relative to the data's; a departure opens a vacancy. A researcher
+who leaves keeps its row, marked away (``arrive_step`` = :data:`AWAY`, listed in the
+world's ``away_rows``), which every mechanism skips; the next arrival takes the row over.
 """
 
 from __future__ import annotations
@@ -40,11 +53,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from flowsim.employment import FIRM, LAB, add_staff, pick_employers, remove_staff
-from flowsim.geography import CITIES, JURISDICTIONS
+from flowsim import openregion
+from flowsim.employment import FIRM, LAB, add_staff, pick_employers, pick_in_city, remove_staff
+from flowsim.geography import CITIES, EXTERNALS, JURISDICTIONS
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
 from flowsim.paramtypes import ByJurisdiction, Policy, _Frozen, _nonneg, _positive, _share
-from flowsim.policy import FlowKeys, border_weights, compile_policy, cross_border
+from flowsim.policy import (
+    Counts,
+    FlowKeys,
+    border_weights,
+    compile_policy,
+    cross_border,
+    external_weights,
+    rules_for,
+)
 from flowsim.pools import Pools, choose_rows
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
@@ -167,6 +189,11 @@ MEMORY = (
         "event list: rows of the researchers with a job move under way (arrive_step >= 0)",
     ),
     Memory(
+        "away_rows",
+        "rows of the researchers who have left the region for CN or ROW, sorted; their rows "
+        "are taken over by the next arrivals (arrive_step = AWAY)",
+    ),
+    Memory(
         "move_amenity",
         "each city's pull for job moves in each field (fields, cities), balanced once under "
         "the baseline friction",
@@ -182,10 +209,19 @@ OUTPUTS = (
     "visits",
     "visits_cross_border",
     "visits_refused",
+    "researcher_arrivals",
+    "researcher_arrivals_refused",
+    "researcher_arrivals_no_post",
+    "researcher_departures",
+    "researcher_departures_refused",
 )
 """The counters of :data:`flowsim.outputs.COUNTERS` this mechanism counts."""
 
 TALENT = 0
+
+AWAY = int(np.iinfo(np.int16).max)
+"""``arrive_step`` of a researcher who has left the region for CN or ROW: a move that never
+completes, so every mechanism that skips researchers on the move skips it too."""
 
 __all__ = [
     "accrue_posts",
@@ -194,6 +230,7 @@ __all__ = [
     "balanced_mass",
     "choose_destinations",
     "draw_movers",
+    "exchange",
     "fill_posts",
     "gravity",
     "move_weights",
@@ -210,6 +247,7 @@ def init(world: World) -> None:
     changes in opportunity then move researchers (no share-keeping under policy).
     """
     world.pending_moves = np.zeros(0, dtype=np.int64)
+    world.away_rows = np.zeros(0, dtype=np.int64)
     balance_amenity(world, world.expected_researchers)
     if hasattr(world, "labs"):
         start_posts(world)
@@ -332,6 +370,17 @@ def post_pools(world: World) -> tuple[Pools, Pools, Pools, Pools]:
     )
 
 
+def city_post_pools(world: World) -> tuple[Pools, Pools]:
+    """Labs and living firms with an open post, by city, weighted by their open posts."""
+    L, F = world.labs, world.firms
+    n = len(CITIES)
+    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    return (
+        Pools(L.city, n, weights=np.maximum(L.open_posts, 0.0)),
+        Pools(np.where(F.alive, F.city, np.int8(-1)), n, weights=firm_w),
+    )
+
+
 def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Which requests get a post: at most ``floor(capacity[g])`` of group ``g``'s (pure core).
 
@@ -426,6 +475,8 @@ def step(world: World, t: int) -> None:
     # job moves: choose a city and an employer with an open post, pass the border, wait
     if p.posts:
         accrue_posts(world)
+    exchange(world, t)
+    idle = R.arrive_step < 0
     movers = draw_movers(R.n, p.move_rate, idle, rng)
     if movers.size:
         origin = R.city[movers].astype(np.int64)
@@ -505,3 +556,172 @@ def arrive(world: World, t: int) -> None:
     R.arrive_step[due] = -1
     R.dest_city[due] = -1
     R.dest_employer[due] = -1
+
+
+def present_by_city(world: World) -> np.ndarray:
+    """Researchers in each city now, less those who have left the region (model units)."""
+    R = world.researchers
+    n = len(CITIES)
+    away = world.away_rows
+    return np.bincount(R.city, minlength=n) - np.bincount(R.city[away], minlength=n)
+
+
+def exchange(world: World, t: int) -> None:
+    """A month of researchers leaving for and arriving from CN and ROW (module docstring).
+
+    Draws from the ``exchange`` stream only, so that the rest of talent's draws do not
+    depend on it. Departures first (their vacancies are open to the arrivals), then
+    arrivals, both places at once.
+    """
+    monthly = openregion.monthly_talent_rates(world.params.open_region)
+    if not monthly.any():
+        return
+    rng = world.rngs["exchange"]
+    R, geo = world.researchers, world.geo
+    response = world.params.deterrence.talent
+    _, rules, _ = rules_for(world, "job_move")
+    ext = world.baseline_external_tables if "job_move" in world.held else world.external_tables
+    n = len(CITIES)
+    cj = geo.city_jurisdiction
+    present = present_by_city(world)
+    # departures: each idle researcher leaves for a place with its jurisdiction's rate over
+    # the baseline's deterrence, thinned by its own deterrence under the rules in force
+    seek = np.minimum(monthly / openregion.baseline_weights(response, TALENT, inbound=False), 1.0)
+    cum = np.cumsum(seek, axis=1)  # (3, places)
+    top = min(float(cum[:, -1].max()), 1.0)
+    rows = bernoulli_rows(R.n, top, rng)
+    rows = rows[R.arrive_step[rows] < 0]
+    u = rng.random(rows.size) * top
+    v = rng.random(rows.size)
+    city = R.city[rows].astype(np.int64)
+    x = (u[:, None] >= cum[cj[city]]).sum(axis=1)  # place index, len(EXTERNALS) = none
+    go = x < len(EXTERNALS)
+    rows, city, v, places = rows[go], city[go], v[go], n + x[go]
+    keys = researcher_keys(world, rows)
+    w = external_weights(ext, rules, TALENT, city, places, False, R.zone[rows], keys, geo, response)
+    go = np.flatnonzero(v < np.minimum(w, 1.0))
+    c = cross_border(
+        world,
+        TALENT,
+        city[go],
+        places[go],
+        R.zone[rows[go]],
+        rng,
+        "job_move",
+        keys=keys.take(go),
+        counts=Counts(approved="researcher_departures", refused="researcher_departures_refused"),
+        external=True,
+    )
+    _leave(world, rows[go[c.approved]], places[go[c.approved]])
+    # arrivals: per city and place, its researchers x the rate over the baseline's
+    # deterrence x its pay and housing against the data's, each thinned by its own deterrence
+    p = world.params.talent
+    base_in = openregion.baseline_weights(response, TALENT, inbound=True)
+    pull = pay_pull(p) / pay_pull(p, baseline=True)
+    expected = monthly[cj] / base_in[cj] * (present * pull)[:, None]  # (cities, places)
+    count = rng.poisson(np.maximum(expected, 0.0)).ravel()
+    cells = np.repeat(np.arange(count.size), count)
+    _arrive_from(world, cells // len(EXTERNALS), n + cells % len(EXTERNALS), ext, rules, rng)
+
+
+def _leave(world: World, rows: np.ndarray, places: np.ndarray) -> None:
+    """Researchers ``rows`` leave the region for ``places``: their posts open, rows free."""
+    if rows.size == 0:
+        return
+    R = world.researchers
+    kind, employer = R.employer_kind[rows], R.employer[rows]
+    remove_staff(world, kind, employer)
+    if world.params.talent.posts:
+        take_posts(world, kind, employer, 1.0)
+    world.tally.link("job_moves", R.city[rows], places, R.field[rows])
+    R.arrive_step[rows] = AWAY
+    R.tie_city[rows] = -1
+    R.tie_until[rows] = -1
+    world.away_rows = np.sort(np.concatenate((world.away_rows, rows)))
+
+
+def _arrive_from(
+    world: World,
+    city: np.ndarray,
+    places: np.ndarray,
+    ext,
+    rules,
+    rng: np.random.Generator,
+) -> None:
+    """Researchers from ``places`` seeking a post in ``city``, one per entry: who comes in.
+
+    An employer with an open post in the city (any field; :func:`flowsim.employment.pick_in_city`
+    over the posts), the entry's deterrence under the rules (the flow seeks with it), the
+    city's and the employer's open posts, then the border's approval.
+    """
+    R, geo, p = world.researchers, world.geo, world.params.talent
+    if city.size == 0:
+        return
+    pools = city_post_pools(world) if p.posts else None
+    kind, employer = pick_in_city(world, city, rng, pools=pools)
+    skill_draw = rng.standard_normal(city.size)
+    u = rng.random(city.size)
+    ok = employer >= 0
+    kind, employer, city, places, skill_draw, u = (
+        a[ok] for a in (kind, employer, city, places, skill_draw, u)
+    )
+    is_lab = kind == LAB
+    L, F = world.labs, world.firms
+    lab_row, firm_row = np.where(is_lab, employer, 0), np.where(is_lab, 0, employer)
+    field = np.where(is_lab, L.field[lab_row], F.sector[firm_row])
+    zone = np.where(is_lab, L.zone[lab_row], F.zone[firm_row])
+    keys = FlowKeys(
+        field=field,
+        employer=kind,
+        lists=agent_lists(world, kind, employer),
+        destination_zone=zone,
+    )
+    outside = np.full(city.size, -1, dtype=np.int64)
+    response = world.params.deterrence.talent
+    w = external_weights(ext, rules, TALENT, city, places, True, outside, keys, geo, response)
+    seek = u < np.minimum(w, 1.0)
+    if p.posts:
+        got = np.zeros(city.size, dtype=bool)
+        slots = np.ceil(np.maximum(np.concatenate((L.open_posts, F.open_posts)), 0.0))
+        slot = np.where(kind == LAB, 0, L.n) + employer
+        got[seek] = fill_posts(slots, slot[seek], rng)
+        got[got] = fill_posts(city_posts(world), city[got], rng)
+        world.count("researcher_arrivals_no_post", int(seek.sum() - got.sum()))
+        seek = got
+    idx = np.flatnonzero(seek)
+    c = cross_border(
+        world,
+        TALENT,
+        places[idx],
+        city[idx],
+        outside[idx],
+        rng,
+        "job_move",
+        keys=keys.take(idx),
+        counts=Counts(approved="researcher_arrivals", refused="researcher_arrivals_refused"),
+        external=True,
+    )
+    idx = idx[c.approved]
+    if idx.size == 0:
+        return
+    kind, employer, city, zone, field, places = (
+        a[idx] for a in (kind, employer, city, zone, field, places)
+    )
+    sigma = world.params.population.skill_sigma
+    values = {
+        "city": city,
+        "zone": zone,
+        "field": field,
+        "employer_kind": kind,
+        "employer": employer,
+        "skill": np.exp(sigma * skill_draw[idx] - 0.5 * sigma**2),
+    }
+    k = min(idx.size, world.away_rows.size)
+    reuse, world.away_rows = world.away_rows[:k], world.away_rows[k:]
+    R.reset(reuse, **{name: v[:k] for name, v in values.items()})
+    if idx.size > k:
+        R.add(idx.size - k, **{name: v[k:] for name, v in values.items()})
+    add_staff(world, kind, employer)
+    if p.posts:
+        take_posts(world, kind, employer, -1.0)
+    world.tally.link("job_moves", places, city, field)
