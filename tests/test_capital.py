@@ -204,8 +204,14 @@ def test_failures_send_researchers_to_other_firms_not_labs():
         steps=24,
         warmup_steps=0,
         rng=5,
-        # the stationary region: growth would hire new researchers into labs too
-        **{"talent.move_rate": 0.0, "capital.failure_rate_growth": 0.02, "growth.enabled": False},
+        # the stationary region, closed to talent: growth and arrivals from CN and ROW would
+        # hire new researchers into labs too
+        **{
+            "talent.move_rate": 0.0,
+            "capital.failure_rate_growth": 0.02,
+            "growth.enabled": False,
+            "open_region.talent_factor": 0.0,
+        },
     )
     lab_staff = int((model.world.researchers.employer_kind == 0).sum())
     for _ in range(24):
