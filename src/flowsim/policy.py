@@ -813,6 +813,18 @@ def rules_for(world: Any, chan: str) -> tuple[FrictionTables, RuleSet, np.ndarra
     return world.tables, world.rules, world.rule_quota_left
 
 
+def merge_crossings(n: int, parts: list[tuple[np.ndarray, Crossing]]) -> Crossing:
+    """One :class:`Crossing` of ``n`` flows from crossings of disjoint subsets (``rows``)."""
+    out = {}
+    for name in Crossing.__dataclass_fields__:
+        first = getattr(parts[0][1], name)
+        column = np.zeros(n, dtype=first.dtype)
+        for rows, part in parts:
+            column[rows] = getattr(part, name)
+        out[name] = column
+    return Crossing(**out)
+
+
 def _cross_phased(
     world: Any,
     phase: Any,
@@ -822,22 +834,44 @@ def _cross_phased(
     zone: np.ndarray,
     rng: np.random.Generator,
     keys: FlowKeys | None,
+    external: bool = False,
 ) -> Crossing:
     """Cross during a policy's phase-in: each flow meets the new rules with probability weight.
 
     Which flows meet the new rules is drawn from the ``phase_in`` stream; the rest meet the
     rules before the policy (``phase``: :class:`flowsim.regime.Phase`), each set with its
-    own quotas.
+    own quotas. ``external`` flows (ends are place numbers) meet the external tables of each.
     """
     origin = np.asarray(origin, dtype=np.int64)
     destination = np.asarray(destination, dtype=np.int64)
     n = origin.size
     zone = np.broadcast_to(np.asarray(zone, dtype=np.int64), (n,))
     new = world.rngs["phase_in"].random(n) < phase.weight
-    regimes = (
-        (new, world.tables, world.rules, world.quota_left, world.rule_quota_left),
-        (~new, phase.tables, phase.rules, phase.quota_left, phase.rule_quota_left),
-    )
+    geo = world.geo
+    if external:
+        regimes = (
+            (
+                new,
+                world.external_tables,
+                world.rules,
+                world.external_quota_left,
+                world.rule_quota_left,
+            ),
+            (
+                ~new,
+                phase.external_tables,
+                phase.rules,
+                phase.external_quota_left,
+                phase.rule_quota_left,
+            ),
+        )
+        corridor, jurisdiction = geo.place_corridor, geo.place_jurisdiction
+    else:
+        regimes = (
+            (new, world.tables, world.rules, world.quota_left, world.rule_quota_left),
+            (~new, phase.tables, phase.rules, phase.quota_left, phase.rule_quota_left),
+        )
+        corridor, jurisdiction = geo.corridor, geo.city_jurisdiction
     parts = []
     for mask, tables, rules, quota_left, rule_quota_left in regimes:
         rows = np.flatnonzero(mask)
@@ -847,23 +881,58 @@ def _cross_phased(
             zone[rows],
             element,
             tables,
-            world.geo.corridor,
+            corridor,
             quota_left,
             rng,
             rules=rules,
             keys=None if keys is None else keys.take(rows),
             rule_quota_left=rule_quota_left,
-            jurisdiction=world.geo.city_jurisdiction,
+            jurisdiction=jurisdiction,
         )
         parts.append((rows, part))
-    out = {}
-    for name in Crossing.__dataclass_fields__:
-        first = getattr(parts[0][1], name)
-        column = np.zeros(n, dtype=first.dtype)
-        for rows, part in parts:
-            column[rows] = getattr(part, name)
-        out[name] = column
-    return Crossing(**out)
+    return merge_crossings(n, parts)
+
+
+def external_weights_for(
+    world: Any,
+    chan: str,
+    element: int,
+    city: np.ndarray,
+    place: np.ndarray,
+    inbound: bool,
+    zone: np.ndarray,
+    keys: FlowKeys,
+    response: Response,
+) -> np.ndarray:
+    """:func:`external_weights` under the rules in force for channel ``chan`` of ``world``.
+
+    The baseline's external tables and rules for a channel held by ``flowsim explain``
+    (:func:`rules_for`). During a policy's phase-in (``world.phase``) the expected
+    deterrence is blended as the Bay Area's is (:func:`flowsim.regime.set_phase`):
+    ``weight`` x under the new rules + (1 - ``weight``) x under the rules before the policy.
+    Draws nothing.
+    """
+    held = chan in world.held
+    tables = world.baseline_external_tables if held else world.external_tables
+    _, rules, _ = rules_for(world, chan)
+    geo = world.geo
+    w = external_weights(tables, rules, element, city, place, inbound, zone, keys, geo, response)
+    phase = getattr(world, "phase", None)
+    if phase is None or held:
+        return w
+    before = external_weights(
+        phase.external_tables,
+        phase.rules,
+        element,
+        city,
+        place,
+        inbound,
+        zone,
+        keys,
+        geo,
+        response,
+    )
+    return phase.weight * w + (1.0 - phase.weight) * before
 
 
 def cross_border(
@@ -905,14 +974,18 @@ def cross_border(
             ones (capital records its approved rounds once their amount is known).
         external: the flows' ends are place numbers (:data:`~flowsim.geography.PLACES`)
             and may be CN or ROW; they meet the external tables
-            (:func:`compile_external`) and every rule in force. A policy's phase-in does not
-            blend external crossings: they meet the policy in full from its start.
+            (:func:`compile_external`) and every rule in force. During a policy's phase-in
+            they are blended as the Bay Area's flows are: each meets the new rules with
+            probability ``weight`` (a draw from the ``phase_in`` stream) and the rules
+            before the policy otherwise, each with its own quotas.
 
     The cost of approved crossings adds to ``friction_cost``.
     """
     tables, rules, rule_quota = rules_for(world, chan)
     phase = getattr(world, "phase", None)
-    if external:
+    if external and phase is not None and chan not in world.held:
+        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys, True)
+    elif external:
         held = chan in world.held
         c = cross(
             origin,
