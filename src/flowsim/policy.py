@@ -29,6 +29,7 @@ from flowsim.geography import (
     EXTERNALS,
     FIELDS,
     JURISDICTIONS,
+    PLACES,
     ZONES,
     Geography,
 )
@@ -1079,21 +1080,42 @@ def effective_friction(
 ) -> Effective:
     """The friction of one flow, as a crossing computes it (real-world quota), and its sources.
 
-    ``open_rules`` are the rules that would match but select on something left unknown
-    (a field, category, kind, employer or zone the caller did not give), with that key.
+    ``origin`` and ``destination`` are place numbers (:data:`~flowsim.geography.PLACES`): a
+    city, or CN or ROW at one end, whose flows meet the external tables
+    (:func:`compile_external`: ``policy.external`` and the rules in force), as
+    :func:`cross_border` with ``external=True`` crosses them. ``open_rules`` are the rules
+    that would match but select on something left unknown (a field, category, kind,
+    employer or zone the caller did not give), with that key.
     """
     tables = compile_policy(policy, geography, 1.0)
     rules = compile_rules(policy, geography, 1.0)
     e = ELEMENTS.index(element)
-    c = int(geography.corridor[origin, destination])
+    n = len(CITIES)
+    external = origin >= n or destination >= n
+    if origin >= n and destination >= n:
+        raise ValueError(
+            f"{PLACES[origin]} -> {PLACES[destination]} has no Bay Area end (the model makes "
+            "no flow between two external places)"
+        )
+    if external:
+        tables = compile_external(policy, tables, 1.0)
+        jur, corridors, names = (
+            geography.place_jurisdiction,
+            geography.place_corridor,
+            ALL_CORRIDORS,
+        )
+    else:
+        jur, corridors, names = geography.city_jurisdiction, geography.corridor, CORRIDORS
+    c = int(corridors[origin, destination])
     if c < 0:
         raise ValueError(
-            f"{CITIES[origin]} -> {CITIES[destination]} crosses no border (one jurisdiction)"
+            f"{PLACES[origin]} -> {PLACES[destination]} crosses no border (one jurisdiction, "
+            "or the rest of the mainland and Guangdong)"
         )
-    names = rules.whitelist_names
+    table = policy.external if external else policy.corridors
     bits = 0
     for name in lists:
-        bits |= 1 << names.index(name)
+        bits |= 1 << rules.whitelist_names.index(name)
 
     def one(value: int) -> np.ndarray:
         return np.asarray([value], dtype=np.int64)
@@ -1108,13 +1130,13 @@ def effective_friction(
         destination_zone=one(destination_zone),
     )
     o, d, z = one(origin), one(destination), one(zone)
-    f = resolve(tables, rules, e, o, d, z, keys, geography.city_jurisdiction, geography.corridor)
+    f = resolve(tables, rules, e, o, d, z, keys, jur, corridors)
     values = {
         "approval": float(f.approval[0]),
         "delay_days": float(f.delay_days[0]),
         "cost": float(f.cost[0]),
     }
-    quota = policy.corridors.for_corridor(CORRIDORS[c]).__getattribute__(element).quota
+    quota = getattr(table.for_corridor(names[c]), element).quota
     values["quota"] = np.inf if quota is None else float(quota)
     sources: dict[str, CompiledRule | None] = {}
     for q in QUANTITIES:
@@ -1143,7 +1165,7 @@ def effective_friction(
         if value < 0
     ]
     for rule in rules.for_element(e):
-        if rule.match(o, d, z, keys, geography.city_jurisdiction)[0]:
+        if rule.match(o, d, z, keys, jur)[0]:
             continue
         needs = [n for n in unknown if getattr(rule, MASKS[n]) is not None]
         if not needs:
@@ -1153,10 +1175,10 @@ def effective_friction(
             size = len(getattr(rule, MASKS[key]))
             for v in range(size):
                 trial = FlowKeys(**{**everything.__dict__, key: one(v)})
-                if rule.match(o, d, z, trial, geography.city_jurisdiction)[0]:
+                if rule.match(o, d, z, trial, jur)[0]:
                     open_rules.append((rule, key))
                     break
             else:
                 continue
             break
-    return Effective(values, sources, CORRIDORS[c], tuple(open_rules))
+    return Effective(values, sources, names[c], tuple(open_rules))
