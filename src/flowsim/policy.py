@@ -984,40 +984,31 @@ def cross_border(
     """
     tables, rules, rule_quota = rules_for(world, chan)
     phase = getattr(world, "phase", None)
-    if external and phase is not None and chan not in world.held:
-        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys, True)
-    elif external:
-        held = chan in world.held
-        c = cross(
-            origin,
-            destination,
-            zone,
-            element,
-            world.baseline_external_tables if held else world.external_tables,
-            world.geo.place_corridor,
-            world.external_quota_left,
-            rng,
-            rules=rules,
-            keys=keys,
-            rule_quota_left=rule_quota,
-            jurisdiction=world.geo.place_jurisdiction,
-        )
-    elif phase is not None and chan not in world.held:
-        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys)
+    held = chan in world.held
+    if phase is not None and not held:
+        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys, external)
     else:
+        geo = world.geo
+        if external:
+            tables = world.baseline_external_tables if held else world.external_tables
+            corridor, quota_left = geo.place_corridor, world.external_quota_left
+            jurisdiction = geo.place_jurisdiction
+        else:
+            corridor, quota_left = geo.corridor, world.quota_left
+            jurisdiction = geo.city_jurisdiction
         c = cross(
             origin,
             destination,
             zone,
             element,
             tables,
-            world.geo.corridor,
-            world.quota_left,
+            corridor,
+            quota_left,
             rng,
             rules=rules,
             keys=keys,
             rule_quota_left=rule_quota,
-            jurisdiction=world.geo.city_jurisdiction,
+            jurisdiction=jurisdiction,
         )
     led = channel(chan)
     if record == "all":
