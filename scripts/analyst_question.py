@@ -26,21 +26,16 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 DOCS = ROOT / "docs" / "results"
-HEADLINE = (
-    "papers",
-    "invention_patents",
-    "pct_applications",
-    "startups",
-    "vc_deals",
-    "commercialized",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/effect_cells.py
+from effect_cells import COUNTS, flowsim_command, signed, write_csvs  # noqa: E402
+
+HEADLINE = COUNTS
 """Outputs of the page's headline table (region, per year)."""
 
 
 def _flowsim(*args: str) -> None:
-    command = [sys.executable, "-m", "flowsim.cli", *args]
     print("+ flowsim " + " ".join(args), file=sys.stderr)
-    subprocess.run(command, check=True, cwd=ROOT)
+    subprocess.run(flowsim_command(*args), check=True, cwd=ROOT)
 
 
 def run_all(replications: int, scale: float, out: Path) -> tuple[Path, Path, Path]:
@@ -80,7 +75,7 @@ def report_and_screenshot(base: Path, policy: Path, explain: Path | None, out: P
 
 
 def _pct(value: float) -> str:
-    return f"{value:+.2f}"
+    return signed(value, 2)
 
 
 def tables(base: Path, policy: Path, explain: Path | None) -> dict[str, pd.DataFrame]:
@@ -263,9 +258,7 @@ def main() -> None:
 
     scale = json.loads((args.policy / "manifest.json").read_text(encoding="utf-8"))["scale"]
     note = f"scale {scale}, {replicates} replicates, common seeds"
-    DOCS.mkdir(parents=True, exist_ok=True)
-    for name, frame in t.items():
-        frame.to_csv(DOCS / f"analyst_question_{name}.csv", index=False)
+    write_csvs(DOCS, "analyst_question", t)
     (DOCS / "analyst_question.md").write_text(page(t, note), encoding="utf-8")
     print(f"wrote {DOCS / 'analyst_question.md'} and its CSV files")
     if args.screenshot:

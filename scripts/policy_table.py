@@ -17,18 +17,12 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 from flowsim.compare import compare
 
-OUTPUTS = (
-    "papers",
-    "invention_patents",
-    "pct_applications",
-    "startups",
-    "vc_deals",
-    "commercialized",
-    "cross_border_collaboration_share",
-)
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/effect_cells.py
+from effect_cells import OUTPUTS, cell, pct  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -58,8 +52,7 @@ def main(argv: list[str] | None = None) -> int:
         for o in OUTPUTS:
             r = g.loc[o]
             base = r["mean"] - r["diff"]
-            lo, hi = 100 * r[low_col] / base, 100 * r[high_col] / base
-            cells.append(f"{r['diff_pct']:+.1f} [{lo:+.1f}, {hi:+.1f}]")
+            cells.append(cell(r["diff_pct"], pct(r[low_col], base), pct(r[high_col], base)))
         print(f"| {name} | " + " | ".join(cells) + " |")
     return 0
 

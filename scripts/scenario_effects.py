@@ -47,20 +47,13 @@ import pandas as pd
 import yaml
 from scipy import stats
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # scripts/effect_cells.py
+from effect_cells import OUTPUTS, cell, flowsim_command, pct, write_csvs  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 ENSEMBLE = ROOT / "scenarios" / "calibration" / "ensemble_v3"
 PRIORS = ROOT / "scenarios" / "calibration" / "priors.yaml"
 DOCS = ROOT / "docs" / "results"
-OUTPUTS = (
-    "papers",
-    "invention_patents",
-    "pct_applications",
-    "startups",
-    "vc_deals",
-    "commercialized",
-    "cross_border_collaboration_share",
-)
-"""Headline outputs (ten-year totals; the share is a mean), as the README's policy table."""
 ALPHA = 0.05
 
 
@@ -138,11 +131,11 @@ def run_all(
         if fixed:
             _log(f"{path.stem}: sets {', '.join(fixed)}; those columns take its value")
         sub = sub_ensemble(ensemble, members, out / "ensembles" / path.stem, fixed)
-        command = [
-            sys.executable, "-m", "flowsim.cli", "run", str(path), "--ensemble", str(sub),
+        command = flowsim_command(
+            "run", str(path), "--ensemble", str(sub),
             "--replications", str(replications), "--quiet", "--force",
             "--out", str(out / "runs" / path.stem),
-        ]  # fmt: skip
+        )  # fmt: skip
         if scale is not None:
             command += ["--scale", str(scale)]
         if steps is not None:
@@ -211,18 +204,17 @@ def effects(out: Path, names: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, in
     rows = []
     for r in head.itertuples():
         base = r.mean - r.diff
-        pct = lambda x, base=base: 100.0 * x / base if base else math.nan  # noqa: E731
         rows.append(
             {
                 "scenario": r.scenario,
                 "output": r.output,
                 "baseline": base,
                 "effect": r.diff,
-                "effect_pct": pct(r.diff),
-                "ui_low_pct": pct(r.diff_ui_low),
-                "ui_high_pct": pct(r.diff_ui_high),
-                "ci_low_pct": pct(r.diff_ci_low),
-                "ci_high_pct": pct(r.diff_ci_high),
+                "effect_pct": pct(r.diff, base),
+                "ui_low_pct": pct(r.diff_ui_low, base),
+                "ui_high_pct": pct(r.diff_ui_high, base),
+                "ci_low_pct": pct(r.diff_ci_low, base),
+                "ci_high_pct": pct(r.diff_ci_high, base),
                 "members": int(r.parameter_sets),
                 "pairs": int(r.replicates) if not pd.isna(r.replicates) else math.nan,
             }
@@ -274,7 +266,7 @@ def critical_note(decides: pd.DataFrame) -> str:
 def _cell(r: Any) -> str:
     if not math.isfinite(r.effect_pct):
         return "–"
-    return f"{r.effect_pct:+.1f} [{r.ui_low_pct:+.1f}, {r.ui_high_pct:+.1f}]"
+    return cell(r.effect_pct, r.ui_low_pct, r.ui_high_pct)
 
 
 def _short(parameter: str) -> str:
@@ -431,9 +423,7 @@ def main(argv: list[str] | None = None) -> int:
         )  # fmt: skip
     took = time.time() - t0
     headline, decides, members, seeds = effects(out, names)
-    docs.mkdir(parents=True, exist_ok=True)
-    headline.to_csv(docs / "effects_headline.csv", index=False)
-    decides.to_csv(docs / "effects_decides.csv", index=False)
+    write_csvs(docs, "effects", {"headline": headline, "decides": decides})
     scale = args.scale if args.scale is not None else "the scenarios' own (0.1)"
     note = (
         f"Made by `python scripts/scenario_effects.py` on {time.strftime('%Y-%m-%d')}: "

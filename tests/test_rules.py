@@ -447,6 +447,75 @@ def test_describe_refuses_bad_selectors_with_exit_2(extra, capsys):
     assert "allowed:" in capsys.readouterr().err, "the error says what is allowed"
 
 
+EXTERNAL_SCENARIO = """
+policy:
+  external:
+    ROW-HK:
+      talent: {delay_days: 10}
+  rules:
+    - {name: world talent, element: talent, corridor: ROW-HK, approval: 1.0}
+    - {element: samples, direction: ROW->GD, field: biomedicine, delay_days: 10}
+"""
+
+
+def _external_scenario(tmp_path):
+    path = tmp_path / "external.yaml"
+    path.write_text(
+        f"extends: {ROOT / 'scenarios' / 'baseline.yaml'}\n{EXTERNAL_SCENARIO}", encoding="utf-8"
+    )
+    return str(path)
+
+
+def test_describe_takes_cn_and_row_and_names_the_external_default_or_rule(tmp_path, capsys):
+    from flowsim.cli import main
+
+    path = _external_scenario(tmp_path)
+    flow = ["--element", "talent", "--from", "Hong Kong", "--to", "ROW"]
+    assert main(["describe", path, *flow, "--corridor", "ROW-HK", "--direction", "HK->ROW"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line for line in out.splitlines()[1:]}
+    assert "ROW-HK HK->ROW" in out.splitlines()[0], out
+    assert "1 " in lines["approval"] and "policy.rules[0] (world talent)" in lines["approval"], out
+    assert "10 days" in lines["delay_days"] and "external.yaml:6:16" in lines["delay_days"], (
+        f"the scenario's own policy.external value is located: {out}"
+    )
+    assert "2 thousand yuan" in lines["cost"], f"ROW-HK's shipped talent cost is 2: {out}"
+    assert "from the default (policy.external.ROW-HK.talent)" in lines["cost"], out
+    # CN at one end: CN-HK defaults to the baseline GD-HK border, not to policy.corridors
+    assert main(["describe", path, "--element", "data", "--from", "CN", "--to", "Hong Kong"]) == 0
+    out = capsys.readouterr().out
+    assert "CN-HK CN->HK" in out and "0.3" in out and "policy.external.CN-HK.data" in out, out
+    # a rule that selects on the field is not applied until the field is given
+    samples = ["--element", "samples", "--from", "ROW", "--to", "Shenzhen"]
+    assert main(["describe", path, *samples]) == 0
+    out = capsys.readouterr().out
+    assert "30 days" in out and "not applied: policy.rules[1] selects on field" in out, out
+    assert main(["describe", path, *samples, "--field", "biomedicine"]) == 0
+    out = capsys.readouterr().out
+    assert "10 days" in out and "policy.rules[1], specificity 4" in out, out
+
+
+@pytest.mark.parametrize(
+    ("extra", "allowed"),
+    [
+        (["--from", "CN", "--to", "ROW"], "a Bay Area city or zone at one end"),
+        (["--from", "CN", "--to", "Shenzhen"], "no border between CN and Guangdong"),
+        (["--from", "Qianhai", "--to", "CN"], "no border between CN and Guangdong"),
+        (["--from", "ROW", "--to", "Macao", "--corridor", "ROW-HK"], "allowed: ROW-MO"),
+        (["--from", "ROW", "--to", "Macao", "--corridor", "GD-MO"], "allowed: ROW-MO"),
+        (["--from", "Macao", "--to", "ROW", "--direction", "ROW->MO"], "allowed: MO->ROW"),
+        (["--from", "Hong Kong", "--to", "CN", "--direction", "HK->GD"], "allowed: HK->CN"),
+    ],
+)
+def test_describe_refuses_bad_external_combinations_with_exit_2(extra, allowed, capsys):
+    from flowsim.cli import main
+
+    path = str(ROOT / "scenarios" / "baseline.yaml")
+    assert main(["describe", path, "--element", "talent", *extra]) == 2, f"{extra} must exit 2"
+    err = capsys.readouterr().err
+    assert "allowed:" in err and allowed in err, f"{extra}: the error says what is allowed: {err}"
+
+
 def test_describe_refuses_an_unknown_choice_with_exit_2():
     from flowsim.cli import main
 

@@ -232,3 +232,83 @@ def test_compare_prints_when_each_policy_acted_and_flags_a_steady_state(tmp_path
     assert "(p): introduced in reported month 6" in timing
     assert "(!) open (s): steady state" in timing
     assert "Effect path" in out and "2025" in out[out.index("Effect path") :]
+
+
+OPEN_ROW_TALENT = {
+    f"policy.external.ROW-{j}.talent.{k}": v
+    for j in ("GD", "HK", "MO")
+    for k, v in (("approval", 1.0), ("delay_days", 0.0), ("cost", 0.0))
+}
+"""Every ROW border open to talent: no refusal, delay or cost for a collaboration abroad."""
+
+
+def test_a_phase_in_opens_the_external_borders_gradually_too():
+    """Opening the ROW borders over a 12-month ramp raises external collaborations gradually.
+
+    In ramp month k (1..12) a share k/12 of the collaborations meets the open border, and the
+    seeking is steered by the blended expected deterrence. Months 4-9 of the ramp (mean share
+    6.5/12 = 0.54) should show about half of the policy's full effect (a little less: seeking
+    and passing are both blended, and Hong Kong's seeking is capped at 1 under the open
+    border); a policy that met external crossings in full from its start gives ~1.0.
+    """
+    common = {"scale": 0.01, "steps": 36, "warmup_steps": 12}
+    base = with_overrides(Scenario(), common)
+    full = with_overrides(base, {**OPEN_ROW_TALENT, "timing.start": 12})
+    ramp = with_overrides(full, {"timing.phase_in_months": 12})
+    sums = np.zeros((3, 3))  # (base, full, ramp) x (early ramp, mid ramp, after the ramp)
+    windows = (slice(12, 15), slice(15, 21), slice(24, 36))
+    for seed in (1, 2, 3, 4):
+        runs = [_outputs(p, seed)[1].external_collaborations.to_numpy() for p in (base, full, ramp)]
+        assert (runs[2][:12] == runs[0][:12]).all(), f"seed {seed}: months before the start"
+        for r, series in enumerate(runs):
+            sums[r] += [series[w].sum() for w in windows]
+    early, mid, after = (sums[2] - sums[0]) / (sums[1] - sums[0])
+    assert 0.35 < mid < 0.65, (
+        f"months 4-9 of the ramp show {mid:.2f} of the full ROW effect, want about 0.5 "
+        "(between the before and after levels)"
+    )
+    assert early < mid - 0.1, f"the effect grows over the ramp: {early:.2f} then {mid:.2f}"
+    assert abs(after - 1.0) < 0.1, f"after the ramp the policy is in full ({after:.2f} of it)"
+
+
+def test_external_weights_are_blended_during_a_phase_in_and_untouched_without_one():
+    from flowsim.geography import CITIES, EXTERNALS
+    from flowsim.policy import FlowKeys, external_weights, external_weights_for
+
+    common = {"scale": 0.005, "steps": 12, "warmup_steps": 2}
+    full = with_overrides(Scenario(), {**common, **OPEN_ROW_TALENT, "timing.start": 2})
+    ramp = with_overrides(full, {"timing.phase_in_months": 4})
+    city = np.repeat(np.arange(len(CITIES)), len(EXTERNALS))
+    place = np.tile(np.arange(len(EXTERNALS)) + len(CITIES), len(CITIES))
+    zone, keys = np.full(city.size, -1), FlowKeys()
+
+    def weights(model, tables, rules):
+        response = model.world.params.deterrence.talent
+        args = (city, place, False, zone, keys, model.world.geo, response)
+        return external_weights(tables, rules, 0, *args)
+
+    def in_force(model):
+        w = model.world
+        response = w.params.deterrence.talent
+        return external_weights_for(w, "collaboration", 0, city, place, False, zone, keys, response)
+
+    model = FlowModel(full, rng=1)
+    for _ in range(3):
+        model.step()
+    w = model.world
+    assert w.phase is None
+    assert (in_force(model) == weights(model, w.external_tables, w.rules)).all(), (
+        "without a phase-in the expected external deterrence is the rules' own, bit for bit"
+    )
+    model = FlowModel(ramp, rng=1)
+    for _ in range(4):  # reported months 0-3: the ramp's months 1 and 2 (weight 2/4)
+        model.step()
+    w = model.world
+    assert w.phase is not None and w.phase.weight == 0.5, w.phase
+    new = weights(model, w.external_tables, w.rules)
+    old = weights(model, w.phase.external_tables, w.phase.rules)
+    row = place == len(CITIES) + 1
+    assert (new[row] > old[row]).all(), "the open ROW border is expected to deter less"
+    assert np.allclose(in_force(model), 0.5 * new + 0.5 * old), (
+        "half-way through the ramp the expected external deterrence is half old, half new"
+    )

@@ -236,17 +236,13 @@ def coauthors(
     geo = world.geo
     pools = load_pools()
     response = world.params.deterrence.talent
-    tables, rules, _ = policy.rules_for(world, "collaboration")
-    ext_tables = (
-        world.baseline_external_tables if "collaboration" in world.held else world.external_tables
-    )
     jur = geo.city_jurisdiction[city].astype(np.int64)
     u = rng.random((n, len(EXTERNALS)))
     base = baseline_weights(response)
     for x in range(len(EXTERNALS)):  # a loop over the two places, not over agents
         place = np.full(n, len(CITIES) + x, dtype=np.int64)
-        w = policy.external_weights(
-            ext_tables, rules, TALENT, city, place, False, zone, keys, geo, response
+        w = policy.external_weights_for(
+            world, "collaboration", TALENT, city, place, False, zone, keys, response
         )
         p = coauthor_probability(op.coauthorship_factor * pools.share[jur, x], w, base[jur, x])
         seek = np.flatnonzero(u[:, x] < p)
@@ -308,12 +304,9 @@ def external_share(
     share at baseline friction.
     """
     response = world.params.deterrence.capital
-    held = "vc_round" in world.held
-    tables = world.baseline_external_tables if held else world.external_tables
-    _, rules, _ = policy.rules_for(world, "vc_round")
     places = np.full(city.size, place, dtype=np.int64)
-    w = policy.external_weights(
-        tables, rules, CAPITAL, city, places, inbound, zone, keys, world.geo, response
+    w = policy.external_weights_for(
+        world, "vc_round", CAPITAL, city, places, inbound, zone, keys, response
     )
     jur = world.geo.city_jurisdiction[city].astype(np.int64)
     base = baseline_weights(response, CAPITAL, inbound)[jur, place - len(CITIES)]

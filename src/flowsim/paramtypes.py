@@ -15,6 +15,7 @@ the world and the tools may use it without importing a mechanism.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -103,44 +104,13 @@ class ZonePolicy(_Frozen):
 #   days in the CAC measures, 2022) and most research data is not exported
 #   (approval is an assumption). Capital: mainland research grants largely cannot be
 #   spent outside the mainland before the Hetao pilot; FX filings take days.
-def _gd_hk() -> CorridorPolicy:
-    return CorridorPolicy(
-        talent=Friction(delay_days=7.0, approval=0.85, cost=2.0),
-        capital=Friction(delay_days=10.0, approval=0.5, cost=1.5),
-        data=Friction(delay_days=60.0, approval=0.3, cost=50.0),
-        samples=Friction(delay_days=20.0, approval=0.7, cost=5.0),
-    )
-
-
-def _gd_mo() -> CorridorPolicy:
-    return CorridorPolicy(
-        talent=Friction(delay_days=7.0, approval=0.85, cost=2.0),
-        capital=Friction(delay_days=10.0, approval=0.5, cost=1.5),
-        data=Friction(delay_days=60.0, approval=0.3, cost=50.0),
-        samples=Friction(delay_days=20.0, approval=0.7, cost=5.0),
-    )
-
-
-def _hk_mo() -> CorridorPolicy:
-    return CorridorPolicy(
-        talent=Friction(delay_days=2.0, approval=0.95, cost=1.0),
-        capital=Friction(delay_days=2.0, approval=0.95, cost=0.5),
-        data=Friction(delay_days=14.0, approval=0.7, cost=10.0),
-        samples=Friction(delay_days=5.0, approval=0.9, cost=2.0),
-    )
-
-
-class Corridors(_Frozen):
-    """Friction on each of the three border corridors."""
-
-    gd_hk: CorridorPolicy = Field(default_factory=_gd_hk, alias="GD-HK")
-    gd_mo: CorridorPolicy = Field(default_factory=_gd_mo, alias="GD-MO")
-    hk_mo: CorridorPolicy = Field(default_factory=_hk_mo, alias="HK-MO")
-
-    def for_corridor(self, name: str) -> CorridorPolicy:
-        """The policy of the corridor called ``name`` (e.g. ``"GD-HK"``)."""
-        return getattr(self, name.lower().replace("-", "_"))
-
+_MAINLAND_BORDER: dict[str, tuple[float, float, float]] = {
+    "talent": (7.0, 0.85, 2.0),
+    "capital": (10.0, 0.5, 1.5),
+    "data": (60.0, 0.3, 50.0),
+    "samples": (20.0, 0.7, 5.0),
+}
+"""Guangdong's border with Hong Kong and with Macao (and the rest of the mainland's)."""
 
 # External borders (docs/open_region.md). The rest of the mainland meets Hong Kong and Macao
 # at the same kind of border as Guangdong does (the baseline tables above; a scenario's
@@ -162,34 +132,71 @@ class Corridors(_Frozen):
 # articles" entering the mainland need a customs health-quarantine approval (GACC
 # Administrative Provisions on Special Articles, 2015), assumption 30 days, approval 0.7;
 # customs and permits in Hong Kong and Macao, assumption 10 days, approval 0.9.
-def _row_gd() -> CorridorPolicy:
-    return CorridorPolicy(
-        talent=Friction(delay_days=20.0, approval=0.85, cost=3.0),
-        capital=Friction(delay_days=30.0, approval=0.5, cost=5.0),
-        data=Friction(delay_days=60.0, approval=0.25, cost=50.0),
-        samples=Friction(delay_days=30.0, approval=0.7, cost=8.0),
-    )
+BASELINE_FRICTION: dict[str, dict[str, tuple[float, float, float]]] = {
+    "GD-HK": _MAINLAND_BORDER,
+    "GD-MO": _MAINLAND_BORDER,
+    "HK-MO": {
+        "talent": (2.0, 0.95, 1.0),
+        "capital": (2.0, 0.95, 0.5),
+        "data": (14.0, 0.7, 10.0),
+        "samples": (5.0, 0.9, 2.0),
+    },
+    "CN-HK": _MAINLAND_BORDER,
+    "CN-MO": _MAINLAND_BORDER,
+    "ROW-GD": {
+        "talent": (20.0, 0.85, 3.0),
+        "capital": (30.0, 0.5, 5.0),
+        "data": (60.0, 0.25, 50.0),
+        "samples": (30.0, 0.7, 8.0),
+    },
+    "ROW-HK": {
+        "talent": (28.0, 0.9, 2.0),
+        "capital": (2.0, 0.98, 0.5),
+        "data": (7.0, 0.9, 5.0),
+        "samples": (10.0, 0.9, 3.0),
+    },
+    "ROW-MO": {
+        "talent": (28.0, 0.9, 2.0),
+        "capital": (2.0, 0.95, 0.5),
+        "data": (14.0, 0.8, 10.0),
+        "samples": (10.0, 0.9, 3.0),
+    },
+}
+"""Default friction of every corridor (sources above): per element, (delay_days [days],
+approval [0-1], cost [thousand yuan]) of one crossing; no quota."""
 
 
-def _row_hk() -> CorridorPolicy:
-    return CorridorPolicy(
-        talent=Friction(delay_days=28.0, approval=0.9, cost=2.0),
-        capital=Friction(delay_days=2.0, approval=0.98, cost=0.5),
-        data=Friction(delay_days=7.0, approval=0.9, cost=5.0),
-        samples=Friction(delay_days=10.0, approval=0.9, cost=3.0),
-    )
+def _default(corridor: str) -> Callable[[], CorridorPolicy]:
+    """The default factory of ``corridor``'s friction (:data:`BASELINE_FRICTION`)."""
+
+    def make() -> CorridorPolicy:
+        return CorridorPolicy(
+            **{
+                element: Friction(delay_days=delay, approval=approval, cost=cost)
+                for element, (delay, approval, cost) in BASELINE_FRICTION[corridor].items()
+            }
+        )
+
+    return make
 
 
-def _row_mo() -> CorridorPolicy:
-    return CorridorPolicy(
-        talent=Friction(delay_days=28.0, approval=0.9, cost=2.0),
-        capital=Friction(delay_days=2.0, approval=0.95, cost=0.5),
-        data=Friction(delay_days=14.0, approval=0.8, cost=10.0),
-        samples=Friction(delay_days=10.0, approval=0.9, cost=3.0),
-    )
+class _CorridorTable(_Frozen):
+    """Friction per corridor; a field per corridor, aliased by its name (``GD-HK``)."""
+
+    def for_corridor(self, name: str) -> CorridorPolicy:
+        """The policy of the corridor called ``name`` (e.g. ``"GD-HK"``, ``"ROW-HK"``)."""
+        return getattr(self, name.lower().replace("-", "_"))
 
 
-class ExternalBorders(_Frozen):
+class Corridors(_CorridorTable):
+    """Friction on each of the three border corridors."""
+
+    gd_hk: CorridorPolicy = Field(default_factory=_default("GD-HK"), alias="GD-HK")
+    gd_mo: CorridorPolicy = Field(default_factory=_default("GD-MO"), alias="GD-MO")
+    hk_mo: CorridorPolicy = Field(default_factory=_default("HK-MO"), alias="HK-MO")
+
+
+class ExternalBorders(_CorridorTable):
     """Friction on the borders between the external places and the Bay Area.
 
     No border between the rest of the mainland (CN) and Guangdong; CN-HK and CN-MO default to
@@ -197,15 +204,11 @@ class ExternalBorders(_Frozen):
     borders with their own defaults.
     """
 
-    cn_hk: CorridorPolicy = Field(default_factory=_gd_hk, alias="CN-HK")
-    cn_mo: CorridorPolicy = Field(default_factory=_gd_mo, alias="CN-MO")
-    row_gd: CorridorPolicy = Field(default_factory=_row_gd, alias="ROW-GD")
-    row_hk: CorridorPolicy = Field(default_factory=_row_hk, alias="ROW-HK")
-    row_mo: CorridorPolicy = Field(default_factory=_row_mo, alias="ROW-MO")
-
-    def for_corridor(self, name: str) -> CorridorPolicy:
-        """The policy of the external corridor called ``name`` (e.g. ``"ROW-HK"``)."""
-        return getattr(self, name.lower().replace("-", "_"))
+    cn_hk: CorridorPolicy = Field(default_factory=_default("CN-HK"), alias="CN-HK")
+    cn_mo: CorridorPolicy = Field(default_factory=_default("CN-MO"), alias="CN-MO")
+    row_gd: CorridorPolicy = Field(default_factory=_default("ROW-GD"), alias="ROW-GD")
+    row_hk: CorridorPolicy = Field(default_factory=_default("ROW-HK"), alias="ROW-HK")
+    row_mo: CorridorPolicy = Field(default_factory=_default("ROW-MO"), alias="ROW-MO")
 
 
 class Zones(_Frozen):

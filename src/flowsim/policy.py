@@ -29,6 +29,7 @@ from flowsim.geography import (
     EXTERNALS,
     FIELDS,
     JURISDICTIONS,
+    PLACES,
     ZONES,
     Geography,
 )
@@ -813,6 +814,18 @@ def rules_for(world: Any, chan: str) -> tuple[FrictionTables, RuleSet, np.ndarra
     return world.tables, world.rules, world.rule_quota_left
 
 
+def merge_crossings(n: int, parts: list[tuple[np.ndarray, Crossing]]) -> Crossing:
+    """One :class:`Crossing` of ``n`` flows from crossings of disjoint subsets (``rows``)."""
+    out = {}
+    for name in Crossing.__dataclass_fields__:
+        first = getattr(parts[0][1], name)
+        column = np.zeros(n, dtype=first.dtype)
+        for rows, part in parts:
+            column[rows] = getattr(part, name)
+        out[name] = column
+    return Crossing(**out)
+
+
 def _cross_phased(
     world: Any,
     phase: Any,
@@ -822,22 +835,44 @@ def _cross_phased(
     zone: np.ndarray,
     rng: np.random.Generator,
     keys: FlowKeys | None,
+    external: bool = False,
 ) -> Crossing:
     """Cross during a policy's phase-in: each flow meets the new rules with probability weight.
 
     Which flows meet the new rules is drawn from the ``phase_in`` stream; the rest meet the
     rules before the policy (``phase``: :class:`flowsim.regime.Phase`), each set with its
-    own quotas.
+    own quotas. ``external`` flows (ends are place numbers) meet the external tables of each.
     """
     origin = np.asarray(origin, dtype=np.int64)
     destination = np.asarray(destination, dtype=np.int64)
     n = origin.size
     zone = np.broadcast_to(np.asarray(zone, dtype=np.int64), (n,))
     new = world.rngs["phase_in"].random(n) < phase.weight
-    regimes = (
-        (new, world.tables, world.rules, world.quota_left, world.rule_quota_left),
-        (~new, phase.tables, phase.rules, phase.quota_left, phase.rule_quota_left),
-    )
+    geo = world.geo
+    if external:
+        regimes = (
+            (
+                new,
+                world.external_tables,
+                world.rules,
+                world.external_quota_left,
+                world.rule_quota_left,
+            ),
+            (
+                ~new,
+                phase.external_tables,
+                phase.rules,
+                phase.external_quota_left,
+                phase.rule_quota_left,
+            ),
+        )
+        corridor, jurisdiction = geo.place_corridor, geo.place_jurisdiction
+    else:
+        regimes = (
+            (new, world.tables, world.rules, world.quota_left, world.rule_quota_left),
+            (~new, phase.tables, phase.rules, phase.quota_left, phase.rule_quota_left),
+        )
+        corridor, jurisdiction = geo.corridor, geo.city_jurisdiction
     parts = []
     for mask, tables, rules, quota_left, rule_quota_left in regimes:
         rows = np.flatnonzero(mask)
@@ -847,23 +882,58 @@ def _cross_phased(
             zone[rows],
             element,
             tables,
-            world.geo.corridor,
+            corridor,
             quota_left,
             rng,
             rules=rules,
             keys=None if keys is None else keys.take(rows),
             rule_quota_left=rule_quota_left,
-            jurisdiction=world.geo.city_jurisdiction,
+            jurisdiction=jurisdiction,
         )
         parts.append((rows, part))
-    out = {}
-    for name in Crossing.__dataclass_fields__:
-        first = getattr(parts[0][1], name)
-        column = np.zeros(n, dtype=first.dtype)
-        for rows, part in parts:
-            column[rows] = getattr(part, name)
-        out[name] = column
-    return Crossing(**out)
+    return merge_crossings(n, parts)
+
+
+def external_weights_for(
+    world: Any,
+    chan: str,
+    element: int,
+    city: np.ndarray,
+    place: np.ndarray,
+    inbound: bool,
+    zone: np.ndarray,
+    keys: FlowKeys,
+    response: Response,
+) -> np.ndarray:
+    """:func:`external_weights` under the rules in force for channel ``chan`` of ``world``.
+
+    The baseline's external tables and rules for a channel held by ``flowsim explain``
+    (:func:`rules_for`). During a policy's phase-in (``world.phase``) the expected
+    deterrence is blended as the Bay Area's is (:func:`flowsim.regime.set_phase`):
+    ``weight`` x under the new rules + (1 - ``weight``) x under the rules before the policy.
+    Draws nothing.
+    """
+    held = chan in world.held
+    tables = world.baseline_external_tables if held else world.external_tables
+    _, rules, _ = rules_for(world, chan)
+    geo = world.geo
+    w = external_weights(tables, rules, element, city, place, inbound, zone, keys, geo, response)
+    phase = getattr(world, "phase", None)
+    if phase is None or held:
+        return w
+    before = external_weights(
+        phase.external_tables,
+        phase.rules,
+        element,
+        city,
+        place,
+        inbound,
+        zone,
+        keys,
+        geo,
+        response,
+    )
+    return phase.weight * w + (1.0 - phase.weight) * before
 
 
 def cross_border(
@@ -905,45 +975,40 @@ def cross_border(
             ones (capital records its approved rounds once their amount is known).
         external: the flows' ends are place numbers (:data:`~flowsim.geography.PLACES`)
             and may be CN or ROW; they meet the external tables
-            (:func:`compile_external`) and every rule in force. A policy's phase-in does not
-            blend external crossings: they meet the policy in full from its start.
+            (:func:`compile_external`) and every rule in force. During a policy's phase-in
+            they are blended as the Bay Area's flows are: each meets the new rules with
+            probability ``weight`` (a draw from the ``phase_in`` stream) and the rules
+            before the policy otherwise, each with its own quotas.
 
     The cost of approved crossings adds to ``friction_cost``.
     """
     tables, rules, rule_quota = rules_for(world, chan)
     phase = getattr(world, "phase", None)
-    if external:
-        held = chan in world.held
-        c = cross(
-            origin,
-            destination,
-            zone,
-            element,
-            world.baseline_external_tables if held else world.external_tables,
-            world.geo.place_corridor,
-            world.external_quota_left,
-            rng,
-            rules=rules,
-            keys=keys,
-            rule_quota_left=rule_quota,
-            jurisdiction=world.geo.place_jurisdiction,
-        )
-    elif phase is not None and chan not in world.held:
-        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys)
+    held = chan in world.held
+    if phase is not None and not held:
+        c = _cross_phased(world, phase, element, origin, destination, zone, rng, keys, external)
     else:
+        geo = world.geo
+        if external:
+            tables = world.baseline_external_tables if held else world.external_tables
+            corridor, quota_left = geo.place_corridor, world.external_quota_left
+            jurisdiction = geo.place_jurisdiction
+        else:
+            corridor, quota_left = geo.corridor, world.quota_left
+            jurisdiction = geo.city_jurisdiction
         c = cross(
             origin,
             destination,
             zone,
             element,
             tables,
-            world.geo.corridor,
-            world.quota_left,
+            corridor,
+            quota_left,
             rng,
             rules=rules,
             keys=keys,
             rule_quota_left=rule_quota,
-            jurisdiction=world.geo.city_jurisdiction,
+            jurisdiction=jurisdiction,
         )
     led = channel(chan)
     if record == "all":
@@ -1006,21 +1071,42 @@ def effective_friction(
 ) -> Effective:
     """The friction of one flow, as a crossing computes it (real-world quota), and its sources.
 
-    ``open_rules`` are the rules that would match but select on something left unknown
-    (a field, category, kind, employer or zone the caller did not give), with that key.
+    ``origin`` and ``destination`` are place numbers (:data:`~flowsim.geography.PLACES`): a
+    city, or CN or ROW at one end, whose flows meet the external tables
+    (:func:`compile_external`: ``policy.external`` and the rules in force), as
+    :func:`cross_border` with ``external=True`` crosses them. ``open_rules`` are the rules
+    that would match but select on something left unknown (a field, category, kind,
+    employer or zone the caller did not give), with that key.
     """
     tables = compile_policy(policy, geography, 1.0)
     rules = compile_rules(policy, geography, 1.0)
     e = ELEMENTS.index(element)
-    c = int(geography.corridor[origin, destination])
+    n = len(CITIES)
+    external = origin >= n or destination >= n
+    if origin >= n and destination >= n:
+        raise ValueError(
+            f"{PLACES[origin]} -> {PLACES[destination]} has no Bay Area end (the model makes "
+            "no flow between two external places)"
+        )
+    if external:
+        tables = compile_external(policy, tables, 1.0)
+        jur, corridors, names = (
+            geography.place_jurisdiction,
+            geography.place_corridor,
+            ALL_CORRIDORS,
+        )
+    else:
+        jur, corridors, names = geography.city_jurisdiction, geography.corridor, CORRIDORS
+    c = int(corridors[origin, destination])
     if c < 0:
         raise ValueError(
-            f"{CITIES[origin]} -> {CITIES[destination]} crosses no border (one jurisdiction)"
+            f"{PLACES[origin]} -> {PLACES[destination]} crosses no border (one jurisdiction, "
+            "or the rest of the mainland and Guangdong)"
         )
-    names = rules.whitelist_names
+    table = policy.external if external else policy.corridors
     bits = 0
     for name in lists:
-        bits |= 1 << names.index(name)
+        bits |= 1 << rules.whitelist_names.index(name)
 
     def one(value: int) -> np.ndarray:
         return np.asarray([value], dtype=np.int64)
@@ -1035,13 +1121,13 @@ def effective_friction(
         destination_zone=one(destination_zone),
     )
     o, d, z = one(origin), one(destination), one(zone)
-    f = resolve(tables, rules, e, o, d, z, keys, geography.city_jurisdiction, geography.corridor)
+    f = resolve(tables, rules, e, o, d, z, keys, jur, corridors)
     values = {
         "approval": float(f.approval[0]),
         "delay_days": float(f.delay_days[0]),
         "cost": float(f.cost[0]),
     }
-    quota = policy.corridors.for_corridor(CORRIDORS[c]).__getattribute__(element).quota
+    quota = getattr(table.for_corridor(names[c]), element).quota
     values["quota"] = np.inf if quota is None else float(quota)
     sources: dict[str, CompiledRule | None] = {}
     for q in QUANTITIES:
@@ -1070,7 +1156,7 @@ def effective_friction(
         if value < 0
     ]
     for rule in rules.for_element(e):
-        if rule.match(o, d, z, keys, geography.city_jurisdiction)[0]:
+        if rule.match(o, d, z, keys, jur)[0]:
             continue
         needs = [n for n in unknown if getattr(rule, MASKS[n]) is not None]
         if not needs:
@@ -1080,10 +1166,10 @@ def effective_friction(
             size = len(getattr(rule, MASKS[key]))
             for v in range(size):
                 trial = FlowKeys(**{**everything.__dict__, key: one(v)})
-                if rule.match(o, d, z, trial, geography.city_jurisdiction)[0]:
+                if rule.match(o, d, z, trial, jur)[0]:
                     open_rules.append((rule, key))
                     break
             else:
                 continue
             break
-    return Effective(values, sources, CORRIDORS[c], tuple(open_rules))
+    return Effective(values, sources, names[c], tuple(open_rules))

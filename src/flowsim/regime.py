@@ -146,7 +146,9 @@ class Phase:
     Attributes:
         weight: share of this month's flows that meet the policy's rules (0 < weight < 1).
         tables, rules, border: the compiled rules before the policy.
-        quota_left, rule_quota_left: this month's quotas under the earlier rules.
+        external_tables: the external corridors' tables before the policy (CN, ROW).
+        quota_left, rule_quota_left, external_quota_left: this month's quotas under the
+            earlier rules.
     """
 
     def __init__(self, world: World, before: Scenario):
@@ -156,16 +158,19 @@ class Phase:
         self.tables = compile_policy(before.policy, geo, scale)
         self.rules = compile_rules(before.policy, geo, scale, world.list_names)
         self.border = _borders(self.tables, self.rules, before, geo)
-        self.quota_left = self.rule_quota_left = None
+        self.external_tables = compile_external(before.policy, self.tables, scale)
+        self.quota_left = self.rule_quota_left = self.external_quota_left = None
 
 
 def set_phase(world: World, params: Scenario, before: Scenario, weight: float) -> None:
     """Put the world part way into ``params``'s rules: a share ``weight`` of the flows meet them.
 
     The expected border deterrence, the kernels built from it, grant portability and
-    guidance leverage are blended with the same weight; each crossing is sent through the
-    new rules with probability ``weight`` (:func:`flowsim.policy.cross_border`). A weight
-    of 1 is the policy in full (:func:`set_policy`), 0 the rules before it.
+    guidance leverage are blended with the same weight, and so is the expected deterrence
+    of the external borders (:func:`flowsim.policy.external_weights_for`); each crossing,
+    the external ones too, is sent through the new rules with probability ``weight``
+    (:func:`flowsim.policy.cross_border`). A weight of 1 is the policy in full
+    (:func:`set_policy`), 0 the rules before it.
     """
     if weight >= 1.0:
         set_policy(world, params)
@@ -206,6 +211,7 @@ def refill_quotas(world: World) -> None:
     if phase is not None:
         phase.quota_left = fresh_quota(phase.tables, world.rngs["quota"])
         phase.rule_quota_left = fresh_rule_quota(phase.rules, world.rngs["quota"])
+        phase.external_quota_left = fresh_quota(phase.external_tables, world.rngs["quota"])
 
 
 def refill_rule_quotas(world: World) -> None:

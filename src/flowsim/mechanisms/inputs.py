@@ -38,7 +38,8 @@ from flowsim.policy import (
     FlowKeys,
     cross_border,
     expected_weights,
-    external_weights,
+    external_weights_for,
+    merge_crossings,
     rules_for,
 )
 from flowsim.pools import choose_rows
@@ -68,18 +69,6 @@ class ExternalSources:
     places: np.ndarray
     expected: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], np.ndarray]
     crossing: Callable[[np.ndarray, np.ndarray, np.ndarray, FlowKeys], Crossing]
-
-
-def _merge(n: int, parts: list[tuple[np.ndarray, Crossing]]) -> Crossing:
-    """One :class:`Crossing` of ``n`` flows from crossings of disjoint subsets (rows)."""
-    out = {}
-    for name in Crossing.__dataclass_fields__:
-        first = getattr(parts[0][1], name)
-        column = np.zeros(n, dtype=first.dtype)
-        for rows, part in parts:
-            column[rows] = getattr(part, name)
-        out[name] = column
-    return Crossing(**out)
 
 
 @dataclass
@@ -198,7 +187,7 @@ def request_inputs(
     if n_ext:
         outside = across & (best >= 2)
         inside, ext = np.flatnonzero(~outside), np.flatnonzero(outside)
-        c = _merge(
+        c = merge_crossings(
             m,
             [
                 (inside, crossing(source[inside], pc[inside], pz[inside], pk.take(inside))),
@@ -354,16 +343,14 @@ def _external_sources(
 
     name = ELEMENTS[element]
     chan = counters.channel
-    held = chan in world.held
-    tables = world.baseline_external_tables if held else world.external_tables
-    _, rules, _ = rules_for(world, chan)
     response = world.params.deterrence.for_element(name)
-    if held and world.hold is not None:
+    if chan in world.held and world.hold is not None:
         response = world.hold.baseline.deterrence.for_element(name)
 
     def expected(place, destination, pz, pk):
-        return external_weights(
-            tables, rules, element, destination, place, True, pz, pk, world.geo, response
+        # blended during a policy's phase-in, as the Bay Area's borders are
+        return external_weights_for(
+            world, chan, element, destination, place, True, pz, pk, response
         )
 
     def crossing(place, destination, pz, pk):
