@@ -341,12 +341,41 @@ def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator
     group = np.asarray(group, dtype=np.int64)
     if group.size == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((rng.random(group.size), group))
+    order = _sort_by_group_then_draw(group, rng.random(group.size))
     sorted_group = group[order]
-    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    # rank within the group: position less the position of the group's first request
+    start = np.empty(group.size, dtype=bool)
+    start[0] = True
+    np.not_equal(sorted_group[1:], sorted_group[:-1], out=start[1:])
+    first = np.maximum.accumulate(np.where(start, np.arange(group.size), 0))
     rank = np.empty(group.size, dtype=np.int64)
     rank[order] = np.arange(group.size) - first
     return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
+
+
+def _sort_by_group_then_draw(group: np.ndarray, u: np.ndarray) -> np.ndarray:
+    """``np.lexsort((u, group))``, faster: by the draw, then stably by group 16 bits at a time.
+
+    The draw order comes from a quicksort, kept where no two draws are equal (else a stable
+    sort, as lexsort's); the groups (non-negative) then go through 16-bit radix sorts, least
+    significant digit first, each stable.
+    """
+    if group.min() < 0:
+        return np.lexsort((u, group))
+    order = np.argsort(u)
+    drawn = u[order]
+    if (drawn[1:] == drawn[:-1]).any():
+        order = np.argsort(u, kind="stable")
+    key = group[order]
+    top = int(key.max())
+    shift = 0
+    while True:
+        digit = ((key >> shift) & 0xFFFF).astype(np.uint16)
+        by_digit = np.argsort(digit, kind="stable")
+        order, key = order[by_digit], key[by_digit]
+        shift += 16
+        if top >> shift == 0:
+            return order
 
 
 def city_posts(world: World) -> np.ndarray:
