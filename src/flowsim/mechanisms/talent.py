@@ -45,7 +45,7 @@ from flowsim.geography import CITIES, JURISDICTIONS
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
 from flowsim.paramtypes import ByJurisdiction, Policy, _Frozen, _nonneg, _positive, _share
 from flowsim.policy import FlowKeys, border_weights, compile_policy, cross_border
-from flowsim.pools import Pools, choose_rows
+from flowsim.pools import Pools, choose_rows, run_starts, stable_argsort
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
 from flowsim.whitelists import agent_lists
@@ -341,41 +341,17 @@ def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator
     group = np.asarray(group, dtype=np.int64)
     if group.size == 0:
         return np.zeros(0, dtype=bool)
-    order = _sort_by_group_then_draw(group, rng.random(group.size))
-    sorted_group = group[order]
-    # rank within the group: position less the position of the group's first request
-    start = np.empty(group.size, dtype=bool)
-    start[0] = True
-    np.not_equal(sorted_group[1:], sorted_group[:-1], out=start[1:])
-    first = np.maximum.accumulate(np.where(start, np.arange(group.size), 0))
-    rank = np.empty(group.size, dtype=np.int64)
-    rank[order] = np.arange(group.size) - first
-    return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
-
-
-def _sort_by_group_then_draw(group: np.ndarray, u: np.ndarray) -> np.ndarray:
-    """``np.lexsort((u, group))``, faster: by the draw, then stably by group 16 bits at a time.
-
-    The draw order comes from a quicksort, kept where no two draws are equal (else a stable
-    sort, as lexsort's); the groups (non-negative) then go through 16-bit radix sorts, least
-    significant digit first, each stable.
-    """
-    if group.min() < 0:
-        return np.lexsort((u, group))
-    order = np.argsort(u)
-    drawn = u[order]
+    u = rng.random(group.size)
+    # np.lexsort((u, group)), faster: by the draw (a quicksort, kept where no two draws are
+    # equal, as a stable sort would order them), then stably by group in 16-bit radix passes
+    by_draw = np.argsort(u)
+    drawn = u[by_draw]
     if (drawn[1:] == drawn[:-1]).any():
-        order = np.argsort(u, kind="stable")
-    key = group[order]
-    top = int(key.max())
-    shift = 0
-    while True:
-        digit = ((key >> shift) & 0xFFFF).astype(np.uint16)
-        by_digit = np.argsort(digit, kind="stable")
-        order, key = order[by_digit], key[by_digit]
-        shift += 16
-        if top >> shift == 0:
-            return order
+        by_draw = np.argsort(u, kind="stable")
+    order = stable_argsort(group, by_draw)
+    rank = np.empty(group.size, dtype=np.int64)
+    rank[order] = np.arange(group.size) - run_starts(group[order])
+    return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
 
 
 def city_posts(world: World) -> np.ndarray:
