@@ -133,7 +133,9 @@ def rehome_researchers(world: World, rng: np.random.Generator) -> None:
     orphan = np.zeros(0, dtype=np.int64)
     # staff counts tell, without a scan, whether a failed firm still has researchers
     if F.staff[~F.alive].any():
-        orphan = (R.employer_kind == FIRM) & ~F.alive[R.employer]
+        # take() gathers from the 32-bit employer column faster than fancy indexing
+        orphan = ~F.alive
+        orphan = orphan.take(R.employer) & (R.employer_kind == FIRM)
         orphan[world.away_rows] = False  # left the region: employed by nobody here
         orphan = np.flatnonzero(orphan)
     if orphan.size:

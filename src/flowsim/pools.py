@@ -11,6 +11,8 @@ member of pool ``k`` for each of m requests is O(m) (uniform) or O(m log n)
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 
@@ -18,23 +20,27 @@ class Pools:
     """Members grouped by key; ``sample`` draws one member per request.
 
     Args:
-        keys: key of each row, integers in [0, n_keys); rows with a negative key are left out.
+        keys: key of each row, integers in [0, n_keys); rows with a negative key (or one of
+            n_keys or more) are left out.
         n_keys: number of distinct keys.
         weights: optional non-negative weight of each row for weighted draws.
     """
 
     def __init__(self, keys: np.ndarray, n_keys: int, weights: np.ndarray | None = None):
         keys = np.asarray(keys)
-        order, counts = _group(keys, n_keys)
+        order, counts, small = _group(keys, n_keys)
         self.members = order
         self.counts = counts
         self.starts = np.concatenate(([0], np.cumsum(self.counts)[:-1]))
         self.weighted = weights is not None
         if weights is not None:
-            w = np.asarray(weights, dtype=np.float64)[order]
-            self.cum = np.cumsum(w)
-            member_keys = np.repeat(np.arange(n_keys), counts)
-            self.totals = np.bincount(member_keys, weights=w, minlength=n_keys)[:n_keys]
+            weights = np.asarray(weights, dtype=np.float64)
+            self.cum = np.cumsum(weights.take(order))
+            # the members of a key in row order, as in the sorted order (the sort is
+            # stable): a bincount over the rows adds the same numbers in the same order
+            if small is None:
+                small = np.where(keys >= 0, keys, n_keys)
+            self.totals = np.bincount(small, weights=weights, minlength=n_keys)[:n_keys]
             self.cum_start = self.cum[self.starts + self.counts - 1] - self.totals
             self.cum_start[self.counts == 0] = 0.0
 
@@ -65,22 +71,52 @@ class Pools:
         return out
 
 
-def _group(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Rows with a non-negative key, sorted by key (stable), and the count of each key.
+MEMO_ROWS = 2**19
+"""Groupings of at most this many rows are remembered (:func:`_group`)."""
+
+_LOCK = threading.Lock()
+_MEMO: dict[tuple, tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]] = {}
+
+
+def _group(keys: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Rows with a non-negative key, sorted by key (stable), the count of each key, small keys.
 
     With fewer than 255 (or 2**15) keys, the keys are cast to unsigned 8-bit (or
-    16-bit) integers: -1 (and any negative key) wraps to a value above every real
-    key, so one radix sort of all rows puts the members first, in the same order
-    as a stable sort of the members alone.
+    16-bit) integers (no copy where they are already): -1 (and any negative key)
+    wraps to a value above every real key (as does a key of ``n_keys`` or more), so
+    one radix sort of all rows puts the members first, in the same order as a stable
+    sort of the members alone; those small keys are returned too (else None). The
+    employers' keys are grouped several times a month, mostly unchanged (the world's
+    pools, talent's posts, a firm failure's re-homing): the last few groupings of up
+    to :data:`MEMO_ROWS` rows are remembered and reused when the keys are equal, and
+    their arrays are read-only.
     """
+    memo = (keys.dtype.str, keys.shape, n_keys)
+    small_rows = keys.size <= MEMO_ROWS
+    known = _MEMO.get(memo) if small_rows else None
+    if known is not None and np.array_equal(known[0], keys):
+        return known[1], known[2], known[3]
     if keys.dtype.kind in "iub" and n_keys < 2**15:
-        small = keys.astype(np.uint8 if n_keys < 255 else np.uint16)
+        small = keys.astype(np.uint8 if n_keys < 255 else np.uint16, copy=False)
         order = np.argsort(small, kind="stable")
         counts = np.bincount(small, minlength=n_keys)[:n_keys]
-        return order[: int(counts.sum())], counts
-    members = np.flatnonzero(keys >= 0)
-    order = members[np.argsort(keys[members], kind="stable")]
-    return order, np.bincount(keys[order], minlength=n_keys)[:n_keys]
+        order = order[: int(counts.sum())]
+    else:
+        small = None
+        members = np.flatnonzero(keys >= 0)
+        order = members[np.argsort(keys[members], kind="stable")]
+        counts = np.bincount(keys[order], minlength=n_keys)[:n_keys]
+    if small_rows:
+        if small is keys:  # the caller's array: the memo keeps its own, read-only
+            small = small.copy()
+        for a in (order, counts, small):
+            if a is not None:
+                a.flags.writeable = False
+        with _LOCK:  # the dashboard may run models in threads
+            if len(_MEMO) >= 8:
+                _MEMO.pop(next(iter(_MEMO)))
+            _MEMO[memo] = (keys.copy(), order, counts, small)
+    return order, counts, small
 
 
 def choose_rows(weights: np.ndarray, rows: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -94,7 +130,51 @@ def choose_rows(weights: np.ndarray, rows: np.ndarray, rng: np.random.Generator)
     cum = np.cumsum(weights, axis=1) / np.where(totals > 0, totals, 1.0)[:, None]
     rows = np.asarray(rows, dtype=np.int64)
     u = rng.random(rows.shape)
-    choice = (u[:, None] >= cum[rows]).sum(axis=1)
-    choice = np.minimum(choice, weights.shape[1] - 1)
+    # the column is the number of cumulative shares at or below u: counted one column at a
+    # time (a few cities), in small integers, rather than over a (requests x columns) array
+    n_cols = weights.shape[1]
+    choice = np.zeros(rows.shape, dtype=np.int8 if n_cols < 127 else np.int64)
+    for column in np.ascontiguousarray(cum.T):
+        choice += column.take(rows) <= u
+    choice = np.minimum(choice, n_cols - 1).astype(np.int64)
     choice[totals[rows] <= 0] = -1
     return choice
+
+
+def stable_argsort(keys: np.ndarray, order: np.ndarray | None = None) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for integer keys, by 16-bit radix sorts.
+
+    numpy radix-sorts keys of up to 16 bits (O(n)) but merge-sorts wider ones: non-negative
+    keys are sorted here 16 bits at a time, least significant first, each pass stable
+    (negative keys fall back to numpy's sort). With ``order``, the rows ``order`` are sorted
+    by their keys, ties kept in ``order``'s order (``order[stable_argsort(keys[order])]``).
+    """
+    keys = np.asarray(keys)
+    if order is not None:
+        keys = keys[order]
+    if keys.size == 0 or keys.min() < 0 or keys.dtype.kind not in "iu":
+        by_key = np.argsort(keys, kind="stable")
+        return by_key if order is None else order[by_key]
+    order = np.arange(keys.size) if order is None else order
+    top = int(keys.max())
+    shift = 0
+    while True:
+        digit = (keys >> shift).astype(np.uint16) if shift else keys.astype(np.uint16)
+        by_digit = np.argsort(digit, kind="stable")
+        order, keys = order[by_digit], keys[by_digit]
+        shift += 16
+        if top >> shift == 0:
+            return order
+
+
+def run_starts(values: np.ndarray) -> np.ndarray:
+    """For each entry of a sorted array, the index of the first entry equal to it.
+
+    ``np.searchsorted(values, values, side="left")`` in one pass.
+    """
+    if values.size == 0:
+        return np.zeros(0, dtype=np.int64)
+    start = np.empty(values.size, dtype=bool)
+    start[0] = True
+    np.not_equal(values[1:], values[:-1], out=start[1:])
+    return np.maximum.accumulate(np.where(start, np.arange(values.size), 0))

@@ -190,8 +190,11 @@ def city_field_counts(
 ) -> np.ndarray:
     """A stock by (city, field of :data:`BY_CITY_FIELDS`) (pure core)."""
     n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
-    city = np.asarray(city, dtype=np.int64)
-    cell = city * n_f + np.broadcast_to(np.asarray(field, dtype=np.int64), city.shape)
+    # the cells in 16-bit integers: a stock of every researcher is the largest array counted
+    # each month, and bincount reads these as fast as 64-bit ones, at a quarter of the memory
+    cell = np.asarray(city).astype(np.int16)
+    cell *= n_f
+    cell += np.asarray(field, dtype=np.int16)
     return np.bincount(cell, weights=weights, minlength=n_c * n_f).reshape(n_c, n_f)
 
 

@@ -162,13 +162,15 @@ class World:
         R, F, L = self.researchers, self.firms, self.labs
         nf = self.n_fields
         # small integer keys, built in place: the pools radix-sort them (see flowsim.pools);
-        # researchers with a move under way or away from the region are left out, found
-        # from talent's event lists
-        key = R.city.astype(np.int16)
+        # researchers with a move under way or away from the region (CN, ROW) are left out,
+        # found from talent's event lists. Unsigned 8-bit keys where they fit (the pools sort
+        # those without another copy): 255, above every key, is "left out" as -1 is
+        byte = len(CITIES) * nf < 255
+        key = R.city.astype(np.uint8 if byte else np.int16)
         key *= nf
-        key += R.field
-        key[self.pending_moves] = -1
-        key[self.away_rows] = -1  # left the region for CN or ROW
+        np.add(key, R.field, out=key, casting="unsafe")  # fields are non-negative
+        key[self.pending_moves] = 255 if byte else -1
+        key[self.away_rows] = 255 if byte else -1
         self.researcher_pools = Pools(key, len(CITIES) * nf)
         self.researcher_counts = self.researcher_pools.counts.reshape(len(CITIES), nf)
         alive = F.alive

@@ -24,6 +24,7 @@ from pydantic import Field
 from flowsim.firms import compact_developments
 from flowsim.gravity import manufacturing_access
 from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
+from flowsim.pools import run_starts, stable_argsort
 from flowsim.state import Column
 from flowsim.streams import lognormal
 
@@ -117,10 +118,10 @@ def fund_in_order(firm: np.ndarray, cost: np.ndarray, cash: np.ndarray) -> np.nd
     ``firm`` and ``cost`` are in age order; a project is funded if the cumulative cost
     of the firm's waiting projects up to it fits in the firm's cash.
     """
-    order = np.argsort(firm, kind="stable")
+    order = stable_argsort(firm)
     f, c = firm[order], cost[order]
     cum = np.cumsum(c)
-    first = np.searchsorted(f, f, side="left")
+    first = run_starts(f)
     before = np.where(first > 0, cum[first - 1], 0.0)
     within = cum - before
     ok = np.empty(firm.size, dtype=bool)

@@ -64,10 +64,9 @@ from flowsim.policy import (
     border_weights,
     compile_policy,
     cross_border,
-    external_weights,
-    rules_for,
+    external_weights_for,
 )
-from flowsim.pools import Pools, choose_rows
+from flowsim.pools import Pools, choose_rows, run_starts, stable_argsort
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
 from flowsim.whitelists import agent_lists
@@ -390,11 +389,16 @@ def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator
     group = np.asarray(group, dtype=np.int64)
     if group.size == 0:
         return np.zeros(0, dtype=bool)
-    order = np.lexsort((rng.random(group.size), group))
-    sorted_group = group[order]
-    first = np.searchsorted(sorted_group, sorted_group, side="left")
+    u = rng.random(group.size)
+    # np.lexsort((u, group)), faster: by the draw (a quicksort, kept where no two draws are
+    # equal, as a stable sort would order them), then stably by group in 16-bit radix passes
+    by_draw = np.argsort(u)
+    drawn = u[by_draw]
+    if (drawn[1:] == drawn[:-1]).any():
+        by_draw = np.argsort(u, kind="stable")
+    order = stable_argsort(group, by_draw)
     rank = np.empty(group.size, dtype=np.int64)
-    rank[order] = np.arange(group.size) - first
+    rank[order] = np.arange(group.size) - run_starts(group[order])
     return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
 
 
@@ -579,8 +583,6 @@ def exchange(world: World, t: int) -> None:
     rng = world.rngs["exchange"]
     R, geo = world.researchers, world.geo
     response = world.params.deterrence.talent
-    _, rules, _ = rules_for(world, "job_move")
-    ext = world.baseline_external_tables if "job_move" in world.held else world.external_tables
     n = len(CITIES)
     cj = geo.city_jurisdiction
     present = present_by_city(world)
@@ -598,7 +600,9 @@ def exchange(world: World, t: int) -> None:
     go = x < len(EXTERNALS)
     rows, city, v, places = rows[go], city[go], v[go], n + x[go]
     keys = researcher_keys(world, rows)
-    w = external_weights(ext, rules, TALENT, city, places, False, R.zone[rows], keys, geo, response)
+    w = external_weights_for(
+        world, "job_move", TALENT, city, places, False, R.zone[rows], keys, response
+    )
     go = np.flatnonzero(v < np.minimum(w, 1.0))
     c = cross_border(
         world,
@@ -621,7 +625,7 @@ def exchange(world: World, t: int) -> None:
     expected = monthly[cj] / base_in[cj] * (present * pull)[:, None]  # (cities, places)
     count = rng.poisson(np.maximum(expected, 0.0)).ravel()
     cells = np.repeat(np.arange(count.size), count)
-    _arrive_from(world, cells // len(EXTERNALS), n + cells % len(EXTERNALS), ext, rules, rng)
+    _arrive_from(world, cells // len(EXTERNALS), n + cells % len(EXTERNALS), rng)
 
 
 def _leave(world: World, rows: np.ndarray, places: np.ndarray) -> None:
@@ -644,8 +648,6 @@ def _arrive_from(
     world: World,
     city: np.ndarray,
     places: np.ndarray,
-    ext,
-    rules,
     rng: np.random.Generator,
 ) -> None:
     """Researchers from ``places`` seeking a post in ``city``, one per entry: who comes in.
@@ -654,7 +656,7 @@ def _arrive_from(
     over the posts), the entry's deterrence under the rules (the flow seeks with it), the
     city's and the employer's open posts, then the border's approval.
     """
-    R, geo, p = world.researchers, world.geo, world.params.talent
+    R, p = world.researchers, world.params.talent
     if city.size == 0:
         return
     pools = city_post_pools(world) if p.posts else None
@@ -678,7 +680,7 @@ def _arrive_from(
     )
     outside = np.full(city.size, -1, dtype=np.int64)
     response = world.params.deterrence.talent
-    w = external_weights(ext, rules, TALENT, city, places, True, outside, keys, geo, response)
+    w = external_weights_for(world, "job_move", TALENT, city, places, True, outside, keys, response)
     seek = u < np.minimum(w, 1.0)
     if p.posts:
         got = np.zeros(city.size, dtype=bool)
