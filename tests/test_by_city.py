@@ -122,7 +122,9 @@ def test_flows_are_split_by_channel(result):
         .sum()
         .reindex([name for _, name in CHANNELS], fill_value=0.0)
     )
-    assert by.loc["job_move", "count"] == ts["researcher_moves"].sum()
+    # job moves within the region, and researchers arriving from and leaving for CN and ROW
+    moves = ts[["researcher_moves", "researcher_arrivals", "researcher_departures"]].sum().sum()
+    assert by.loc["job_move", "count"] == moves
     assert by.loc["visit", "count"] == ts["visits"].sum()
     assert by.loc["vc_round", "count"] == ts["vc_deals"].sum()
     assert by.loc["licence_fee", "count"] == ts["licences"].sum()
