@@ -117,7 +117,7 @@ def test_discover_on_an_ensemble_run_finds_the_parameter(tmp_path, capsys):
     scenario = write_tiny_scenario(tmp_path / "base.yaml", "baseline")
     run_args = ["--ensemble", str(ens), "--replications", "2", "--quiet"]
     assert cli(["run", str(scenario), *run_args, "--out", str(tmp_path / "run")]) == 0
-    found = discover(tmp_path / "run", "researcher_moves_cross_border", 8000.0)
+    found = discover(tmp_path / "run", "researcher_moves_cross_border", 6000.0)
     box = found.restricted.set_index("parameter")
     assert found.cases == 8 and found.of_interest == 4, format_discovery(found)
     assert box.loc["talent.move_rate", "kind"] == "ensemble"

@@ -51,8 +51,9 @@ SANDBOX = {
     "policy.corridors.GD-HK.data.delay_days": 5.0,
 }
 """A data-only policy (a data sandbox)."""
-NEEDY = {f"research.data_need.{field}": 1.0 for field in FIELDS}
-"""Every project needs data (the data lever's baseline)."""
+NEEDY = {f"research.data_need.{field}": 1.0 for field in FIELDS} | {"open_region.enabled": False}
+"""Every project needs data, from the Bay Area only (the data lever's baseline): with CN and
+ROW as sources a run this size may have no GD-HK data crossing at all."""
 OUTPUTS = ("papers", "invention_patents", "vc_deals")
 DIRECT_LEVERS = {"researcher_ownership"}
 """Shipped scenarios with a lever outside every channel (the others change border rules only)."""

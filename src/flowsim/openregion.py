@@ -235,7 +235,7 @@ def coauthors(
         return mask, capability
     geo = world.geo
     pools = load_pools()
-    response = world.params.deterrence.talent
+    response = policy.response_for(world, "collaboration", "talent")
     jur = geo.city_jurisdiction[city].astype(np.int64)
     u = rng.random((n, len(EXTERNALS)))
     base = baseline_weights(response)
@@ -303,7 +303,7 @@ def external_share(
     :func:`coauthor_probability` with the capital border: ``share`` per flow is the observed
     share at baseline friction.
     """
-    response = world.params.deterrence.capital
+    response = policy.response_for(world, "vc_round", "capital")
     places = np.full(city.size, place, dtype=np.int64)
     w = policy.external_weights_for(
         world, "vc_round", CAPITAL, city, places, inbound, zone, keys, response

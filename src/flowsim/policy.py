@@ -826,6 +826,19 @@ def merge_crossings(n: int, parts: list[tuple[np.ndarray, Crossing]]) -> Crossin
     return Crossing(**out)
 
 
+def response_for(world: Any, chan: str, element: str) -> Response:
+    """The deterrence response of ``element`` for channel ``chan``: the baseline's if held.
+
+    A channel held by ``flowsim explain`` meets the baseline's friction, and so its
+    response (``deterrence.<element>``) too: a scenario that changes only the response (no
+    border) leaves a held channel exactly the baseline's.
+    """
+    params = world.params
+    if chan in world.held and world.hold is not None:
+        params = world.hold.baseline
+    return params.deterrence.for_element(element)
+
+
 def _cross_phased(
     world: Any,
     phase: Any,

@@ -65,6 +65,7 @@ from flowsim.policy import (
     compile_policy,
     cross_border,
     external_weights_for,
+    response_for,
 )
 from flowsim.pools import Pools, choose_rows, run_starts, stable_argsort
 from flowsim.state import Column, Memory
@@ -582,7 +583,7 @@ def exchange(world: World, t: int) -> None:
         return
     rng = world.rngs["exchange"]
     R, geo = world.researchers, world.geo
-    response = world.params.deterrence.talent
+    response = response_for(world, "job_move", "talent")
     n = len(CITIES)
     cj = geo.city_jurisdiction
     present = present_by_city(world)
@@ -679,7 +680,7 @@ def _arrive_from(
         destination_zone=zone,
     )
     outside = np.full(city.size, -1, dtype=np.int64)
-    response = world.params.deterrence.talent
+    response = response_for(world, "job_move", "talent")
     w = external_weights_for(world, "job_move", TALENT, city, places, True, outside, keys, response)
     seek = u < np.minimum(w, 1.0)
     if p.posts:
