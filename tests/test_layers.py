@@ -44,7 +44,7 @@ TYPE_HINTS_ONLY = ("flowsim.params",)
 """Modules above the mechanisms that the world, the tools and the mechanisms may import only
 under ``if TYPE_CHECKING:`` (they import the mechanisms' parameter classes)."""
 
-PARAMTYPES_MAY_IMPORT = ("pydantic", "flowsim.geography", "__future__", "typing")
+PARAMTYPES_MAY_IMPORT = ("pydantic", "flowsim.geography", "__future__", "typing", "collections.abc")
 """All :mod:`flowsim.paramtypes` imports: it sits below everything that declares parameters."""
 
 CONTAINER_METHODS = {
