@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 import flowsim
+from flowsim.mechanisms import talent
 from flowsim.model import FlowModel
 from flowsim.params import Scenario
 from flowsim.pools import Pools
@@ -103,7 +104,8 @@ def test_pending_moves_event_list_follows_the_researchers():
         model.step()
         R = model.world.researchers
         pending = np.sort(model.world.pending_moves)
-        assert np.array_equal(pending, np.flatnonzero(R.arrive_step >= 0)), (
+        on_the_move = (R.arrive_step >= 0) & (R.arrive_step != talent.AWAY)  # not gone abroad
+        assert np.array_equal(pending, np.flatnonzero(on_the_move)), (
             f"step {model.step_index}: the pending-move list must hold exactly the researchers "
             "with a move under way"
         )

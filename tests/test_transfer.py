@@ -58,8 +58,10 @@ def test_open_capital_border_raises_cross_border_licences():
         .timeseries["licences_cross_border"]
         .sum()
     )
-    assert opened > 2 * base, (
-        f"no capital friction must raise cross-border licences: {base} -> {opened}"
+    # x1.77 (600 -> 1060) on the model with the exchange of researchers with CN and ROW; more
+    # than x2 before it (the same seed, other draws)
+    assert opened > 1.5 * base, (
+        f"no capital friction must raise cross-border licences by half: {base} -> {opened}"
     )
 
 
