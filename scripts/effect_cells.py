@@ -13,14 +13,9 @@ from pathlib import Path
 
 import pandas as pd
 
-COUNTS: tuple[str, ...] = (
-    "papers",
-    "invention_patents",
-    "pct_applications",
-    "startups",
-    "vc_deals",
-    "commercialized",
-)
+from flowsim.explain import HEADLINE
+
+COUNTS: tuple[str, ...] = tuple(o for o in HEADLINE if o != "commercialized_value")
 """Headline counts (ten-year or yearly totals)."""
 
 OUTPUTS: tuple[str, ...] = (*COUNTS, "cross_border_collaboration_share")

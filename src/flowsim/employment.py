@@ -102,6 +102,18 @@ def pick_in_city(
     return kind, employer
 
 
+def employer_field_zone(
+    world: World, kind: np.ndarray, employer: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The field (a lab's field, a firm's sector) and zone of each employer (all valid rows)."""
+    L, F = world.labs, world.firms
+    is_lab = kind == LAB
+    lab_row, firm_row = np.where(is_lab, employer, 0), np.where(is_lab, 0, employer)
+    field = np.where(is_lab, L.field[lab_row], F.sector[firm_row])
+    zone = np.where(is_lab, L.zone[lab_row], F.zone[firm_row])
+    return field, zone
+
+
 def add_staff(world: World, kind: np.ndarray, employer: np.ndarray) -> None:
     """Count researchers joining employers."""
     world.labs.staff[:] += np.bincount(employer[kind == LAB], minlength=world.labs.n).astype(

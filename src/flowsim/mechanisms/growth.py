@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from pydantic import Field
 
-from flowsim.employment import LAB, add_staff, pick_in_city
+from flowsim.employment import add_staff, employer_field_zone, pick_in_city
 from flowsim.geography import CITIES
 from flowsim.paramtypes import ByCity, _Frozen, _nonneg
 from flowsim.state import Memory
@@ -227,12 +227,7 @@ def _hire(world: World, city: np.ndarray, rng: np.random.Generator) -> np.ndarra
     city, kind, employer, skill_draw = city[ok], kind[ok], employer[ok], skill_draw[ok]
     if city.size == 0:
         return city
-    L, F = world.labs, world.firms
-    is_lab = kind == LAB
-    field = np.where(is_lab, L.field[np.where(is_lab, employer, 0)], 0)
-    field = np.where(is_lab, field, F.sector[np.where(is_lab, 0, employer)])
-    zone = np.where(is_lab, L.zone[np.where(is_lab, employer, 0)], 0)
-    zone = np.where(is_lab, zone, F.zone[np.where(is_lab, 0, employer)])
+    field, zone = employer_field_zone(world, kind, employer)
     sigma = world.params.population.skill_sigma
     world.researchers.add(
         city.size,

@@ -54,7 +54,15 @@ import numpy as np
 from pydantic import Field
 
 from flowsim import openregion
-from flowsim.employment import FIRM, LAB, add_staff, pick_employers, pick_in_city, remove_staff
+from flowsim.employment import (
+    FIRM,
+    LAB,
+    add_staff,
+    employer_field_zone,
+    pick_employers,
+    pick_in_city,
+    remove_staff,
+)
 from flowsim.geography import CITIES, EXTERNALS, JURISDICTIONS
 from flowsim.gravity import balanced_mass, choose_destinations, gravity
 from flowsim.paramtypes import ByJurisdiction, Policy, _Frozen, _nonneg, _positive, _share
@@ -403,6 +411,29 @@ def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator
     return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
 
 
+def within_posts(
+    world: World,
+    kind: np.ndarray,
+    employer: np.ndarray,
+    city: np.ndarray,
+    want: np.ndarray,
+    rng: np.random.Generator,
+) -> np.ndarray:
+    """Which of the hires ``want`` get a post (a mask over every entry).
+
+    An employer takes no more than its open posts rounded up (a part-post is a post), then
+    a city no more than its employers' open posts; the excess is drawn (:func:`fill_posts`)
+    and stays where it is.
+    """
+    L, F = world.labs, world.firms
+    got = np.zeros(employer.size, dtype=bool)
+    slots = np.ceil(np.maximum(np.concatenate((L.open_posts, F.open_posts)), 0.0))
+    slot = np.where(kind == LAB, 0, L.n) + employer
+    got[want] = fill_posts(slots, slot[want], rng)
+    got[got] = fill_posts(city_posts(world), city[got], rng)
+    return got
+
+
 def city_posts(world: World) -> np.ndarray:
     """Open posts of each city: the positive open posts of its labs and living firms."""
     L, F = world.labs, world.firms
@@ -495,13 +526,7 @@ def step(world: World, t: int) -> None:
         if p.posts:
             # a city hires no more movers than its open posts; the excess is drawn and stays
             # and an employer no more than its open posts rounded up (a part-post is a post)
-            got = np.zeros(employer.size, dtype=bool)
-            slots = np.ceil(
-                np.maximum(np.concatenate((world.labs.open_posts, world.firms.open_posts)), 0.0)
-            )
-            slot = np.where(kind == LAB, 0, world.labs.n) + employer
-            got[ok] = fill_posts(slots, slot[ok], rng)
-            got[got] = fill_posts(city_posts(world), dest[got], rng)
+            got = within_posts(world, kind, employer, dest, ok, rng)
             world.count("researcher_moves_no_post", int((dest >= 0).sum() - got.sum()))
             ok = got
         movers, origin, dest, kind, employer, zone = (
@@ -668,11 +693,7 @@ def _arrive_from(
     kind, employer, city, places, skill_draw, u = (
         a[ok] for a in (kind, employer, city, places, skill_draw, u)
     )
-    is_lab = kind == LAB
-    L, F = world.labs, world.firms
-    lab_row, firm_row = np.where(is_lab, employer, 0), np.where(is_lab, 0, employer)
-    field = np.where(is_lab, L.field[lab_row], F.sector[firm_row])
-    zone = np.where(is_lab, L.zone[lab_row], F.zone[firm_row])
+    field, zone = employer_field_zone(world, kind, employer)
     keys = FlowKeys(
         field=field,
         employer=kind,
@@ -684,11 +705,7 @@ def _arrive_from(
     w = external_weights_for(world, "job_move", TALENT, city, places, True, outside, keys, response)
     seek = u < np.minimum(w, 1.0)
     if p.posts:
-        got = np.zeros(city.size, dtype=bool)
-        slots = np.ceil(np.maximum(np.concatenate((L.open_posts, F.open_posts)), 0.0))
-        slot = np.where(kind == LAB, 0, L.n) + employer
-        got[seek] = fill_posts(slots, slot[seek], rng)
-        got[got] = fill_posts(city_posts(world), city[got], rng)
+        got = within_posts(world, kind, employer, city, seek, rng)
         world.count("researcher_arrivals_no_post", int(seek.sum() - got.sum()))
         seek = got
     idx = np.flatnonzero(seek)
