@@ -414,3 +414,65 @@ def test_targets_read_links_to_the_external_places():
         Target.model_validate(
             base | {"link": {"kind": "coauthored_papers", "ends": ["Hong Kong", "RoW"]}}
         )
+
+
+# ------------------------------------------------------------------ where patents are filed
+
+
+def test_every_filing_share_has_a_source_and_guangdong_files_at_home():
+    shares = openregion.load_filing_shares()
+    assert shares.shape == (3, len(EXTERNALS))
+    assert shares[0, 0] == 0.0, "Guangdong's home office is CNIPA: no filing across a border in CN"
+    text = (ROOT / "src" / "flowsim" / "data" / "patent_filing.csv").read_text(encoding="utf-8")
+    rows = text.strip().splitlines()[1:]
+    assert len(rows) == 6 and all("CNIPA" in r or "assumption" in r for r in rows), rows
+
+
+def test_file_patents_draws_the_shares_and_counts_every_pct_filing_abroad():
+    """Pure core: CN filings are share x patents; ROW = PCT + share x the other patents."""
+    rng = np.random.default_rng(5)
+    n = 200_000
+    patents = np.full(n, 3)
+    pct = np.full(n, 1)
+    jur = np.tile([0, 1], n // 2)
+    shares = np.array([[0.0, 0.1], [0.6, 0.25], [0.5, 0.1]])
+    cn, row = openregion.file_patents(patents, pct, jur, shares, rng)
+    assert (cn[jur == 0] == 0).all(), "no CN filing from Guangdong"
+    assert (row >= pct).all() and (cn <= patents).all()
+    for j in (0, 1):
+        want_cn, want_row = 3 * shares[j, 0], 1 + 2 * shares[j, 1]
+        got_cn, got_row = cn[jur == j].mean(), row[jur == j].mean()
+        # 100,000 projects: the means' standard errors are below 0.003
+        assert abs(got_cn - want_cn) < 0.01, f"jurisdiction {j}: CN {got_cn:.4f} vs {want_cn}"
+        assert abs(got_row - want_row) < 0.01, f"jurisdiction {j}: ROW {got_row:.4f} vs {want_row}"
+
+
+def test_patent_filings_abroad_are_links_to_cn_and_row_and_move_nothing_else():
+    """Counters and links agree, and Hong Kong files at CNIPA at its share (3 replicates).
+
+    The filing factor changes the filings only (their own random stream).
+    """
+    ratios = []
+    for seed in (1, 2, 3):
+        r = _run(seed)
+        ts, links = r.timeseries, r.links
+        filings = links[links["kind"] == "patent_filings"]
+        for x in EXTERNALS:
+            got = filings[filings["destination"] == x]["count"].sum()
+            assert got == pytest.approx(ts[f"patents_filed_{x}"].sum()), x
+        assert ts["patents_filed_ROW"].sum() >= ts["pct_applications"].sum()
+        to_cn = filings[filings["destination"] == "CN"]
+        origins = set(to_cn["origin"].astype(str))
+        assert origins <= {"Hong Kong", "Macao"}, "only HK/MO cross to CNIPA"
+        by = r.by_city
+        hk_patents = by[(by["output"] == "invention_patents") & (by["city"] == "Hong Kong")]
+        hk_cn = to_cn[to_cn["origin"] == "Hong Kong"]["count"].sum()
+        ratios.append(hk_cn / hk_patents["value"].sum())
+        if seed == 1:
+            none = _run(seed, **{"open_region.filing_factor": 0.0})
+            assert none.timeseries["patents_filed_CN"].sum() == 0
+            same = [c for c in ts.columns if not c.startswith("patents_filed")]
+            pd_testing = pytest.importorskip("pandas.testing")
+            pd_testing.assert_frame_equal(none.timeseries[same], ts[same])
+    share = openregion.load_filing_shares()[1, 0]
+    assert abs(np.mean(ratios) - share) < 0.1, f"HK's CNIPA filings per patent {ratios} vs {share}"

@@ -64,6 +64,12 @@ class OpenRegionParams(_Frozen):
         "the table; an assumption parameter for priors; 0 = no exchange of researchers with "
         "the outside)",
     )
+    filing_factor: float = _nonneg(
+        1.0,
+        "multiplier of the shares of data/patent_filing.csv (invention patents also filed "
+        "in CN - at CNIPA, by Hong Kong and Macao applicants - or abroad by the direct route) "
+        "[factor] (1 = the table; counts only: no mechanism reads where a patent is filed)",
+    )
 
 
 @dataclass(frozen=True)
@@ -135,6 +141,50 @@ def load_capital_shares() -> np.ndarray:
         )
     out.flags.writeable = False
     return out
+
+
+@cache
+def load_filing_shares() -> np.ndarray:
+    """Shares of invention patents also filed in CN and ROW, shape (3 jurisdictions, externals).
+
+    Column CN: the probability that a jurisdiction's invention patent is also filed at
+    CNIPA across the border (0 for Guangdong, whose home office CNIPA is); column ROW: the
+    probability that an invention patent not filed under the PCT is filed abroad directly
+    (``data/patent_filing.csv``; cached).
+    """
+    out = np.full((len(JURISDICTIONS), len(EXTERNALS)), math.nan)
+    for line, row in enumerate(_read("patent_filing.csv"), start=2):
+        value = float(row["share"])
+        if not 0.0 <= value <= 1.0:
+            raise ValueError(f"patent_filing.csv line {line}: share must be in [0, 1]")
+        if not row["source"].strip():
+            raise ValueError(f"patent_filing.csv line {line}: a source or assumption is needed")
+        out[JURISDICTIONS.index(row["jurisdiction"]), EXTERNALS.index(row["partner"])] = value
+    if np.isnan(out).any():
+        raise ValueError("patent_filing.csv does not cover every jurisdiction x partner")
+    out.flags.writeable = False
+    return out
+
+
+def file_patents(
+    patents: np.ndarray,
+    pct: np.ndarray,
+    jur: np.ndarray,
+    shares: np.ndarray,
+    rng: np.random.Generator,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Where a batch of projects' invention patents are filed outside home (pure core).
+
+    Returns (filed in CN, filed in ROW) per project. CN: each invention patent is also
+    filed at CNIPA with its jurisdiction's CN share. ROW: every PCT application counts (it
+    is filed to reach foreign offices), and each other invention patent is filed abroad
+    directly with the jurisdiction's ROW share. ``shares`` is (3, externals), already
+    multiplied by the factor and capped at 1.
+    """
+    patents = np.asarray(patents, dtype=np.int64)
+    cn = rng.binomial(patents, shares[jur, 0])
+    row = pct + rng.binomial(patents - pct, shares[jur, 1])
+    return cn, row
 
 
 @cache

@@ -32,6 +32,9 @@ COUNTERS: tuple[str, ...] = (
     "external_collaborations_refused",
     "papers_coauthored_CN",
     "papers_coauthored_ROW",
+    # ... and places where the Bay Area's invention patents are also filed
+    "patents_filed_CN",
+    "patents_filed_ROW",
     # transfer
     "licences",
     "licences_cross_border",

@@ -28,6 +28,7 @@ MECHANISMS: tuple[str, ...] = (
     "phase_in",
     "growth",
     "exchange",
+    "filing",
 )
 """Names of the streams a model uses; each is one mechanism."""
 

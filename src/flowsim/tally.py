@@ -102,6 +102,7 @@ LINK_KINDS: tuple[str, ...] = (
     "vc_deals",
     "job_moves",
     "visits",
+    "patent_filings",
 )
 """Kinds of link between places (cities, and the external places CN and ROW).
 
@@ -115,6 +116,9 @@ LINK_KINDS: tuple[str, ...] = (
 - ``job_moves``: job moves approved at the border (they complete after its delay);
   origin -> destination city, field = the researcher's; volume = count.
 - ``visits``: visits approved at the border; volume = count.
+- ``patent_filings``: invention patents also filed outside home: applicant's city -> ``CN``
+  (at CNIPA, by Hong Kong and Macao applicants) or ``ROW`` (PCT applications and direct
+  foreign filings); volume = count.
 """
 
 _COUNTER_INDEX = {name: i for i, name in enumerate(BY_CITY_COUNTERS)}

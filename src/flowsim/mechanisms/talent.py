@@ -238,6 +238,7 @@ __all__ = [
     "balanced_mass",
     "choose_destinations",
     "draw_movers",
+    "draw_ranks",
     "exchange",
     "fill_posts",
     "gravity",
@@ -398,6 +399,14 @@ def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator
     group = np.asarray(group, dtype=np.int64)
     if group.size == 0:
         return np.zeros(0, dtype=bool)
+    return draw_ranks(group, rng) < np.floor(np.asarray(capacity, dtype=np.float64)[group])
+
+
+def draw_ranks(group: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Each request's rank among its group's, in the order of a uniform draw (pure core).
+
+    One draw per request; :func:`fill_posts` accepts the ranks below a group's capacity.
+    """
     u = rng.random(group.size)
     # np.lexsort((u, group)), faster: by the draw (a quicksort, kept where no two draws are
     # equal, as a stable sort would order them), then stably by group in 16-bit radix passes
@@ -408,7 +417,7 @@ def fill_posts(capacity: np.ndarray, group: np.ndarray, rng: np.random.Generator
     order = stable_argsort(group, by_draw)
     rank = np.empty(group.size, dtype=np.int64)
     rank[order] = np.arange(group.size) - run_starts(group[order])
-    return rank < np.floor(np.asarray(capacity, dtype=np.float64)[group])
+    return rank
 
 
 def within_posts(
@@ -427,9 +436,14 @@ def within_posts(
     """
     L, F = world.labs, world.firms
     got = np.zeros(employer.size, dtype=bool)
-    slots = np.ceil(np.maximum(np.concatenate((L.open_posts, F.open_posts)), 0.0))
-    slot = np.where(kind == LAB, 0, L.n) + employer
-    got[want] = fill_posts(slots, slot[want], rng)
+    kind, employer = kind[want], employer[want]
+    if employer.size:
+        # each request's employer's open posts, read for the requests only (not every employer)
+        is_lab = kind == LAB
+        lab_posts = L.open_posts[np.where(is_lab, employer, 0)]
+        posts = np.where(is_lab, lab_posts, F.open_posts[np.where(is_lab, 0, employer)])
+        slots = np.ceil(np.maximum(posts, 0.0))
+        got[want] = draw_ranks(np.where(is_lab, 0, L.n) + employer, rng) < slots
     got[got] = fill_posts(city_posts(world), city[got], rng)
     return got
 
@@ -590,10 +604,13 @@ def arrive(world: World, t: int) -> None:
 
 def present_by_city(world: World) -> np.ndarray:
     """Researchers in each city now, less those who have left the region (model units)."""
-    R = world.researchers
+    # every researcher present counts in its employer's staff, in its employer's city (staff
+    # follow arrivals, tests/test_talent_exchange.py): the employers' staff by city is the
+    # same number, read from the employers rather than from every researcher's row
+    L, F = world.labs, world.firms
     n = len(CITIES)
-    away = world.away_rows
-    return np.bincount(R.city, minlength=n) - np.bincount(R.city[away], minlength=n)
+    lab = np.bincount(L.city, weights=L.staff, minlength=n)
+    return (lab + np.bincount(F.city, weights=F.staff, minlength=n)).astype(np.int64)
 
 
 def exchange(world: World, t: int) -> None:
