@@ -157,7 +157,10 @@ def test_readers_refuse_a_sweep_whose_run_ids_are_repeated_or_missing(
 
 SLOW_RUN = textwrap.dedent(
     """
-    import sys, time
+    import signal, sys, time
+    # Ctrl-C as in a terminal, even where the suite runs as a background job (which starts
+    # its children with SIGINT ignored, and Python then keeps it ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import flowsim.results as results
     real = results.dump_scenario
     def slow(scenario):
