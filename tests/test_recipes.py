@@ -82,8 +82,7 @@ def test_ema_workbench_recipe(monkeypatch):
     assert len(found["experiments"]) == 8
     assert set(found["inputs"].columns) == {
         "talent_move_rate",
-        "seed",
         "policy_corridors_GD_HK_data_approval",
-    }
+    }, "PRIM's inputs are the parameters, not the seed"
     assert found["interesting"].any() and not found["interesting"].all(), found["outcomes"]
     assert found["box"] is not None
