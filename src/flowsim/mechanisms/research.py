@@ -753,24 +753,23 @@ def complete_projects(world: World, t: int) -> None:
         world.count_by("pct_applications", city, field, pct)
         for j, name in enumerate(("GD", "HK", "MO")):
             world.count(f"pct_applications_{name}", pct[jur == j].sum())
-        # where the patents are filed outside home: counts on their own stream (nothing
-        # reads them back, so no other draw moves); Bay Area totals are the home filings
+        # where the patents are filed outside home (a closed region files nowhere else):
+        # counts on their own stream, read back by nothing, so no other draw moves; Bay Area
+        # totals are the home filings
         op = world.params.open_region
-        factor = op.filing_factor if op.enabled else 0.0  # a closed region files nowhere else
-        shares = np.minimum(factor * openregion.load_filing_shares(), 1.0)
-        filed = openregion.file_patents(patents, pct, jur, shares, world.rngs["filing"])
-        if not op.enabled:
-            filed = (filed[0], np.zeros_like(filed[1]))  # nor counts its PCT filings as abroad
-        for x, name in enumerate(("CN", "ROW")):
-            world.count(f"patents_filed_{name}", filed[x].sum())
-            got = filed[x] > 0
-            world.tally.link(
-                "patent_filings",
-                city[got],
-                np.full(int(got.sum()), openregion.CN + x),
-                field[got],
-                filed[x][got],
-            )
+        if op.enabled:
+            shares = np.minimum(op.filing_factor * openregion.load_filing_shares(), 1.0)
+            filed = openregion.file_patents(patents, pct, jur, shares, world.rngs["filing"])
+            for x, name in enumerate(("CN", "ROW")):
+                world.count(f"patents_filed_{name}", filed[x].sum())
+                got = filed[x] > 0
+                world.tally.link(
+                    "patent_filings",
+                    city[got],
+                    np.full(int(got.sum()), openregion.CN + x),
+                    field[got],
+                    filed[x][got],
+                )
         # lab inventions wait for transfer; firm inventions may go into development
         lab = kind == 0
         world.labs.inventions[:] += np.bincount(
