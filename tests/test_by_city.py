@@ -12,7 +12,7 @@ from flowsim.model import BY_CITY_TABLE, FlowModel
 from flowsim.params import Scenario
 from flowsim.results import read_run, write_run
 from flowsim.run import run
-from flowsim.tally import BY_CITY_COUNTERS, BY_CITY_GAUGES, LINK_KINDS
+from flowsim.tally import BY_CITY_COUNTERS, BY_CITY_GAUGES, LINK_KINDS, RowCounts
 
 SMALL = Scenario(scale=0.02, steps=30, warmup_steps=24)  # 2.5 years: a partial year too
 MONEY = {"licence_fees", "vc_volume", "guidance_coinvestment", "vc_written_off"}
@@ -194,3 +194,22 @@ def test_results_folder_holds_by_city_and_links(tmp_path, result):
     mean = both.groupby("field", observed=True)["value"].sum() / 2
     mean = mean[mean != 0]
     np.testing.assert_allclose(row.reindex(mean.index.astype(str)).to_numpy(), mean.to_numpy())
+
+
+@pytest.mark.parametrize("dtype, absent", [(np.uint8, 255), (np.int16, -1)])
+def test_row_counts_follow_changed_and_added_rows_exactly(dtype, absent):
+    rng = np.random.default_rng(21)
+    counter = RowCounts(30)
+    keys = rng.integers(0, 30, 4000).astype(dtype)
+    for month in range(8):
+        keys = keys.copy()
+        keys[rng.choice(keys.size, 100, replace=False)] = rng.integers(0, 30, 100)
+        keys[rng.choice(keys.size, 20, replace=False)] = absent
+        keys = np.concatenate((keys, rng.integers(0, 30, 50).astype(dtype)))
+        want = np.bincount(keys[keys != absent].astype(np.int64), minlength=30)
+        got = counter.update(keys)
+        assert np.array_equal(got, want), f"month {month}: {got} != a full count {want}"
+    assert np.array_equal(
+        counter.update(keys[:100].copy()),
+        np.bincount(keys[:100][keys[:100] != absent].astype(np.int64), minlength=30),
+    ), "fewer rows: a full count"

@@ -2,9 +2,22 @@
 
 from __future__ import annotations
 
-import numpy as np
+import multiprocessing
+import sys
 
-from flowsim.pools import Pools, choose_rows, run_starts, stable_argsort
+import numpy as np
+import pytest
+
+from flowsim.pools import (
+    Pools,
+    Regrouping,
+    choose_rows,
+    in_background,
+    run_starts,
+    segment_lower_bound,
+    sorted_search,
+    stable_argsort,
+)
 
 
 def test_uniform_draws_stay_in_their_pool_and_empty_pools_give_minus_one():
@@ -112,3 +125,113 @@ def test_stable_argsort_and_run_starts_match_numpy():
         assert np.array_equal(run_starts(ranked), np.searchsorted(ranked, ranked, side="left"))
     negative = rng.integers(-3, 3, 500)
     assert np.array_equal(stable_argsort(negative), np.argsort(negative, kind="stable"))
+
+
+def _same_pools(got: Pools, want: Pools, note: str) -> None:
+    assert np.array_equal(got.members, want.members), f"{note}: members differ from a fresh sort"
+    assert np.array_equal(got.counts, want.counts), f"{note}: counts differ"
+    assert np.array_equal(got.starts, want.starts), f"{note}: starts differ"
+
+
+@pytest.mark.parametrize("dtype, absent", [(np.uint8, 255), (np.int16, -1)])
+def test_regroup_gives_the_pools_a_fresh_sort_gives(dtype, absent):
+    # a month at a time: some rows change key, some leave (absent), some come back, rows
+    # are added at the end; the regrouped pools must equal a fresh grouping each time
+    rng = np.random.default_rng(11)
+    n_keys = 40
+    keys = rng.integers(0, n_keys, 5000).astype(dtype)
+    keys[rng.random(keys.size) < 0.1] = absent
+    pools = Pools.regroup(keys, n_keys)
+    for month in range(12):
+        keys = keys.copy()
+        moved = rng.choice(keys.size, 150, replace=False)
+        keys[moved] = rng.integers(0, n_keys, moved.size)
+        keys[rng.choice(keys.size, 40, replace=False)] = absent
+        added = rng.integers(0, n_keys, 60).astype(dtype)
+        added[:5] = absent
+        keys = np.concatenate((keys, added))
+        keys[keys == 7] = absent if month == 3 else keys[keys == 7]  # a pool emptied once
+        pools = Pools.regroup(keys, n_keys, pools)
+        _same_pools(pools, Pools(keys, n_keys), f"month {month}")
+        draws = np.random.default_rng(month)
+        want = Pools(keys, n_keys).sample(np.arange(n_keys).repeat(5), draws)
+        got = pools.sample(np.arange(n_keys).repeat(5), np.random.default_rng(month))
+        assert np.array_equal(got, want), f"month {month}: draws differ from a fresh grouping"
+
+
+def test_regroup_falls_back_to_a_full_grouping_when_it_must():
+    rng = np.random.default_rng(12)
+    keys = rng.integers(0, 20, 3000).astype(np.uint8)
+    pools = Pools.regroup(keys, 20)
+    cases = {
+        "fewer rows": keys[:2500],
+        "another key type": keys.astype(np.int16),
+        "most rows changed": rng.integers(0, 20, 3000).astype(np.uint8),
+    }
+    for note, new in cases.items():
+        _same_pools(Pools.regroup(new, 20, pools), Pools(new, 20), note)
+    _same_pools(Pools.regroup(keys, 30, pools), Pools(keys, 30), "another number of keys")
+    weighted = Pools(keys, 20, weights=np.ones(keys.size))
+    _same_pools(Pools.regroup(keys, 20, weighted), Pools(keys, 20), "a weighted previous")
+    unchanged = Pools.regroup(keys.copy(), 20, pools)
+    _same_pools(unchanged, pools, "no row changed")
+
+
+def test_regroup_keeps_its_own_copy_of_the_keys():
+    keys = np.array([0, 1, 1, 0], dtype=np.uint8)
+    pools = Pools.regroup(keys, 2)
+    keys[0] = 1  # the caller reuses its array: the next regroup must still see the change
+    _same_pools(Pools.regroup(keys, 2, pools), Pools(keys, 2), "after the caller's change")
+
+
+def test_segment_lower_bound_finds_each_rows_place_in_its_pool():
+    keys = np.array([2, 0, 1, 0, 2, 2, 1, 0], dtype=np.uint8)
+    pools = Pools(keys, 3)  # members [1, 3, 7 | 2, 6 | 0, 4, 5]
+    want_keys = np.array([0, 0, 1, 2, 2], dtype=np.int64)
+    rows = np.array([0, 4, 9, 3, 5])
+    got = segment_lower_bound(pools.members, pools.starts, pools.counts, want_keys, rows)
+    assert got.tolist() == [0, 2, 5, 6, 7], f"first member at or above each row, got {got}"
+
+
+def test_sorted_search_matches_numpy_searchsorted():
+    rng = np.random.default_rng(13)
+    cum = np.cumsum(rng.random(5000))
+    for m in (10, 5000):
+        target = rng.random(m) * cum[-1]
+        target[: m // 10] = cum[rng.integers(0, cum.size, m // 10)]  # ties with cum
+        want = np.searchsorted(cum, target, side="right")
+        assert np.array_equal(sorted_search(cum, target), want), f"{m} targets"
+
+
+def test_in_background_returns_the_result_and_raises_the_error():
+    assert in_background(np.add, 2, 3).result() == 5
+    with pytest.raises(ZeroDivisionError):
+        in_background(lambda: 1 // 0).result()
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="fork is the hazard on Linux")
+def test_in_background_works_in_a_process_forked_after_it_was_used():
+    # a sweep's worker forked from a process whose helper thread exists would wait forever
+    # on the parent's thread (threads do not survive fork): the child makes its own
+    in_background(np.add, 1, 1).result()
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as pool:
+        assert pool.apply_async(_forked_sum).get(timeout=60) == 7
+
+
+def _forked_sum() -> int:
+    return int(in_background(np.add, 3, 4).result())
+
+
+def test_a_regrouping_reads_and_pickles_as_the_pools_it_becomes():
+    import pickle
+
+    keys = np.random.default_rng(14).integers(0, 9, 2000).astype(np.uint8)
+    first = Regrouping.start(keys, 9)
+    keys = keys.copy()
+    keys[:50] = 255
+    later = Regrouping.start(keys, 9, first)  # regrouped from the first, on the thread
+    _same_pools(later.done(), Pools(keys, 9), "regrouped on the helper thread")
+    assert np.array_equal(later.counts, Pools(keys, 9).counts), "reads as its pools"
+    copy = pickle.loads(pickle.dumps(later))
+    _same_pools(copy.done(), later.done(), "pickled")

@@ -47,8 +47,9 @@ def test_choose_destinations_uses_the_zone_slot_row():
 
 def test_draw_movers_only_draws_available_rows_once():
     rng = np.random.default_rng(4)
-    available = np.arange(10_000) % 2 == 0
-    rows = draw_movers(10_000, 0.1, available, rng)
+    arrive_step = np.where(np.arange(10_000) % 2 == 0, -1, 5)  # odd rows: a move under way
+    available = arrive_step < 0
+    rows = draw_movers(10_000, 0.1, arrive_step, rng)
     assert np.unique(rows).size == rows.size, "a researcher acts at most once a month"
     assert available[rows].all(), "researchers already moving do not move again"
     assert 400 < rows.size < 560, (

@@ -140,7 +140,7 @@ def test_nobody_is_created_or_lost_and_the_away_are_nowhere():
         talent.present_by_city(w), rows, err_msg="researchers by city: staff against rows"
     )
     w.refresh_pools()
-    assert int(w.researcher_counts.sum()) == present - w.pending_moves.size
+    assert int(w.researcher_pools.counts.sum()) == present - w.pending_moves.size
     gauge = m.datacollector.get_model_vars_dataframe()["researchers"].iloc[-1]
     assert gauge == pytest.approx(present / w.scale)
 

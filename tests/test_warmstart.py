@@ -155,3 +155,15 @@ def test_run_no_cache_runs_the_warm_up(tmp_path, monkeypatch, capsys):
     for table in ("timeseries", "by_city", "flows"):
         a = pd.read_parquet(tmp_path / "a" / f"{table}.parquet")
         assert a.equals(pd.read_parquet(tmp_path / "b" / f"{table}.parquet")), table
+
+
+def test_a_world_pickles_while_its_researcher_pools_are_regrouped_on_a_thread():
+    # begin_step regroups the researchers on a helper thread; the cache pickles the world
+    # then: the pickle holds the finished pools, the same as the world's own
+    model = FlowModel(with_overrides(Scenario(), SMALL), rng=3, cache=False)
+    world = model.world
+    world.begin_step(model.month)
+    copy = pickle.loads(pickle.dumps(world))
+    for name in ("members", "counts", "starts", "keys"):
+        got, want = getattr(copy.researcher_pools, name), getattr(world.researcher_pools, name)
+        assert (got == want).all(), f"the pickled researcher pools' {name} differ"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.geography import CITIES
-from flowsim.pools import Pools
+from flowsim.pools import Pools, in_background
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -134,22 +134,39 @@ def remove_staff(world: World, kind: np.ndarray, employer: np.ndarray) -> None:
     )
 
 
+def orphan_rows(
+    staffed: np.ndarray, employer: np.ndarray, employer_kind: np.ndarray, away: np.ndarray
+) -> np.ndarray:
+    """Rows of the researchers here whose employer is a firm marked in ``staffed`` (pure).
+
+    ``away`` (sorted) are the rows of researchers away from the region, employed by nobody
+    here. One pass over the employer column; the few rows found are then checked.
+    """
+    # take() gathers from the 32-bit employer column faster than fancy indexing
+    orphan = np.flatnonzero(staffed.take(employer))
+    orphan = orphan[employer_kind[orphan] == FIRM]
+    if away.size and orphan.size:
+        at = np.minimum(np.searchsorted(away, orphan), away.size - 1)
+        orphan = orphan[away[at] != orphan]
+    return orphan
+
+
 def rehome_researchers(world: World, rng: np.random.Generator) -> None:
     """Researchers of failed firms (or heading to one) join another firm in their city."""
     R, F = world.researchers, world.firms
+    # staff counts tell, without a scan, which failed firms still have researchers: every
+    # researcher here counts in its employer's staff (those away count nowhere); their
+    # researchers are found on a helper thread while the firms' pools are rebuilt
+    staffed = ~F.alive & (F.staff > 0)
+    scan = None
+    if staffed.any():
+        scan = in_background(orphan_rows, staffed, R.employer, R.employer_kind, world.away_rows)
     size = F.staff.astype(np.float64) + 1.0
     world.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES), weights=size)
     nf = world.n_fields
     key = np.where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
     world.firm_pools = Pools(key, len(CITIES) * nf, weights=size)
-    orphan = np.zeros(0, dtype=np.int64)
-    # staff counts tell, without a scan, whether a failed firm still has researchers
-    if F.staff[~F.alive].any():
-        # take() gathers from the 32-bit employer column faster than fancy indexing
-        orphan = ~F.alive
-        orphan = orphan.take(R.employer) & (R.employer_kind == FIRM)
-        orphan[world.away_rows] = False  # left the region: employed by nobody here
-        orphan = np.flatnonzero(orphan)
+    orphan = np.zeros(0, dtype=np.int64) if scan is None else scan.result()
     if orphan.size:
         remove_staff(world, R.employer_kind[orphan], R.employer[orphan])
         kind, employer, zone = pick_employers(

@@ -134,6 +134,8 @@ class CityTally:
     def __init__(self) -> None:
         n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
         self.values = np.zeros((len(BY_CITY_COUNTERS), n_c, n_f))
+        # the researchers by (city, field), the largest stock: counted from last month's
+        self.researchers = RowCounts(n_c * n_f)
         # links: measure 0 = count, 1 = volume; fields only (links are between agents with a field);
         # between places: the cities, then the external places CN and ROW
         n_p = len(PLACES)
@@ -189,6 +191,56 @@ class CityTally:
         return out
 
 
+class RowCounts:
+    """How many rows have each key, kept from one call to the next by the rows that changed.
+
+    ``update(keys)`` returns the count of each key in ``[0, n_keys)`` (other keys, such as
+    255 in unsigned 8-bit keys, are not counted): ``np.bincount`` of the keys, the same
+    numbers, found by comparing the keys with those of the last call and counting only
+    the rows whose key changed or that were added at the end. A full count when there is
+    no last call, when the key type differs, or when there are fewer rows now.
+    """
+
+    def __init__(self, n_keys: int):
+        self.n_keys = n_keys
+        self.keys: np.ndarray | None = None
+        self.counts = np.zeros(n_keys, dtype=np.int64)
+
+    def update(self, keys: np.ndarray) -> np.ndarray:
+        """The count of each key now (a new array); ``keys`` is kept: do not change it."""
+        old = self.keys
+        if old is None or old.dtype != keys.dtype or old.size > keys.size:
+            counts = self._count(keys)
+        else:
+            changed = np.flatnonzero(keys[: old.size] != old)
+            counts = (
+                self.counts
+                - self._count(old[changed])
+                + self._count(keys[changed])
+                + self._count(keys[old.size :])
+            )
+        self.keys, self.counts = keys, counts
+        return counts.copy()
+
+    def _count(self, keys: np.ndarray) -> np.ndarray:
+        n = self.n_keys
+        if keys.dtype == np.uint8:
+            return np.bincount(keys, minlength=256)[:n]
+        return np.bincount(keys[(keys >= 0) & (keys < n)].astype(np.intp), minlength=n)
+
+
+def researcher_cells(world: World) -> np.ndarray:
+    """Researchers by (city, field of :data:`BY_CITY_FIELDS`), less those away (model units)."""
+    R = world.researchers
+    n_c, n_f = len(CITIES), len(BY_CITY_FIELDS)
+    byte = n_c * n_f < 255
+    key = R.city.astype(np.uint8 if byte else np.int16)
+    key *= n_f
+    np.add(key, R.field, out=key, casting="unsafe")  # fields are non-negative
+    key[world.away_rows] = 255 if byte else -1
+    return world.tally.researchers.update(key).reshape(n_c, n_f)
+
+
 def city_field_counts(
     city: np.ndarray, field: np.ndarray | int, weights: np.ndarray | None = None
 ) -> np.ndarray:
@@ -204,12 +256,11 @@ def city_field_counts(
 
 def city_stocks(world: World) -> np.ndarray:
     """Stocks of :data:`flowsim.tally.BY_CITY_GAUGES` by (city, field), model units."""
-    R, L, F, inv = world.researchers, world.labs, world.firms, world.investors
+    L, F, inv = world.labs, world.firms, world.investors
     alive = F.alive
     start = alive & (F.stage == 0)
     stocks = {
-        "researchers": city_field_counts(R.city, R.field)
-        - city_field_counts(R.city[world.away_rows], R.field[world.away_rows]),
+        "researchers": researcher_cells(world),
         "labs": city_field_counts(L.city, L.field),
         "firms_alive": city_field_counts(F.city[alive], F.sector[alive]),
         "startups_alive": city_field_counts(F.city[start], F.sector[start]),

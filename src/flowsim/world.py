@@ -26,7 +26,7 @@ from flowsim.channels import Hold
 from flowsim.flows import FlowLedger
 from flowsim.geography import CITIES, FIELDS, Geography, load_geography
 from flowsim.outputs import COUNTERS
-from flowsim.pools import Pools
+from flowsim.pools import Pools, Regrouping
 from flowsim.populations import Population
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
@@ -68,8 +68,7 @@ class World:
     deals: Population
     projects: Population
     developments: Population
-    researcher_pools: Pools
-    researcher_counts: np.ndarray
+    researcher_pools: Regrouping
     firm_pools: Pools
     firm_city_pools: Pools
     lab_pools: Pools
@@ -171,8 +170,12 @@ class World:
         np.add(key, R.field, out=key, casting="unsafe")  # fields are non-negative
         key[self.pending_moves] = 255 if byte else -1
         key[self.away_rows] = 255 if byte else -1
-        self.researcher_pools = Pools(key, len(CITIES) * nf)
-        self.researcher_counts = self.researcher_pools.counts.reshape(len(CITIES), nf)
+        # most rows keep their key from one month to the next: regrouped, not re-sorted, on
+        # a helper thread while talent's step goes on (it reads only this key array and the
+        # last pools); the first use (research's partners) waits for it
+        self.researcher_pools = Regrouping.start(
+            key, len(CITIES) * nf, getattr(self, "researcher_pools", None)
+        )
         alive = F.alive
         size = F.staff.astype(np.float64) + 1.0
         firm_key = np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))

@@ -471,7 +471,7 @@ def choose_partners(
     safe = np.where(valid, member, 0)
     valid &= (safe != pi[:, None]) & (R.arrive_step[safe] < 0)
     mcity = R.city[safe].astype(np.int64)
-    density = world.knowledge.density(world.researcher_counts)
+    density = world.knowledge.density(world.researcher_pools.counts.reshape(-1, world.n_fields))
     cap = (
         R.skill[safe].astype(np.float64) * density[mcity, field[:, None]] ** p.capability_elasticity
     )

@@ -472,10 +472,16 @@ def researcher_keys(
     )
 
 
-def draw_movers(n: int, rate: float, available: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Rows of the researchers who act this month: each available row with probability ``rate``."""
+def draw_movers(
+    n: int, rate: float, arrive_step: np.ndarray, rng: np.random.Generator
+) -> np.ndarray:
+    """Rows of the researchers who act this month: each idle row with probability ``rate``.
+
+    Idle: no move under way and not away (``arrive_step < 0``), read for the rows drawn
+    only, not for every researcher.
+    """
     rows = bernoulli_rows(n, rate, rng)
-    return rows[available[rows]]
+    return rows[arrive_step[rows] < 0]
 
 
 def move_weights(world: World) -> np.ndarray:
@@ -497,10 +503,9 @@ def step(world: World, t: int) -> None:
     rng = world.rngs["talent"]
     R = world.researchers
     p = world.params.talent
-    idle = R.arrive_step < 0
 
     # visits: anywhere but home, ties for the coming months
-    visitors = draw_movers(R.n, p.visit_rate, idle, rng)
+    visitors = draw_movers(R.n, p.visit_rate, R.arrive_step, rng)
     if visitors.size:
         origin = R.city[visitors]
         dest = choose_destinations(origin, R.zone[visitors], world.visit_weights, rng)
@@ -526,8 +531,7 @@ def step(world: World, t: int) -> None:
     if p.posts:
         accrue_posts(world)
     exchange(world, t)
-    idle = R.arrive_step < 0
-    movers = draw_movers(R.n, p.move_rate, idle, rng)
+    movers = draw_movers(R.n, p.move_rate, R.arrive_step, rng)
     if movers.size:
         origin = R.city[movers].astype(np.int64)
         field = R.field[movers].astype(np.int64)
@@ -639,7 +643,12 @@ def exchange(world: World, t: int) -> None:
     u = rng.random(rows.size) * top
     v = rng.random(rows.size)
     city = R.city[rows].astype(np.int64)
-    x = (u[:, None] >= cum[cj[city]]).sum(axis=1)  # place index, len(EXTERNALS) = none
+    # the place index (len(EXTERNALS): none): how many cumulative rates are at or below u,
+    # counted one place at a time rather than over a (rows x places) array
+    jur = cj[city]
+    x = np.zeros(rows.size, dtype=np.int64)
+    for column in cum.T:
+        x += column[jur] <= u
     go = x < len(EXTERNALS)
     rows, city, v, places = rows[go], city[go], v[go], n + x[go]
     keys = researcher_keys(world, rows)
