@@ -9,7 +9,14 @@ import numpy as np
 from model_helpers import stepped_worlds
 
 from flowsim.geography import CITIES
-from flowsim.mechanisms.talent import fill_posts, pay_housing
+from flowsim.mechanisms.talent import (
+    city_post_pools,
+    city_posts,
+    fill_posts,
+    pay_housing,
+    post_pools,
+    posts_by_city,
+)
 from flowsim.run import run
 from flowsim.scenario import load_scenario
 
@@ -94,3 +101,15 @@ def test_pay_housing_data_cover_every_city_with_a_source():
         )
     pay, housing, _ = pay_housing()
     assert (pay > 0).all() and (housing > 0).all(), f"every city of {CITIES} needs both figures"
+
+
+def test_open_posts_by_city_from_the_pools_equal_the_count_over_employers():
+    # talent reads each city's open posts from its pools by city (a sum per pool) instead
+    # of counting over every employer again: the same numbers, to the bit, every month
+    for step, world in stepped_worlds({}, steps=12):
+        if step < 0:
+            continue
+        pools = post_pools(world)
+        got = posts_by_city(*pools[2:])
+        assert np.array_equal(got, city_posts(world)), f"step {step}: {got} != {city_posts(world)}"
+        assert np.array_equal(posts_by_city(*city_post_pools(world)), city_posts(world))

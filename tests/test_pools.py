@@ -13,10 +13,12 @@ from flowsim.pools import (
     Regrouping,
     choose_rows,
     in_background,
+    keys_where,
     run_starts,
     segment_lower_bound,
     sorted_search,
     stable_argsort,
+    weights_where,
 )
 
 
@@ -235,3 +237,18 @@ def test_a_regrouping_reads_and_pickles_as_the_pools_it_becomes():
     assert np.array_equal(later.counts, Pools(keys, 9).counts), "reads as its pools"
     copy = pickle.loads(pickle.dumps(later))
     _same_pools(copy.done(), later.done(), "pickled")
+
+
+def test_keys_and_weights_where_equal_numpy_where():
+    rng = np.random.default_rng(15)
+    alive = rng.random(3000) < 0.6
+    city = rng.integers(0, 11, 3000).astype(np.int8)
+    got = keys_where(alive, city)
+    assert got.dtype == np.uint8
+    assert np.array_equal(got, np.where(alive, city, np.int8(-1)).astype(np.uint8)), "uint8"
+    wide = city.astype(np.int16) * 7 + rng.integers(0, 7, 3000).astype(np.int16)
+    assert np.array_equal(keys_where(alive, wide, np.int16), np.where(alive, wide, -1)), "int16"
+    posts = rng.normal(0.0, 2.0, 3000)
+    want = np.where(alive, np.maximum(posts, 0.0), 0.0)
+    got_w = weights_where(alive, posts)
+    assert np.array_equal(got_w, want) and not np.signbit(got_w).any(), "weights, no -0.0"

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from flowsim.geography import CITIES
-from flowsim.pools import Pools, in_background
+from flowsim.pools import Pools, in_background, keys_where
 
 if TYPE_CHECKING:
     from flowsim.world import World
@@ -162,9 +162,9 @@ def rehome_researchers(world: World, rng: np.random.Generator) -> None:
     if staffed.any():
         scan = in_background(orphan_rows, staffed, R.employer, R.employer_kind, world.away_rows)
     size = F.staff.astype(np.float64) + 1.0
-    world.firm_city_pools = Pools(np.where(F.alive, F.city, np.int8(-1)), len(CITIES), weights=size)
+    world.firm_city_pools = Pools(keys_where(F.alive, F.city), len(CITIES), weights=size)
     nf = world.n_fields
-    key = np.where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+    key = keys_where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16)
     world.firm_pools = Pools(key, len(CITIES) * nf, weights=size)
     orphan = np.zeros(0, dtype=np.int64) if scan is None else scan.result()
     if orphan.size:

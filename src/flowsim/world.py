@@ -26,7 +26,7 @@ from flowsim.channels import Hold
 from flowsim.flows import FlowLedger
 from flowsim.geography import CITIES, FIELDS, Geography, load_geography
 from flowsim.outputs import COUNTERS
-from flowsim.pools import Pools, Regrouping
+from flowsim.pools import Pools, Regrouping, keys_where
 from flowsim.populations import Population
 from flowsim.streams import make_streams
 from flowsim.tally import CityTally
@@ -178,12 +178,10 @@ class World:
         )
         alive = F.alive
         size = F.staff.astype(np.float64) + 1.0
-        firm_key = np.where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+        firm_key = keys_where(alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16)
         # firms hire (and license) in proportion to their size: growth begets growth
         self.firm_pools = Pools(firm_key, len(CITIES) * nf, weights=size)
-        self.firm_city_pools = Pools(
-            np.where(alive, F.city, np.int8(-1)), len(CITIES), weights=size
-        )
+        self.firm_city_pools = Pools(keys_where(alive, F.city), len(CITIES), weights=size)
         lab_key = L.city.astype(np.int16) * np.int16(nf) + L.field
         self.lab_pools = Pools(lab_key, len(CITIES) * nf, weights=L.budget)
         self.lab_city_pools = Pools(L.city, len(CITIES), weights=L.budget)

@@ -140,9 +140,9 @@ def step(world: World, t: int) -> None:
     # R&D cash per researcher grows with the city's R&D spending per researcher
     # (world.rd_intensity, set by flowsim.mechanisms.growth; 1 in a stationary region)
     per_researcher = p.rd_budget_per_researcher * world.rd_intensity[F.city]
-    F.cash[:] += np.where(
-        F.alive & (F.stage == 1), per_researcher * F.staff.astype(np.float64), 0.0
-    )
+    budget = per_researcher * F.staff.astype(np.float64)
+    budget *= F.alive & (F.stage == 1)  # np.where without a branch per firm: 0 elsewhere
+    F.cash[:] += budget
     dead = np.flatnonzero(D.active & ~F.alive[D.firm])
     D.active[dead] = False
     world.count_by("developments_dropped", F.city[D.firm[dead]], F.sector[D.firm[dead]])

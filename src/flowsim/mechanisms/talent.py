@@ -75,7 +75,7 @@ from flowsim.policy import (
     external_weights_for,
     response_for,
 )
-from flowsim.pools import Pools, choose_rows, run_starts, stable_argsort
+from flowsim.pools import Pools, choose_rows, keys_where, run_starts, stable_argsort, weights_where
 from flowsim.state import Column, Memory
 from flowsim.streams import bernoulli_rows
 from flowsim.whitelists import agent_lists
@@ -368,14 +368,14 @@ def post_pools(world: World) -> tuple[Pools, Pools, Pools, Pools]:
     L, F = world.labs, world.firms
     nf, n = world.n_fields, len(CITIES)
     lab_w = np.maximum(L.open_posts, 0.0)
-    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    firm_w = weights_where(F.alive, F.open_posts)
     lab_key = L.city.astype(np.int16) * np.int16(nf) + L.field
-    firm_key = np.where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16(-1))
+    firm_key = keys_where(F.alive, F.city.astype(np.int16) * np.int16(nf) + F.sector, np.int16)
     return (
         Pools(lab_key, n * nf, weights=lab_w),
         Pools(firm_key, n * nf, weights=firm_w),
         Pools(L.city, n, weights=lab_w),
-        Pools(np.where(F.alive, F.city, np.int8(-1)), n, weights=firm_w),
+        Pools(keys_where(F.alive, F.city), n, weights=firm_w),
     )
 
 
@@ -383,10 +383,10 @@ def city_post_pools(world: World) -> tuple[Pools, Pools]:
     """Labs and living firms with an open post, by city, weighted by their open posts."""
     L, F = world.labs, world.firms
     n = len(CITIES)
-    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    firm_w = weights_where(F.alive, F.open_posts)
     return (
         Pools(L.city, n, weights=np.maximum(L.open_posts, 0.0)),
-        Pools(np.where(F.alive, F.city, np.int8(-1)), n, weights=firm_w),
+        Pools(keys_where(F.alive, F.city), n, weights=firm_w),
     )
 
 
@@ -427,12 +427,14 @@ def within_posts(
     city: np.ndarray,
     want: np.ndarray,
     rng: np.random.Generator,
+    city_open: np.ndarray | None = None,
 ) -> np.ndarray:
     """Which of the hires ``want`` get a post (a mask over every entry).
 
     An employer takes no more than its open posts rounded up (a part-post is a post), then
     a city no more than its employers' open posts; the excess is drawn (:func:`fill_posts`)
-    and stays where it is.
+    and stays where it is. ``city_open``: each city's open posts, where the caller has them
+    (:func:`posts_by_city`), else :func:`city_posts`.
     """
     L, F = world.labs, world.firms
     got = np.zeros(employer.size, dtype=bool)
@@ -444,8 +446,18 @@ def within_posts(
         posts = np.where(is_lab, lab_posts, F.open_posts[np.where(is_lab, 0, employer)])
         slots = np.ceil(np.maximum(posts, 0.0))
         got[want] = draw_ranks(np.where(is_lab, 0, L.n) + employer, rng) < slots
-    got[got] = fill_posts(city_posts(world), city[got], rng)
+    got[got] = fill_posts(city_posts(world) if city_open is None else city_open, city[got], rng)
     return got
+
+
+def posts_by_city(lab_city: Pools, firm_city: Pools) -> np.ndarray:
+    """Open posts of each city from the pools by city of :func:`post_pools`.
+
+    The same numbers as :func:`city_posts` while no post has been taken since the pools
+    were made: each pool's total is a sum over its members in row order, as the bincount
+    there is (the firms it leaves out, the closed ones, add a weight of zero there).
+    """
+    return lab_city.totals + firm_city.totals
 
 
 def city_posts(world: World) -> np.ndarray:
@@ -453,7 +465,7 @@ def city_posts(world: World) -> np.ndarray:
     L, F = world.labs, world.firms
     n = len(CITIES)
     lab = np.bincount(L.city, weights=np.maximum(L.open_posts, 0.0), minlength=n)
-    firm_w = np.where(F.alive, np.maximum(F.open_posts, 0.0), 0.0)
+    firm_w = weights_where(F.alive, F.open_posts)
     return lab + np.bincount(F.city, weights=firm_w, minlength=n)
 
 
@@ -544,7 +556,7 @@ def step(world: World, t: int) -> None:
         if p.posts:
             # a city hires no more movers than its open posts; the excess is drawn and stays
             # and an employer no more than its open posts rounded up (a part-post is a post)
-            got = within_posts(world, kind, employer, dest, ok, rng)
+            got = within_posts(world, kind, employer, dest, ok, rng, posts_by_city(*pools[2:]))
             world.count("researcher_moves_no_post", int((dest >= 0).sum() - got.sum()))
             ok = got
         movers, origin, dest, kind, employer, zone = (
@@ -731,7 +743,7 @@ def _arrive_from(
     w = external_weights_for(world, "job_move", TALENT, city, places, True, outside, keys, response)
     seek = u < np.minimum(w, 1.0)
     if p.posts:
-        got = within_posts(world, kind, employer, city, seek, rng)
+        got = within_posts(world, kind, employer, city, seek, rng, posts_by_city(*pools))
         world.count("researcher_arrivals_no_post", int(seek.sum() - got.sum()))
         seek = got
     idx = np.flatnonzero(seek)
