@@ -25,6 +25,7 @@ from flowsim.firms import compact_developments
 from flowsim.gravity import manufacturing_access
 from flowsim.paramtypes import _Frozen, _nonneg, _positive, _share
 from flowsim.pools import run_starts, stable_argsort
+from flowsim.populations import add_counts
 from flowsim.state import Column
 from flowsim.streams import lognormal
 
@@ -175,6 +176,6 @@ def step(world: World, t: int) -> None:
         # revenue flows back: the firm gains cash and traction (a screening signal), and
         # hires in proportion to its size (flowsim.employment.pick_employers)
         np.add.at(F.cash, made, p_cap.revenue_share * value)
-        np.add.at(F.products, made, 1)
+        add_counts(F.products, made)
         np.add.at(F.signal, made, np.float32(1.0))
     compact_developments(world)

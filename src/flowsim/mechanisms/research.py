@@ -35,7 +35,7 @@ from flowsim.firms import new_developments
 from flowsim.mechanisms import data, samples
 from flowsim.paramtypes import ByField, ByJurisdiction, _Frozen, _nonneg, _positive, _share
 from flowsim.pools import choose_rows
-from flowsim.populations import compact
+from flowsim.populations import add_counts, compact
 from flowsim.state import Column, Memory
 from flowsim.whitelists import agent_lists
 
@@ -709,16 +709,16 @@ def complete_projects(world: World, t: int) -> None:
         pct_p = np.minimum(np.asarray(p.pct_prob.as_array())[jur] * propensity, 1.0)
         pct = rng.binomial(patents, pct_p)
         firm_done = kind == 1
-        np.add.at(F.patents, emp[firm_done], patents[firm_done].astype(np.int32))
+        add_counts(F.patents, emp[firm_done], patents[firm_done])
         np.add.at(F.signal, emp[firm_done], patents[firm_done].astype(np.float32))
         # each agent's own output, for the per-agent table (flowsim.agents)
-        np.add.at(F.pct_applications, emp[firm_done], pct[firm_done].astype(np.int32))
-        np.add.at(F.papers, emp[firm_done], papers[firm_done].astype(np.int32))
+        add_counts(F.pct_applications, emp[firm_done], pct[firm_done])
+        add_counts(F.papers, emp[firm_done], papers[firm_done])
         lab_done = ~firm_done
         Lb = world.labs
-        np.add.at(Lb.patents, emp[lab_done], patents[lab_done].astype(np.int32))
-        np.add.at(Lb.pct_applications, emp[lab_done], pct[lab_done].astype(np.int32))
-        np.add.at(Lb.papers, emp[lab_done], papers[lab_done].astype(np.int32))
+        add_counts(Lb.patents, emp[lab_done], patents[lab_done])
+        add_counts(Lb.pct_applications, emp[lab_done], pct[lab_done])
+        add_counts(Lb.papers, emp[lab_done], papers[lab_done])
         # knowledge: the output enters the city's stock, and the partner city's through the link;
         # a jurisdiction's papers factor is how much it publishes per unit of work (publication
         # intensity), not more knowledge, so papers count in the stock net of it
