@@ -475,10 +475,12 @@ def researcher_keys(
     """What border rules may select on for researchers ``rows`` leaving their city."""
     R = world.researchers
     kind = R.employer_kind[rows]
+    # the employers are read only where whitelists are defined (agent_lists is None else)
+    listed = getattr(world, "lab_lists", None) is not None
     return FlowKeys(
         field=R.field[rows],
         employer=kind,
-        lists=agent_lists(world, kind, R.employer[rows]),
+        lists=agent_lists(world, kind, R.employer[rows]) if listed else None,
         origin_zone=R.zone[rows],
         destination_zone=destination_zone,
     )
