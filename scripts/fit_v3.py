@@ -13,7 +13,7 @@ run again with ``--resume``; without it, an ``--out`` that holds a wave is refus
 
 1. **Unfitted baseline**: the targets file's scenario, its replicates and seeds.
 2. **Wave 1** (``flowsim calibrate`` with ``search.method: abc``): ``--wave1`` independent
-   draws from the priors of the 15 free parameters, ``--replicates`` runs each.
+   draws from the priors of the 19 free parameters, ``--replicates`` runs each.
 3. **History matching** on every run so far (:mod:`flowsim.calibration.history`): a
    quadratic emulator per calibration target, and the sets (of the prior, then of the last
    wave's region) that are not ruled out (NROY, largest implausibility <= 3).

@@ -23,7 +23,7 @@ column fixed to the scenario's value in every member, so the policy is not overr
 effect with each of its parameters. ``r2`` is the share of the effect's spread across
 members that parameter alone accounts for; ``p`` tests r = 0 (t with S - 2 df); a
 parameter *decides* when p < 0.05 / (number of parameters) (Bonferroni), since with
-S members and 15 parameters some correlation arises by chance.
+S members and 19 parameters some correlation arises by chance.
 
 Writes ``docs/results/effects.md``, ``effects_headline.csv`` (scenario x output: effect,
 % of baseline, 95% uncertainty and confidence intervals) and ``effects_decides.csv``
