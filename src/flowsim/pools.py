@@ -3,12 +3,12 @@
 A :class:`Pools` groups the rows of a population by an integer key with one
 stable sort. Keys are cast to 8- or 16-bit integers whenever the number of
 pools allows, because numpy's stable sort of such keys is a radix sort (O(n),
-five to ten times faster than a comparison sort on a million rows): the pools are
-rebuilt every step, so this sort is the hottest line of the model. Drawing a
-member of pool ``k`` for each of m requests is O(m) (uniform) or O(m log n)
-(weighted). The researchers' pools, the largest, are not re-sorted each month:
-:meth:`Pools.regroup` finds the rows whose key changed and moves only those
-(O(n) comparisons and copies, no sort), giving the same members in the same order.
+five to ten times faster than a comparison sort on a million rows): the employers'
+pools are rebuilt several times a month. Drawing a member of pool ``k`` for each of
+m requests is O(m) (uniform) or O(m log n) (weighted). The researchers' pools, the
+largest, are not re-sorted each month: :meth:`Pools.regroup` finds the rows whose key
+changed and moves only those (O(n) comparisons and copies, no sort), giving the same
+members in the same order, on a helper thread (:class:`Regrouping`).
 """
 
 from __future__ import annotations
